@@ -1,0 +1,283 @@
+/*
+ * format.h - the bytes of a .pyprof file, and nothing else.
+ *
+ * This header is the specification; man/pyprof-format.5 says the same in
+ * prose.  The writer (format/write.c, called from a signal handler) and the
+ * reader (format/read.c, called from the collector) are the only code that
+ * knows these bytes.
+ *
+ * The one idea: a file is a fixed header followed by fixed-size chunks, each
+ * owned by exactly one thread of the profiled process.  A thread appends
+ * records to its own chunk without locks; claiming a new chunk is one atomic
+ * add on the header.  A record is committed by storing its first word last
+ * (release order), and a zero first word means "nothing committed after
+ * this point".  So every prefix of the writing process's life - including a
+ * SIGKILL at any instant - leaves a file whose committed records all decode.
+ *
+ * Layout (all integers little-endian; the writer stores them natively and
+ * byte_order lets a reader refuse a big-endian file):
+ *
+ *   offset 0                    struct pf_header (PF_HEADER_SIZE bytes)
+ *   PF_HEADER_SIZE + i*chunk    chunk i, i = 0 .. chunks_claimed-1
+ *
+ * A chunk starts with struct pf_chunk_header; its records follow at offset
+ * PF_CHUNK_HEADER_SIZE, each 4-byte aligned:
+ *
+ *   u32 head = type | (length << 8)   length counts the head itself and the
+ *                                     body, not the padding to 4 bytes
+ *   body (length - 4 bytes)
+ *
+ * A reader skips record types it does not know by their length.  Every chunk
+ * opens with a PF_REC_THREAD record, so a chunk decodes on its own: the
+ * time baselines for the deltas in PF_REC_SAMPLE and the "previous stack"
+ * that a sample shares frames with both restart at each chunk.  Only string
+ * and code ids cross chunks: they are process-wide, and a record that uses
+ * an id is always written after the record that defines it has committed.
+ *
+ * Variable-length integers ("varint") are unsigned LEB128: 7 bits per byte,
+ * least significant group first, high bit set on every byte but the last;
+ * at most 10 bytes.
+ */
+#ifndef PYPROF_FORMAT_H
+#define PYPROF_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PF_MAGIC "\x7fPYPROF\n"
+#define PF_MAGIC_LEN 8
+#define PF_VERSION_MAJOR 1 /* a reader refuses a different major */
+#define PF_VERSION_MINOR 0 /* a reader accepts a newer minor */
+#define PF_BYTE_ORDER 0x01020304u
+
+#define PF_HEADER_SIZE 4096u
+#define PF_CHUNK_SIZE 65536u
+#define PF_CHUNK_HEADER_SIZE 16u
+#define PF_CHUNK_MAGIC 0x4b4e4843u /* "CHNK" */
+#define PF_CMDLINE_MAX (PF_HEADER_SIZE - 1024u)
+
+/* Deepest stack recorded in one sample.  Deeper stacks keep their leaf-most
+ * PF_MAX_DEPTH frames and carry PF_SAMPLE_TRUNCATED. */
+#define PF_MAX_DEPTH 2048
+
+/* pf_header.state */
+enum pf_state {
+	PF_STATE_WRITING = 0,  /* still being written, or the writer died */
+	PF_STATE_COMPLETE = 1, /* the writer finished it */
+};
+
+/* pf_header.end_reason, meaningful once state is COMPLETE */
+enum pf_end_reason {
+	PF_END_NONE = 0,
+	PF_END_EXIT = 1,   /* exit() or return from main */
+	PF_END__EXIT = 2,  /* _exit(), e.g. os._exit() */
+	PF_END_SIGNAL = 3, /* a fatal signal; end_signal says which */
+	PF_END_EXEC = 4,   /* the process image was replaced by exec */
+	PF_END_STOP = 5,   /* stopped through the control API */
+};
+
+enum pf_mode {
+	PF_MODE_CPU = 1,  /* each thread sampled on its own CPU-time clock */
+	PF_MODE_WALL = 2, /* each thread sampled on wall-clock time */
+};
+
+/* pf_header.source: what raised the sampling signal */
+enum pf_source {
+	PF_SOURCE_NONE = 0,
+	PF_SOURCE_THREAD_CPU_TIMER = 1, /* timer_create(CLOCK_THREAD_CPUTIME_ID):
+					 * tick-driven, at most CONFIG_HZ/s */
+	PF_SOURCE_PERF_TASK_CLOCK = 2,  /* perf_event task-clock per thread:
+					 * precise, dearer per signal */
+};
+
+/* pf_header.dropped[] indexes: why a sample was not written.  Every signal
+ * the handler takes ends as exactly one sample or one drop. */
+enum pf_drop {
+	PF_DROP_FULL = 0,       /* size bound or disk space reached */
+	PF_DROP_BUSY = 1,       /* thread was inside pyprof's own code */
+	PF_DROP_NO_PYTHON = 2,  /* thread has no Python thread state */
+	PF_DROP_FINALIZING = 3, /* interpreter shutting down */
+	PF_DROP_BAD_STACK = 4,  /* frame chain failed validation */
+	PF_DROP_CODE_TABLE = 5, /* code/string intern table full */
+	PF_DROP_NO_THREAD = 6,  /* no per-thread state (thread pyprof missed) */
+	PF_DROP_COUNT = 16,
+};
+
+/* pf_header.flags */
+#define PF_FLAG_CMDLINE_TRUNCATED 0x1u
+#define PF_FLAG_PY_STATIC 0x2u   /* libpython linked into the executable */
+
+struct pf_header {
+	char magic[8];               /* 0   PF_MAGIC */
+	uint16_t version_major;      /* 8 */
+	uint16_t version_minor;      /* 10 */
+	uint32_t byte_order;         /* 12  PF_BYTE_ORDER */
+	uint32_t header_size;        /* 16  PF_HEADER_SIZE */
+	uint32_t chunk_size;         /* 20  PF_CHUNK_SIZE */
+	uint64_t max_size;           /* 24  the writer never grows past this */
+	uint32_t chunks_claimed;     /* 32  atomic; chunks in use (some may be
+				      *     zero if their space could not be had) */
+	uint32_t state;              /* 36  enum pf_state */
+	uint32_t end_reason;         /* 40  enum pf_end_reason */
+	uint32_t end_signal;         /* 44  with PF_END_SIGNAL */
+	uint32_t mode;               /* 48  enum pf_mode */
+	uint32_t source;             /* 52  enum pf_source */
+	uint64_t interval_ns;        /* 56  asked-for sampling interval */
+	int32_t pid;                 /* 64 */
+	int32_t ppid;                /* 68 */
+	uint64_t start_realtime_ns;  /* 72  CLOCK_REALTIME at start */
+	uint64_t start_monotonic_ns; /* 80  CLOCK_MONOTONIC at start */
+	uint64_t end_monotonic_ns;   /* 88  at finish; 0 while writing */
+	uint32_t py_hexversion;      /* 96  PY_VERSION_HEX of the target */
+	uint32_t flags;              /* 100 PF_FLAG_* */
+	char py_version[64];         /* 104 Py_GetVersion(), NUL-terminated */
+	uint64_t signals;            /* 168 atomic; handler entries */
+	uint64_t samples;            /* 176 atomic; samples committed */
+	uint64_t dropped[PF_DROP_COUNT]; /* 184 atomic; enum pf_drop */
+	char hostname[64];           /* 312 NUL-terminated */
+	uint32_t cmdline_len;        /* 376 bytes used in cmdline[] */
+	uint32_t reserved0;          /* 380 */
+	uint8_t reserved[1024 - 384];/* 384 zero */
+	char cmdline[PF_CMDLINE_MAX];/* 1024 argv, each NUL-terminated */
+};
+
+struct pf_chunk_header {
+	uint32_t magic;  /* PF_CHUNK_MAGIC; stored last: zero = unused chunk */
+	uint32_t thread; /* process-wide thread serial, from 1 */
+	uint32_t tid;    /* native thread id */
+	uint32_t seq;    /* this thread's chunk number, from 0 */
+};
+
+/* Record types */
+enum pf_record_type {
+	PF_REC_THREAD = 1,
+	PF_REC_STRING = 2,
+	PF_REC_CODE = 3,
+	PF_REC_SAMPLE = 4,
+};
+
+/*
+ * PF_REC_THREAD: opens every chunk.
+ *   u32 flags            PF_THREAD_*
+ *   u32 name_len         bytes of name that follow the fixed part
+ *   u64 base_mono_ns     CLOCK_MONOTONIC baseline for the first sample's dt
+ *   u64 base_cpu_ns      thread CPU-clock baseline for the first sample's dcpu
+ *   u64 pthread          pthread_self(), to tell reused tids apart
+ *   name_len bytes       thread name, UTF-8, not NUL-terminated (may be 0)
+ */
+#define PF_THREAD_MAIN 0x1u
+struct pf_rec_thread {
+	uint32_t flags;
+	uint32_t name_len;
+	uint64_t base_mono_ns;
+	uint64_t base_cpu_ns;
+	uint64_t pthread;
+};
+
+/*
+ * PF_REC_STRING: one string, interned by content, once per process.
+ *   u32 id               from 1; 0 means "no string"
+ *   bytes                UTF-8 (length - 8 bytes)
+ */
+
+/*
+ * PF_REC_CODE: one code object, once per process (per distinct object).
+ *   u32 id               from 1
+ *   u32 filename         string id
+ *   u32 name             string id (co_name)
+ *   u32 qualname         string id (co_qualname, 3.11+), 0 when absent
+ *   i32 firstlineno
+ *   u32 flags            PF_CODE_*
+ *   bytes                the code's raw line table, as the interpreter keeps
+ *                        it (co_lnotab 3.8-3.9, co_linetable 3.10+); its
+ *                        encoding follows from pf_header.py_hexversion
+ */
+#define PF_CODE_LINETABLE_TRUNCATED 0x1u
+struct pf_rec_code {
+	uint32_t id;
+	uint32_t filename;
+	uint32_t name;
+	uint32_t qualname;
+	int32_t firstlineno;
+	uint32_t flags;
+};
+
+/*
+ * PF_REC_SAMPLE: one sample of the chunk's thread.  Body, all varints:
+ *   dt_ns       CLOCK_MONOTONIC now minus the previous sample's (or the
+ *               chunk's PF_REC_THREAD base_mono_ns for the first)
+ *   dcpu_ns     thread CPU time since the previous sample (or base_cpu_ns):
+ *               the CPU time this sample stands for
+ *   flags       PF_SAMPLE_*
+ *   shared      frames, counted from the root, equal to the previous
+ *               sample's in this chunk (0 for the first)
+ *   count       new frames that follow, root-most first
+ *   count x { code_id, lasti_plus_1 }
+ *               lasti_plus_1 = 1 + (offset in bytes of the instruction being
+ *               executed) / 2; 0 means "not started" (lasti -1)
+ * The sample's stack is the previous stack's first `shared` frames followed
+ * by the `count` new ones; depth = shared + count <= PF_MAX_DEPTH.  A
+ * code_id of 0 stands for a frame whose code could not be interned.
+ */
+#define PF_SAMPLE_GIL 0x1u       /* thread held the GIL */
+#define PF_SAMPLE_TRUNCATED 0x2u /* root-side frames beyond PF_MAX_DEPTH lost */
+#define PF_SAMPLE_IDLE 0x4u      /* wall mode: thread was waiting */
+
+/* Largest varint, in bytes */
+#define PF_VARINT_MAX 10
+
+static inline size_t pf_align4(size_t n) { return (n + 3u) & ~(size_t)3u; }
+
+static inline uint32_t pf_head_make(unsigned type, uint32_t length)
+{
+	return (uint32_t)type | (length << 8);
+}
+static inline unsigned pf_head_type(uint32_t head) { return head & 0xffu; }
+static inline uint32_t pf_head_length(uint32_t head) { return head >> 8; }
+
+/* Encodes v at p; returns bytes written (1..10).  p must have room. */
+static inline size_t pf_varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Decodes a varint from [*p, end).  Returns 0 and advances *p, or -1 if
+ * the input ends first or the varint is longer than 10 bytes / 64 bits. */
+static inline int pf_varint_get(const uint8_t **p, const uint8_t *end,
+				uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	const uint8_t *q = *p;
+	while (q < end) {
+		uint8_t b = *q++;
+		if (shift == 63 && b > 1)
+			return -1;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*p = q;
+			*out = v;
+			return 0;
+		}
+		shift += 7;
+		if (shift > 63)
+			return -1;
+	}
+	return -1;
+}
+
+_Static_assert(sizeof(struct pf_header) == PF_HEADER_SIZE, "header size");
+_Static_assert(offsetof(struct pf_header, dropped) == 184, "dropped");
+_Static_assert(offsetof(struct pf_header, hostname) == 312, "hostname");
+_Static_assert(offsetof(struct pf_header, cmdline) == 1024, "cmdline");
+_Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
+_Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");
+_Static_assert(sizeof(struct pf_rec_code) == 24, "code record");
+
+#endif

@@ -1,0 +1,5 @@
+# format/: the on-disk format.  Built once as a PIC convenience library:
+# the preload links the writer, the collector and tests the reader.
+noinst_LTLIBRARIES += libpfformat.la
+libpfformat_la_SOURCES = format/format.h format/write.h format/write.c \
+	format/read.h format/read.c

@@ -1,0 +1,109 @@
+/*
+ * read.h - a reader of .pyprof files that trusts nothing in them.
+ *
+ * The file is mapped read-only and every field is checked against the
+ * file's real size before use.  Decoding is a visit: pf_file_visit() calls
+ * back for threads, strings, code objects and samples, with each sample's
+ * stack already expanded (the shared-prefix compression undone) and its
+ * times made absolute.  Depends on libc only, so the collector wraps its
+ * errors in GError and the tests can use it without GLib.
+ *
+ * Damage is of two kinds.  A file that is not a pyprof file, or whose
+ * header is unusable, fails pf_file_open() with an error naming the offset.
+ * Damage after the header (a torn record, an impossible length, a chunk cut
+ * short by truncation) ends the decoding of that chunk only: the visit goes
+ * on with the other chunks and reports each problem through on_warning
+ * with the byte offset, so a cut-short file still yields its valid part.
+ */
+#ifndef PYPROF_READ_H
+#define PYPROF_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+
+struct pf_error {
+	uint64_t offset; /* byte offset in the file the problem was found at */
+	char msg[256];   /* lowercase, no file name (the caller adds it) */
+};
+
+struct pf_file;
+
+/* Opens and maps path, validates the header.  On success *out owns the
+ * mapping (release with pf_file_close) and 0 is returned; on failure -1 and
+ * err is filled. */
+int pf_file_open(const char *path, struct pf_file **out, struct pf_error *err);
+void pf_file_close(struct pf_file *f);
+
+/* The header as read (points into the mapping, valid until close). */
+const struct pf_header *pf_file_header(const struct pf_file *f);
+uint64_t pf_file_size(const struct pf_file *f);
+/* Chunks present in the file (bounded by both the header and the size). */
+uint32_t pf_file_chunks(const struct pf_file *f);
+/* argv of the profiled command, split at NULs; *argc set.  The array is
+ * owned by f. */
+const char *const *pf_file_argv(const struct pf_file *f, int *argc);
+
+struct pf_thread_info {
+	uint32_t thread; /* process-wide serial */
+	uint32_t tid;
+	uint32_t flags;  /* PF_THREAD_* */
+	uint64_t pthread;
+	const char *name; /* not NUL-terminated; name_len bytes; may be 0 */
+	uint32_t name_len;
+};
+
+struct pf_code_info {
+	uint32_t id;
+	uint32_t filename, name, qualname; /* string ids; qualname may be 0 */
+	int32_t firstlineno;
+	uint32_t flags;
+	const uint8_t *linetable;
+	uint32_t linetable_len;
+};
+
+struct pf_frame {
+	uint32_t code_id;
+	int32_t lasti; /* byte offset of the instruction, -1 if not started */
+};
+
+struct pf_sample {
+	uint32_t thread;   /* serial, as in pf_thread_info */
+	uint64_t mono_ns;  /* absolute CLOCK_MONOTONIC */
+	uint64_t cpu_ns;   /* CPU time this sample stands for */
+	uint64_t wall_ns;  /* wall time since this thread's previous sample */
+	uint32_t flags;    /* PF_SAMPLE_* */
+	uint32_t depth;
+	const struct pf_frame *frames; /* root first; valid during the call */
+};
+
+/* Return non-zero from a callback to stop the visit (pf_file_visit then
+ * returns that value). Any callback may be NULL. */
+struct pf_visitor {
+	int (*on_thread)(void *ctx, const struct pf_thread_info *t);
+	int (*on_string)(void *ctx, uint32_t id, const char *s, uint32_t len);
+	int (*on_code)(void *ctx, const struct pf_code_info *c);
+	int (*on_sample)(void *ctx, const struct pf_sample *s);
+	void (*on_warning)(void *ctx, const struct pf_error *w);
+};
+
+/*
+ * Visits the whole file in this order: every PF_REC_THREAD, PF_REC_STRING
+ * and PF_REC_CODE of every chunk first (so ids are known before use), then
+ * the samples, thread by thread in serial order, each thread's chunks in
+ * seq order.  on_thread is called once per thread serial (its first chunk's
+ * record).  Returns 0, or what a callback returned to stop.
+ */
+int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx);
+
+/* Counts kept by the last visit */
+struct pf_visit_stats {
+	uint64_t samples;
+	uint64_t records_skipped;   /* unknown types, skipped by length */
+	uint64_t chunks_damaged;    /* chunks whose decoding stopped early */
+	uint64_t frames_unresolved; /* samples naming an unknown code id */
+};
+const struct pf_visit_stats *pf_file_stats(const struct pf_file *f);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * pyintro.h - reading a running CPython from inside it, without its API.
+ *
+ * libpyprof.so does not link libpython and never calls the Python C API from
+ * the signal handler.  Instead it reads the interpreter's memory through
+ * offsets: one table for 3.8-3.12 (preload/layout.c, checked against each
+ * installed interpreter's headers by tests/layout), and _Py_DebugOffsets
+ * read from _PyRuntime for 3.13 and later.  Everything the handler needs is
+ * in struct py_layout, filled once by pyintro_init() at load time.
+ *
+ * Functions marked HANDLER are async-signal-safe: they only load memory,
+ * compare, and call pthread_getspecific (lock-free, no allocation in glibc).
+ * They validate every pointer they follow (alignment, object type, bounds,
+ * depth, cycles) and return "nothing" rather than guess.
+ *
+ * Finding the current thread's PyThreadState is behind one function,
+ * pyintro_current_tstate(), because how it is done changes: 3.8-3.13 read
+ * the gilstate TSS key; 3.14 removed that key (gh-131185), so a later
+ * version plugs another method in here and nothing else changes.
+ */
+#ifndef PYPROF_PYINTRO_H
+#define PYPROF_PYINTRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Everything the handler reads, in bytes.  A field that a version lacks is
+ * -1 (or 0 for sizes). */
+struct py_layout {
+	unsigned hexversion; /* PY_VERSION_HEX, e.g. 0x030b07f0 */
+	int minor;           /* 8..13 */
+	int is_static;       /* libpython linked into the executable */
+	char version[64];    /* Py_GetVersion(), first line */
+
+	uintptr_t runtime;   /* &_PyRuntime */
+	uintptr_t code_type; /* &PyCode_Type */
+	uintptr_t unicode_type;
+	uintptr_t bytes_type;
+
+	/* _PyRuntime */
+	int rt_initialized, rt_finalizing, rt_interpreters_head, rt_main_thread;
+	int rt_tss_key;               /* Py_tss_t {int initialized; key} */
+	int rt_gil_tstate_current;    /* <= 3.11: GIL holder tstate */
+	/* PyInterpreterState */
+	int is_next, is_threads_head, is_finalizing, is_gil_ptr;
+	int gil_locked, gil_last_holder; /* in struct _gil_runtime_state */
+	/* PyThreadState */
+	int ts_next, ts_interp, ts_frame, ts_cframe, ts_current_frame;
+	int ts_thread_id, ts_native_thread_id, ts_state;
+	int cframe_current_frame;
+	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
+	int fr_back, fr_code, fr_lasti, fr_instr, fr_owner;
+	/* PyCodeObject */
+	int co_filename, co_name, co_qualname, co_firstlineno, co_linetable;
+	int co_firsttraceable, co_code_adaptive;
+	int co_size_field; /* ob_size of the code (3.11+: code units), or -1 */
+	/* objects */
+	int ob_type, ob_size;
+	int bytes_sval;
+	int uni_length, uni_state, uni_ascii_size, uni_compact_size;
+};
+
+struct py_raw_frame {
+	uintptr_t code;  /* PyCodeObject *, type-checked */
+	uintptr_t frame; /* the frame's address (tells recursion levels apart) */
+	int32_t lasti;   /* byte offset of the current instruction, -1 if none */
+};
+
+/* What pycode_read() found; the string pointers are Python str objects,
+ * the line table points into a bytes object's data.  Valid only while the
+ * code object is alive (true during the handler, for its own stack). */
+struct py_code_view {
+	uintptr_t filename, name, qualname; /* qualname 0 before 3.11 */
+	int32_t firstlineno;
+	const uint8_t *linetable;
+	uint32_t linetable_len;
+};
+
+/*
+ * Fills L for the interpreter in this process.  Not a HANDLER function: it
+ * uses dlsym and dladdr, once, from the library constructor.
+ * Returns 0 if this is a supported CPython; -1 if it is not CPython at all
+ * (no _PyRuntime / Py_GetVersion: stay dormant, say nothing); -2 if it is
+ * CPython but unsupported, with a one-line reason in why.
+ */
+int pyintro_init(struct py_layout *L, char *why, size_t why_len);
+
+/* HANDLER.  This thread's PyThreadState, or 0 if it has none, the
+ * interpreter is not initialized, or it is finalizing. */
+uintptr_t pyintro_current_tstate(const struct py_layout *L);
+
+/* HANDLER.  Non-zero while the runtime (or main interpreter) finalizes. */
+int pyintro_finalizing(const struct py_layout *L);
+
+/* HANDLER.  Non-zero if tstate holds the GIL now. */
+int pyintro_holds_gil(const struct py_layout *L, uintptr_t tstate);
+
+/*
+ * HANDLER.  Walks tstate's frames from the innermost (out[0]) outwards,
+ * skipping shim and incomplete frames.  Stops after max frames and sets
+ * *truncated if more remain.  Returns the number of frames stored (0 for
+ * an empty stack), or -1 if the chain failed validation.
+ */
+int pystack_walk(const struct py_layout *L, uintptr_t tstate,
+		 struct py_raw_frame *out, int max, int *truncated);
+
+/* HANDLER.  Reads a code object's names, first line and line table.
+ * Returns 0, or -1 if code is not a valid code object. */
+int pycode_read(const struct py_layout *L, uintptr_t code,
+		struct py_code_view *out);
+
+/*
+ * HANDLER.  Copies a str object as UTF-8 into buf (at most cap bytes,
+ * never NUL-terminated), converting from the compact 1/2/4-byte kinds when
+ * it is not ASCII.  Returns the byte length, or -1 if obj is not a valid
+ * str.  A string longer than cap is cut at a character boundary.
+ */
+int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
+	       size_t cap);
+
+#endif
