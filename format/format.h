@@ -17,8 +17,15 @@
  * Layout (all integers little-endian; the writer stores them natively and
  * byte_order lets a reader refuse a big-endian file):
  *
- *   offset 0                    struct pf_header (PF_HEADER_SIZE bytes)
- *   PF_HEADER_SIZE + i*chunk    chunk i, i = 0 .. chunks_claimed-1
+ *   offset 0                    struct pf_header (header_size bytes)
+ *   header_size + i*chunk_size  chunk i, i = 0 .. chunks_claimed-1
+ *
+ * magic, version_major/minor and byte_order keep their offsets (0, 8, 12)
+ * in every version, so any reader can refuse a file it does not know.
+ * A chunk is claimed before its space is allocated, so the file may end
+ * before a claimed chunk (a writer mid-claim, or a full disk): such a
+ * chunk is simply absent, like one with a zero magic.  The command line
+ * holds cmdline_len bytes; arguments may be empty.
  *
  * A chunk starts with struct pf_chunk_header; its records follow at offset
  * PF_CHUNK_HEADER_SIZE, each 4-byte aligned:

@@ -34,6 +34,13 @@ struct pf_file;
  * mapping (release with pf_file_close) and 0 is returned; on failure -1 and
  * err is filled. */
 int pf_file_open(const char *path, struct pf_file **out, struct pf_error *err);
+/* The same on bytes already in memory (a test, or a file read another way).
+ * data must be 8-byte aligned and stay valid and unchanged until
+ * pf_file_close, which does not free it.  A buffer of exactly the file's
+ * size lets AddressSanitizer catch any read past the end, which a page of
+ * mapping would hide. */
+int pf_file_open_mem(const void *data, size_t size, struct pf_file **out,
+		     struct pf_error *err);
 void pf_file_close(struct pf_file *f);
 
 /* The header as read (points into the mapping, valid until close). */
@@ -94,6 +101,14 @@ struct pf_visitor {
  * the samples, thread by thread in serial order, each thread's chunks in
  * seq order.  on_thread is called once per thread serial (its first chunk's
  * record).  Returns 0, or what a callback returned to stop.
+ *
+ * More precisely, the first part is itself two walks: threads and strings
+ * of every chunk, then codes of every chunk, so every string a code names
+ * has been seen when on_code is called (file order alone would not give
+ * that: a code in chunk 3 may name a string another thread wrote to chunk
+ * 5).  The linetable and name pointers point into the file and stay valid
+ * until pf_file_close.  Returns -1 (after an "out of memory" warning) if
+ * the visit's own bookkeeping cannot be allocated.
  */
 int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx);
 

@@ -40,6 +40,7 @@ struct py_layout {
 	/* _PyRuntime */
 	int rt_initialized, rt_finalizing, rt_interpreters_head, rt_main_thread;
 	int rt_tss_key;               /* Py_tss_t {int initialized; key} */
+	int tss_key_off;              /* pthread_key_t within Py_tss_t */
 	int rt_gil_tstate_current;    /* <= 3.11: GIL holder tstate */
 	/* PyInterpreterState */
 	int is_next, is_threads_head, is_finalizing, is_gil_ptr;
@@ -47,13 +48,16 @@ struct py_layout {
 	/* PyThreadState */
 	int ts_next, ts_interp, ts_frame, ts_cframe, ts_current_frame;
 	int ts_thread_id, ts_native_thread_id, ts_state;
+	int ts_state_attached;        /* 3.13: value of state when attached */
 	int cframe_current_frame;
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
 	int fr_back, fr_code, fr_lasti, fr_instr, fr_owner;
+	int fr_owner_generator, fr_owner_cstack; /* enum _frameowner values */
 	/* PyCodeObject */
 	int co_filename, co_name, co_qualname, co_firstlineno, co_linetable;
 	int co_firsttraceable, co_code_adaptive;
 	int co_size_field; /* ob_size of the code (3.11+: code units), or -1 */
+	int co_code;       /* <= 3.10: the co_code bytes object, for its size */
 	/* objects */
 	int ob_type, ob_size;
 	int bytes_sval;

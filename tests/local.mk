@@ -1,0 +1,45 @@
+# tests/: CUnit unit programs and integration scripts, all run by
+# `make check`.  Integration scripts exit 77 to skip, saying why.
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	PYPROF_LIB='$(abs_top_builddir)/.libs/libpyprof.so'; \
+	PYPROF_BIN='$(abs_top_builddir)/pyprof'; \
+	export top_srcdir top_builddir PYPROF_LIB PYPROF_BIN;
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c preload/settings.c
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(CUNIT_LIBS)
+TESTS += tests/unit/test_config
+endif
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test_read
+tests_unit_test_read_SOURCES = tests/unit/test_read.c
+tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_read_LDADD = libpfformat.la $(CUNIT_LIBS)
+TESTS += tests/unit/test_read
+endif
+
+TESTS += tests/linetable/check-linetable.sh
+EXTRA_DIST += tests/linetable/check-linetable.sh tests/linetable/gen.py \
+	tests/linetable/check.c
+
+# Integration: real interpreters, the built library and collector.
+INTEGRATION_TESTS = \
+	tests/integration/0001-dormant.sh \
+	tests/integration/0002-config.sh \
+	tests/integration/0010-lifecycle.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
+	tests/integration/pfheader.py tests/targets/shares.py tests/targets/threads.py \
+	tests/targets/lifecycle.py tests/targets/deep.py
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test_write
+tests_unit_test_write_SOURCES = tests/unit/test_write.c
+tests_unit_test_write_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
+TESTS += tests/unit/test_write
+endif

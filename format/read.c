@@ -1,0 +1,844 @@
+/*
+ * read.c - the bounds-checked reader of .pyprof files (see read.h).
+ *
+ * The one idea: nothing in the file is believed until it has been checked
+ * against the bytes actually present.  The header is validated once at
+ * open; the chunks are then walked record by record, and each record's
+ * length is checked against its chunk before a byte of its body is read.
+ * All multi-byte reads go through memcpy, because records are only 4-byte
+ * aligned and their u64 fields need not be 8-byte aligned.
+ *
+ * A visit makes three walks over the usable chunks, sorted by (thread serial,
+ * seq): the first checks the record structure, reports threads and strings
+ * and remembers where each chunk's valid records end; the second reports
+ * code objects (so a consumer has every string before any code that names
+ * one); the third decodes samples, up to where the first walk stopped.
+ * Walks only ever move forward by at least 4 bytes, so no input can hang
+ * them.  Depends on libc only.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#elif !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC outside the autotools build */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "read.h"
+
+/* Bounds on header fields beyond which a file is not believed. */
+#define READ_MAX_HEADER_SIZE (1u << 20)
+#define READ_MIN_CHUNK_SIZE 4096u
+#define READ_MAX_CHUNK_SIZE (1u << 30)
+
+struct chunk {
+	uint64_t off;    /* file offset of the chunk header */
+	uint32_t avail;  /* bytes of the chunk present in the file */
+	uint32_t end;    /* records decode in [PF_CHUNK_HEADER_SIZE, end) */
+	uint32_t thread, tid, seq;
+	uint32_t index;  /* chunk number in the file, a tie-breaker */
+	int damaged;
+};
+
+struct pf_file {
+	const uint8_t *base;
+	uint64_t size;
+	int mapped;            /* base is our mmap, unmap on close */
+	const struct pf_header *hdr;
+	uint32_t header_size, chunk_size;
+	uint32_t chunks;       /* chunks (whole or partial) present */
+	char *argv_buf;
+	const char **argv;
+	int argc;
+	struct pf_visit_stats stats;
+};
+
+static void set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return;
+	e->offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+/* Splits the header's cmdline at NULs into a NUL-terminated copy that the
+ * file owns: the mapping itself need not hold a final NUL. */
+static int build_argv(struct pf_file *f)
+{
+	uint32_t len = f->hdr->cmdline_len, i, start = 0;
+	int n = 0;
+
+	if (len > PF_CMDLINE_MAX)
+		len = PF_CMDLINE_MAX;
+	f->argv_buf = malloc((size_t)len + 1);
+	if (!f->argv_buf)
+		return -1;
+	memcpy(f->argv_buf, f->hdr->cmdline, len);
+	f->argv_buf[len] = '\0';
+	/* each argument ends in a NUL, but the last one may have lost its
+	 * NUL to PF_FLAG_CMDLINE_TRUNCATED */
+	for (i = 0; i < len; i++)
+		n += f->argv_buf[i] == '\0';
+	if (len > 0 && f->argv_buf[len - 1] != '\0')
+		n++;
+	f->argv = calloc((size_t)n + 1, sizeof(*f->argv));
+	if (!f->argv)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (f->argv_buf[i] == '\0') {
+			f->argv[f->argc++] = f->argv_buf + start;
+			start = i + 1;
+		}
+	}
+	if (start < len)
+		f->argv[f->argc++] = f->argv_buf + start;
+	return 0;
+}
+
+/* Validates the header of [data, data+size) into f.  Messages name the
+ * offset of the offending field. */
+static int check_header(struct pf_file *f, struct pf_error *err)
+{
+	static const uint8_t le_order[4] = { 0x04, 0x03, 0x02, 0x01 };
+	static const uint8_t be_order[4] = { 0x01, 0x02, 0x03, 0x04 };
+	const uint8_t *b = f->base;
+	const struct pf_header *h;
+	uint64_t room, present;
+	uint32_t native = PF_BYTE_ORDER;
+
+	if (f->size == 0) {
+		set_error(err, 0, "file is empty");
+		return -1;
+	}
+	if (f->size < PF_MAGIC_LEN) {
+		if (memcmp(b, PF_MAGIC, f->size) == 0)
+			set_error(err, f->size,
+				  "file is cut short in the magic (%u bytes)",
+				  (unsigned)f->size);
+		else
+			set_error(err, 0, "not a pyprof file (bad magic)");
+		return -1;
+	}
+	if (memcmp(b, PF_MAGIC, PF_MAGIC_LEN) != 0) {
+		set_error(err, 0, "not a pyprof file (bad magic)");
+		return -1;
+	}
+	if (f->size < PF_HEADER_SIZE) {
+		set_error(err, f->size,
+			  "file is cut short in the header (%u of %u bytes)",
+			  (unsigned)f->size, PF_HEADER_SIZE);
+		return -1;
+	}
+	h = (const struct pf_header *)b;
+	/* The byte order is checked before the version: in a big-endian
+	 * file the version would read as 256 and mislead. */
+	if (memcmp(&h->byte_order, &native, 4) != 0) {
+		const uint8_t *o = b + offsetof(struct pf_header, byte_order);
+		if (memcmp(o, be_order, 4) == 0)
+			set_error(err, offsetof(struct pf_header, byte_order),
+				  "big-endian file: only little-endian files "
+				  "are supported");
+		else if (memcmp(o, le_order, 4) == 0)
+			set_error(err, offsetof(struct pf_header, byte_order),
+				  "little-endian file: this reader runs on a "
+				  "big-endian host and reads native order only");
+		else
+			set_error(err, offsetof(struct pf_header, byte_order),
+				  "bad byte order mark %02x %02x %02x %02x",
+				  o[0], o[1], o[2], o[3]);
+		return -1;
+	}
+	if (h->version_major != PF_VERSION_MAJOR) {
+		set_error(err, offsetof(struct pf_header, version_major),
+			  "unsupported format version %u.%u (this reader "
+			  "knows major version %u)",
+			  h->version_major, h->version_minor, PF_VERSION_MAJOR);
+		return -1;
+	}
+	if (h->header_size < PF_HEADER_SIZE ||
+	    h->header_size > READ_MAX_HEADER_SIZE ||
+	    h->header_size % PF_HEADER_SIZE != 0) {
+		set_error(err, offsetof(struct pf_header, header_size),
+			  "bad header size %u (expected %u)", h->header_size,
+			  PF_HEADER_SIZE);
+		return -1;
+	}
+	if (!is_pow2(h->chunk_size) || h->chunk_size < READ_MIN_CHUNK_SIZE ||
+	    h->chunk_size > READ_MAX_CHUNK_SIZE) {
+		set_error(err, offsetof(struct pf_header, chunk_size),
+			  "bad chunk size %u (not a power of two between "
+			  "%u and %u)", h->chunk_size, READ_MIN_CHUNK_SIZE,
+			  READ_MAX_CHUNK_SIZE);
+		return -1;
+	}
+	if (f->size < h->header_size) {
+		set_error(err, f->size,
+			  "file is cut short in the header (%u of %u bytes)",
+			  (unsigned)f->size, h->header_size);
+		return -1;
+	}
+	f->hdr = h;
+	f->header_size = h->header_size;
+	f->chunk_size = h->chunk_size;
+	/* A cut-short last chunk still counts: it decodes as far as it goes,
+	 * and the visit warns about it. */
+	room = f->size - h->header_size;
+	present = (room + h->chunk_size - 1) / h->chunk_size;
+	f->chunks = present < h->chunks_claimed ? (uint32_t)present
+						 : h->chunks_claimed;
+	if (build_argv(f) != 0) {
+		set_error(err, 0, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int pf_file_open_mem(const void *data, size_t size, struct pf_file **out,
+		     struct pf_error *err)
+{
+	struct pf_file *f;
+
+	*out = NULL;
+	if (size > 0 && ((uintptr_t)data & 7u) != 0) {
+		set_error(err, 0, "buffer is not 8-byte aligned");
+		return -1;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		set_error(err, 0, "out of memory");
+		return -1;
+	}
+	f->base = data;
+	f->size = size;
+	if (check_header(f, err) != 0) {
+		pf_file_close(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+int pf_file_open(const char *path, struct pf_file **out,
+		 struct pf_error *err)
+{
+	struct stat st;
+	void *map;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_error(err, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		set_error(err, 0, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_error(err, 0, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		set_error(err, 0, "file is empty");
+		close(fd);
+		return -1;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		set_error(err, 0, "cannot map: %s", strerror(errno));
+		return -1;
+	}
+	if (pf_file_open_mem(map, (size_t)st.st_size, out, err) != 0) {
+		munmap(map, (size_t)st.st_size);
+		return -1;
+	}
+	(*out)->mapped = 1;
+	return 0;
+}
+
+void pf_file_close(struct pf_file *f)
+{
+	if (!f)
+		return;
+	if (f->mapped)
+		munmap((void *)f->base, (size_t)f->size);
+	free(f->argv_buf);
+	free(f->argv);
+	free(f);
+}
+
+const struct pf_header *pf_file_header(const struct pf_file *f)
+{
+	return f->hdr;
+}
+
+uint64_t pf_file_size(const struct pf_file *f) { return f->size; }
+
+uint32_t pf_file_chunks(const struct pf_file *f) { return f->chunks; }
+
+const char *const *pf_file_argv(const struct pf_file *f, int *argc)
+{
+	if (argc)
+		*argc = f->argc;
+	return f->argv;
+}
+
+const struct pf_visit_stats *pf_file_stats(const struct pf_file *f)
+{
+	return &f->stats;
+}
+
+/* --- the visit ----------------------------------------------------------- */
+
+struct visit {
+	struct pf_file *f;
+	const struct pf_visitor *v;
+	void *ctx;
+	struct chunk *chunks; /* usable chunks, sorted by (thread, seq) */
+	uint32_t nchunks;
+	uint32_t *code_ids;   /* sorted after the code walk */
+	size_t ncode_ids, code_ids_cap;
+	struct pf_frame *stack; /* PF_MAX_DEPTH frames */
+};
+
+static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
+{
+	struct pf_error w;
+	va_list ap;
+
+	if (!vi->v->on_warning)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(w.msg, sizeof(w.msg), fmt, ap);
+	va_end(ap);
+	vi->v->on_warning(vi->ctx, &w);
+}
+
+static void damage(struct visit *vi, struct chunk *c)
+{
+	if (!c->damaged)
+		vi->f->stats.chunks_damaged++;
+	c->damaged = 1;
+}
+
+static int chunk_cmp(const void *a, const void *b)
+{
+	const struct chunk *x = a, *y = b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Reads the chunk headers, warns about what cannot be used, and keeps the
+ * rest sorted by (thread, seq). */
+static int collect_chunks(struct visit *vi)
+{
+	struct pf_file *f = vi->f;
+	const struct pf_header *h = f->hdr;
+	uint64_t want = h->chunks_claimed;
+	uint32_t i;
+
+	/* Claimed chunks that lie past max_size were never given space (the
+	 * claim is an atomic add that may overshoot); they are not missing. */
+	if (h->max_size > f->header_size) {
+		uint64_t fit = (h->max_size - f->header_size) / f->chunk_size;
+		if (want > fit)
+			want = fit;
+	}
+	/* The writer claims a chunk first and gives it space after: a file
+	 * that ends exactly at a chunk boundary one chunk short is a writer
+	 * caught in that window, or one that ran out of disk (the chunk
+	 * "stays a hole" and is skipped).  Nothing committed is missing. */
+	if (f->chunks + 1 == want &&
+	    (f->size - f->header_size) % f->chunk_size == 0)
+		want = f->chunks;
+	if (f->chunks < want)
+		warn(vi, f->size,
+		     "file is cut short: the header claims %llu chunks, the "
+		     "file holds %u", (unsigned long long)want, f->chunks);
+
+	vi->chunks = calloc(f->chunks ? f->chunks : 1, sizeof(*vi->chunks));
+	if (!vi->chunks)
+		return -1;
+	for (i = 0; i < f->chunks; i++) {
+		struct chunk c;
+		uint64_t left;
+		const uint8_t *p;
+
+		memset(&c, 0, sizeof(c));
+		c.index = i;
+		c.off = f->header_size + (uint64_t)i * f->chunk_size;
+		left = f->size - c.off;
+		c.avail = left < f->chunk_size ? (uint32_t)left : f->chunk_size;
+		p = f->base + c.off;
+		if (c.avail < f->chunk_size)
+			warn(vi, f->size,
+			     "file is cut short: chunk %u at offset %llu has "
+			     "%u of %u bytes", i, (unsigned long long)c.off,
+			     c.avail, f->chunk_size);
+		if (c.avail < PF_CHUNK_HEADER_SIZE) {
+			/* not even a header: unused, or damaged past use */
+			int zero = 1;
+			for (uint32_t k = 0; k < c.avail && k < 4; k++)
+				zero &= p[k] == 0;
+			if (!zero)
+				f->stats.chunks_damaged++;
+			continue;
+		}
+		if (rd32(p) == 0)
+			continue; /* unused chunk */
+		if (rd32(p) != PF_CHUNK_MAGIC) {
+			warn(vi, c.off, "chunk %u at offset %llu has bad magic "
+			     "0x%08x", i, (unsigned long long)c.off, rd32(p));
+			f->stats.chunks_damaged++;
+			continue;
+		}
+		c.thread = rd32(p + 4);
+		c.tid = rd32(p + 8);
+		c.seq = rd32(p + 12);
+		if (c.thread == 0) {
+			warn(vi, c.off + 4, "chunk %u at offset %llu has "
+			     "thread serial 0", i, (unsigned long long)c.off);
+			f->stats.chunks_damaged++;
+			continue;
+		}
+		c.end = PF_CHUNK_HEADER_SIZE;
+		vi->chunks[vi->nchunks++] = c;
+	}
+	qsort(vi->chunks, vi->nchunks, sizeof(*vi->chunks), chunk_cmp);
+	for (i = 1; i < vi->nchunks; i++) {
+		struct chunk *a = &vi->chunks[i - 1], *b = &vi->chunks[i];
+		if (a->thread == b->thread && a->seq == b->seq)
+			warn(vi, b->off + 12, "chunk at offset %llu repeats "
+			     "seq %u of thread %u (also at offset %llu)",
+			     (unsigned long long)b->off, b->seq, b->thread,
+			     (unsigned long long)a->off);
+	}
+	return 0;
+}
+
+struct rec {
+	unsigned type;
+	uint64_t off;       /* file offset of the head */
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+/* Steps to the record at *pos (relative to the chunk) within [.., limit).
+ * Returns 1 with *r filled and *pos advanced, 0 at the end of committed
+ * data, -1 on damage (warned when check is set). */
+static int next_record(struct visit *vi, struct chunk *c, uint32_t *pos,
+		       uint32_t limit, struct rec *r, int check)
+{
+	const uint8_t *p = vi->f->base + c->off;
+	uint32_t head, len;
+
+	if ((uint64_t)*pos + 4 > limit)
+		return 0;
+	head = rd32(p + *pos);
+	if (head == 0)
+		return 0;
+	len = pf_head_length(head);
+	r->type = pf_head_type(head);
+	r->off = c->off + *pos;
+	if (len < 4) {
+		if (check)
+			warn(vi, r->off, "record at offset %llu has length "
+			     "%u (less than 4)", (unsigned long long)r->off,
+			     len);
+		return -1;
+	}
+	if ((uint64_t)*pos + len > limit) {
+		if (check && c->avail < vi->f->chunk_size &&
+		    (uint64_t)*pos + len <= vi->f->chunk_size)
+			warn(vi, r->off, "record at offset %llu (type %u, "
+			     "length %u) is cut short by the end of the file",
+			     (unsigned long long)r->off, r->type, len);
+		else if (check)
+			warn(vi, r->off, "record at offset %llu (type %u, "
+			     "length %u) runs past the end of its chunk",
+			     (unsigned long long)r->off, r->type, len);
+		return -1;
+	}
+	r->body = p + *pos + 4;
+	r->body_len = len - 4;
+	*pos += (uint32_t)pf_align4(len);
+	return 1;
+}
+
+/* Checks a thread record's body.  Returns 0 and fills t, or -1. */
+static int parse_thread(struct visit *vi, const struct chunk *c,
+			const struct rec *r, struct pf_thread_info *t,
+			uint64_t *base_mono, uint64_t *base_cpu, int check)
+{
+	uint32_t name_len;
+
+	if (r->body_len < sizeof(struct pf_rec_thread)) {
+		if (check)
+			warn(vi, r->off, "thread record at offset %llu is %u "
+			     "bytes (less than %zu)", (unsigned long long)r->off,
+			     r->body_len + 4, sizeof(struct pf_rec_thread) + 4);
+		return -1;
+	}
+	name_len = rd32(r->body + 4);
+	if (name_len > r->body_len - sizeof(struct pf_rec_thread)) {
+		if (check)
+			warn(vi, r->off, "thread record at offset %llu: name "
+			     "length %u runs past the record",
+			     (unsigned long long)r->off, name_len);
+		return -1;
+	}
+	if (t) {
+		memset(t, 0, sizeof(*t));
+		t->thread = c->thread;
+		t->tid = c->tid;
+		t->flags = rd32(r->body);
+		t->pthread = rd64(r->body + 24);
+		t->name = (const char *)r->body + sizeof(struct pf_rec_thread);
+		t->name_len = name_len;
+	}
+	if (base_mono)
+		*base_mono = rd64(r->body + 8);
+	if (base_cpu)
+		*base_cpu = rd64(r->body + 16);
+	return 0;
+}
+
+/* Walk 1: structure, threads, strings.  Sets c->end. */
+static int walk_structure(struct visit *vi, struct chunk *c,
+			  uint32_t *last_thread)
+{
+	uint32_t pos = PF_CHUNK_HEADER_SIZE;
+	struct pf_thread_info t;
+	struct rec r;
+	int first = 1, rc, ret;
+
+	for (;;) {
+		rc = next_record(vi, c, &pos, c->avail, &r, 1);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			damage(vi, c);
+			break;
+		}
+		if (first) {
+			if (r.type != PF_REC_THREAD) {
+				warn(vi, r.off, "chunk at offset %llu does not "
+				     "begin with a thread record (type %u)",
+				     (unsigned long long)c->off, r.type);
+				damage(vi, c);
+				c->end = PF_CHUNK_HEADER_SIZE;
+				return 0;
+			}
+			if (parse_thread(vi, c, &r, &t, NULL, NULL, 1) != 0) {
+				damage(vi, c);
+				c->end = PF_CHUNK_HEADER_SIZE;
+				return 0;
+			}
+			first = 0;
+			c->end = pos;
+			if (*last_thread != c->thread) {
+				*last_thread = c->thread;
+				if (vi->v->on_thread &&
+				    (ret = vi->v->on_thread(vi->ctx, &t)) != 0)
+					return ret;
+			}
+			continue;
+		}
+		switch (r.type) {
+		case PF_REC_THREAD:
+			/* only the opening one counts; a later one would be
+			 * a writer bug, but its length is sound */
+			break;
+		case PF_REC_STRING:
+			if (r.body_len < 4) {
+				warn(vi, r.off, "string record at offset %llu "
+				     "has no id", (unsigned long long)r.off);
+				damage(vi, c);
+				return 0;
+			}
+			if (rd32(r.body) == 0) {
+				warn(vi, r.off, "string record at offset %llu "
+				     "has id 0", (unsigned long long)r.off);
+				break;
+			}
+			if (vi->v->on_string &&
+			    (ret = vi->v->on_string(vi->ctx, rd32(r.body),
+						    (const char *)r.body + 4,
+						    r.body_len - 4)) != 0)
+				return ret;
+			break;
+		case PF_REC_CODE:
+			if (r.body_len < sizeof(struct pf_rec_code)) {
+				warn(vi, r.off, "code record at offset %llu is "
+				     "%u bytes (less than %zu)",
+				     (unsigned long long)r.off, r.body_len + 4,
+				     sizeof(struct pf_rec_code) + 4);
+				damage(vi, c);
+				return 0;
+			}
+			if (rd32(r.body) == 0)
+				warn(vi, r.off, "code record at offset %llu "
+				     "has id 0", (unsigned long long)r.off);
+			break;
+		case PF_REC_SAMPLE:
+			break;
+		default:
+			vi->f->stats.records_skipped++;
+			break;
+		}
+		c->end = pos;
+	}
+	return 0;
+}
+
+/* Walk 2: code objects, within what walk 1 accepted. */
+static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
+{
+	uint32_t pos = PF_CHUNK_HEADER_SIZE;
+	struct rec r;
+	int ret;
+
+	while (next_record(vi, c, &pos, c->end, &r, 0) > 0) {
+		struct pf_code_info ci;
+
+		if (r.type != PF_REC_CODE ||
+		    r.body_len < sizeof(struct pf_rec_code) ||
+		    rd32(r.body) == 0) /* warned by the structure walk */
+			continue;
+		memset(&ci, 0, sizeof(ci));
+		ci.id = rd32(r.body);
+		ci.filename = rd32(r.body + 4);
+		ci.name = rd32(r.body + 8);
+		ci.qualname = rd32(r.body + 12);
+		memcpy(&ci.firstlineno, r.body + 16, 4);
+		ci.flags = rd32(r.body + 20);
+		ci.linetable = r.body + sizeof(struct pf_rec_code);
+		ci.linetable_len = r.body_len - sizeof(struct pf_rec_code);
+		if (vi->ncode_ids == vi->code_ids_cap) {
+			size_t cap = vi->code_ids_cap ? vi->code_ids_cap * 2
+						      : 256;
+			uint32_t *n = realloc(vi->code_ids, cap * sizeof(*n));
+			if (!n) {
+				*oom = 1;
+				return -1;
+			}
+			vi->code_ids = n;
+			vi->code_ids_cap = cap;
+		}
+		vi->code_ids[vi->ncode_ids++] = ci.id;
+		if (vi->v->on_code && (ret = vi->v->on_code(vi->ctx, &ci)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int code_known(const struct visit *vi, uint32_t id)
+{
+	size_t lo = 0, hi = vi->ncode_ids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vi->code_ids[mid] == id)
+			return 1;
+		if (vi->code_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Decodes one sample body onto vi->stack.  Returns 0, or -1 with a warning
+ * (the caller stops the chunk). */
+static int parse_sample(struct visit *vi, const struct rec *r,
+			uint32_t *depth, uint64_t *mono, struct pf_sample *s)
+{
+	const uint8_t *p = r->body, *end = r->body + r->body_len;
+	uint64_t dt, dcpu, flags, shared, count, i;
+	unsigned long long off = (unsigned long long)r->off;
+
+	if (pf_varint_get(&p, end, &dt) || pf_varint_get(&p, end, &dcpu) ||
+	    pf_varint_get(&p, end, &flags) ||
+	    pf_varint_get(&p, end, &shared) ||
+	    pf_varint_get(&p, end, &count)) {
+		warn(vi, r->off, "sample at offset %llu: bad or cut-short "
+		     "varint", off);
+		return -1;
+	}
+	if (flags > UINT32_MAX) {
+		warn(vi, r->off, "sample at offset %llu: flags 0x%llx do not "
+		     "fit 32 bits", off, (unsigned long long)flags);
+		return -1;
+	}
+	if (shared > *depth) {
+		warn(vi, r->off, "sample at offset %llu shares %llu frames "
+		     "with a previous stack of %u", off,
+		     (unsigned long long)shared, *depth);
+		return -1;
+	}
+	if (count > PF_MAX_DEPTH - shared) {
+		warn(vi, r->off, "sample at offset %llu has depth %llu (more "
+		     "than %u)", off, (unsigned long long)(shared + count),
+		     PF_MAX_DEPTH);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		uint64_t code, lp1;
+		struct pf_frame *fr = &vi->stack[shared + i];
+
+		if (pf_varint_get(&p, end, &code) ||
+		    pf_varint_get(&p, end, &lp1)) {
+			warn(vi, r->off, "sample at offset %llu: frame %llu "
+			     "has a bad or cut-short varint", off,
+			     (unsigned long long)(shared + i));
+			*depth = 0;
+			return -1;
+		}
+		if (code > UINT32_MAX || lp1 > (uint64_t)INT32_MAX / 2 + 1) {
+			warn(vi, r->off, "sample at offset %llu: frame %llu "
+			     "is out of range (code %llu, lasti+1 %llu)", off,
+			     (unsigned long long)(shared + i),
+			     (unsigned long long)code,
+			     (unsigned long long)lp1);
+			*depth = 0;
+			return -1;
+		}
+		fr->code_id = (uint32_t)code;
+		fr->lasti = lp1 == 0 ? -1 : (int32_t)((lp1 - 1) * 2);
+	}
+	/* Trailing body bytes are tolerated: a newer minor may add fields. */
+	*depth = (uint32_t)(shared + count);
+	*mono += dt;
+	memset(s, 0, sizeof(*s));
+	s->mono_ns = *mono;
+	s->cpu_ns = dcpu;
+	s->wall_ns = dt;
+	s->flags = (uint32_t)flags;
+	s->depth = *depth;
+	s->frames = vi->stack;
+	return 0;
+}
+
+/* Walk 3: samples, within what walk 1 accepted. */
+static int walk_samples(struct visit *vi, struct chunk *c)
+{
+	uint32_t pos = PF_CHUNK_HEADER_SIZE, depth = 0, k;
+	uint64_t mono = 0;
+	struct rec r;
+	int first = 1, ret;
+
+	while (next_record(vi, c, &pos, c->end, &r, 0) > 0) {
+		struct pf_sample s;
+
+		if (first) {
+			/* walk 1 accepted it, so this is the thread record */
+			if (parse_thread(vi, c, &r, NULL, &mono, NULL, 0) != 0)
+				return 0;
+			first = 0;
+			continue;
+		}
+		if (r.type != PF_REC_SAMPLE)
+			continue;
+		if (parse_sample(vi, &r, &depth, &mono, &s) != 0) {
+			damage(vi, c);
+			return 0;
+		}
+		s.thread = c->thread;
+		for (k = 0; k < s.depth; k++)
+			if (s.frames[k].code_id != 0 &&
+			    !code_known(vi, s.frames[k].code_id))
+				vi->f->stats.frames_unresolved++;
+		vi->f->stats.samples++;
+		if (vi->v->on_sample && (ret = vi->v->on_sample(vi->ctx, &s)))
+			return ret;
+	}
+	return 0;
+}
+
+int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
+{
+	static const struct pf_visitor none;
+	struct visit vi;
+	uint32_t i, last_thread = 0;
+	int ret = 0, oom = 0;
+
+	memset(&vi, 0, sizeof(vi));
+	memset(&f->stats, 0, sizeof(f->stats));
+	vi.f = f;
+	vi.v = v ? v : &none;
+	vi.ctx = ctx;
+	vi.stack = calloc(PF_MAX_DEPTH, sizeof(*vi.stack));
+	if (!vi.stack || collect_chunks(&vi) != 0) {
+		warn(&vi, 0, "out of memory");
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < vi.nchunks && !ret; i++)
+		ret = walk_structure(&vi, &vi.chunks[i], &last_thread);
+	for (i = 0; i < vi.nchunks && !ret; i++)
+		ret = walk_codes(&vi, &vi.chunks[i], &oom);
+	if (oom)
+		warn(&vi, 0, "out of memory");
+	if (ret)
+		goto out;
+	if (vi.ncode_ids)
+		qsort(vi.code_ids, vi.ncode_ids, sizeof(*vi.code_ids),
+		      u32_cmp);
+	for (i = 0; i < vi.nchunks && !ret; i++)
+		ret = walk_samples(&vi, &vi.chunks[i]);
+out:
+	free(vi.stack);
+	free(vi.chunks);
+	free(vi.code_ids);
+	return ret;
+}

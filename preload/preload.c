@@ -1,0 +1,418 @@
+/*
+ * preload.c - libpyprof.so's life inside the target: load, threads, fork,
+ * exec and exit.
+ *
+ * The library is preloaded into every process of a tree (LD_PRELOAD is
+ * inherited), so the first thing the constructor does is decide whether
+ * to exist: anything that is not a supported CPython gets no file, no
+ * timer, no signal handler and no output.  In CPython it creates the file,
+ * installs the sampler and starts the main thread's timer; new threads get
+ * theirs through the pthread_create interposed here.
+ *
+ * The rest keeps the file honest at the edges of the process's life:
+ *   exit()          atexit handler: mark the file complete
+ *   _exit()         interposed (os._exit never runs atexit handlers)
+ *   SIGTERM         a handler, only where the disposition was the default,
+ *                   that completes the file and dies of the same signal
+ *   exec*()         interposed: complete the file; undo if exec fails
+ *   fork()          the child gets a file of its own (pthread_atfork)
+ * A SIGKILL leaves state WRITING; every committed record is still there.
+ *
+ * Messages go to stderr with write(2), never through stdio, so the target's
+ * buffered output is not disturbed; and only errors are said unasked.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "settings.h"
+#include "pyintro.h"
+#include "sampler.h"
+#include "write.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static struct config cfg;
+static struct py_layout layout;
+static struct pf_writer writer;
+static int on;        /* this process is being profiled */
+static pid_t file_pid; /* the process the open file belongs to */
+static int fork_child; /* this file is a forked child's */
+static char path[4096];
+static int log_fd = -1;
+
+/* --- messages ----------------------------------------------------------- */
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t r = write(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
+/* Not for the signal handler (vsnprintf).  always: say it even without
+ * PYPROF_LOG (errors that leave pyprof dormant). */
+static void say(int always, const char *fmt, ...)
+{
+	char buf[1024];
+	int n, saved = errno;
+	va_list ap;
+
+	if (!always && log_fd < 0)
+		return;
+	n = snprintf(buf, sizeof buf, "pyprof[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	write_all(log_fd >= 0 ? log_fd : 2, buf, (size_t)n);
+	errno = saved;
+}
+
+static void open_log(void)
+{
+	if (!cfg.log)
+		return;
+	if (!strcmp(cfg.log, "stderr")) {
+		log_fd = 2;
+		return;
+	}
+	log_fd = open(cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log_fd < 0)
+		say(1, "cannot open PYPROF_LOG=%s: %s", cfg.log, strerror(errno));
+}
+
+/* --- the file ----------------------------------------------------------- */
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void read_cmdline(struct pf_header *h)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+	char extra;
+
+	if (fd < 0)
+		return;
+	while (total < (ssize_t)PF_CMDLINE_MAX &&
+	       (n = read(fd, h->cmdline + total,
+			 PF_CMDLINE_MAX - (size_t)total)) > 0)
+		total += n;
+	if (total == (ssize_t)PF_CMDLINE_MAX && read(fd, &extra, 1) == 1) {
+		h->flags |= PF_FLAG_CMDLINE_TRUNCATED;
+		/* keep whole arguments only */
+		while (total > 0 && h->cmdline[total - 1] != '\0')
+			total--;
+		memset(h->cmdline + total, 0, PF_CMDLINE_MAX - (size_t)total);
+	}
+	h->cmdline_len = (uint32_t)total;
+	close(fd);
+}
+
+static int open_file(void)
+{
+	char host[64] = "", err[512];
+	uint64_t realtime = clock_ns(CLOCK_REALTIME);
+	struct pf_header *h;
+	int attempt;
+
+	gethostname(host, sizeof host - 1);
+	for (attempt = 0; attempt < 100; attempt++) {
+		if (config_output_path(cfg.output, (int)getpid(),
+				       (long)(realtime / 1000000000u), host,
+				       attempt, path, sizeof path) != 0) {
+			say(1, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%%%) or path too long; not profiling",
+			    cfg.output);
+			return -1;
+		}
+		if (pf_writer_create(&writer, path, cfg.max_size, err,
+				     sizeof err) == 0)
+			break;
+		if (errno != EEXIST) {
+			say(1, "%s; not profiling", err);
+			return -1;
+		}
+	}
+	if (attempt == 100) {
+		say(1, "%s exists, and so do 99 more; not profiling", path);
+		return -1;
+	}
+	h = writer.hdr;
+	h->mode = (uint32_t)cfg.mode;
+	h->interval_ns = cfg.interval_ns;
+	h->pid = (int32_t)getpid();
+	h->ppid = (int32_t)getppid();
+	h->start_realtime_ns = realtime;
+	h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	h->py_hexversion = layout.hexversion;
+	if (layout.is_static)
+		h->flags |= PF_FLAG_PY_STATIC;
+	snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
+	memcpy(h->hostname, host, sizeof h->hostname - 1);
+	read_cmdline(h);
+	file_pid = getpid();
+	return 0;
+}
+
+/* Async-signal-safe: called from _exit, a SIGTERM handler, exec. */
+static void finish(enum pf_end_reason why, int sig)
+{
+	if (!on || getpid() != file_pid)
+		return; /* e.g. a vfork child sharing our memory */
+	sampler_set_active(0);
+	pf_writer_finish(&writer, why, sig);
+}
+
+/* --- interposed libc functions ------------------------------------------ */
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *start_thread(void *p)
+{
+	struct start s = *(struct start *)p;
+
+	free(p);
+	sampler_thread_start();
+	return s.fn(s.arg);
+}
+
+#define REAL(name) \
+	static __typeof__(name) *real; \
+	if (!real) \
+		real = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg)
+{
+	struct start *s;
+	int r;
+
+	REAL(pthread_create);
+	if (!on || !(s = malloc(sizeof *s)))
+		return real(th, attr, fn, arg);
+	s->fn = fn;
+	s->arg = arg;
+	r = real(th, attr, start_thread, s);
+	if (r != 0)
+		free(s);
+	return r;
+}
+
+EXPORT void _exit(int status)
+{
+	finish(PF_END__EXIT, 0);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	finish(PF_END__EXIT, 0);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+/* A forked child that did nothing worth a profile before exec (the fork
+ * half of subprocess) leaves no file behind. */
+static void before_exec(void)
+{
+	int saved = errno;
+
+	if (on && getpid() == file_pid) {
+		if (fork_child && writer.hdr->samples == 0) {
+			sampler_set_active(0);
+			unlink(path);
+		} else {
+			finish(PF_END_EXEC, 0);
+		}
+		sampler_exec_prepare();
+	}
+	errno = saved;
+}
+
+static void after_failed_exec(void)
+{
+	int saved = errno;
+
+	if (on && getpid() == file_pid) {
+		pf_writer_unfinish(&writer);
+		sampler_exec_failed();
+		sampler_set_active(1);
+	}
+	errno = saved;
+}
+
+EXPORT int execve(const char *file, char *const argv[], char *const envp[])
+{
+	int r;
+
+	REAL(execve);
+	before_exec();
+	r = real(file, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+EXPORT int execv(const char *file, char *const argv[])
+{
+	int r;
+
+	REAL(execv);
+	before_exec();
+	r = real(file, argv);
+	after_failed_exec();
+	return r;
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	int r;
+
+	REAL(execvp);
+	before_exec();
+	r = real(file, argv);
+	after_failed_exec();
+	return r;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	int r;
+
+	REAL(execvpe);
+	before_exec();
+	r = real(file, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	int r;
+
+	REAL(fexecve);
+	before_exec();
+	r = real(fd, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+/* --- lifecycle ---------------------------------------------------------- */
+
+static void on_sigterm(int sig)
+{
+	finish(PF_END_SIGNAL, sig);
+	/* SA_RESETHAND put the default action back: die of the same signal,
+	 * so the parent sees the status it would have seen without us. */
+	raise(sig);
+}
+
+static void on_exit_(void)
+{
+	finish(PF_END_EXIT, 0);
+	if (on && getpid() == file_pid && writer.hdr)
+		say(0, "wrote %s: %llu samples, %llu dropped (size bound %llu)",
+		    path, (unsigned long long)writer.hdr->samples,
+		    (unsigned long long)writer.hdr->dropped[PF_DROP_FULL],
+		    (unsigned long long)writer.hdr->max_size);
+}
+
+static void atfork_child(void)
+{
+	if (!on)
+		return;
+	sampler_set_active(0);
+	/* The parent's file is shared memory: the child must never write
+	 * it.  Its mapping goes; the parent's process keeps it. */
+	pf_writer_close(&writer);
+	if (open_file() != 0) {
+		on = 0;
+		return;
+	}
+	fork_child = 1;
+	sampler_after_fork(&writer);
+	sampler_set_active(1);
+}
+
+static const char *env(const char *name) { return getenv(name); }
+
+__attribute__((constructor)) static void pyprof_load(void)
+{
+	char why[512];
+	struct sigaction sa, old;
+	int r;
+
+	char cfg_why[512];
+
+	/* Not CPython: dormant and silent, whatever PYPROF_* says, since the
+	 * variables reach every process of the tree. */
+	r = pyintro_init(&layout, why, sizeof why);
+	if (r == -1)
+		return;
+	if (config_load(&cfg, env, cfg_why, sizeof cfg_why) != 0) {
+		say(1, "%s; not profiling", cfg_why);
+		return;
+	}
+	if (!cfg.enable)
+		return;
+	open_log();
+	if (r != 0) {
+		say(1, "%s; not profiling", why);
+		return;
+	}
+	if (open_file() != 0)
+		return;
+	if (sampler_init(&cfg, &layout, &writer) != 0) {
+		say(1, "cannot install the sampler: %s; not profiling",
+		    strerror(errno));
+		unlink(path);
+		pf_writer_close(&writer);
+		return;
+	}
+	on = 1;
+	pthread_atfork(NULL, NULL, atfork_child);
+	atexit(on_exit_);
+	if (sigaction(SIGTERM, NULL, &old) == 0 &&
+	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_sigterm;
+		sa.sa_flags = SA_RESETHAND | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	sampler_set_active(1);
+	if (sampler_thread_start() != 0)
+		say(1, "cannot start the main thread's timer: %s",
+		    strerror(errno));
+	say(0, "profiling %s into %s: interval %llu ns, source %s", layout.version,
+	    path, (unsigned long long)cfg.interval_ns,
+	    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK ? "perf task-clock"
+							 : "thread CPU timer");
+}

@@ -1,0 +1,515 @@
+/*
+ * sampler.c - per-thread timers and the SIGPROF handler.
+ *
+ * The handler (on_sigprof and everything it calls) may only:
+ *   - load and store memory mapped before it runs (the file mapping, the
+ *     intern tables, this thread's struct thread_state);
+ *   - use lock-free atomics;
+ *   - call clock_gettime, pthread_getspecific (through pyintro), ioctl,
+ *     fallocate, pwrite and fstatfs (through the writer).
+ * Never malloc, stdio, locks, dlsym, or the Python C API.  It never waits:
+ * whatever it cannot do at once it drops, and counts the drop by reason in
+ * the file's header.  errno is saved and restored.
+ *
+ * Re-entrancy: a thread's state is written by the handler and, rarely, by
+ * the thread itself outside the handler (start, stop).  `busy` marks both;
+ * a signal that lands while busy is dropped, not nested.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "intern.h"
+#include "sampler.h"
+
+struct prev_frame {
+	uintptr_t code, frame;
+	int32_t lasti;
+	uint32_t id;
+};
+
+struct thread_state {
+	struct pf_cursor cur;
+	volatile sig_atomic_t busy;
+	int tid;
+	int is_main;
+	uint64_t pthread;
+	int has_timer;
+	timer_t timer;
+	int perf_fd;
+	uint64_t last_mono, last_cpu; /* the previous sample's clocks */
+	uint32_t prev_depth;          /* frames of prev[] shareable in cur */
+	struct prev_frame prev[PF_MAX_DEPTH];
+	struct py_raw_frame walk[PF_MAX_DEPTH];
+	uint8_t scratch[64 + PF_MAX_DEPTH * 2 * PF_VARINT_MAX];
+};
+
+static __thread struct thread_state *self
+	__attribute__((tls_model("initial-exec")));
+
+static const struct config *cfg;
+static const struct py_layout *layout;
+static struct pf_writer *writer;
+static int source;
+static int active;
+static uint32_t next_serial;
+static struct sigaction old_action, our_action;
+static pthread_key_t stop_key;
+/* sigev_value of our timers: tells our SIGPROF from anybody else's */
+static int timer_cookie;
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int gettid_(void) { return (int)syscall(SYS_gettid); }
+
+/* --- records into this thread's chunk ----------------------------------- */
+
+/* Opens a fresh chunk with its PF_REC_THREAD.  The baselines are the
+ * previous sample's clocks, so deltas run on across chunks unchanged. */
+static int new_chunk(struct thread_state *t)
+{
+	struct pf_rec_thread rec = {0};
+	uint8_t *body;
+
+	if (pf_writer_next_chunk(writer, &t->cur) != 0)
+		return -1;
+	t->prev_depth = 0;
+	rec.flags = t->is_main ? PF_THREAD_MAIN : 0;
+	rec.base_mono_ns = t->last_mono;
+	rec.base_cpu_ns = t->last_cpu;
+	rec.pthread = t->pthread;
+	body = pf_cursor_space(&t->cur, sizeof rec);
+	if (!body)
+		return -1;
+	memcpy(body, &rec, sizeof rec);
+	pf_cursor_commit(&t->cur, PF_REC_THREAD, sizeof rec);
+	return 0;
+}
+
+static uint8_t *sink_space(void *ctx, size_t n)
+{
+	struct thread_state *t = ctx;
+	uint8_t *p = pf_cursor_space(&t->cur, n);
+
+	if (!p && new_chunk(t) == 0)
+		p = pf_cursor_space(&t->cur, n);
+	return p;
+}
+
+static void sink_commit(void *ctx, unsigned type, size_t n)
+{
+	struct thread_state *t = ctx;
+	pf_cursor_commit(&t->cur, type, n);
+}
+
+/* --- the sample --------------------------------------------------------- */
+
+static size_t encode(struct thread_state *t, int n, uint32_t shared,
+		     uint64_t dt, uint64_t dcpu, uint32_t flags)
+{
+	uint8_t *p = t->scratch;
+
+	p += pf_varint_put(p, dt);
+	p += pf_varint_put(p, dcpu);
+	p += pf_varint_put(p, flags);
+	p += pf_varint_put(p, shared);
+	p += pf_varint_put(p, (uint64_t)n - shared);
+	for (int i = (int)shared; i < n; i++) {
+		p += pf_varint_put(p, t->prev[i].id);
+		p += pf_varint_put(p, (uint64_t)(t->prev[i].lasti / 2 + 1));
+	}
+	return (size_t)(p - t->scratch);
+}
+
+static void drop(struct thread_state *t, enum pf_drop why, uint64_t mono,
+		 uint64_t cpu)
+{
+	pf_count_drop(writer, why);
+	/* The dropped period's CPU time is not handed to the next sample:
+	 * it would credit a stack with time it may not have used. */
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+}
+
+static void take_sample(struct thread_state *t)
+{
+	struct rec_sink sink = {sink_space, sink_commit, t};
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t dt = mono - t->last_mono, dcpu = cpu - t->last_cpu;
+	uintptr_t ts;
+	int n, truncated = 0;
+	uint32_t shared = 0, flags = 0;
+	uint8_t *chunk_before;
+	size_t len;
+	uint8_t *body;
+
+	if (writer->full)
+		return drop(t, PF_DROP_FULL, mono, cpu);
+	ts = pyintro_current_tstate(layout);
+	if (!ts)
+		return drop(t, pyintro_finalizing(layout) ? PF_DROP_FINALIZING
+							  : PF_DROP_NO_PYTHON,
+			    mono, cpu);
+	n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
+	if (n < 0)
+		return drop(t, PF_DROP_BAD_STACK, mono, cpu);
+	if (pyintro_holds_gil(layout, ts))
+		flags |= PF_SAMPLE_GIL;
+	if (truncated)
+		flags |= PF_SAMPLE_TRUNCATED;
+
+	/* prev[] is root first, walk[] leaf first. */
+	while ((int)shared < n && shared < t->prev_depth) {
+		const struct py_raw_frame *f = &t->walk[n - 1 - shared];
+		const struct prev_frame *p = &t->prev[shared];
+		if (p->code != f->code || p->frame != f->frame ||
+		    p->lasti != f->lasti)
+			break;
+		shared++;
+	}
+	/* Interning may open a new chunk, which forgets the shared prefix;
+	 * prev[] keeps its ids, so the frames are all still known. */
+	chunk_before = t->cur.chunk;
+	if (!chunk_before && new_chunk(t) != 0)
+		return drop(t, PF_DROP_FULL, mono, cpu);
+	for (int i = (int)shared; i < n; i++) {
+		const struct py_raw_frame *f = &t->walk[n - 1 - i];
+		uint32_t id = intern_code(layout, f->code, &sink);
+		if (!id && writer->full)
+			return drop(t, PF_DROP_FULL, mono, cpu);
+		t->prev[i].code = f->code;
+		t->prev[i].frame = f->frame;
+		t->prev[i].lasti = f->lasti;
+		t->prev[i].id = id;
+	}
+	if (t->cur.chunk != chunk_before || shared > t->prev_depth)
+		shared = 0;
+
+	len = encode(t, n, shared, dt, dcpu, flags);
+	body = pf_cursor_space(&t->cur, len);
+	if (!body) {
+		if (new_chunk(t) != 0)
+			return drop(t, PF_DROP_FULL, mono, cpu);
+		shared = 0;
+		len = encode(t, n, 0, dt, dcpu, flags);
+		body = pf_cursor_space(&t->cur, len);
+		if (!body)
+			return drop(t, PF_DROP_FULL, mono, cpu);
+	}
+	memcpy(body, t->scratch, len);
+	pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
+	t->prev_depth = (uint32_t)n;
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+	__atomic_fetch_add(&writer->hdr->samples, 1, __ATOMIC_RELAXED);
+}
+
+static int ours(const siginfo_t *si, const struct thread_state *t)
+{
+	if (si->si_code == SI_TIMER)
+		return si->si_value.sival_ptr == &timer_cookie;
+	if (t && t->perf_fd >= 0 && (si->si_code == POLL_HUP ||
+				     si->si_code == POLL_IN))
+		return si->si_fd == t->perf_fd;
+	return 0;
+}
+
+static void on_sigprof(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	struct thread_state *t = self;
+
+	if (!ours(si, t)) {
+		/* Somebody else's SIGPROF (the program's own profiler):
+		 * hand it on rather than swallow it. */
+		if (old_action.sa_flags & SA_SIGINFO) {
+			if (old_action.sa_sigaction)
+				old_action.sa_sigaction(sig, si, uc);
+		} else if (old_action.sa_handler != SIG_DFL &&
+			   old_action.sa_handler != SIG_IGN) {
+			old_action.sa_handler(sig);
+		}
+		errno = saved;
+		return;
+	}
+	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		goto out;
+	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
+	if (!t) {
+		pf_count_drop(writer, PF_DROP_NO_THREAD);
+		goto out;
+	}
+	if (t->busy) {
+		pf_count_drop(writer, PF_DROP_BUSY);
+		goto out;
+	}
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	take_sample(t);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+out:
+	if (t && t->perf_fd >= 0)
+		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+	errno = saved;
+}
+
+/* --- timers ------------------------------------------------------------- */
+
+static int arm_timer(struct thread_state *t)
+{
+	struct sigevent sev;
+	struct itimerspec its;
+
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGPROF;
+	sev.sigev_value.sival_ptr = &timer_cookie;
+	sev._sigev_un._tid = t->tid;
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t->timer) != 0)
+		return -1;
+	its.it_interval.tv_sec = (time_t)(cfg->interval_ns / 1000000000u);
+	its.it_interval.tv_nsec = (long)(cfg->interval_ns % 1000000000u);
+	its.it_value = its.it_interval;
+	if (timer_settime(t->timer, 0, &its, NULL) != 0) {
+		timer_delete(t->timer);
+		return -1;
+	}
+	t->has_timer = 1;
+	return 0;
+}
+
+/* The task-clock event counts this thread's CPU time in nanoseconds and
+ * signals the thread itself on every overflow, at the asked rate (the CPU
+ * timer is checked only on the kernel tick).  REFRESH(1) arms one overflow
+ * at a time; the handler re-arms it. */
+static int arm_perf(struct thread_state *t)
+{
+	struct perf_event_attr a;
+	struct f_owner_ex owner = {F_OWNER_TID, t->tid};
+	int fd;
+
+	memset(&a, 0, sizeof a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.size = sizeof a;
+	a.config = PERF_COUNT_SW_TASK_CLOCK;
+	a.sample_period = cfg->interval_ns;
+	a.disabled = 1;
+	a.wakeup_events = 1;
+	fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+			  PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, O_ASYNC) != 0 ||
+	    fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
+	    fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
+	    ioctl(fd, PERF_EVENT_IOC_RESET, 0) != 0 ||
+	    ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) != 0) {
+		close(fd);
+		return -1;
+	}
+	t->perf_fd = fd;
+	return 0;
+}
+
+static void disarm(struct thread_state *t)
+{
+	if (t->has_timer)
+		timer_delete(t->timer);
+	t->has_timer = 0;
+	if (t->perf_fd >= 0)
+		close(t->perf_fd);
+	t->perf_fd = -1;
+}
+
+/* --- thread lifecycle --------------------------------------------------- */
+
+static void stop_key_destructor(void *p)
+{
+	(void)p;
+	sampler_thread_stop();
+}
+
+/* Ended threads' states are kept for the next thread: mapping and
+ * unmapping 140 KiB per thread would make every thread's exit slower (an
+ * munmap is a TLB shootdown on every CPU).  Never touched by the handler,
+ * so an ordinary mutex guards it. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_state *spare;
+
+static struct thread_state *thread_state_new(void)
+{
+	struct thread_state *t;
+
+	pthread_mutex_lock(&spare_lock);
+	t = spare;
+	if (t)
+		spare = *(struct thread_state **)t;
+	pthread_mutex_unlock(&spare_lock);
+	if (t) {
+		/* Only the fields below and the cursor need to be fresh;
+		 * prev[] is meaningful only up to prev_depth. */
+		memset(t, 0, offsetof(struct thread_state, prev));
+	} else {
+		t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (t == MAP_FAILED)
+			return NULL;
+	}
+	t->tid = gettid_();
+	t->is_main = t->tid == getpid();
+	t->pthread = (uint64_t)pthread_self();
+	t->perf_fd = -1;
+	t->cur.thread = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
+	t->cur.tid = (uint32_t)t->tid;
+	t->last_mono = clock_ns(CLOCK_MONOTONIC);
+	t->last_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	return t;
+}
+
+static void thread_state_free(struct thread_state *t)
+{
+	pthread_mutex_lock(&spare_lock);
+	*(struct thread_state **)t = spare;
+	spare = t;
+	pthread_mutex_unlock(&spare_lock);
+}
+
+int sampler_thread_start(void)
+{
+	struct thread_state *t;
+
+	if (!writer || self)
+		return -1;
+	t = thread_state_new();
+	if (!t)
+		return -1;
+	if ((source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t))) {
+		thread_state_free(t);
+		return -1;
+	}
+	__atomic_store_n(&self, t, __ATOMIC_RELEASE);
+	pthread_setspecific(stop_key, t);
+	return 0;
+}
+
+void sampler_thread_stop(void)
+{
+	struct thread_state *t = self;
+
+	if (!t)
+		return;
+	t->busy = 1;
+	/* Unpublish first: a signal still in flight then finds no state. */
+	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	disarm(t);
+	pthread_setspecific(stop_key, NULL);
+	thread_state_free(t);
+}
+
+void sampler_set_active(int on)
+{
+	__atomic_store_n(&active, on, __ATOMIC_RELEASE);
+}
+
+int sampler_source(void) { return source; }
+
+int sampler_init(const struct config *c, const struct py_layout *L,
+		 struct pf_writer *w)
+{
+	struct sigaction sa;
+
+	cfg = c;
+	layout = L;
+	writer = w;
+	if (intern_init() != 0 || pthread_key_create(&stop_key,
+						     stop_key_destructor) != 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigprof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPROF, &sa, &old_action) != 0)
+		return -1;
+	our_action = sa;
+
+	/* Below 10 ms the tick-driven CPU timer (250 Hz here) would deliver
+	 * fewer samples than asked, so a precise source is worth its cost
+	 * per signal; at 10 ms and above the cheap timer keeps up. */
+	source = PF_SOURCE_THREAD_CPU_TIMER;
+	if (c->source == CONFIG_SOURCE_PERF ||
+	    (c->source == CONFIG_SOURCE_AUTO && c->interval_ns < 10000000u)) {
+		struct thread_state probe = {.tid = gettid_(), .perf_fd = -1};
+		if (arm_perf(&probe) == 0) {
+			close(probe.perf_fd);
+			source = PF_SOURCE_PERF_TASK_CLOCK;
+		}
+	}
+	w->hdr->source = (uint32_t)source;
+	return 0;
+}
+
+void sampler_exec_prepare(void)
+{
+	struct sigaction ign;
+	struct thread_state *t = self;
+
+	/* Pending signals survive execve, and the new image's SIGPROF is
+	 * SIG_DFL, which terminates it: stop this thread's source, let
+	 * SIG_IGN discard whatever is pending, then hand the new image the
+	 * disposition the program had before pyprof.  Other threads' signals
+	 * are directed at them and die with them. */
+	if (t)
+		disarm(t);
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPROF, &ign, NULL);
+	sigaction(SIGPROF, &old_action, NULL);
+}
+
+void sampler_exec_failed(void)
+{
+	struct thread_state *t = self;
+
+	sigaction(SIGPROF, &our_action, NULL);
+	if (t)
+		source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t);
+}
+
+void sampler_after_fork(struct pf_writer *w)
+{
+	writer = w;
+	/* The parent's threads are gone; this thread's state belonged to the
+	 * parent's file and its timer did not survive fork.  Its perf event
+	 * fd did, but it counts the parent's thread: close it. */
+	if (self && self->perf_fd >= 0)
+		close(self->perf_fd);
+	self = NULL;
+	next_serial = 0;
+	/* Another thread may have held the lock at fork: start over. */
+	pthread_mutex_init(&spare_lock, NULL);
+	spare = NULL;
+	intern_reset();
+	w->hdr->source = (uint32_t)source;
+	sampler_thread_start();
+}

@@ -1,0 +1,49 @@
+/*
+ * sampler.h - per-thread timers and the SIGPROF handler.
+ *
+ * Every thread of the target gets its own timer on its own CPU clock, armed
+ * by the thread itself when it starts (the preload interposes
+ * pthread_create) and deleted when it ends (a pthread key destructor), so
+ * a thread's share of samples is its share of CPU.  The handler samples the
+ * thread it interrupts, and only that thread: walking your own stack is the
+ * one walk that cannot race with the frames being freed.
+ */
+#ifndef PYPROF_SAMPLER_H
+#define PYPROF_SAMPLER_H
+
+#include "settings.h"
+#include "pyintro.h"
+#include "write.h"
+
+/* Not HANDLER.  Installs the handler, picks the timer source.  The
+ * sampler keeps the three pointers. 0 or -1. */
+int sampler_init(const struct config *cfg, const struct py_layout *L,
+		 struct pf_writer *w);
+
+/* The source in use (enum pf_source) once sampler_init succeeded. */
+int sampler_source(void);
+
+/* Not HANDLER.  Starts sampling the calling thread (allocates its state,
+ * arms its timer).  0, or -1 (the thread is then not sampled). */
+int sampler_thread_start(void);
+
+/* Not HANDLER.  Stops sampling the calling thread and frees its state. */
+void sampler_thread_stop(void);
+
+/* HANDLER-safe.  Turns recording on or off for every thread; while off the
+ * handler returns at once. */
+void sampler_set_active(int on);
+
+/* Async-signal-safe.  Before exec: stop this thread's signals and leave
+ * none pending, so the new image cannot be killed by a late SIGPROF. */
+void sampler_exec_prepare(void);
+/* After an exec that failed: sample again. */
+void sampler_exec_failed(void);
+
+/* Not HANDLER.  In a forked child: forget the parent's threads (their
+ * memory is leaked on purpose: it is small, and freeing it would need
+ * their timers, which the child does not have) and start the calling
+ * thread afresh on the new writer. */
+void sampler_after_fork(struct pf_writer *w);
+
+#endif

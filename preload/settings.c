@@ -1,0 +1,268 @@
+/*
+ * settings.c - PYPROF_* parsing.  Runs in the library constructor, before
+ * the target's main(): no allocation, no stdio on the target's streams.
+ */
+#include "config.h"
+
+#include "settings.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "format.h"
+
+/* Parses a non-negative decimal with an optional fraction into a value
+ * scaled by 1e9 (so "0.5" -> 500000000), leaving *end after it. */
+static int parse_fixed(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, scale = 1000000000ull;
+	int digits = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		if (whole > 100000000000ull)
+			return -1;
+		whole = whole * 10 + (uint64_t)(*s++ - '0');
+		digits++;
+	}
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*s - '0') * scale;
+			}
+			s++;
+			digits++;
+		}
+	}
+	if (!digits)
+		return -1;
+	*end = s;
+	*out = whole * 1000000000ull + frac;
+	return 0;
+}
+
+int config_parse_interval(const char *s, uint64_t *out_ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+	const char *end;
+	uint64_t fixed;
+
+	if (!s || parse_fixed(s, &end, &fixed) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		/* fixed is the value x 1e9; keep precision for sub-unit
+		 * fractions without overflowing for up to 10 s. */
+		uint64_t ns = fixed / 1000000000ull * units[i].ns +
+			      (fixed % 1000000000ull) * units[i].ns / 1000000000ull;
+		if (ns < CONFIG_MIN_INTERVAL_NS || ns > CONFIG_MAX_INTERVAL_NS)
+			return -1;
+		*out_ns = ns;
+		return 0;
+	}
+	return -1;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	int digits = 0;
+
+	if (!s)
+		return -1;
+	while (*s >= '0' && *s <= '9') {
+		if (v > (1ull << 50))
+			return -1;
+		v = v * 10 + (uint64_t)(*s++ - '0');
+		digits++;
+	}
+	if (!digits)
+		return -1;
+	switch (*s) {
+	case 'K': case 'k': mul = 1ull << 10; s++; break;
+	case 'M': case 'm': mul = 1ull << 20; s++; break;
+	case 'G': case 'g': mul = 1ull << 30; s++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*s == 'i' && mul > 1)
+		s++;
+	if ((*s == 'B' || *s == 'b') && mul > 1)
+		s++;
+	if (*s || v > (1ull << 44) / mul * 1024)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int config_parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = {"1", "yes", "true", "on"};
+	static const char *no[] = {"0", "no", "false", "off"};
+
+	for (size_t i = 0; s && i < 4; i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = 1, 0;
+		if (!strcasecmp(s, no[i]))
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+int config_load(struct config *c, const char *(*get)(const char *name),
+		char *why, size_t why_len)
+{
+	const char *v;
+
+	c->enable = 1;
+	c->mode = PF_MODE_CPU;
+	c->interval_ns = CONFIG_DEFAULT_INTERVAL_NS;
+	c->max_size = CONFIG_DEFAULT_MAX_SIZE;
+	c->source = CONFIG_SOURCE_AUTO;
+	c->output = NULL;
+	c->log = NULL;
+
+	if ((v = get("PYPROF_ENABLE")) && config_parse_bool(v, &c->enable)) {
+		snprintf(why, why_len,
+			 "PYPROF_ENABLE=%s: expected 1 or 0 (yes/no, true/false, on/off)",
+			 v);
+		return -1;
+	}
+	if ((v = get("PYPROF_MODE"))) {
+		if (!strcmp(v, "cpu")) {
+			c->mode = PF_MODE_CPU;
+		} else if (!strcmp(v, "wall")) {
+			snprintf(why, why_len,
+				 "PYPROF_MODE=wall: wall mode is not available in this version; use cpu");
+			return -1;
+		} else {
+			snprintf(why, why_len, "PYPROF_MODE=%s: expected cpu", v);
+			return -1;
+		}
+	}
+	if ((v = get("PYPROF_INTERVAL")) &&
+	    config_parse_interval(v, &c->interval_ns)) {
+		snprintf(why, why_len,
+			 "PYPROF_INTERVAL=%s: expected a duration with a unit between 100us and 10s, e.g. 1ms",
+			 v);
+		return -1;
+	}
+	if ((v = get("PYPROF_MAX_SIZE"))) {
+		if (config_parse_size(v, &c->max_size) ||
+		    c->max_size < CONFIG_MIN_MAX_SIZE) {
+			snprintf(why, why_len,
+				 "PYPROF_MAX_SIZE=%s: expected a size of at least 1M, e.g. 256M",
+				 v);
+			return -1;
+		}
+	}
+	if ((v = get("PYPROF_SOURCE"))) {
+		if (!strcmp(v, "auto"))
+			c->source = CONFIG_SOURCE_AUTO;
+		else if (!strcmp(v, "timer"))
+			c->source = CONFIG_SOURCE_TIMER;
+		else if (!strcmp(v, "perf"))
+			c->source = CONFIG_SOURCE_PERF;
+		else {
+			snprintf(why, why_len,
+				 "PYPROF_SOURCE=%s: expected auto, timer or perf", v);
+			return -1;
+		}
+	}
+	if ((v = get("PYPROF_OUTPUT")) && *v)
+		c->output = v;
+	if ((v = get("PYPROF_LOG")) && *v) {
+		int on;
+		if (config_parse_bool(v, &on) == 0)
+			c->log = on ? "stderr" : NULL;
+		else
+			c->log = v;
+	}
+	return 0;
+}
+
+/* Appends s to buf at *n; -1 if it does not fit. */
+static int put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (*n + len >= cap)
+		return -1;
+	memcpy(buf + *n, s, len);
+	*n += len;
+	buf[*n] = '\0';
+	return 0;
+}
+
+int config_output_path(const char *output, int pid, long start_time,
+		       const char *host, int attempt, char *buf, size_t cap)
+{
+	static const char dflt[] = "pyprof-%p.pyprof";
+	char tmpl[4096], num[32];
+	size_t n = 0, tl;
+	struct stat st;
+
+	if (!cap)
+		return -1;
+	buf[0] = '\0';
+	if (!output) {
+		snprintf(tmpl, sizeof tmpl, "%s", dflt);
+	} else {
+		size_t ol = strlen(output);
+		int is_dir = (ol && output[ol - 1] == '/') ||
+			     (stat(output, &st) == 0 && S_ISDIR(st.st_mode));
+		if (is_dir) {
+			if ((size_t)snprintf(tmpl, sizeof tmpl, "%s%s%s", output,
+					     output[ol - 1] == '/' ? "" : "/",
+					     dflt) >= sizeof tmpl)
+				return -1;
+		} else if ((size_t)snprintf(tmpl, sizeof tmpl, "%s", output) >=
+			   sizeof tmpl) {
+			return -1;
+		}
+	}
+	tl = strlen(tmpl);
+	/* the ".N" of a repeated attempt goes before a ".pyprof" suffix */
+	size_t stem = tl;
+	if (attempt > 0 && tl >= 7 && !strcmp(tmpl + tl - 7, ".pyprof"))
+		stem = tl - 7;
+	for (size_t i = 0; i < stem; i++) {
+		if (tmpl[i] != '%') {
+			if (put(buf, cap, &n, tmpl + i, 1))
+				return -1;
+			continue;
+		}
+		switch (tmpl[++i]) {
+		case 'p':
+			snprintf(num, sizeof num, "%d", pid);
+			break;
+		case 't':
+			snprintf(num, sizeof num, "%ld", start_time);
+			break;
+		case 'h':
+			if (put(buf, cap, &n, host, strlen(host)))
+				return -1;
+			continue;
+		case '%':
+			snprintf(num, sizeof num, "%%");
+			break;
+		default:
+			return -1;
+		}
+		if (put(buf, cap, &n, num, strlen(num)))
+			return -1;
+	}
+	if (attempt > 0) {
+		snprintf(num, sizeof num, ".%d", attempt);
+		if (put(buf, cap, &n, num, strlen(num)))
+			return -1;
+	}
+	if (stem < tl && put(buf, cap, &n, tmpl + stem, tl - stem))
+		return -1;
+	return 0;
+}

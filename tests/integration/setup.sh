@@ -1,0 +1,67 @@
+# setup.sh - sourced by every integration test.
+#
+# Gives: $top_srcdir, $PYPROF_LIB, $PYPROF_BIN, a private $work directory
+# removed at exit, and helpers.  A test exits 77 (automake's "skip") and
+# says why when what it needs is absent.
+set -eu
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYPROF_LIB:=$top_builddir/.libs/libpyprof.so}"
+: "${PYPROF_BIN:=$top_builddir/pyprof}"
+targets=$top_srcdir/tests/targets
+work=$(mktemp -d "${TMPDIR:-/tmp}/pyprof-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); echo "ok: $*"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+# Ends a test: non-zero if any check failed.
+finish() {
+	echo "$((checks - fails)) passed, $fails failed"
+	[ "$fails" -eq 0 ]
+}
+
+[ -f "$PYPROF_LIB" ] || skip "no library at $PYPROF_LIB"
+[ -x "$PYPROF_BIN" ] || skip "no collector at $PYPROF_BIN"
+
+# Every CPython 3.8+ on this machine, one path per line: pyenv's builds,
+# then whatever python3.N is on PATH or in /usr/bin (Debian's static
+# 3.11), each real interpreter once.
+find_pythons() {
+	{
+		root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+		for d in "$root"/versions/3.*; do
+			[ -d "$d" ] || continue
+			for p in "$d"/bin/python3.[0-9]*; do
+				case $p in *-config) continue ;; esac
+				[ -x "$p" ] && echo "$p"
+			done
+		done
+		for n in 8 9 10 11 12 13 14 15; do
+			for p in $(command -v "python3.$n" 2>/dev/null) /usr/bin/python3.$n; do
+				[ -x "$p" ] && echo "$p"
+			done
+		done
+	} | while read -r p; do
+		v=$("$p" -c 'import sys; print("%d %d" % sys.version_info[:2])' 2>/dev/null) || continue
+		set -- $v
+		[ "$1" -eq 3 ] && [ "$2" -ge 8 ] || continue
+		echo "$(readlink -f "$p") $p"
+	done | sort -u -k1,1 | awk '{print $2}'
+}
+
+pythons=$(find_pythons)
+[ -n "$pythons" ] || skip "no CPython 3.8 or later found"
+
+pyver() { "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'; }
+
+# profile OUTDIR PYTHON ARGS...: runs PYTHON with the preload, files into
+# OUTDIR; extra PYPROF_* come from the environment.
+profile() {
+	out=$1
+	shift
+	mkdir -p "$out"
+	PYPROF_OUTPUT=$out LD_PRELOAD=$PYPROF_LIB "$@"
+}
