@@ -59,6 +59,8 @@
 	F(ts_frame,                24,   24,   24,    N,    N,    N)     \
 	F(ts_cframe,                N,    N,   48,   56,   56,    N)     \
 	F(cframe_current_frame,     N,    N,    N,    8,    0,    N)     \
+	F(ts_datastack_chunk,       N,    N,    N,  296,  232,    N)     \
+	F(ts_datastack_top,         N,    N,    N,  304,  240,    N)     \
 	F(ts_current_frame,         N,    N,    N,    N,    N,    D)     \
 	F(ts_thread_id,           176,  176,  176,  152,  136,    D)     \
 	F(ts_native_thread_id,      N,    N,    N,  160,  144,    D)     \

@@ -50,6 +50,7 @@ struct py_layout {
 	int ts_thread_id, ts_native_thread_id, ts_state;
 	int ts_state_attached;        /* 3.13: value of state when attached */
 	int cframe_current_frame;
+	int ts_datastack_chunk, ts_datastack_top; /* 3.11/3.12: see pystack.c */
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
 	int fr_back, fr_code, fr_lasti, fr_instr, fr_owner;
 	int fr_owner_generator, fr_owner_cstack; /* enum _frameowner values */

@@ -6,6 +6,9 @@
  * pushing a frame.  So these functions only load memory, compare, and call
  * pthread_getspecific (glibc: an array lookup, no lock, no allocation).
  * They never call Python, malloc, stdio or anything that may lock.
+ * The one exception to "only loads" is safe_copy() below: on 3.11/3.12
+ * the innermost frame pointer may be uninitialized stack (see
+ * first_frame()), and a read that may fault goes through a syscall.
  *
  * The one idea: every pointer followed is checked before it is trusted
  * (non-null, aligned, the object's type is what we expect, an index is
@@ -14,10 +17,14 @@
  * frames is safe from use-after-free: a frame cannot be freed while the
  * code that would free it is the code we interrupted.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "pyintro.h"
 
@@ -195,22 +202,95 @@ static enum hop interp_frame(const struct py_layout *L, uintptr_t f,
 	return HOP_KEEP;
 }
 
-/* The innermost frame (0 for none), or -1 if the way to it is broken. */
+/* Set once process_vm_readv turns out to be unavailable (seccomp, old
+ * kernel): safe_copy() then trusts the address, as every other read does. */
+static int no_vm_readv;
+
+/*
+ * Copies n bytes at address a into dst, failing instead of faulting when a
+ * is not mapped: process_vm_readv on ourselves returns EFAULT.  Costs two
+ * syscalls, so only the one untrusted pointer per walk comes through here.
+ * Saves errno, which the interrupted code may be about to read.
+ */
+static int safe_copy(void *dst, uintptr_t a, size_t n)
+{
+	struct iovec local = { dst, n }, remote = { (void *)a, n };
+	int saved = errno, rc = 0;
+
+	if (__atomic_load_n(&no_vm_readv, __ATOMIC_RELAXED)) {
+		memcpy(dst, (const void *)a, n);
+		return 0;
+	}
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n) {
+		if (errno == ENOSYS || errno == EPERM) {
+			__atomic_store_n(&no_vm_readv, 1, __ATOMIC_RELAXED);
+			memcpy(dst, (const void *)a, n);
+		} else {
+			rc = -1;
+		}
+	}
+	errno = saved;
+	return rc;
+}
+
+/* Whether f is readable, and a frame whose code is readable and a code
+ * object; after that, plain loads from f and its code are safe. */
+static int frame_readable(const struct py_layout *L, uintptr_t f)
+{
+	uint8_t hdr[128];
+	uintptr_t code, type;
+	size_t span = (size_t)L->fr_owner + 1;
+
+	if (!ptr_ok(f) || span > sizeof hdr || (size_t)L->fr_code + 8 > span)
+		return 0;
+	if (safe_copy(hdr, f, span) < 0)
+		return 0;
+	memcpy(&code, hdr + L->fr_code, sizeof code);
+	return ptr_ok(code) && safe_copy(&type, code + L->ob_type, 8) == 0 &&
+	       type == L->code_type;
+}
+
+/*
+ * The innermost frame (0 for none), or -1 if the way to it is broken.
+ *
+ * 3.11/3.12: _PyEval_EvalFrameDefault publishes its C-stack _PyCFrame
+ * (tstate->cframe = &cframe) before it fills it in; 3.12.1's build stores
+ * current_frame and previous together with one 16-byte store ~30
+ * instructions later.  A signal in between finds uninitialized stack, often
+ * a frame popped long ago (the churn test hits this about once per 150
+ * samples on 3.12).  So that one pointer is read without faulting, must
+ * lead to a code object, and if it is owned by the thread must lie below
+ * the data stack's top, which popped frames do not.  A frame caught there
+ * is dropped (-1): nothing left in memory names the caller's cframe.
+ * 3.8-3.10 (tstate->frame) and 3.13 (tstate->current_frame) publish fully
+ * built frames.
+ */
 static int first_frame(const struct py_layout *L, uintptr_t ts, uintptr_t *f)
 {
-	uintptr_t cframe;
+	uintptr_t cf, chunk, top;
 
 	if (L->ts_frame >= 0) {
 		*f = ld_ptr(ts + L->ts_frame);
-	} else if (L->ts_current_frame >= 0) {
+		return 0;
+	}
+	if (L->ts_current_frame >= 0) {
 		*f = ld_ptr(ts + L->ts_current_frame);
-	} else {
-		/* 3.11/3.12: through the C frame of the innermost eval loop;
-		 * a thread state always has one (its root_cframe). */
-		cframe = ld_ptr(ts + L->ts_cframe);
-		if (!ptr_ok(cframe))
+		return 0;
+	}
+	cf = ld_ptr(ts + L->ts_cframe);
+	if (!ptr_ok(cf))
+		return -1;
+	if (safe_copy(f, cf + L->cframe_current_frame, sizeof *f) < 0)
+		return -1;
+	if (*f == 0)
+		return 0;
+	if (!frame_readable(L, *f))
+		return -1;
+	if (ld_u8(*f + L->fr_owner) == 0) { /* FRAME_OWNED_BY_THREAD */
+		chunk = ld_ptr(ts + L->ts_datastack_chunk);
+		top = ld_ptr(ts + L->ts_datastack_top);
+		if (*f < chunk || *f >= top)
 			return -1;
-		*f = ld_ptr(cframe + L->cframe_current_frame);
 	}
 	return 0;
 }

@@ -263,7 +263,8 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
 	}
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	take_sample(t);
+	if (!cfg->floor)
+		take_sample(t);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 out:

@@ -31,6 +31,7 @@ struct config {
 	int source; /* enum config_source */
 	const char *output; /* NULL: current directory */
 	const char *log;    /* NULL: silent; "stderr", or a file to append to */
+	int floor;          /* benchmarks: take signals, record nothing */
 };
 
 /* Parses "250us", "1ms", "0.5ms", "10ms", "1s" (units ns, us, ms, s).  A

@@ -30,10 +30,12 @@ EXTRA_DIST += tests/linetable/check-linetable.sh tests/linetable/gen.py \
 INTEGRATION_TESTS = \
 	tests/integration/0001-dormant.sh \
 	tests/integration/0002-config.sh \
-	tests/integration/0010-lifecycle.sh
+	tests/integration/0010-lifecycle.sh \
+	tests/integration/0020-shares.sh \
+	tests/integration/0030-deep.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
-	tests/integration/pfheader.py tests/targets/shares.py tests/targets/threads.py \
+	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py
 
 if HAVE_CUNIT

@@ -45,11 +45,13 @@ find_pythons() {
 			done
 		done
 	} | while read -r p; do
-		v=$("$p" -c 'import sys; print("%d %d" % sys.version_info[:2])' 2>/dev/null) || continue
+		# ask the interpreter where it really is: a pyenv shim on PATH is
+		# a script that runs one of the builds already listed
+		v=$("$p" -c 'import os, sys; print("%d %d %s" % (sys.version_info[0], sys.version_info[1], os.path.realpath(sys.executable)))' 2>/dev/null) || continue
 		set -- $v
 		[ "$1" -eq 3 ] && [ "$2" -ge 8 ] || continue
-		echo "$(readlink -f "$p") $p"
-	done | sort -u -k1,1 | awk '{print $2}'
+		echo "$3 $p"
+	done | awk '!seen[$1]++ {print $2}'
 }
 
 pythons=$(find_pythons)

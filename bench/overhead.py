@@ -1,0 +1,82 @@
+"""Overhead of pyprof: wall time profiled / unprofiled, runs interleaved.
+
+For each workload in bench/workloads, each round runs every configuration
+once (the order rotates each round), and the table gives the median of the
+rounds.  The "floor" configurations take the same signals from the same
+source at the same rate with an empty handler (PYPROF_FLOOR=1): the cost of
+the timer source alone.  pyprof's own work is the difference between a
+configuration and its floor.
+
+usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]"""
+import json
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+
+lib = os.path.abspath(sys.argv[1])
+python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
+rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+here = os.path.dirname(os.path.abspath(__file__))
+
+CONFIGS = [
+    ("none", None),
+    ("timer 10ms floor", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "10ms", "PYPROF_FLOOR": "1"}),
+    ("timer 10ms (default)", {}),
+    ("timer 4ms floor", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "4ms", "PYPROF_FLOOR": "1"}),
+    ("timer 4ms", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "4ms"}),
+    ("perf 1ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms", "PYPROF_FLOOR": "1"}),
+    ("perf 1ms", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms"}),
+]
+WORKLOADS = ["calls.py", "cpu.py", "threads.py"]
+
+
+def header(path):
+    with open(path, "rb") as f:
+        h = f.read(4096)
+    signals, samples = struct.unpack_from("<QQ", h, 168)
+    return signals, samples
+
+
+def run(workload, env_extra):
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("PYPROF_"):
+            del env[k]
+    with tempfile.TemporaryDirectory() as out:
+        if env_extra is not None:
+            env.update(env_extra)
+            env["LD_PRELOAD"] = lib
+            env["PYPROF_OUTPUT"] = out + "/"
+        r = subprocess.run([python, os.path.join(here, "workloads", workload)],
+                           env=env, capture_output=True, text=True, check=True)
+        res = json.loads(r.stdout)
+        files = [os.path.join(out, f) for f in os.listdir(out)]
+        res["signals"], res["samples"] = header(files[0]) if files else (0, 0)
+    return res
+
+
+def main():
+    print("python: %s" % subprocess.check_output([python, "-VV"], text=True).strip())
+    print("rounds: %d (median shown)\n" % rounds)
+    print("| workload | configuration | wall s | ratio | signals per CPU-s | samples per CPU-s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for w in WORKLOADS:
+        results = {name: [] for name, _ in CONFIGS}
+        for r in range(rounds):
+            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]
+            for name, env in order:
+                results[name].append(run(w, env))
+        base = statistics.median(x["wall"] for x in results["none"])
+        for name, _ in CONFIGS:
+            xs = results[name]
+            wall = statistics.median(x["wall"] for x in xs)
+            sig = statistics.median(x["signals"] / x["cpu"] for x in xs)
+            smp = statistics.median(x["samples"] / x["cpu"] for x in xs)
+            print("| %s | %s | %.3f | %.3f | %.0f | %.0f |" % (w, name, wall, wall / base, sig, smp))
+        sys.stdout.flush()
+
+
+main()

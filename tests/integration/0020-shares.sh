@@ -1,0 +1,33 @@
+#!/bin/sh
+# Trust the numbers: a function's share of its thread's CPU, and a
+# thread's share of the process's CPU, match what the program measured on
+# its own clocks (time.thread_time), on every interpreter.
+#
+# Tolerance: 4 percentage points.  At 1 ms and ~1,500 samples the sampling
+# error of a 60% share is about 1.3 points (one standard deviation).
+. "$(dirname "$0")/setup.sh"
+TOL=4
+
+for py in $pythons; do
+	v=$(pyver "$py")
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/shares.py" "$work/truth.json" 3
+	"$PYPROF_BIN" report --format collapsed --weight=ns "$work"/out/*.pyprof >"$work/collapsed"
+	if python3 "$top_srcdir/tests/integration/shares.py" funcs "$work/truth.json" "$work/collapsed" $TOL >"$work/result"; then
+		ok "$v function shares within $TOL points: $(grep -c '^ok' "$work/result") functions"
+	else
+		fail "$v function shares:"
+	fi
+	sed 's/^/    /' "$work/result"
+
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/threads.py" "$work/truth.json" 1
+	"$PYPROF_BIN" report --format collapsed --weight=ns "$work"/out/*.pyprof >"$work/collapsed"
+	if python3 "$top_srcdir/tests/integration/shares.py" threads "$work/truth.json" "$work/collapsed" $TOL >"$work/result"; then
+		ok "$v thread shares within $TOL points"
+	else
+		fail "$v thread shares:"
+	fi
+	sed 's/^/    /' "$work/result"
+done
+finish
