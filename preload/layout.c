@@ -16,7 +16,9 @@
  * fields in the middle), so each minor that uses it needs its own mirror
  * below; an unknown minor is refused rather than guessed.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr, dladdr1 */
+#endif
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -213,26 +215,36 @@ static int dbg_off(uint64_t off, uint64_t size, int *out)
 	return 0;
 }
 
+/* Length of the version proper in L->version ("3.13.0" of "3.13.0 (main..."). */
+static int version_len(const struct py_layout *L)
+{
+	int n = 0;
+
+	while (L->version[n] && L->version[n] != ' ')
+		n++;
+	return n;
+}
+
 static int layout_from_debug_v313(struct py_layout *L, const void *runtime,
 				  char *why, size_t why_len)
 {
 	struct debug_offsets_v313 d;
-	int bad = 0, locked, holder;
+	int bad = 0, locked, holder, vn = version_len(L);
 
 	memcpy(&d, runtime, sizeof d);
 	if (memcmp(d.cookie, "xdebugpy", 8) != 0) {
-		snprintf(why, why_len, "python %s: _PyRuntime has no debug "
-			 "offsets cookie", L->version);
+		snprintf(why, why_len, "python %.*s: _PyRuntime has no debug "
+			 "offsets cookie", vn, L->version);
 		return -2;
 	}
 	if ((d.version >> 16) != (L->hexversion >> 16)) {
-		snprintf(why, why_len, "python %s: debug offsets say version "
-			 "%#llx", L->version, (unsigned long long)d.version);
+		snprintf(why, why_len, "python %.*s: debug offsets say version "
+			 "%#llx", vn, L->version, (unsigned long long)d.version);
 		return -2;
 	}
 	if (d.free_threaded) {
-		snprintf(why, why_len, "python %s: free-threaded builds are "
-			 "not supported", L->version);
+		snprintf(why, why_len, "python %.*s: free-threaded builds are "
+			 "not supported", vn, L->version);
 		return -2;
 	}
 
@@ -305,8 +317,8 @@ static int layout_from_debug_v313(struct py_layout *L, const void *runtime,
 		bad = 1;
 
 	if (bad) {
-		snprintf(why, why_len, "python %s: implausible debug offsets",
-			 L->version);
+		snprintf(why, why_len, "python %.*s: implausible debug offsets",
+			 vn, L->version);
 		return -2;
 	}
 	return 0;
@@ -396,9 +408,7 @@ int pyintro_init(struct py_layout *L, char *why, size_t why_len)
 	for (n = 0; ver[n] && ver[n] != '\n' && n < sizeof L->version - 1; n++)
 		L->version[n] = ver[n];
 	L->version[n] = '\0';
-	/* The version proper ends at the first blank. */
-	for (n = 0; L->version[n] && L->version[n] != ' '; n++)
-		;
+	n = (size_t)version_len(L);
 
 	L->hexversion = parse_version(ver, &major, &minor);
 	if (!L->hexversion || major != 3) {
@@ -461,8 +471,9 @@ int pyintro_init(struct py_layout *L, char *why, size_t why_len)
 	}
 	for (int i = 0; i < NFIELDS; i++) {
 		if (layout_field_value(L, i) == D) {
-			snprintf(why, why_len, "python %s: %s missing from the "
-				 "debug offsets", L->version, layout_fields[i].name);
+			snprintf(why, why_len, "python %.*s: %s missing from the "
+				 "debug offsets", (int)n, L->version,
+				 layout_fields[i].name);
 			return -2;
 		}
 	}
@@ -471,8 +482,8 @@ int pyintro_init(struct py_layout *L, char *why, size_t why_len)
 	 * ob_type sits where the table says (Py_TRACE_REFS moves it). */
 	if (type_type &&
 	    *(void **)(L->code_type + (uintptr_t)L->ob_type) != type_type) {
-		snprintf(why, why_len, "python %s: unexpected object header",
-			 L->version);
+		snprintf(why, why_len, "python %.*s: unexpected object header",
+			 (int)n, L->version);
 		return -2;
 	}
 	/* The runtime's fields must fit inside _PyRuntime. */
@@ -480,8 +491,9 @@ int pyintro_init(struct py_layout *L, char *why, size_t why_len)
 	if (rt_size && ((size_t)L->rt_tss_key + 8 > rt_size ||
 			(size_t)L->rt_main_thread + 8 > rt_size ||
 			(size_t)L->rt_initialized + 4 > rt_size)) {
-		snprintf(why, why_len, "python %s: _PyRuntime is %zu bytes, "
-			 "smaller than the table expects", L->version, rt_size);
+		snprintf(why, why_len, "python %.*s: _PyRuntime is %zu bytes, "
+			 "smaller than the table expects", (int)n, L->version,
+			 rt_size);
 		return -2;
 	}
 	return 0;

@@ -9,7 +9,10 @@
  * in struct py_layout, filled once by pyintro_init() at load time.
  *
  * Functions marked HANDLER are async-signal-safe: they only load memory,
- * compare, and call pthread_getspecific (lock-free, no allocation in glibc).
+ * compare, and call pthread_getspecific (lock-free, no allocation in glibc)
+ * and, on 3.11 and 3.12 only, process_vm_readv on the first frame pointer
+ * (see first_frame() in pystack.c: CPython publishes a new C-stack frame
+ * before filling it in, so that one pointer may be stale and unmapped).
  * They validate every pointer they follow (alignment, object type, bounds,
  * depth, cycles) and return "nothing" rather than guess.
  *

@@ -17,7 +17,9 @@
  * frames is safe from use-after-free: a frame cannot be freed while the
  * code that would free it is the code we interrupted.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* process_vm_readv */
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>

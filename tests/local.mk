@@ -22,7 +22,11 @@ tests_unit_test_read_LDADD = libpfformat.la $(CUNIT_LIBS)
 TESTS += tests/unit/test_read
 endif
 
-TESTS += tests/linetable/check-linetable.sh
+TESTS += tests/linetable/check-linetable.sh tests/layout/check-layout.sh \
+	tests/layout/walk-test.sh
+EXTRA_DIST += tests/layout/check-layout.sh tests/layout/walk-test.sh \
+	tests/layout/probe.c tests/layout/dump.c tests/layout/find-pythons.sh \
+	tests/layout/walk-test.c tests/layout/walk-test.py
 EXTRA_DIST += tests/linetable/check-linetable.sh tests/linetable/gen.py \
 	tests/linetable/check.c
 

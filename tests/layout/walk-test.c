@@ -13,7 +13,9 @@
  *   tstate=<0|1> gil=<0|1> n=<frames or -1> truncated=<0|1>
  *   <lasti>\t<firstlineno>\t<code address>\t<name>\t<qualname>\t<filename>
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

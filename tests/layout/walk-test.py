@@ -249,7 +249,8 @@ def main():
     rc2 = lib.walktest_init(why, len(why), ctypes.byref(st), ctypes.byref(minor))
     if rc2 != 0:
         print("SKIP: %s %s: pyintro_init %d: %s"
-              % (VER, sys.executable, rc2, why.value.decode()))
+              % (VER, sys.executable, rc2, why.value.decode() or
+                 "not a CPython it can read (no _PyRuntime)"))
         sys.exit(77)
     if preloaded:
         check(rc == 0, "pyintro_init before Py_Initialize returned %d" % rc)
