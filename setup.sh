@@ -1,14 +1,16 @@
 #!/bin/sh
 # setup.sh - install what pyprof needs on Debian, build it, then either
 # profile the bundled demo (`./setup.sh demo`) or run the whole test suite
-# (`./setup.sh test`).  Run as root or as a user with sudo.
+# (`./setup.sh test`).  Run as root or as a user with sudo.  Builds go to
+# build/ (and build-san/ for the sanitizer run of the unit tests).
 set -eu
 cd "$(dirname "$0")"
+top=$(pwd)
 what=${1:-demo}
 
 # Build and test dependencies, all from Debian's archive.
 PACKAGES="build-essential autoconf automake libtool pkg-config
-  libglib2.0-dev libunwind-dev libcunit1-dev python3 python3-dev"
+  libglib2.0-dev libunwind-dev libcunit1-dev python3 python3-dev valgrind"
 
 install_packages() {
 	missing=
@@ -25,33 +27,42 @@ install_packages() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >&2
 }
 
+# build DIR [CONFIGURE FLAGS...]
 build() {
+	dir=$1
+	shift
 	[ -x configure ] || autoreconf -fi >&2
-	[ -f Makefile ] || ./configure ${CONFIGURE_FLAGS:-} >&2
-	make -j"$(nproc)" >&2
+	mkdir -p "$dir"
+	(cd "$dir" && { [ -f Makefile ] || "$top/configure" -q "$@" >&2; } &&
+		make -j"$(nproc)" >&2)
 }
 
 case $what in
 demo)
 	install_packages
-	build
-	exec ./pyprof run -- python3 demo/demo.py
+	build build
+	exec build/pyprof run -- python3 demo/demo.py
 	;;
 test)
 	install_packages
-	build
+	build build
 	status=0
-	make -j"$(nproc)" check || status=$?
-	# The unit programs' CUnit summaries and every test's output are in
-	# the logs; print the failures' logs, then one closing line.
-	for log in $(find tests -name '*.log' ! -name test-suite.log | sort); do
-		if grep -q '^:test-result: FAIL' "${log%.log}.trs" 2>/dev/null; then
-			echo "==== $log"; cat "$log"
+	(cd build && make -j"$(nproc)" check) || status=$?
+	build build-san --enable-asan --enable-ubsan
+	(cd build-san && make -j"$(nproc)" check-unit) || status=$?
+	# Every test's output is in its log; print the failures' logs, then
+	# one closing line over both runs.
+	trs=$(find build/tests build-san/tests -name '*.trs')
+	for t in $trs; do
+		if grep -qE '^:test-result: (FAIL|ERROR)' "$t"; then
+			echo "==== ${t%.trs}.log"
+			cat "${t%.trs}.log"
 		fi
 	done
-	pass=$(grep -h '^:test-result: PASS' $(find tests -name '*.trs') | wc -l)
-	fail=$(grep -hE '^:test-result: (FAIL|ERROR|XPASS)' $(find tests -name '*.trs') | wc -l)
-	skip=$(grep -h '^:test-result: SKIP' $(find tests -name '*.trs') | wc -l)
+	pass=$(cat $trs | grep -c '^:test-result: PASS' || true)
+	fail=$(cat $trs | grep -cE '^:test-result: (FAIL|ERROR|XPASS)' || true)
+	skip=$(cat $trs | grep -c '^:test-result: SKIP' || true)
+	grep -h '^SKIP' $(find build/tests -name '*.log') 2>/dev/null | sort -u || true
 	echo "$pass passed, $fail failed, $skip skipped"
 	exit $status
 	;;

@@ -6,12 +6,20 @@ AM_TESTS_ENVIRONMENT = \
 	PYPROF_BIN='$(abs_top_builddir)/pyprof'; \
 	export top_srcdir top_builddir PYPROF_LIB PYPROF_BIN;
 
+# The CUnit programs alone: the sanitizer build runs these (the integration
+# tests preload the library into Python, where ASan cannot come first).
+UNIT_TESTS =
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS)"
+.PHONY: check-unit
+
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c preload/settings.c
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(CUNIT_LIBS)
 TESTS += tests/unit/test_config
+UNIT_TESTS += tests/unit/test_config
 endif
 
 if HAVE_CUNIT
@@ -20,6 +28,7 @@ tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_read_LDADD = libpfformat.la $(CUNIT_LIBS)
 TESTS += tests/unit/test_read
+UNIT_TESTS += tests/unit/test_read
 endif
 
 TESTS += tests/linetable/check-linetable.sh tests/layout/check-layout.sh \
@@ -49,4 +58,5 @@ tests_unit_test_write_SOURCES = tests/unit/test_write.c
 tests_unit_test_write_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
 TESTS += tests/unit/test_write
+UNIT_TESTS += tests/unit/test_write
 endif

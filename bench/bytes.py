@@ -1,0 +1,58 @@
+"""Bytes on disk per sample.
+
+Runs a workload under libpyprof.so and parses the file (pyprof-format(5))
+to count the bytes of each record kind, padding included.
+
+usage: python3 bench/bytes.py LIBPYPROF.so PYTHON [INTERVAL]"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+lib, python = os.path.abspath(sys.argv[1]), sys.argv[2]
+interval = sys.argv[3] if len(sys.argv) > 3 else "1ms"
+here = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = [
+    ("depth ~20, calls changing at the leaf", [os.path.join(here, "workloads", "depth20.py")]),
+    ("500-deep recursion", [os.path.join(here, "..", "tests", "targets", "deep.py"), "500"]),
+    ("call-heavy (bench/workloads/calls.py)", [os.path.join(here, "workloads", "calls.py"), "20000"]),
+]
+NAMES = {1: "thread", 2: "string", 3: "code", 4: "sample"}
+
+
+def measure(path):
+    data = open(path, "rb").read()
+    chunk_size, = struct.unpack_from("<I", data, 20)
+    claimed, = struct.unpack_from("<I", data, 32)
+    sizes = {k: 0 for k in NAMES}
+    count = {k: 0 for k in NAMES}
+    depth_sum = 0
+    for c in range(claimed):
+        base = 4096 + c * chunk_size
+        if base + 16 > len(data) or struct.unpack_from("<I", data, base)[0] == 0:
+            continue
+        pos = 16
+        while pos + 4 <= chunk_size:
+            head, = struct.unpack_from("<I", data, base + pos)
+            if head == 0:
+                break
+            kind, length = head & 0xff, head >> 8
+            padded = (length + 3) & ~3
+            sizes[kind] = sizes.get(kind, 0) + padded
+            count[kind] = count.get(kind, 0) + 1
+            pos += padded
+    used = sum(sizes.values()) + 16 * claimed
+    return sizes, count, used, len(data)
+
+
+print("| workload | samples | bytes per sample record | all records per sample | file bytes per sample |")
+print("|---|---:|---:|---:|---:|")
+for name, argv in WORKLOADS:
+    with tempfile.TemporaryDirectory() as out:
+        env = dict(os.environ, LD_PRELOAD=lib, PYPROF_OUTPUT=out + "/", PYPROF_INTERVAL=interval)
+        subprocess.run([python] + argv, env=env, check=True, stdout=subprocess.DEVNULL)
+        path = os.path.join(out, os.listdir(out)[0])
+        sizes, count, used, total = measure(path)
+        n = count[4]
+        print("| %s | %d | %.1f | %.1f | %.1f |" % (name, n, sizes[4] / n, used / n, total / n))

@@ -1,0 +1,155 @@
+/*
+ * gen-profile.c - writes a synthetic .pyprof file of N samples, for the
+ * collector's throughput benchmark (a real program would need hours of CPU
+ * to produce ten million samples).
+ *
+ * The stacks are shaped like a real program's: 4 threads, 2,000 code
+ * objects in 40 files, stacks 10 to 30 deep that wander (each sample keeps
+ * a random prefix of the previous one and grows new frames), so the
+ * shared-prefix encoding is exercised as it is in real files.  Line tables are empty: lines resolve to firstlineno.
+ *
+ * usage: gen-profile OUT.pyprof SAMPLES
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "write.h"
+
+#define THREADS 4
+#define CODES 2000
+#define FILES 40
+
+static struct pf_writer w;
+static struct pf_cursor cur[THREADS];
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static uint8_t *space(struct pf_cursor *c, size_t n)
+{
+	uint8_t *p = pf_cursor_space(c, n);
+	if (!p) {
+		struct pf_rec_thread t = {c->thread == 1 ? PF_THREAD_MAIN : 0,
+					  0, 0, 0, c->thread};
+		if (pf_writer_next_chunk(&w, c) != 0) {
+			fprintf(stderr, "gen-profile: file full\n");
+			exit(1);
+		}
+		p = pf_cursor_space(c, sizeof t);
+		memcpy(p, &t, sizeof t);
+		pf_cursor_commit(c, PF_REC_THREAD, sizeof t);
+		p = pf_cursor_space(c, n);
+	}
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	char err[256], name[64];
+	uint64_t n;
+	uint32_t stack[THREADS][64], depth[THREADS] = {0};
+	uint32_t chunk_seq[THREADS];
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: gen-profile OUT.pyprof SAMPLES\n");
+		return 2;
+	}
+	n = strtoull(argv[2], NULL, 10);
+	if (pf_writer_create(&w, argv[1], 4ull << 30, err, sizeof err) != 0) {
+		fprintf(stderr, "gen-profile: %s\n", err);
+		return 1;
+	}
+	w.hdr->mode = PF_MODE_CPU;
+	w.hdr->source = PF_SOURCE_THREAD_CPU_TIMER;
+	w.hdr->interval_ns = 1000000;
+	w.hdr->py_hexversion = 0x030b07f0;
+	w.hdr->pid = 4242;
+	snprintf(w.hdr->py_version, sizeof w.hdr->py_version, "3.11.7 (synthetic)");
+	for (int t = 0; t < THREADS; t++) {
+		cur[t].thread = (uint32_t)t + 1;
+		cur[t].tid = 5000u + (uint32_t)t;
+	}
+	/* strings and codes, in thread 1's chunks */
+	for (uint32_t i = 1; i <= FILES + CODES; i++) {
+		int len = i <= FILES ? snprintf(name, sizeof name, "/srv/app/module%u.py", i)
+				     : snprintf(name, sizeof name, "function_%u", i);
+		uint8_t *p = space(&cur[0], 4 + (size_t)len);
+		memcpy(p, &i, 4);
+		memcpy(p + 4, name, (size_t)len);
+		pf_cursor_commit(&cur[0], PF_REC_STRING, 4 + (size_t)len);
+	}
+	for (uint32_t i = 1; i <= CODES; i++) {
+		struct pf_rec_code c = {i, 1 + i % FILES, FILES + i, 0,
+					(int32_t)(10 + i % 500), 0};
+		uint8_t *p = space(&cur[0], sizeof c);
+		memcpy(p, &c, sizeof c);
+		pf_cursor_commit(&cur[0], PF_REC_CODE, sizeof c);
+	}
+	for (int t = 0; t < THREADS; t++)
+		chunk_seq[t] = cur[t].chunk ? cur[t].seq : ~0u;
+	for (uint64_t s = 0; s < n; s++) {
+		int t = (int)rnd(THREADS);
+		uint8_t buf[1024], *p = buf;
+		uint32_t keep = depth[t] ? rnd(depth[t] + 1) : 0, d;
+
+		if (keep < 3 && depth[t] >= 3)
+			keep = 3; /* a common root, like <module> -> main */
+		d = keep + 1 + rnd(30 - (keep < 29 ? keep : 29));
+		if (d > 30)
+			d = 30;
+		if (d < 10)
+			d = 10;
+		/* A callee depends on its caller, with a few choices near the
+		 * root and fewer deeper down, as in a real program: about
+		 * 10^5 distinct call paths, not one per sample. */
+		for (uint32_t i = keep; i < d; i++) {
+			uint32_t parent = i ? stack[t][i - 1] : 0;
+			uint32_t choice = rnd(i < 8 ? 4 : i < 16 ? 2 : 1);
+			stack[t][i] = i < 3 ? 1 + i
+				: 1 + (parent * 2654435761u + choice * 40503u + i) % CODES;
+		}
+		/* the shared prefix holds only within a chunk */
+		if (cur[t].seq != chunk_seq[t])
+			keep = 0;
+		p += pf_varint_put(p, 1000000);     /* dt */
+		p += pf_varint_put(p, 1000000);     /* dcpu */
+		p += pf_varint_put(p, PF_SAMPLE_GIL);
+		p += pf_varint_put(p, keep);
+		p += pf_varint_put(p, d - keep);
+		for (uint32_t i = keep; i < d; i++) {
+			p += pf_varint_put(p, stack[t][i]);
+			p += pf_varint_put(p, 1 + rnd(40));
+		}
+		uint8_t *dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
+		if (!dst) {
+			/* new chunk: write the full stack */
+			space(&cur[t], (size_t)(p - buf));
+			p = buf;
+			p += pf_varint_put(p, 1000000);
+			p += pf_varint_put(p, 1000000);
+			p += pf_varint_put(p, PF_SAMPLE_GIL);
+			p += pf_varint_put(p, 0);
+			p += pf_varint_put(p, d);
+			for (uint32_t i = 0; i < d; i++) {
+				p += pf_varint_put(p, stack[t][i]);
+				p += pf_varint_put(p, 1 + rnd(40));
+			}
+			dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
+		}
+		memcpy(dst, buf, (size_t)(p - buf));
+		pf_cursor_commit(&cur[t], PF_REC_SAMPLE, (size_t)(p - buf));
+		chunk_seq[t] = cur[t].seq;
+		depth[t] = d;
+	}
+	w.hdr->samples = n;
+	pf_writer_finish(&w, PF_END_EXIT, 0);
+	pf_writer_close(&w);
+	return 0;
+}
