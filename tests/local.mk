@@ -46,7 +46,8 @@ INTEGRATION_TESTS = \
 	tests/integration/0010-lifecycle.sh \
 	tests/integration/0020-shares.sh \
 	tests/integration/0030-deep.sh \
-	tests/integration/0040-damaged.sh
+	tests/integration/0040-damaged.sh \
+	tests/integration/0050-valgrind.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
