@@ -8,7 +8,6 @@ AM_TESTS_ENVIRONMENT = \
 
 # The CUnit programs alone: the sanitizer build runs these (the integration
 # tests preload the library into Python, where ASan cannot come first).
-UNIT_TESTS =
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS)"
 .PHONY: check-unit
@@ -47,11 +46,12 @@ INTEGRATION_TESTS = \
 	tests/integration/0020-shares.sh \
 	tests/integration/0030-deep.sh \
 	tests/integration/0040-damaged.sh \
-	tests/integration/0050-valgrind.sh
+	tests/integration/0050-valgrind.sh \
+	tests/integration/0060-churn.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
-	tests/targets/lifecycle.py tests/targets/deep.py
+	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write

@@ -1,0 +1,933 @@
+/*
+ * main.c - the pyprof command: report, info, run.
+ *
+ * The only file that prints to the user or exits.  Each subcommand has its
+ * own GOptionContext; values are checked in option callbacks so a bad one
+ * fails with a message naming the option and the value.  Exit status: 0,
+ * 1 for bad input (a file that cannot be read, a write error), 2 for bad
+ * usage; `run` exits as its command did.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "collector/profile.h"
+#include "render/render.h"
+
+#ifndef PYPROF_VERSION
+#define PYPROF_VERSION "0.1.0"
+#endif
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/pyprof"
+#endif
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+
+enum color_when { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct report_opts {
+	const struct renderer *format;
+	char *output;
+	enum color_when color;
+	enum profile_group group;
+	struct render_options render;
+	/* run only */
+	char *interval;
+	char *mode;
+	char *output_dir;
+	gboolean keep;
+};
+
+/* ---- option callbacks: validate, with messages naming the value ---- */
+
+static gboolean opt_format(const gchar *name, const gchar *value, gpointer data,
+			   GError **error)
+{
+	struct report_opts *o = data;
+	GString *known;
+
+	if ((o->format = render_lookup(value)))
+		return TRUE;
+	known = g_string_new(NULL);
+	for (const struct renderer *r = render_table; r->name; r++)
+		g_string_append_printf(known, "%s%s", known->len ? ", " : "", r->name);
+	g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+		    "%s: unknown format '%s' (expected %s)", name, value, known->str);
+	g_string_free(known, TRUE);
+	return FALSE;
+}
+
+static gboolean opt_depth(const gchar *name, const gchar *value, gpointer data,
+			  GError **error)
+{
+	struct report_opts *o = data;
+	guint64 v;
+
+	if (!g_ascii_string_to_unsigned(value, 10, 0, 100000, &v, NULL)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected a number of levels from 0 (all) to 100000, got '%s'",
+			    name, value);
+		return FALSE;
+	}
+	o->render.depth = (guint)v;
+	return TRUE;
+}
+
+static gboolean opt_min_percent(const gchar *name, const gchar *value,
+				gpointer data, GError **error)
+{
+	struct report_opts *o = data;
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = g_ascii_strtod(value, &end);
+	if (!*value || errno || !end || *end || !(v >= 0 && v <= 100)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected a percentage from 0 to 100, got '%s'",
+			    name, value);
+		return FALSE;
+	}
+	o->render.min_percent = v;
+	return TRUE;
+}
+
+static gboolean opt_color(const gchar *name, const gchar *value, gpointer data,
+			  GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!value || !strcmp(value, "always"))
+		o->color = COLOR_ALWAYS;
+	else if (!strcmp(value, "auto"))
+		o->color = COLOR_AUTO;
+	else if (!strcmp(value, "never"))
+		o->color = COLOR_NEVER;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected auto, always or never, got '%s'",
+			    name, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean opt_weight(const gchar *name, const gchar *value, gpointer data,
+			   GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!strcmp(value, "samples"))
+		o->render.weight_ns = FALSE;
+	else if (!strcmp(value, "ns"))
+		o->render.weight_ns = TRUE;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected samples or ns, got '%s'", name, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean opt_percent_of(const gchar *name, const gchar *value,
+			       gpointer data, GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!strcmp(value, "thread"))
+		o->render.percent_of_total = FALSE;
+	else if (!strcmp(value, "total"))
+		o->render.percent_of_total = TRUE;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected thread or total, got '%s'", name, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
+			  GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!strcmp(value, "thread"))
+		o->group = PROFILE_GROUP_THREAD;
+	else if (!strcmp(value, "name"))
+		o->group = PROFILE_GROUP_NAME;
+	else if (!strcmp(value, "all"))
+		o->group = PROFILE_GROUP_ALL;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected thread, name or all, got '%s'", name, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a
+ * unit (ns, us, ms, s) between 100us and 10s.  Checked here too so that a
+ * typo fails before the command runs rather than leaving it unprofiled. */
+static gboolean opt_interval(const gchar *name, const gchar *value,
+			     gpointer data, GError **error)
+{
+	struct report_opts *o = data;
+	static const struct { const char *unit; double ns; } units[] = {
+		{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
+	};
+	const char *p = value;
+	char *num;
+	double v = -1;
+
+	while (g_ascii_isdigit(*p) || *p == '.')
+		p++;
+	num = g_strndup(value, (gsize)(p - value));
+	for (gsize i = 0; *num && num[0] != '.' && i < G_N_ELEMENTS(units); i++) {
+		char *end;
+		if (strcmp(p, units[i].unit))
+			continue;
+		v = g_ascii_strtod(num, &end) * units[i].ns;
+		if (*end)
+			v = -1;
+	}
+	g_free(num);
+	if (!(v >= 1e5 && v <= 1e10)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected a duration with a unit between 100us and 10s, e.g. 1ms, got '%s'",
+			    name, value);
+		return FALSE;
+	}
+	g_free(o->interval);
+	o->interval = g_strdup(value);
+	return TRUE;
+}
+
+static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
+			 GError **error)
+{
+	struct report_opts *o = data;
+
+	if (strcmp(value, "cpu") && strcmp(value, "wall")) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected cpu or wall, got '%s'", name, value);
+		return FALSE;
+	}
+	g_free(o->mode);
+	o->mode = g_strdup(value);
+	return TRUE;
+}
+
+static const GOptionEntry render_entries[] = {
+	{"format", 'f', 0, G_OPTION_ARG_CALLBACK, opt_format,
+	 "Output format: text (default) or collapsed", "FORMAT"},
+	{"output", 'o', 0, G_OPTION_ARG_FILENAME, NULL,
+	 "Write the report to FILE", "FILE"},
+	{"depth", 0, 0, G_OPTION_ARG_CALLBACK, opt_depth,
+	 "text: show at most N levels of frames (0: all, the default)", "N"},
+	{"min-percent", 0, 0, G_OPTION_ARG_CALLBACK, opt_min_percent,
+	 "text: fold frames below P percent into one line (default 1)", "P"},
+	{"percent-of", 0, 0, G_OPTION_ARG_CALLBACK, opt_percent_of,
+	 "text: percentages of each thread (default) or of the total", "thread|total"},
+	{"color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, opt_color,
+	 "text: colour: auto (default), always or never", "WHEN"},
+	{"ascii", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "text: draw the tree with ASCII characters only", NULL},
+	{"weight", 0, 0, G_OPTION_ARG_CALLBACK, opt_weight,
+	 "collapsed: count samples (default) or ns", "samples|ns"},
+	{"no-thread-frame", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, NULL,
+	 "collapsed: do not start each stack with its thread's name", NULL},
+	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
+	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
+	G_OPTION_ENTRY_NULL
+};
+
+static const GOptionEntry run_entries[] = {
+	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
+	 "Sampling interval, e.g. 1ms (PYPROF_INTERVAL)", "TIME"},
+	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, opt_mode,
+	 "cpu or wall (PYPROF_MODE)", "MODE"},
+	{"output-dir", 'd', 0, G_OPTION_ARG_FILENAME, NULL,
+	 "Keep the .pyprof files in DIR instead of a temporary directory", "DIR"},
+	{"keep", 'k', 0, G_OPTION_ARG_NONE, NULL,
+	 "Keep the temporary directory and say where it is", NULL},
+	G_OPTION_ENTRY_NULL
+};
+
+/* Builds a context whose callbacks get o; entries with a NULL arg_data
+ * are pointed at o's fields here (GOptionEntry arrays are static). */
+static GOptionContext *make_context(const char *usage, const char *summary,
+				    struct report_opts *o, gboolean run)
+{
+	GOptionContext *ctx = g_option_context_new(usage);
+	GOptionGroup *g = g_option_group_new("main", "", "", o, NULL);
+	GOptionEntry e[G_N_ELEMENTS(render_entries) + G_N_ELEMENTS(run_entries)];
+	gsize n = 0;
+
+	for (gsize i = 0; render_entries[i].long_name; i++) {
+		e[n] = render_entries[i];
+		if (!strcmp(e[n].long_name, "output"))
+			e[n].arg_data = &o->output;
+		else if (!strcmp(e[n].long_name, "ascii"))
+			e[n].arg_data = &o->render.ascii;
+		else if (!strcmp(e[n].long_name, "no-thread-frame"))
+			e[n].arg_data = &o->render.thread_frame;
+		else
+			e[n].arg_data = (gpointer)e[n].arg_data;
+		n++;
+	}
+	for (gsize i = 0; run && run_entries[i].long_name; i++) {
+		e[n] = run_entries[i];
+		if (!strcmp(e[n].long_name, "output-dir"))
+			e[n].arg_data = &o->output_dir;
+		else if (!strcmp(e[n].long_name, "keep"))
+			e[n].arg_data = &o->keep;
+		n++;
+	}
+	e[n] = (GOptionEntry)G_OPTION_ENTRY_NULL;
+	g_option_group_add_entries(g, e);
+	g_option_context_set_main_group(ctx, g);
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_set_description(ctx, "See pyprof(1) for details.");
+	return ctx;
+}
+
+static void report_opts_init(struct report_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->format = render_lookup("text");
+	o->color = COLOR_AUTO;
+	render_options_init(&o->render);
+}
+
+static void report_opts_release(struct report_opts *o)
+{
+	g_free(o->output);
+	g_free(o->interval);
+	g_free(o->mode);
+	g_free(o->output_dir);
+}
+
+/* Parses argv for command `cmd`; on a usage error prints it and returns
+ * FALSE.  --help is handled by GLib (it exits 0). */
+static gboolean parse(GOptionContext *ctx, const char *cmd, int *argc,
+		      char ***argv)
+{
+	GError *error = NULL;
+
+	if (g_option_context_parse(ctx, argc, argv, &error))
+		return TRUE;
+	fprintf(stderr, "pyprof: %s: %s\nTry 'pyprof %s --help'.\n", cmd,
+		error->message, cmd);
+	g_error_free(error);
+	return FALSE;
+}
+
+/* ---- loading ---- */
+
+static void print_warnings(struct profile *p, guint *printed)
+{
+	for (; *printed < p->warnings->len; (*printed)++)
+		fprintf(stderr, "pyprof: warning: %s\n",
+			(const char *)g_ptr_array_index(p->warnings, *printed));
+}
+
+static int compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.pyprof files in dir, sorted; NULL with error if unreadable. */
+static GPtrArray *dir_profiles(const char *dir, GError **error)
+{
+	GDir *d = g_dir_open(dir, 0, error);
+	GPtrArray *files;
+	const char *name;
+
+	if (!d)
+		return NULL;
+	files = g_ptr_array_new_with_free_func(g_free);
+	while ((name = g_dir_read_name(d)))
+		if (g_str_has_suffix(name, ".pyprof"))
+			g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+	g_dir_close(d);
+	g_ptr_array_sort(files, compare_names);
+	return files;
+}
+
+/* Loads every path (files, or directories of *.pyprof); returns FALSE
+ * after printing the first error. */
+static gboolean load_paths(struct profile *p, char **paths, int n,
+			   gboolean keep_going)
+{
+	guint printed = 0;
+	gboolean ok = TRUE;
+
+	for (int i = 0; i < n; i++) {
+		GError *error = NULL;
+		GPtrArray *files = NULL;
+
+		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR)) {
+			if (!(files = dir_profiles(paths[i], &error))) {
+				fprintf(stderr, "pyprof: %s\n", error->message);
+				g_error_free(error);
+				return FALSE;
+			}
+			if (files->len == 0) {
+				fprintf(stderr, "pyprof: %s: no .pyprof files in this directory\n",
+					paths[i]);
+				g_ptr_array_unref(files);
+				if (!keep_going)
+					return FALSE;
+				ok = FALSE;
+				continue;
+			}
+		} else {
+			files = g_ptr_array_new();
+			g_ptr_array_add(files, paths[i]);
+		}
+		for (guint j = 0; j < files->len; j++) {
+			if (!profile_load_file(p, g_ptr_array_index(files, j), &error)) {
+				print_warnings(p, &printed);
+				fprintf(stderr, "pyprof: %s\n", error->message);
+				g_clear_error(&error);
+				ok = FALSE;
+				if (!keep_going) {
+					g_ptr_array_unref(files);
+					return FALSE;
+				}
+			}
+			print_warnings(p, &printed);
+		}
+		g_ptr_array_unref(files);
+	}
+	if (p->mixed_modes)
+		fprintf(stderr, "pyprof: warning: the files mix CPU and wall "
+				"mode; each sample is weighed by its own file's mode\n");
+	return ok;
+}
+
+static gboolean color_wanted(enum color_when w, FILE *out)
+{
+	const char *term = g_getenv("TERM"), *no = g_getenv("NO_COLOR");
+
+	if (w != COLOR_AUTO)
+		return w == COLOR_ALWAYS;
+	return isatty(fileno(out)) && term && strcmp(term, "dumb") &&
+	       !(no && *no);
+}
+
+/* Renders p to o->output, or to dflt; prints errors; returns an exit code. */
+static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
+{
+	struct profile_tree_options topts = {.group = o->group};
+	struct profile_tree *t;
+	GError *error = NULL;
+	FILE *out = dflt;
+	gboolean ok;
+
+	if (o->output && !(out = fopen(o->output, "w"))) {
+		int e = errno;
+		fprintf(stderr, "pyprof: %s: %s\n", o->output, g_strerror(e));
+		return EXIT_INPUT;
+	}
+	o->render.color = color_wanted(o->color, out);
+	t = profile_tree_build(p, &topts);
+	ok = o->format->render(p, t, &o->render, out, &error);
+	profile_tree_free(t);
+	if (out != dflt && fclose(out) != 0 && ok) {
+		int e = errno;
+		g_set_error(&error, RENDER_ERROR, RENDER_ERROR_WRITE,
+			    "write error: %s", g_strerror(e));
+		ok = FALSE;
+	}
+	if (!ok) {
+		fprintf(stderr, "pyprof: %s: %s\n", o->output ? o->output : "output",
+			error->message);
+		g_error_free(error);
+		return EXIT_INPUT;
+	}
+	return 0;
+}
+
+/* ---- pyprof report ---- */
+
+static int cmd_report(int argc, char **argv)
+{
+	struct report_opts o;
+	GOptionContext *ctx;
+	struct profile *p;
+	int rc;
+
+	report_opts_init(&o);
+	ctx = make_context("FILE|DIR...",
+			   "Render a report from .pyprof files, merged.  A directory "
+			   "stands for the *.pyprof files in it.", &o, FALSE);
+	if (!parse(ctx, "report", &argc, &argv)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "pyprof: report: no FILE or DIR given\n"
+				"Try 'pyprof report --help'.\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	p = profile_new();
+	rc = load_paths(p, argv + 1, argc - 1, FALSE) ? render_profile(p, &o, stdout)
+						       : EXIT_INPUT;
+	profile_free(p);
+out:
+	g_option_context_free(ctx);
+	report_opts_release(&o);
+	return rc;
+}
+
+/* ---- pyprof info ---- */
+
+static void print_clean(const char *s)
+{
+	GString *b = g_string_new(NULL);
+	render_append_clean(b, s, 0);
+	fputs(b->str, stdout);
+	g_string_free(b, TRUE);
+}
+
+static void info_process(const struct profile *p, guint pi)
+{
+	const struct profile_process *pr = profile_process(p, pi);
+	guint64 samples = 0, cpu = 0, wall = 0, dropped = 0;
+	GString *cmd = g_string_new(NULL);
+
+	for (guint i = 0; i < pr->n_threads; i++) {
+		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
+		samples += t->samples->len;
+		cpu += t->cpu_ns;
+		wall += t->wall_ns;
+	}
+	for (char **a = pr->argv; *a; a++) {
+		const char *s = *a;
+		gboolean plain = *s != '\0';
+		for (const char *c = s; *c; c++)
+			if (!g_ascii_isalnum(*c) && !strchr("-_./=:,+@%", *c))
+				plain = FALSE;
+		if (cmd->len)
+			g_string_append_c(cmd, ' ');
+		if (plain) {
+			g_string_append(cmd, s);
+		} else {
+			char *q = g_shell_quote(s);
+			g_string_append(cmd, q);
+			g_free(q);
+		}
+	}
+
+	fputs("file:      ", stdout);
+	print_clean(pr->path);
+	printf("\npid:       %d (parent %d)\n", pr->pid, pr->ppid);
+	fputs("host:      ", stdout);
+	print_clean(pr->hostname);
+	fputs("\ncommand:   ", stdout);
+	print_clean(cmd->str);
+	printf("%s\n", pr->argv_truncated ? " [truncated]" : "");
+	fputs("python:    ", stdout);
+	print_clean(pr->py_version);
+	printf(" (hex 0x%08" G_GINT32_MODIFIER "x)\n", pr->py_hexversion);
+	printf("mode:      %s\n", profile_mode_name(pr->mode));
+	printf("source:    %s\n", profile_source_name(pr->source));
+	printf("interval:  %.3f ms asked", (double)pr->interval_ns / 1e6);
+	if (pr->mode == PROFILE_MODE_CPU && cpu)
+		printf(", %.1f samples per CPU-second achieved\n",
+		       (double)samples / ((double)cpu / 1e9));
+	else if (pr->mode == PROFILE_MODE_WALL && wall)
+		printf(", %.1f samples per thread-second achieved\n",
+		       (double)samples / ((double)wall / 1e9));
+	else
+		printf("\n");
+	if (pr->start_realtime_ns) {
+		time_t secs = (time_t)(pr->start_realtime_ns / 1000000000u);
+		struct tm tm;
+		char buf[64];
+		if (localtime_r(&secs, &tm) &&
+		    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm))
+			printf("started:   %s\n", buf);
+	}
+	if (pr->complete && pr->end_mono_ns >= pr->start_mono_ns)
+		printf("duration:  %.3f s\n",
+		       (double)(pr->end_mono_ns - pr->start_mono_ns) / 1e9);
+	else if (pr->last_mono_ns > pr->start_mono_ns)
+		printf("duration:  unfinished (last sample at %.3f s)\n",
+		       (double)(pr->last_mono_ns - pr->start_mono_ns) / 1e9);
+	else
+		printf("duration:  unfinished\n");
+	printf("samples:   %" G_GUINT64_FORMAT " read, %.3f s CPU", samples,
+	       (double)cpu / 1e9);
+	printf(" (header: %" G_GUINT64_FORMAT " committed, %" G_GUINT64_FORMAT
+	       " signals)\n", pr->header_samples, pr->signals);
+	printf("dropped:  ");
+	for (guint i = 0; i < PROFILE_DROP_COUNT; i++) {
+		const char *name = profile_drop_name(i);
+		if (!pr->dropped[i])
+			continue;
+		dropped += pr->dropped[i];
+		if (name)
+			printf(" %s %" G_GUINT64_FORMAT, name, pr->dropped[i]);
+		else
+			printf(" reason-%u %" G_GUINT64_FORMAT, i, pr->dropped[i]);
+	}
+	printf("%s\n", dropped ? "" : " none");
+	if (!pr->complete)
+		printf("state:     cut short (the process did not finish writing it)\n");
+	else if (pr->end_reason == PROFILE_END_SIGNAL)
+		printf("state:     complete (ended by signal %d, %s)\n",
+		       pr->end_signal, g_strsignal(pr->end_signal));
+	else
+		printf("state:     complete (%s)\n", profile_end_name(pr->end_reason));
+	printf("threads:   %u\n", pr->n_threads);
+	for (guint i = 0; i < pr->n_threads; i++) {
+		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
+		fputs("  ", stdout);
+		print_clean(t->name);
+		printf("  tid %" G_GUINT32_FORMAT "  %u samples  %.3f s CPU",
+		       t->tid, t->samples->len, (double)t->cpu_ns / 1e9);
+		if (pr->mode == PROFILE_MODE_WALL)
+			printf("  %.3f s wall", (double)t->wall_ns / 1e9);
+		printf("\n");
+	}
+	g_string_free(cmd, TRUE);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct report_opts o;
+	GOptionContext *ctx = g_option_context_new("FILE...");
+	int rc = 0;
+
+	report_opts_init(&o);
+	g_option_context_set_summary(ctx, "Describe .pyprof files: process, "
+				     "interpreter, sampling, threads, losses.");
+	g_option_context_set_description(ctx, "See pyprof(1) for details.");
+	if (!parse(ctx, "info", &argc, &argv)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "pyprof: info: no FILE given\nTry 'pyprof info --help'.\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct profile *p = profile_new();
+		GError *error = NULL;
+		guint printed = 0;
+
+		if (!profile_load_file(p, argv[i], &error)) {
+			fflush(stdout);
+			print_warnings(p, &printed);
+			fprintf(stderr, "pyprof: %s\n", error->message);
+			g_error_free(error);
+			rc = EXIT_INPUT;
+		} else {
+			if (i > 1)
+				printf("\n");
+			info_process(p, 0);
+			fflush(stdout);
+			print_warnings(p, &printed);
+		}
+		profile_free(p);
+	}
+out:
+	g_option_context_free(ctx);
+	report_opts_release(&o);
+	return rc;
+}
+
+/* ---- pyprof run ---- */
+
+/* The library to preload: $PYPROF_LIB, else the build tree's when this
+ * binary runs from it, else the installed one. */
+static char *preload_library(void)
+{
+	const char *env = g_getenv("PYPROF_LIB");
+	char *exe, *lib;
+
+	if (env && *env)
+		return g_strdup(env);
+	exe = g_file_read_link("/proc/self/exe", NULL);
+	if (exe) {
+		char *dir = g_path_get_dirname(exe);
+		lib = g_build_filename(dir, ".libs", "libpyprof.so", NULL);
+		g_free(dir);
+		g_free(exe);
+		if (g_file_test(lib, G_FILE_TEST_EXISTS))
+			return lib;
+		g_free(lib);
+	}
+	return g_build_filename(PKGLIBDIR, "libpyprof.so", NULL);
+}
+
+/* Removes the files in dir (not recursively; pyprof made it and only the
+ * library writes there), then dir. */
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (d) {
+		while ((name = g_dir_read_name(d))) {
+			char *path = g_build_filename(dir, name, NULL);
+			if (g_unlink(path) != 0)
+				fprintf(stderr, "pyprof: warning: %s: %s\n", path,
+					g_strerror(errno));
+			g_free(path);
+		}
+		g_dir_close(d);
+	}
+	if (g_rmdir(dir) != 0)
+		fprintf(stderr, "pyprof: warning: %s: %s\n", dir, g_strerror(errno));
+}
+
+/* Exits as a process that ended with wait status `status` would. */
+static G_GNUC_NORETURN void exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit no_core = {0, 0};
+		sigset_t set;
+
+		/* the command already dumped core if it was going to */
+		setrlimit(RLIMIT_CORE, &no_core);
+		fflush(NULL);
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		exit(128 + sig);
+	}
+	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct report_opts o;
+	GOptionContext *ctx;
+	char **cmd = NULL, *lib = NULL, *dir = NULL, *old, *preload;
+	int dash = -1, status = 0, rc = 0;
+	gboolean temp = FALSE;
+	struct sigaction ign = {0}, old_int, old_quit;
+	pid_t child;
+
+	report_opts_init(&o);
+	ctx = make_context("[OPTION...] -- COMMAND [ARG...]",
+			   "Run COMMAND with libpyprof.so preloaded, then print the "
+			   "report of every process it started to standard error "
+			   "(or to -o FILE).  Exits as COMMAND did.", &o, TRUE);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dash = i;
+			break;
+		}
+	if (dash >= 0) {
+		cmd = argv + dash + 1;
+		argc = dash; /* parse only what precedes "--" */
+	} else {
+		g_option_context_set_strict_posix(ctx, TRUE);
+	}
+	if (!parse(ctx, "run", &argc, &argv)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (dash < 0)
+		cmd = argc > 1 ? argv + 1 : NULL;
+	else if (argc > 1) {
+		fprintf(stderr, "pyprof: run: unexpected '%s' before '--'\n"
+				"Try 'pyprof run --help'.\n", argv[1]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!cmd || !cmd[0]) {
+		fprintf(stderr, "pyprof: run: no COMMAND given\nTry 'pyprof run --help'.\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+
+	lib = preload_library();
+	if (!g_file_test(lib, G_FILE_TEST_IS_REGULAR)) {
+		fprintf(stderr, "pyprof: %s: no such library (set PYPROF_LIB to "
+				"libpyprof.so)\n", lib);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (o.output_dir) {
+		if (g_mkdir_with_parents(o.output_dir, 0700) != 0) {
+			fprintf(stderr, "pyprof: %s: %s\n", o.output_dir, g_strerror(errno));
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		dir = g_strdup(o.output_dir);
+	} else {
+		GError *error = NULL;
+		if (!(dir = g_dir_make_tmp("pyprof-XXXXXX", &error))) {
+			fprintf(stderr, "pyprof: %s\n", error->message);
+			g_error_free(error);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		temp = TRUE;
+	}
+
+	old = (char *)g_getenv("LD_PRELOAD");
+	preload = old && *old ? g_strconcat(lib, ":", old, NULL) : g_strdup(lib);
+	g_setenv("LD_PRELOAD", preload, TRUE);
+	g_free(preload);
+	{
+		/* a trailing '/' makes the library treat it as a directory */
+		char *out_dir = g_strconcat(dir, "/", NULL);
+		g_setenv("PYPROF_OUTPUT", out_dir, TRUE);
+		g_free(out_dir);
+	}
+	if (o.interval)
+		g_setenv("PYPROF_INTERVAL", o.interval, TRUE);
+	if (o.mode)
+		g_setenv("PYPROF_MODE", o.mode, TRUE);
+
+	/* The terminal sends ^C and ^\ to the whole foreground group: the
+	 * command decides what they mean, pyprof waits to report. */
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	fflush(NULL);
+	child = fork();
+	if (child == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		execvp(cmd[0], cmd);
+		int e = errno;
+		fprintf(stderr, "pyprof: %s: %s\n", cmd[0], g_strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	if (child < 0) {
+		fprintf(stderr, "pyprof: fork: %s\n", g_strerror(errno));
+		rc = EXIT_INPUT;
+	} else {
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	/* The library must not follow into the report's own children (none
+	 * today, but a pager could come). */
+	g_unsetenv("LD_PRELOAD");
+	if (old)
+		g_setenv("LD_PRELOAD", old, TRUE);
+
+	if (child > 0) {
+		GError *error = NULL;
+		GPtrArray *files = dir_profiles(dir, &error);
+		if (!files) {
+			fprintf(stderr, "pyprof: %s\n", error->message);
+			g_error_free(error);
+		} else if (files->len == 0) {
+			/* an exec failure was already reported by the child */
+			if (!(WIFEXITED(status) && WEXITSTATUS(status) >= 126))
+				fprintf(stderr, "pyprof: warning: no profile was written "
+						"(was '%s' a Python program?)\n", cmd[0]);
+		} else {
+			struct profile *p = profile_new();
+			load_paths(p, (char **)files->pdata, (int)files->len, TRUE);
+			if (p->processes->len)
+				render_profile(p, &o, stderr);
+			profile_free(p);
+		}
+		if (files)
+			g_ptr_array_unref(files);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (temp && !o.keep)
+		remove_dir(dir);
+	else if (temp)
+		fprintf(stderr, "pyprof: profiles kept in %s\n", dir);
+	if (child > 0) {
+		g_free(lib);
+		g_free(dir);
+		g_option_context_free(ctx);
+		report_opts_release(&o);
+		exit_like(status);
+	}
+out:
+	g_free(lib);
+	g_free(dir);
+	g_option_context_free(ctx);
+	report_opts_release(&o);
+	return rc;
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fputs("Usage: pyprof COMMAND [OPTION...] [ARG...]\n"
+	      "\n"
+	      "A sampling profiler for CPython.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  report [OPTION...] FILE|DIR...        render a report from .pyprof files\n"
+	      "  info FILE...                          describe .pyprof files\n"
+	      "  run [OPTION...] -- COMMAND [ARG...]   profile COMMAND, then report\n"
+	      "\n"
+	      "Options:\n"
+	      "  -h, --help       show this help\n"
+	      "  --version        show the version\n"
+	      "\n"
+	      "Run 'pyprof COMMAND --help' for the options of a command; see pyprof(1).\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C"); /* reports use "1.5", whatever the locale */
+	g_set_prgname("pyprof");
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("pyprof %s\n", PYPROF_VERSION);
+		return 0;
+	}
+	{
+		/* GOption prints g_get_prgname() in "Usage:" */
+		char *name = g_strconcat("pyprof ", cmd, NULL);
+		g_set_prgname(name);
+		g_free(name);
+	}
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "pyprof: unknown command '%s'\nTry 'pyprof --help'.\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,316 @@
+/*
+ * profile.h - the profile model every renderer works from.
+ *
+ * Renderers never see the file format: profile_load_file() decodes .pyprof
+ * files into this model, and the renderers, the merge, hide and trim stages
+ * read only what is declared here.  The one idea: everything is interned
+ * into integer ids once, so that per-sample work is a few array reads.
+ *
+ *   strings    one GStringChunk; equal strings share one pointer, so frames
+ *              compare strings by pointer
+ *   frames     (kind, filename, name, qualname, firstlineno, line, thread)
+ *              -> frame id.  A frame is a function *at a line*; each frame
+ *              also names its line-less twin (`function`), for renderers
+ *              that group by function only
+ *   stacks     a prefix tree shared by every thread and process: stack id
+ *              -> (parent stack id, leaf frame id, depth).  Stack 0 is the
+ *              empty stack, so a whole stack is one integer and pushing a
+ *              frame is one hash lookup of (parent, frame)
+ *   threads    per process (one loaded file) and thread serial; each has a
+ *              timeline: an array of samples {mono_ns, cpu_ns, wall_ns,
+ *              flags, stack}, in the order they were taken
+ *   tree       built on demand from the timelines (profile_tree_build):
+ *              node 0 is the root of everything, its children are one node
+ *              per thread (a PROFILE_FRAME_THREAD frame), below them the
+ *              Python frames, root-most first.  Each node has self and total
+ *              weight in ns and in samples, and its children sorted by total
+ *              weight, heaviest first.  A hide predicate given to the build
+ *              drops frames (their time goes to the nearest kept caller).
+ *
+ * Weight: a sample stands for the CPU time it measured (cpu_ns) in CPU
+ * mode, and for the wall time since the thread's previous sample (wall_ns)
+ * in wall mode -- never samples x interval, because the achieved rate is
+ * often far from the asked one (see ARCHITECTURE.md, "Time").
+ *
+ * Synthetic frames: `[truncated]` sits at the root side of a stack whose
+ * root-most frames were lost (PF_SAMPLE_TRUNCATED); `[unknown]` stands for
+ * a frame whose code object is not known.
+ *
+ * Ownership: a struct profile owns everything reachable from it; pointers
+ * returned by accessors stay valid until profile_free().  A struct
+ * profile_tree is independent of later additions to the profile but must
+ * not outlive it.  Nothing here exits or prints: errors are GErrors,
+ * warnings are collected in profile->warnings for the caller to print.
+ */
+#ifndef PYPROF_PROFILE_H
+#define PYPROF_PROFILE_H
+
+#include <stdint.h>
+
+#include <glib.h>
+
+#define PROFILE_ERROR (profile_error_quark())
+GQuark profile_error_quark(void);
+
+enum profile_error_code {
+	PROFILE_ERROR_IO,     /* the file could not be opened or read */
+	PROFILE_ERROR_FORMAT, /* not a pyprof file, or its header is damaged */
+	PROFILE_ERROR_LIMIT,  /* more frames/stacks than the model can count */
+};
+
+/* Same values as enum pf_mode / pf_source / pf_end_reason in format.h
+ * (checked in profile.c); repeated so renderers need not see the format. */
+enum profile_mode {
+	PROFILE_MODE_CPU = 1,
+	PROFILE_MODE_WALL = 2,
+};
+
+enum profile_source {
+	PROFILE_SOURCE_NONE = 0,
+	PROFILE_SOURCE_THREAD_CPU_TIMER = 1,
+	PROFILE_SOURCE_PERF_TASK_CLOCK = 2,
+};
+
+enum profile_end {
+	PROFILE_END_NONE = 0,
+	PROFILE_END_EXIT = 1,
+	PROFILE_END__EXIT = 2,
+	PROFILE_END_SIGNAL = 3,
+	PROFILE_END_EXEC = 4,
+	PROFILE_END_STOP = 5,
+};
+
+#define PROFILE_DROP_COUNT 16 /* = PF_DROP_COUNT */
+
+/* Same bits as PF_SAMPLE_* */
+#define PROFILE_SAMPLE_GIL 0x1u
+#define PROFILE_SAMPLE_TRUNCATED 0x2u
+#define PROFILE_SAMPLE_IDLE 0x4u
+
+#define PROFILE_THREAD_MAIN 0x1u /* = PF_THREAD_MAIN */
+
+/* One loaded file: a process (or one exec image of it). */
+struct profile_process {
+	const char *path;      /* the file it was read from */
+	int pid, ppid;
+	char **argv;           /* NULL-terminated */
+	gboolean argv_truncated;
+	const char *hostname;
+	const char *py_version;
+	guint32 py_hexversion;
+	enum profile_mode mode;
+	enum profile_source source;
+	guint64 interval_ns;   /* asked for */
+	guint64 start_realtime_ns, start_mono_ns;
+	guint64 end_mono_ns;   /* 0 when unfinished */
+	gboolean complete;     /* the writer finished the file */
+	enum profile_end end_reason;
+	int end_signal;
+	guint64 signals;       /* handler entries, from the header */
+	guint64 header_samples;
+	guint64 dropped[PROFILE_DROP_COUNT];
+	guint64 last_mono_ns;  /* latest sample seen, 0 if none */
+	guint first_thread, n_threads; /* its threads: a range of p->threads */
+};
+
+struct profile_sample {
+	guint64 mono_ns; /* CLOCK_MONOTONIC when taken */
+	guint64 cpu_ns;  /* thread CPU time it stands for */
+	guint64 wall_ns; /* wall time since the thread's previous sample */
+	guint32 flags;   /* PROFILE_SAMPLE_* */
+	guint32 stack;   /* stack id */
+};
+
+struct profile_thread {
+	guint process;   /* index in p->processes */
+	guint32 serial;  /* process-wide thread serial from the file */
+	guint32 tid;
+	guint32 flags;   /* PROFILE_THREAD_* */
+	guint64 pthread;
+	const char *name; /* never NULL: recorded name, MainThread, Thread <tid> */
+	GArray *samples;  /* of struct profile_sample, in time order */
+	guint64 cpu_ns, wall_ns; /* sums over samples */
+	guint32 frame;      /* its PROFILE_FRAME_THREAD frame (thread = index) */
+	guint32 name_frame; /* the same, shared by threads of that name */
+};
+
+enum profile_frame_kind {
+	PROFILE_FRAME_PYTHON = 0,
+	PROFILE_FRAME_TRUNCATED, /* "[truncated]" */
+	PROFILE_FRAME_UNKNOWN,   /* "[unknown]" */
+	PROFILE_FRAME_THREAD,    /* a thread root in a tree */
+};
+
+struct profile_frame {
+	enum profile_frame_kind kind;
+	const char *filename; /* "" for synthetic frames */
+	const char *name;     /* co_name; the label of synthetic frames */
+	const char *qualname; /* co_qualname, NULL when absent (< 3.11) */
+	int firstlineno;      /* line of the definition, -1 unknown */
+	int line;             /* line being executed, -1 unknown */
+	int thread;           /* PROFILE_FRAME_THREAD: thread index, -1 if
+			       * grouped by name; -1 for other kinds */
+	guint32 function;     /* the frame id of this frame with line = -1 */
+};
+
+/* The name to show: qualname when present, else name. */
+static inline const char *profile_frame_label(const struct profile_frame *f)
+{
+	return f->qualname ? f->qualname : f->name;
+}
+
+struct profile_stack {
+	guint32 parent; /* 0 for a one-frame stack */
+	guint32 frame;
+	guint32 depth;  /* 1 for a one-frame stack; 0 only for stack 0 */
+	guint32 hint;   /* private: the child pushed last, a lookup shortcut */
+};
+
+struct profile;
+
+struct profile {
+	GPtrArray *processes; /* of struct profile_process * */
+	GPtrArray *threads;   /* of struct profile_thread *, grouped by process */
+	GPtrArray *warnings;  /* of char *: "FILE: offset N: message" */
+	enum profile_mode mode; /* of the first process loaded; CPU if none */
+	gboolean mixed_modes;   /* processes disagree on the mode */
+	guint64 n_samples;
+	/* private */
+	GStringChunk *strings;
+	GHashTable *frame_index;
+	GHashTable *stack_index;
+	GPtrArray *frame_pages, *stack_pages;
+	guint32 n_frames, n_stacks;
+	guint32 frame_truncated, frame_unknown, frame_all_threads;
+};
+
+struct profile *profile_new(void);
+void profile_free(struct profile *p);
+
+/*
+ * Reads one .pyprof file into p, as a new process.  A file that cannot be
+ * read at all fails with a GError "FILE: offset N: message" (or "FILE:
+ * message" when it cannot be opened) and leaves p as it was apart from
+ * interned strings.  Damage after the header, and a file whose writer did
+ * not finish, add warnings to p->warnings and keep the valid part.
+ */
+gboolean profile_load_file(struct profile *p, const char *path, GError **error);
+
+/* --- building a profile (the loader uses these; so can tests) --- */
+
+/* Returns an interned copy of s[0..len) (len -1: NUL-terminated); invalid
+ * UTF-8 is repaired and a NUL cuts the string.  Owned by p. */
+const char *profile_intern(struct profile *p, const char *s, gssize len);
+
+/* Adds a process; info is copied (strings interned, argv duplicated). */
+guint profile_add_process(struct profile *p, const struct profile_process *info);
+
+/* Adds a thread to process `process` (which must be the last one added);
+ * name may be NULL or empty for the default naming.  Returns its index. */
+guint profile_add_thread(struct profile *p, guint process, guint32 serial,
+			 guint32 tid, guint32 flags, guint64 pthread,
+			 const char *name, gsize name_len);
+
+/* Returns the id of the frame, adding it if new.  Strings must come from
+ * profile_intern (qualname may be NULL).  Ids start at 1; 0 is never a
+ * frame.  Returns 0 only when the table is full. */
+guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
+			     const char *filename, const char *name,
+			     const char *qualname, int firstlineno, int line,
+			     int thread);
+/* The synthetic "[truncated]" and "[unknown]" frames */
+guint32 profile_frame_truncated(struct profile *p);
+guint32 profile_frame_unknown(struct profile *p);
+
+/* Returns the id of stack `parent` + `frame`, adding it if new; 0 only if
+ * the table is full. */
+guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame);
+
+/* Appends a sample to thread `thread`'s timeline. */
+void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
+			guint64 cpu_ns, guint64 wall_ns, guint32 flags,
+			guint32 stack);
+
+/* --- reading --- */
+
+guint32 profile_n_frames(const struct profile *p); /* ids 1 .. n */
+const struct profile_frame *profile_frame(const struct profile *p, guint32 id);
+guint32 profile_n_stacks(const struct profile *p); /* ids 0 .. n-1 */
+const struct profile_stack *profile_stack(const struct profile *p, guint32 id);
+
+static inline struct profile_thread *profile_thread(const struct profile *p,
+						    guint i)
+{
+	return g_ptr_array_index(p->threads, i);
+}
+static inline struct profile_process *profile_process(const struct profile *p,
+						      guint i)
+{
+	return g_ptr_array_index(p->processes, i);
+}
+
+/* The weight of a sample of thread t: cpu_ns or wall_ns by its mode. */
+guint64 profile_sample_weight(const struct profile *p,
+			      const struct profile_thread *t,
+			      const struct profile_sample *s);
+
+/* Names of enum values, for reports: "cpu", "thread CPU timer", ... */
+const char *profile_mode_name(enum profile_mode m);
+const char *profile_source_name(enum profile_source s);
+const char *profile_end_name(enum profile_end e);
+/* Name of a dropped[] index ("full", "busy", ...), NULL if unassigned. */
+const char *profile_drop_name(guint i);
+
+/* --- the call tree --- */
+
+enum profile_group {
+	PROFILE_GROUP_THREAD = 0, /* one root per thread of each process */
+	PROFILE_GROUP_NAME,       /* threads of the same name merged */
+	PROFILE_GROUP_ALL,        /* one root, "all threads" */
+};
+
+struct profile_tree_options {
+	enum profile_group group;
+	/* When set, frames for which it returns TRUE are left out; their
+	 * weight goes to the nearest kept caller. */
+	gboolean (*hide)(const struct profile *p, guint32 frame, gpointer data);
+	gpointer hide_data;
+};
+
+struct profile_node {
+	guint32 frame;   /* 0 for the root */
+	guint32 parent;  /* 0 for the root and thread nodes */
+	guint32 depth;   /* 0 root, 1 thread, 2 top Python frame, ... */
+	int thread;      /* thread index, -1 when grouped */
+	guint64 self_ns, total_ns;
+	guint64 self_samples, total_samples;
+	guint32 first_child, n_children; /* a slice of tree->children */
+};
+
+struct profile_tree {
+	const struct profile *profile;
+	GArray *nodes;    /* of struct profile_node; node 0 is the root */
+	GArray *children; /* of guint32 node ids, each node's a slice */
+};
+
+/* Builds the call tree of every sample in p (opts may be NULL). */
+struct profile_tree *profile_tree_build(const struct profile *p,
+					const struct profile_tree_options *opts);
+void profile_tree_free(struct profile_tree *t);
+
+static inline const struct profile_node *
+profile_tree_node(const struct profile_tree *t, guint32 id)
+{
+	return &g_array_index(t->nodes, struct profile_node, id);
+}
+/* The children of node id, heaviest first (ties: by label, file, line);
+ * *n set to their count. */
+static inline const guint32 *profile_tree_children(const struct profile_tree *t,
+						    guint32 id, guint32 *n)
+{
+	const struct profile_node *nd = profile_tree_node(t, id);
+	*n = nd->n_children;
+	return &g_array_index(t->children, guint32, nd->first_child);
+}
+
+#endif

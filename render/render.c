@@ -1,0 +1,59 @@
+/*
+ * render.c - the table of output formats and what they share.
+ */
+#include "render.h"
+
+#include <errno.h>
+#include <string.h>
+
+G_DEFINE_QUARK(pyprof-render-error-quark, render_error)
+
+const struct renderer render_table[] = {
+	{"text", "txt", "call tree per thread, for a terminal", render_text},
+	{"collapsed", "folded", "folded stacks, one line per distinct stack",
+	 render_collapsed},
+	{NULL, NULL, NULL, NULL},
+};
+
+const struct renderer *render_lookup(const char *name)
+{
+	for (const struct renderer *r = render_table; r->name; r++)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+void render_options_init(struct render_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->min_percent = RENDER_DEFAULT_MIN_PERCENT;
+	o->thread_frame = TRUE;
+}
+
+void render_append_clean(GString *buf, const char *s, char also)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		/* C1 controls (U+0080..U+009F; 0x9b is a CSI on some
+		 * terminals) are two bytes in UTF-8 */
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			g_string_append_c(buf, '?');
+			s++;
+			continue;
+		}
+		g_string_append_c(buf, (c < 0x20 || c == 0x7f || (also && *s == also))
+					       ? '?' : *s);
+	}
+}
+
+gboolean render_check_stream(FILE *out, GError **error)
+{
+	if (fflush(out) != 0 || ferror(out)) {
+		int e = errno;
+		g_set_error(error, RENDER_ERROR, RENDER_ERROR_WRITE,
+			    "write error: %s", g_strerror(e ? e : EIO));
+		return FALSE;
+	}
+	return TRUE;
+}

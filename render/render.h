@@ -1,0 +1,77 @@
+/*
+ * render.h - the output formats: one function each, from the profile model
+ * to a stream.
+ *
+ * A renderer sees only the model (collector/profile.h): the call tree after
+ * whatever hiding and trimming the collector applied, and the profile for
+ * timelines and process facts.  It writes to a stdio stream and reports a
+ * write error as a GError; it never prints elsewhere and never exits.
+ */
+#ifndef PYPROF_RENDER_H
+#define PYPROF_RENDER_H
+
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "collector/profile.h"
+
+#define RENDER_ERROR (render_error_quark())
+GQuark render_error_quark(void);
+enum render_error_code {
+	RENDER_ERROR_WRITE,
+};
+
+/* Options shared by the renderers; each uses those that apply to it. */
+struct render_options {
+	gboolean color;          /* ANSI colour (the caller resolves "auto") */
+	gboolean ascii;          /* ASCII tree lines and "..." instead of "…" */
+	guint depth;             /* text: frame levels shown, 0 = all */
+	double min_percent;      /* text: hide nodes below this share */
+	gboolean percent_of_total; /* text: shares of the whole profile, not
+				    * of the node's thread */
+	gboolean weight_ns;      /* collapsed: nanoseconds, not sample counts */
+	gboolean thread_frame;   /* collapsed: lead each stack with its thread */
+};
+
+#define RENDER_DEFAULT_MIN_PERCENT 1.0
+
+/* Sets the defaults documented in pyprof(1). */
+void render_options_init(struct render_options *o);
+
+typedef gboolean (*render_fn)(const struct profile *p,
+			      const struct profile_tree *t,
+			      const struct render_options *o, FILE *out,
+			      GError **error);
+
+struct renderer {
+	const char *name;        /* as given to --format */
+	const char *extension;   /* of a file it writes, without the dot */
+	const char *description; /* one line for --help */
+	render_fn render;
+};
+
+/* The renderers, ended by an entry whose name is NULL. */
+extern const struct renderer render_table[];
+
+/* The renderer called name, or NULL. */
+const struct renderer *render_lookup(const char *name);
+
+gboolean render_text(const struct profile *p, const struct profile_tree *t,
+		     const struct render_options *o, FILE *out, GError **error);
+gboolean render_collapsed(const struct profile *p, const struct profile_tree *t,
+			  const struct render_options *o, FILE *out,
+			  GError **error);
+
+/* Helpers for renderers. */
+
+/* Appends s to buf with control characters (and, if `also` is not NUL,
+ * that character too) replaced by '?', so that a hostile file cannot send
+ * escape sequences to a terminal or break a line-based format. */
+void render_append_clean(GString *buf, const char *s, char also);
+
+/* Sets a RENDER_ERROR_WRITE error if out has its error flag set, after
+ * flushing it; returns FALSE then. */
+gboolean render_check_stream(FILE *out, GError **error);
+
+#endif

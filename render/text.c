@@ -1,0 +1,173 @@
+/*
+ * text.c - the call tree as text, one section per thread.
+ *
+ *   MainThread (pid 4242, tid 4242): 1000 samples, 4.000 s CPU
+ *   4.000 100.0%  <module>  app.py:3
+ *   └─ 3.000  75.0%  main  app.py:10
+ *      ├─ 2.000  50.0%  work  app.py:20
+ *      └─ … 2 more below 1.0% (0.010 s)
+ *
+ * Each line is a node's total time in seconds, its share of its thread (or
+ * of the whole profile), the function (qualname when known) and the line it
+ * was executing.  Children come heaviest first; those below --min-percent
+ * are summed into one "more below" line so the totals still add up.
+ */
+#include "render.h"
+
+#include <string.h>
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_RED "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN "\033[32m"
+#define C_CYAN "\033[36m"
+
+struct text {
+	const struct profile *p;
+	const struct profile_tree *t;
+	const struct render_options *o;
+	FILE *out;
+	guint64 ref; /* 100% */
+	GString *line, *prefix;
+};
+
+static double share(const struct text *x, guint64 ns)
+{
+	return x->ref ? 100.0 * (double)ns / (double)x->ref : 0.0;
+}
+
+static const char *share_color(double pct)
+{
+	return pct >= 50 ? C_RED : pct >= 20 ? C_YELLOW : pct >= 5 ? C_GREEN : C_DIM;
+}
+
+static void text_frame(struct text *x, guint32 id, const char *connector)
+{
+	const struct profile_node *nd = profile_tree_node(x->t, id);
+	const struct profile_frame *f = profile_frame(x->p, nd->frame);
+	double pct = share(x, nd->total_ns);
+	gboolean c = x->o->color;
+	GString *l = x->line;
+
+	g_string_assign(l, x->prefix->str);
+	g_string_append(l, connector);
+	g_string_append_printf(l, "%s%.3f %5.1f%%%s  ", c ? share_color(pct) : "",
+			       (double)nd->total_ns / 1e9, pct, c ? C_RESET : "");
+	if (c)
+		g_string_append(l, C_BOLD);
+	render_append_clean(l, profile_frame_label(f), 0);
+	if (c)
+		g_string_append(l, C_RESET);
+	if (f->kind == PROFILE_FRAME_PYTHON) {
+		g_string_append(l, c ? "  " C_CYAN : "  ");
+		render_append_clean(l, f->filename, 0);
+		if (f->line >= 0)
+			g_string_append_printf(l, ":%d", f->line);
+		else
+			g_string_append(l, ":?");
+		if (c)
+			g_string_append(l, C_RESET);
+	}
+	g_string_append_c(l, '\n');
+	fputs(l->str, x->out);
+}
+
+/* Draws the children of node `id` at frame level `level` (1 = the top
+ * frames of a thread). */
+static void text_children(struct text *x, guint32 id, guint level)
+{
+	const char *tee = x->o->ascii ? "|- " : "├─ ";
+	const char *ell = x->o->ascii ? "`- " : "└─ ";
+	const char *bar = x->o->ascii ? "|  " : "│  ";
+	guint32 n, shown = 0, more = 0;
+	const guint32 *kids = profile_tree_children(x->t, id, &n);
+	guint64 more_ns = 0;
+	gsize plen = x->prefix->len;
+
+	if (x->o->depth && level > x->o->depth)
+		return;
+	/* children are sorted heaviest first: the cut is a suffix */
+	while (shown < n &&
+	       share(x, profile_tree_node(x->t, kids[shown])->total_ns) >=
+		       x->o->min_percent)
+		shown++;
+	for (guint32 i = shown; i < n; i++) {
+		more++;
+		more_ns += profile_tree_node(x->t, kids[i])->total_ns;
+	}
+	for (guint32 i = 0; i < shown; i++) {
+		gboolean last = i + 1 == shown && !more;
+		/* the top frames of a thread hang from its header line */
+		text_frame(x, kids[i], level == 1 ? "" : last ? ell : tee);
+		if (level > 1)
+			g_string_append(x->prefix, last ? "   " : bar);
+		text_children(x, kids[i], level + 1);
+		g_string_truncate(x->prefix, plen);
+	}
+	if (more) {
+		gboolean c = x->o->color;
+		fprintf(x->out, "%s%s%s%s %u more below %.1f%% (%.3f s)%s\n",
+			x->prefix->str, level == 1 ? "" : ell, c ? C_DIM : "",
+			x->o->ascii ? "..." : "…", more, x->o->min_percent,
+			(double)more_ns / 1e9, c ? C_RESET : "");
+	}
+}
+
+static void text_thread_header(struct text *x, guint32 id, guint64 all)
+{
+	const struct profile_node *nd = profile_tree_node(x->t, id);
+	const struct profile_frame *f = profile_frame(x->p, nd->frame);
+	gboolean c = x->o->color;
+	GString *l = x->line;
+
+	g_string_assign(l, c ? C_BOLD : "");
+	render_append_clean(l, f->name, 0);
+	if (nd->thread >= 0) {
+		const struct profile_thread *th = profile_thread(x->p, (guint)nd->thread);
+		g_string_append_printf(l, " (pid %d, tid %" G_GUINT32_FORMAT ")",
+				       profile_process(x->p, th->process)->pid,
+				       th->tid);
+	}
+	g_string_append_printf(l, ": %" G_GUINT64_FORMAT " sample%s, %.3f s %s",
+			       nd->total_samples, nd->total_samples == 1 ? "" : "s",
+			       (double)nd->total_ns / 1e9,
+			       x->p->mode == PROFILE_MODE_WALL ? "wall" : "CPU");
+	if (profile_tree_node(x->t, 0)->n_children > 1 && all)
+		g_string_append_printf(l, " (%.1f%% of all)",
+				       100.0 * (double)nd->total_ns / (double)all);
+	if (c)
+		g_string_append(l, C_RESET);
+	g_string_append_c(l, '\n');
+	fputs(l->str, x->out);
+}
+
+gboolean render_text(const struct profile *p, const struct profile_tree *t,
+		     const struct render_options *o, FILE *out, GError **error)
+{
+	struct text x = {.p = p, .t = t, .o = o, .out = out};
+	const struct profile_node *root = profile_tree_node(t, 0);
+	guint32 n;
+	const guint32 *threads = profile_tree_children(t, 0, &n);
+	gboolean first = TRUE;
+
+	x.line = g_string_new(NULL);
+	x.prefix = g_string_new(NULL);
+	if (root->total_samples == 0)
+		fputs("no samples\n", out);
+	for (guint32 i = 0; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(t, threads[i]);
+		if (nd->total_samples == 0)
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = FALSE;
+		x.ref = o->percent_of_total ? root->total_ns : nd->total_ns;
+		text_thread_header(&x, threads[i], root->total_ns);
+		text_children(&x, threads[i], 1);
+	}
+	g_string_free(x.line, TRUE);
+	g_string_free(x.prefix, TRUE);
+	return render_check_stream(out, error);
+}

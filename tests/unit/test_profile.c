@@ -1,0 +1,480 @@
+/*
+ * test_profile.c - the profile model: loading, interning, call trees.
+ *
+ * The reader and the line table are replaced here by fakes that visit
+ * exactly the records a test describes, so each test states its input as
+ * data and checks one behaviour of collector/profile.c.
+ */
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <glib.h>
+
+#include "collector/profile.h"
+#include "format/read.h"
+#include "collector/linetable.h"
+
+/* ---- the fake reader ---- */
+
+struct fake_sample {
+	guint32 thread;
+	guint64 cpu_ns, wall_ns;
+	guint32 flags;
+	guint32 depth;
+	struct pf_frame frames[4];
+};
+
+struct fake_file {
+	struct pf_header header;
+	int open_fails;
+	const struct pf_thread_info *threads;
+	gsize n_threads;
+	const struct pf_code_info *codes;
+	gsize n_codes;
+	const char *const *strings; /* id = index + 1 */
+	const struct fake_sample *samples;
+	gsize n_samples;
+	const char *warning;
+};
+
+struct pf_file {
+	const struct fake_file *fake;
+};
+
+static const struct fake_file *fake_current;
+static struct pf_file fake_handle;
+
+int pf_file_open(const char *path, struct pf_file **out, struct pf_error *err)
+{
+	if (fake_current->open_fails) {
+		err->offset = 12;
+		snprintf(err->msg, sizeof err->msg, "byte order 0x4030201 is not supported");
+		return -1;
+	}
+	fake_handle.fake = fake_current;
+	*out = &fake_handle;
+	return 0;
+}
+
+void pf_file_close(struct pf_file *f) { (void)f; }
+
+const struct pf_header *pf_file_header(const struct pf_file *f)
+{
+	return &f->fake->header;
+}
+
+const char *const *pf_file_argv(const struct pf_file *f, int *argc)
+{
+	static const char *const argv[] = {"python", "app.py", NULL};
+	*argc = 2;
+	return argv;
+}
+
+int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
+{
+	const struct fake_file *ff = f->fake;
+	guint64 mono = 1000;
+
+	for (gsize i = 0; i < ff->n_threads; i++)
+		v->on_thread(ctx, &ff->threads[i]);
+	for (gsize i = 0; ff->strings && ff->strings[i]; i++)
+		v->on_string(ctx, (uint32_t)i + 1, ff->strings[i],
+			     (uint32_t)strlen(ff->strings[i]));
+	for (gsize i = 0; i < ff->n_codes; i++)
+		v->on_code(ctx, &ff->codes[i]);
+	for (gsize i = 0; i < ff->n_samples; i++) {
+		const struct fake_sample *fs = &ff->samples[i];
+		struct pf_sample s = {
+			.thread = fs->thread, .mono_ns = mono += 10,
+			.cpu_ns = fs->cpu_ns, .wall_ns = fs->wall_ns,
+			.flags = fs->flags, .depth = fs->depth,
+			.frames = fs->frames,
+		};
+		int rc = v->on_sample(ctx, &s);
+		if (rc)
+			return rc;
+	}
+	if (ff->warning) {
+		struct pf_error w = {.offset = 70000};
+		snprintf(w.msg, sizeof w.msg, "%s", ff->warning);
+		v->on_warning(ctx, &w);
+	}
+	return 0;
+}
+
+/* Fake line table: line = firstlineno + lasti / 2, unknown past 100. */
+int linetable_line(uint32_t py_hexversion, const uint8_t *table, size_t len,
+		   int firstlineno, int lasti_bytes)
+{
+	if (lasti_bytes < 0)
+		return firstlineno;
+	return lasti_bytes > 100 ? -1 : firstlineno + lasti_bytes / 2;
+}
+
+/* ---- a small program: main() calls work() and idle() ---- */
+
+static const char *const strings[] = {"app.py", "<module>", "main", "work",
+				      "idle", "Worker.run", "run", NULL};
+/* string ids: 1 app.py, 2 <module>, 3 main, 4 work, 5 idle, 6 Worker.run, 7 run */
+static const struct pf_code_info codes[] = {
+	{.id = 1, .filename = 1, .name = 2, .qualname = 2, .firstlineno = 1},
+	{.id = 2, .filename = 1, .name = 3, .qualname = 3, .firstlineno = 10},
+	{.id = 3, .filename = 1, .name = 4, .qualname = 4, .firstlineno = 20},
+	{.id = 4, .filename = 1, .name = 5, .qualname = 0, .firstlineno = 30},
+	{.id = 5, .filename = 1, .name = 7, .qualname = 6, .firstlineno = 40},
+};
+static const struct pf_thread_info threads[] = {
+	{.thread = 1, .tid = 100, .flags = PF_THREAD_MAIN},
+	{.thread = 2, .tid = 101, .name = "pool-1", .name_len = 6},
+	{.thread = 3, .tid = 102},
+};
+
+#define F(code, lasti) {code, lasti}
+static const struct fake_sample program[] = {
+	/* main thread: <module> -> main -> work, 3 ms + 5 ms; -> idle 1 ms */
+	{1, 3000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 5000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 1000000, 4000000, 0, 3, {F(1, 0), F(2, 8), F(4, -1)}},
+	/* pool-1: Worker.run, 2 ms */
+	{2, 2000000, 4000000, 0, 1, {F(5, 2)}},
+	/* thread 3: truncated, then unknown codes (0 and 99) */
+	{3, 1000000, 4000000, PF_SAMPLE_TRUNCATED, 2, {F(2, 4), F(3, 6)}},
+	{3, 1000000, 4000000, 0, 2, {F(2, 4), F(0, 0)}},
+	{3, 1000000, 4000000, 0, 2, {F(2, 4), F(99, 0)}},
+};
+
+static struct fake_file make_file(enum pf_mode mode, enum pf_state state)
+{
+	struct fake_file ff = {0};
+	ff.header.pid = 4242;
+	ff.header.ppid = 1;
+	ff.header.mode = mode;
+	ff.header.state = state;
+	ff.header.end_reason = state == PF_STATE_COMPLETE ? PF_END_EXIT : 0;
+	ff.header.interval_ns = 1000000;
+	ff.header.py_hexversion = 0x030c00f0;
+	strcpy(ff.header.py_version, "3.12.0");
+	ff.threads = threads;
+	ff.n_threads = G_N_ELEMENTS(threads);
+	ff.codes = codes;
+	ff.n_codes = G_N_ELEMENTS(codes);
+	ff.strings = strings;
+	ff.samples = program;
+	ff.n_samples = G_N_ELEMENTS(program);
+	return ff;
+}
+
+static struct profile *load(const struct fake_file *ff)
+{
+	struct profile *p = profile_new();
+	GError *error = NULL;
+
+	fake_current = ff;
+	CU_ASSERT_TRUE_FATAL(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_PTR_NULL(error);
+	return p;
+}
+
+/* The child of node `id` whose frame has label `label`, or 0. */
+static guint32 child(const struct profile_tree *t, guint32 id, const char *label)
+{
+	guint32 n;
+	const guint32 *kids = profile_tree_children(t, id, &n);
+	for (guint32 i = 0; i < n; i++) {
+		const struct profile_frame *f =
+			profile_frame(t->profile, profile_tree_node(t, kids[i])->frame);
+		if (!strcmp(profile_frame_label(f), label))
+			return kids[i];
+	}
+	return 0;
+}
+
+static void test_profile__cpu_weight_is_measured_cpu_time(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 th = child(t, 0, "MainThread");
+	guint32 mod = child(t, th, "<module>");
+	guint32 work = child(t, child(t, mod, "main"), "work");
+
+	CU_ASSERT_NOT_EQUAL_FATAL(work, 0);
+	/* 3 ms + 5 ms, not 2 samples x the 1 ms interval */
+	CU_ASSERT_EQUAL(profile_tree_node(t, work)->total_ns, 8000000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, work)->self_samples, 2);
+	CU_ASSERT_EQUAL(profile_tree_node(t, mod)->total_ns, 9000000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, mod)->self_ns, 0);
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_ns, 9000000 + 2000000 + 3000000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_samples, 7);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__wall_weight_is_wall_time(void)
+{
+	struct fake_file ff = make_file(PF_MODE_WALL, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+
+	CU_ASSERT_EQUAL(p->mode, PROFILE_MODE_WALL);
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_ns, 7 * 4000000);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__children_heaviest_first(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 n;
+	const guint32 *tops = profile_tree_children(t, 0, &n);
+
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	for (guint32 i = 1; i < n; i++)
+		CU_ASSERT_TRUE(profile_tree_node(t, tops[i - 1])->total_ns >=
+			       profile_tree_node(t, tops[i])->total_ns);
+	CU_ASSERT_STRING_EQUAL(profile_frame(p, profile_tree_node(t, tops[0])->frame)->name,
+			       "MainThread");
+	/* main at line 12 (work, 8 ms) before main at line 14 (idle, 1 ms) */
+	{
+		guint32 mod = child(t, tops[0], "<module>"), k;
+		const guint32 *mains = profile_tree_children(t, mod, &k);
+		CU_ASSERT_EQUAL_FATAL(k, 2);
+		CU_ASSERT_EQUAL(profile_frame(p, profile_tree_node(t, mains[0])->frame)->line, 12);
+		CU_ASSERT_EQUAL(profile_frame(p, profile_tree_node(t, mains[1])->frame)->line, 14);
+	}
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__lines_and_definition(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 th = child(t, 0, "MainThread");
+	guint32 mod = child(t, th, "<module>");
+	guint32 n;
+	const guint32 *mains = profile_tree_children(t, mod, &n);
+	guint32 idle = child(t, mains[1], "idle");
+	const struct profile_frame *f = profile_frame(p, profile_tree_node(t, idle)->frame);
+
+	CU_ASSERT_EQUAL(f->line, 30); /* lasti -1: not started, at the def */
+	CU_ASSERT_EQUAL(f->firstlineno, 30);
+	CU_ASSERT_PTR_NULL(f->qualname);
+	CU_ASSERT_STRING_EQUAL(f->filename, "app.py");
+	/* the line-less twin */
+	CU_ASSERT_EQUAL(profile_frame(p, f->function)->line, -1);
+	CU_ASSERT_STRING_EQUAL(profile_frame(p, f->function)->name, "idle");
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__qualname_preferred(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 th = child(t, 0, "pool-1");
+
+	CU_ASSERT_NOT_EQUAL(child(t, th, "Worker.run"), 0);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__thread_names(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+
+	CU_ASSERT_EQUAL_FATAL(p->threads->len, 3);
+	CU_ASSERT_STRING_EQUAL(profile_thread(p, 0)->name, "MainThread");
+	CU_ASSERT_STRING_EQUAL(profile_thread(p, 1)->name, "pool-1");
+	CU_ASSERT_STRING_EQUAL(profile_thread(p, 2)->name, "Thread 102");
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 3);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 9000000);
+	profile_free(p);
+}
+
+static void test_profile__truncated_frame_at_root(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 th = child(t, 0, "Thread 102");
+	guint32 tr = child(t, th, "[truncated]");
+
+	CU_ASSERT_NOT_EQUAL_FATAL(tr, 0);
+	CU_ASSERT_EQUAL(profile_frame(p, profile_tree_node(t, tr)->frame)->kind,
+			PROFILE_FRAME_TRUNCATED);
+	CU_ASSERT_NOT_EQUAL(child(t, child(t, tr, "main"), "work"), 0);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__unknown_code_is_unknown_frame(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	guint32 th = child(t, 0, "Thread 102");
+	guint32 unk = child(t, child(t, th, "main"), "[unknown]");
+
+	CU_ASSERT_NOT_EQUAL_FATAL(unk, 0);
+	/* code id 0 and an id never defined are the same synthetic frame */
+	CU_ASSERT_EQUAL(profile_tree_node(t, unk)->total_samples, 2);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__cut_short_file_warns_and_keeps_samples(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_WRITING);
+	struct profile *p;
+
+	ff.warning = "chunk 3 is cut short";
+	p = load(&ff);
+	CU_ASSERT_EQUAL(p->n_samples, G_N_ELEMENTS(program));
+	CU_ASSERT_FALSE(profile_process(p, 0)->complete);
+	CU_ASSERT_EQUAL_FATAL(p->warnings->len, 2);
+	CU_ASSERT_STRING_EQUAL(g_ptr_array_index(p->warnings, 0),
+			       "/dev/null: was cut short (the process did not finish writing it)");
+	CU_ASSERT_STRING_EQUAL(g_ptr_array_index(p->warnings, 1),
+			       "/dev/null: offset 70000: chunk 3 is cut short");
+	profile_free(p);
+}
+
+static void test_profile__bad_file_error_names_file_and_offset(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = profile_new();
+	GError *error = NULL;
+
+	ff.open_fails = 1;
+	fake_current = &ff;
+	CU_ASSERT_FALSE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(error);
+	CU_ASSERT_STRING_EQUAL(error->message,
+			       "/dev/null: offset 12: byte order 0x4030201 is not supported");
+	CU_ASSERT_EQUAL(p->processes->len, 0);
+	g_clear_error(&error);
+	CU_ASSERT_FALSE(profile_load_file(p, "/nonexistent/x.pyprof", &error));
+	CU_ASSERT_TRUE(g_str_has_prefix(error->message, "/nonexistent/x.pyprof: "));
+	g_clear_error(&error);
+	profile_free(p);
+}
+
+static void test_profile__stacks_are_interned(void)
+{
+	struct profile *p = profile_new();
+	const char *file = profile_intern(p, "a.py", -1);
+	guint32 f = profile_frame_intern(p, PROFILE_FRAME_PYTHON, file,
+					 profile_intern(p, "f", -1), NULL, 1, 2, -1);
+	guint32 g = profile_frame_intern(p, PROFILE_FRAME_PYTHON, file,
+					 profile_intern(p, "g", 1), NULL, 5, 6, -1);
+	guint32 s1 = profile_stack_push(p, profile_stack_push(p, 0, f), g);
+	guint32 s2 = profile_stack_push(p, profile_stack_push(p, 0, f), g);
+
+	CU_ASSERT_EQUAL(f, profile_frame_intern(p, PROFILE_FRAME_PYTHON, file,
+						profile_intern(p, "f", -1), NULL, 1, 2, -1));
+	CU_ASSERT_NOT_EQUAL(f, g);
+	CU_ASSERT_EQUAL(s1, s2);
+	CU_ASSERT_EQUAL(profile_stack(p, s1)->depth, 2);
+	CU_ASSERT_EQUAL(profile_stack(p, s1)->frame, g);
+	CU_ASSERT_EQUAL(profile_stack(p, profile_stack(p, s1)->parent)->frame, f);
+	profile_free(p);
+}
+
+static gboolean hide_main(const struct profile *p, guint32 frame, gpointer data)
+{
+	return !strcmp(profile_frame(p, frame)->name, "main");
+}
+
+static void test_profile__hidden_frames_give_time_to_caller(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree_options o = {.hide = hide_main};
+	struct profile_tree *t = profile_tree_build(p, &o);
+	guint32 mod = child(t, child(t, 0, "MainThread"), "<module>");
+
+	CU_ASSERT_EQUAL(child(t, mod, "main"), 0);
+	CU_ASSERT_EQUAL(profile_tree_node(t, child(t, mod, "work"))->total_ns, 8000000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, child(t, mod, "idle"))->total_ns, 1000000);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__group_all_merges_threads(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	struct profile_tree_options o = {.group = PROFILE_GROUP_ALL};
+	struct profile_tree *t = profile_tree_build(p, &o);
+	guint32 n;
+
+	profile_tree_children(t, 0, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(profile_tree_node(t, child(t, 0, "[all threads]"))->total_samples, 7);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_profile__two_files_are_two_processes(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p = load(&ff);
+	GError *error = NULL;
+	struct profile_tree *t;
+	guint32 n;
+
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 2);
+	CU_ASSERT_EQUAL(p->threads->len, 6);
+	CU_ASSERT_EQUAL(profile_process(p, 1)->first_thread, 3);
+	t = profile_tree_build(p, NULL);
+	profile_tree_children(t, 0, &n);
+	CU_ASSERT_EQUAL(n, 6);
+	profile_tree_free(t);
+	{
+		struct profile_tree_options o = {.group = PROFILE_GROUP_NAME};
+		t = profile_tree_build(p, &o);
+		profile_tree_children(t, 0, &n);
+		CU_ASSERT_EQUAL(n, 3);
+		CU_ASSERT_EQUAL(profile_tree_node(t, child(t, 0, "MainThread"))->total_ns,
+				2 * 9000000);
+		profile_tree_free(t);
+	}
+	profile_free(p);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("profile", NULL, NULL);
+#define ADD(t) CU_add_test(s, #t, t)
+	ADD(test_profile__cpu_weight_is_measured_cpu_time);
+	ADD(test_profile__wall_weight_is_wall_time);
+	ADD(test_profile__children_heaviest_first);
+	ADD(test_profile__lines_and_definition);
+	ADD(test_profile__qualname_preferred);
+	ADD(test_profile__thread_names);
+	ADD(test_profile__truncated_frame_at_root);
+	ADD(test_profile__unknown_code_is_unknown_frame);
+	ADD(test_profile__cut_short_file_warns_and_keeps_samples);
+	ADD(test_profile__bad_file_error_names_file_and_offset);
+	ADD(test_profile__stacks_are_interned);
+	ADD(test_profile__hidden_frames_give_time_to_caller);
+	ADD(test_profile__group_all_merges_threads);
+	ADD(test_profile__two_files_are_two_processes);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
