@@ -8,7 +8,12 @@
  * a random prefix of the previous one and grows new frames), so the
  * shared-prefix encoding is exercised as it is in real files.  Line tables are empty: lines resolve to firstlineno.
  *
- * usage: gen-profile OUT.pyprof SAMPLES
+ * usage: gen-profile OUT.pyprof SAMPLES [BRANCHY]
+ *
+ * BRANCHY (default 6) is how many levels from the root choose among 4
+ * callees; below that a callee is fixed by its caller.  6 gives about 10^4
+ * distinct stacks, like a real program; 30 makes nearly every sample a new
+ * stack, the collector's worst case.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 static struct pf_writer w;
 static struct pf_cursor cur[THREADS];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t branchy;
 
 static uint32_t rnd(uint32_t n)
 {
@@ -57,11 +63,12 @@ int main(int argc, char **argv)
 	uint32_t stack[THREADS][64], depth[THREADS] = {0};
 	uint32_t chunk_seq[THREADS];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: gen-profile OUT.pyprof SAMPLES\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: gen-profile OUT.pyprof SAMPLES [BRANCHY]\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);
+	branchy = argc == 4 ? (uint32_t)atoi(argv[3]) : 6;
 	if (pf_writer_create(&w, argv[1], 4ull << 30, err, sizeof err) != 0) {
 		fprintf(stderr, "gen-profile: %s\n", err);
 		return 1;
@@ -107,11 +114,10 @@ int main(int argc, char **argv)
 		if (d < 10)
 			d = 10;
 		/* A callee depends on its caller, with a few choices near the
-		 * root and fewer deeper down, as in a real program: about
-		 * 10^5 distinct call paths, not one per sample. */
+		 * root only, as in a real program. */
 		for (uint32_t i = keep; i < d; i++) {
 			uint32_t parent = i ? stack[t][i - 1] : 0;
-			uint32_t choice = rnd(i < 8 ? 4 : i < 16 ? 2 : 1);
+			uint32_t choice = rnd(i < branchy ? 4 : 1);
 			stack[t][i] = i < 3 ? 1 + i
 				: 1 + (parent * 2654435761u + choice * 40503u + i) % CODES;
 		}

@@ -765,6 +765,7 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 	s->wall_ns = dt;
 	s->flags = (uint32_t)flags;
 	s->depth = *depth;
+	s->shared = (uint32_t)shared;
 	s->frames = vi->stack;
 	return 0;
 }
@@ -794,7 +795,8 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 			return 0;
 		}
 		s.thread = c->thread;
-		for (k = 0; k < s.depth; k++)
+		/* the shared prefix was checked with the sample before */
+		for (k = s.shared; k < s.depth; k++)
 			if (s.frames[k].code_id != 0 &&
 			    !code_known(vi, s.frames[k].code_id))
 				vi->f->stats.frames_unresolved++;

@@ -82,6 +82,8 @@ struct pf_sample {
 	uint64_t wall_ns;  /* wall time since this thread's previous sample */
 	uint32_t flags;    /* PF_SAMPLE_* */
 	uint32_t depth;
+	uint32_t shared; /* frames[0, shared) equal the previous sample's of
+			  * the same thread (0 after a chunk boundary) */
 	const struct pf_frame *frames; /* root first; valid during the call */
 };
 
