@@ -14,21 +14,21 @@ def parse(lines):
 
 def crunch():
     total = 0
-    for i in range(1_500_000):
+    for i in range(6_000_000):
         total += i * i % 7
     return total
 
 
 def worker():
-    for _ in range(3):
-        fib(22)
+    for _ in range(4):
+        fib(27)
 
 
 def main():
     t = threading.Thread(target=worker, name="worker")
     t.start()
-    fib(25)
-    parse([",".join(str(i) for i in range(50))] * 4000)
+    fib(29)
+    parse([",".join(str(i) for i in range(50))] * 20000)
     crunch()
     t.join()
     print("demo done")
