@@ -333,6 +333,11 @@ struct visit {
 	uint32_t nchunks;
 	uint32_t *code_ids;   /* sorted after the code walk */
 	size_t ncode_ids, code_ids_cap;
+	/* ids are small and dense in files pyprof writes: a bitmap answers
+	 * "is this id defined" in one load; NULL when the largest id is too
+	 * large for one (a hostile file), and the sorted array is searched */
+	uint8_t *known;
+	uint32_t known_max;
 	struct pf_frame *stack; /* PF_MAX_DEPTH frames */
 };
 
@@ -682,9 +687,30 @@ static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 	return 0;
 }
 
+#define KNOWN_BITMAP_MAX (1u << 24)
+
+static void index_codes(struct visit *vi)
+{
+	uint32_t max;
+
+	if (!vi->ncode_ids)
+		return;
+	qsort(vi->code_ids, vi->ncode_ids, sizeof(*vi->code_ids), u32_cmp);
+	max = vi->code_ids[vi->ncode_ids - 1];
+	if (max >= KNOWN_BITMAP_MAX || !(vi->known = calloc(max / 8 + 1, 1)))
+		return;
+	for (size_t i = 0; i < vi->ncode_ids; i++)
+		vi->known[vi->code_ids[i] / 8] |= (uint8_t)(1u << (vi->code_ids[i] % 8));
+	vi->known_max = max;
+}
+
 static int code_known(const struct visit *vi, uint32_t id)
 {
 	size_t lo = 0, hi = vi->ncode_ids;
+
+	if (vi->known)
+		return id <= vi->known_max &&
+		       (vi->known[id / 8] >> (id % 8) & 1);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -833,14 +859,13 @@ int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 		warn(&vi, 0, "out of memory");
 	if (ret)
 		goto out;
-	if (vi.ncode_ids)
-		qsort(vi.code_ids, vi.ncode_ids, sizeof(*vi.code_ids),
-		      u32_cmp);
+	index_codes(&vi);
 	for (i = 0; i < vi.nchunks && !ret; i++)
 		ret = walk_samples(&vi, &vi.chunks[i]);
 out:
 	free(vi.stack);
 	free(vi.chunks);
 	free(vi.code_ids);
+	free(vi.known);
 	return ret;
 }
