@@ -261,6 +261,21 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 	return index;
 }
 
+void profile_thread_rename(struct profile *p, guint thread, const char *name,
+			   gsize name_len)
+{
+	struct profile_thread *t = profile_thread(p, thread);
+	const char *empty = profile_intern(p, "", -1);
+
+	if (!name_len)
+		return;
+	t->name = profile_intern(p, name, (gssize)name_len);
+	t->frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty, t->name,
+					NULL, -1, -1, (int)thread);
+	t->name_frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty,
+					     t->name, NULL, -1, -1, -1);
+}
+
 guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 			     const char *filename, const char *name,
 			     const char *qualname, int firstlineno, int line,
@@ -507,7 +522,15 @@ struct load {
 	guint32 stack_truncated; /* stack of just "[truncated]" */
 	GHashTable *memo;        /* struct memo_key * -> stack id */
 	gsize memo_bytes;
+	GArray *names;           /* struct load_name, applied after the visit */
 	GError *error;
+};
+
+struct load_name {
+	guint32 tid;
+	guint64 pthread, mono_ns;
+	const char *name; /* interned */
+	gsize len;
 };
 
 static void load_warn(struct load *l, guint64 offset, const char *msg)
@@ -530,6 +553,59 @@ static int on_thread(void *ctx, const struct pf_thread_info *ti)
 	g_hash_table_insert(l->threads, GUINT_TO_POINTER(ti->thread),
 			    GUINT_TO_POINTER(index + 1));
 	return 0;
+}
+
+static int on_thread_name(void *ctx, const struct pf_thread_name *n)
+{
+	struct load *l = ctx;
+	struct load_name ln = {n->tid, n->pthread, n->mono_ns, NULL, 0};
+
+	if (!n->name_len)
+		return 0;
+	ln.name = profile_intern(l->p, n->name, n->name_len);
+	ln.len = strlen(ln.name);
+	g_array_append_val(l->names, ln);
+	return 0;
+}
+
+static gint load_name_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct load_name *x = a, *y = b;
+	return x->mono_ns < y->mono_ns ? -1 : x->mono_ns > y->mono_ns;
+}
+
+/* Gives each thread of this process its recorded Python name: the thread
+ * with that tid (and pthread) that started latest before the name was
+ * learned, since tids are reused; later names (renames) win. */
+static void load_apply_names(struct load *l)
+{
+	const struct profile_process *pr = profile_process(l->p, l->process);
+
+	g_array_sort(l->names, load_name_cmp);
+	for (guint i = 0; i < l->names->len; i++) {
+		const struct load_name *n = &g_array_index(l->names, struct load_name, i);
+		guint best = G_MAXUINT;
+		guint64 best_start = 0;
+		gboolean best_before = FALSE;
+
+		for (guint k = pr->first_thread; k < pr->first_thread + pr->n_threads; k++) {
+			const struct profile_thread *t = profile_thread(l->p, k);
+			guint64 start = t->samples->len
+				? g_array_index(t->samples, struct profile_sample, 0).mono_ns : 0;
+
+			if (t->tid != n->tid || (t->pthread && n->pthread && t->pthread != n->pthread))
+				continue;
+			gboolean before = start <= n->mono_ns;
+			if (best == G_MAXUINT ||
+			    (before && (!best_before || start >= best_start))) {
+				best = k;
+				best_start = start;
+				best_before = before;
+			}
+		}
+		if (best != G_MAXUINT)
+			profile_thread_rename(l->p, best, n->name, n->len);
+	}
 }
 
 static int on_string(void *ctx, guint32 id, const char *s, guint32 len)
@@ -751,6 +827,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 		.on_code = on_code,
 		.on_sample = on_sample,
 		.on_warning = on_warning,
+		.on_thread_name = on_thread_name,
 	};
 	struct pf_file *f = NULL;
 	struct pf_error err = {0};
@@ -827,7 +904,11 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 		g_ptr_array_add(p->warnings,
 				g_strdup_printf("%s: was cut short (the process did "
 						"not finish writing it)", path));
+	l.names = g_array_new(FALSE, FALSE, sizeof(struct load_name));
 	rc = pf_file_visit(f, &visitor, &l);
+	if (rc == 0)
+		load_apply_names(&l);
+	g_array_unref(l.names);
 
 	g_hash_table_unref(l.strings);
 	g_hash_table_unref(l.codes);

@@ -211,6 +211,9 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 			 guint32 tid, guint32 flags, guint64 pthread,
 			 const char *name, gsize name_len);
 
+/* Names a thread (its Python name, learned after it was added). */
+void profile_thread_rename(struct profile *p, guint thread, const char *name,
+			   gsize name_len);
 /* Returns the id of the frame, adding it if new.  Strings must come from
  * profile_intern (qualname may be NULL).  Ids start at 1; 0 is never a
  * frame.  Returns 0 only when the table is full. */

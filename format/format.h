@@ -161,6 +161,7 @@ enum pf_record_type {
 	PF_REC_STRING = 2,
 	PF_REC_CODE = 3,
 	PF_REC_SAMPLE = 4,
+	PF_REC_THREAD_NAME = 5,
 };
 
 /*
@@ -230,6 +231,25 @@ struct pf_rec_code {
 #define PF_SAMPLE_TRUNCATED 0x2u /* root-side frames beyond PF_MAX_DEPTH lost */
 #define PF_SAMPLE_IDLE 0x4u      /* wall mode: thread was waiting */
 
+/*
+ * PF_REC_THREAD_NAME: a Python thread name learned at mono_ns, for the
+ * thread of this process with native id tid (and pthread_self() ==
+ * pthread).  It may sit in any thread's chunk.  Where a tid was reused,
+ * it names the latest such thread that started before mono_ns; of
+ * several names for one thread, the latest mono_ns wins (a rename).
+ *   u32 tid
+ *   u32 name_len
+ *   u64 pthread
+ *   u64 mono_ns
+ *   name_len bytes, UTF-8
+ */
+struct pf_rec_thread_name {
+	uint32_t tid;
+	uint32_t name_len;
+	uint64_t pthread;
+	uint64_t mono_ns;
+};
+
 /* Largest varint, in bytes */
 #define PF_VARINT_MAX 10
 
@@ -286,5 +306,6 @@ _Static_assert(offsetof(struct pf_header, cmdline) == 1024, "cmdline");
 _Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
 _Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");
 _Static_assert(sizeof(struct pf_rec_code) == 24, "code record");
+_Static_assert(sizeof(struct pf_rec_thread_name) == 24, "thread name record");
 
 #endif

@@ -637,6 +637,28 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 			break;
 		case PF_REC_SAMPLE:
 			break;
+		case PF_REC_THREAD_NAME:
+			if (r.body_len < sizeof(struct pf_rec_thread_name) ||
+			    rd32(r.body + 4) > r.body_len -
+			    sizeof(struct pf_rec_thread_name)) {
+				warn(vi, r.off, "thread name record at offset "
+				     "%llu is cut short",
+				     (unsigned long long)r.off);
+				break;
+			}
+			if (vi->v->on_thread_name) {
+				struct pf_thread_name tn = {
+					.tid = rd32(r.body),
+					.name_len = rd32(r.body + 4),
+					.pthread = rd64(r.body + 8),
+					.mono_ns = rd64(r.body + 16),
+					.name = (const char *)r.body +
+						sizeof(struct pf_rec_thread_name),
+				};
+				if ((ret = vi->v->on_thread_name(vi->ctx, &tn)))
+					return ret;
+			}
+			break;
 		default:
 			vi->f->stats.records_skipped++;
 			break;

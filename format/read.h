@@ -61,6 +61,14 @@ struct pf_thread_info {
 	uint32_t name_len;
 };
 
+struct pf_thread_name {
+	uint32_t tid;
+	uint64_t pthread;
+	uint64_t mono_ns;
+	const char *name; /* not NUL-terminated */
+	uint32_t name_len;
+};
+
 struct pf_code_info {
 	uint32_t id;
 	uint32_t filename, name, qualname; /* string ids; qualname may be 0 */
@@ -95,6 +103,9 @@ struct pf_visitor {
 	int (*on_code)(void *ctx, const struct pf_code_info *c);
 	int (*on_sample)(void *ctx, const struct pf_sample *s);
 	void (*on_warning)(void *ctx, const struct pf_error *w);
+	/* PF_REC_THREAD_NAME records, in the first pass (see format.h for
+	 * which thread a name belongs to) */
+	int (*on_thread_name)(void *ctx, const struct pf_thread_name *n);
 };
 
 /*

@@ -38,6 +38,7 @@
 
 #include "settings.h"
 #include "pyintro.h"
+#include "names.h"
 #include "sampler.h"
 #include "write.h"
 
@@ -199,7 +200,8 @@ static void *start_thread(void *p)
 	struct start s = *(struct start *)p;
 
 	free(p);
-	sampler_thread_start();
+	if (sampler_thread_start() == 0)
+		names_request();
 	return s.fn(s.arg);
 }
 
@@ -397,6 +399,8 @@ __attribute__((constructor)) static void pyprof_load(void)
 		return;
 	}
 	on = 1;
+	if (names_init(&layout) != 0)
+		say(0, "thread names unavailable: C API functions not found");
 	pthread_atfork(NULL, NULL, atfork_child);
 	atexit(on_exit_);
 	if (sigaction(SIGTERM, NULL, &old) == 0 &&

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "intern.h"
+#include "names.h"
 #include "sampler.h"
 
 struct prev_frame {
@@ -425,6 +426,28 @@ void sampler_thread_stop(void)
 	disarm(t);
 	pthread_setspecific(stop_key, NULL);
 	thread_state_free(t);
+	/* others may have been renamed since the last look */
+	names_request();
+}
+
+int sampler_write_record(unsigned type, const void *body, size_t len)
+{
+	struct thread_state *t = self;
+	uint8_t *p;
+	int r = -1;
+
+	if (!t || t->busy || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		return -1;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if ((p = sink_space(t, len))) {
+		memcpy(p, body, len);
+		pf_cursor_commit(&t->cur, type, len);
+		r = 0;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return r;
 }
 
 void sampler_set_active(int on)
@@ -507,6 +530,7 @@ void sampler_after_fork(struct pf_writer *w)
 		close(self->perf_fd);
 	self = NULL;
 	next_serial = 0;
+	names_reset();
 	/* Another thread may have held the lock at fork: start over. */
 	pthread_mutex_init(&spare_lock, NULL);
 	spare = NULL;

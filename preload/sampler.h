@@ -30,6 +30,12 @@ int sampler_thread_start(void);
 /* Not HANDLER.  Stops sampling the calling thread and frees its state. */
 void sampler_thread_stop(void);
 
+/* Not HANDLER.  Appends one record to the calling thread's chunk, from
+ * its ordinary context (a signal arriving meanwhile is dropped as busy).
+ * 0, or -1 if the thread is not sampled, recording is off or the file is
+ * full. */
+int sampler_write_record(unsigned type, const void *body, size_t len);
+
 /* HANDLER-safe.  Turns recording on or off for every thread; while off the
  * handler returns at once. */
 void sampler_set_active(int on);

@@ -47,11 +47,13 @@ INTEGRATION_TESTS = \
 	tests/integration/0030-deep.sh \
 	tests/integration/0040-damaged.sh \
 	tests/integration/0050-valgrind.sh \
-	tests/integration/0060-churn.sh
+	tests/integration/0060-churn.sh \
+	tests/integration/0070-names.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
-	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py
+	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
+	tests/targets/names.py
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write

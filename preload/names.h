@@ -1,0 +1,20 @@
+/*
+ * names.h - Python thread names for the file (see names.c).
+ * None of this may be called from the signal handler.
+ */
+#ifndef PYPROF_NAMES_H
+#define PYPROF_NAMES_H
+
+#include "pyintro.h"
+
+/* Finds the few C API functions it needs.  0, or -1 (names stay unknown). */
+int names_init(const struct py_layout *L);
+
+/* Asks the interpreter to refresh the names soon (at most one request is
+ * queued).  Any thread, GIL or not. */
+void names_request(void);
+
+/* In a forked child: nothing queued, nothing written yet. */
+void names_reset(void);
+
+#endif
