@@ -22,8 +22,8 @@
  * firstlineno, as the interpreter of version py_hexversion would report it:
  * lasti -1 (not started) gives firstlineno.  Returns -1 when the line is
  * unknown: an instruction with no line (3.10+), an offset past the table's
- * end (3.10+), a version whose encoding is not known (before 3.8, after
- * 3.15), or a table that does not decode.  Reads only table[0..len), for
+ * end (3.10+), a version whose encoding is not known (before 3.8; minors
+ * after 3.15 are read as 3.11+), or a table that does not decode.  Reads only table[0..len), for
  * any bytes, in time bounded by len.
  */
 int linetable_line(uint32_t py_hexversion, const uint8_t *table, size_t len,

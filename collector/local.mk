@@ -2,7 +2,9 @@
 # pyprof_SOURCES.  collector/linetable.[ch] decode CPython line tables.
 bin_PROGRAMS += pyprof
 pyprof_SOURCES = collector/main.c collector/profile.c collector/profile.h \
-	collector/linetable.c collector/linetable.h
+	collector/linetable.c collector/linetable.h \
+	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
+	collector/config.c collector/config.h
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) \
 	-DPYPROF_VERSION='"$(PACKAGE_VERSION)"'
 pyprof_LDADD = libpfformat.la $(GLIB_LIBS)
@@ -20,9 +22,31 @@ tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 	collector/profile.c collector/profile.h \
 	collector/linetable.c collector/linetable.h \
-	render/render.h render/render.c render/text.c render/collapsed.c
-tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+	render/render.h render/render.c render/text.c render/collapsed.c \
+	$(render_format_sources)
+nodist_tests_unit_test_render_SOURCES = $(render_generated)
+tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+
+# html, speedscope, pprof, trace, svg and json of a synthetic profile:
+# totals, structure, escaping (JSON parsed back with json-glib)
+if HAVE_JSON_GLIB
+check_PROGRAMS += tests/unit/test_formats
+tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
+	collector/profile.c collector/profile.h \
+	collector/linetable.c collector/linetable.h \
+	render/render.h render/render.c render/text.c render/collapsed.c \
+	$(render_format_sources)
+nodist_tests_unit_test_formats_SOURCES = $(render_generated)
+tests_unit_test_formats_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(JSON_GLIB_CFLAGS)
+tests_unit_test_formats_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS)
+TESTS += tests/unit/test_formats
+UNIT_TESTS += tests/unit/test_formats
+endif
 
 # runs the built pyprof ($PYPROF_BIN, from tests/local.mk)
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
@@ -31,4 +55,16 @@ tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
 TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
 UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+
+# hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
+check_PROGRAMS += tests/unit/test_hide
+tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
+	collector/profile.c collector/profile.h \
+	collector/linetable.c collector/linetable.h \
+	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
+	collector/config.c collector/config.h
+tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+TESTS += tests/unit/test_hide
+UNIT_TESTS += tests/unit/test_hide
 endif

@@ -23,7 +23,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "collector/config.h"
+#include "collector/hide.h"
 #include "collector/profile.h"
+#include "collector/trim.h"
 #include "render/render.h"
 
 #ifndef PYPROF_VERSION
@@ -40,15 +43,25 @@ enum color_when { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct report_opts {
 	const struct renderer *format;
+	gboolean format_set;   /* --format given: -o FILE's extension is not
+				* consulted */
 	char *output;
 	enum color_when color;
 	enum profile_group group;
 	struct render_options render;
+	/* shaping (hide, collapse, trim): command-line rules are compiled
+	 * into config.rules as they are parsed */
+	struct config config;
+	char *config_file;
+	gboolean show_all, no_trim;
+	double trim_self_percent; /* < 0: not given */
 	/* run only */
 	char *interval;
 	char *mode;
 	char *output_dir;
 	gboolean keep;
+	char *title;
+	char *window; /* --window LABEL: only samples inside those marks */
 };
 
 /* ---- option callbacks: validate, with messages naming the value ---- */
@@ -59,8 +72,10 @@ static gboolean opt_format(const gchar *name, const gchar *value, gpointer data,
 	struct report_opts *o = data;
 	GString *known;
 
-	if ((o->format = render_lookup(value)))
+	if ((o->format = render_lookup(value))) {
+		o->format_set = TRUE;
 		return TRUE;
+	}
 	known = g_string_new(NULL);
 	for (const struct renderer *r = render_table; r->name; r++)
 		g_string_append_printf(known, "%s%s", known->len ? ", " : "", r->name);
@@ -159,6 +174,27 @@ static gboolean opt_percent_of(const gchar *name, const gchar *value,
 	return TRUE;
 }
 
+/* --by: how files and threads merge; the same trees as --group, named
+ * for what a merged report is split by */
+static gboolean opt_by(const gchar *name, const gchar *value, gpointer data,
+		       GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!strcmp(value, "thread"))
+		o->group = PROFILE_GROUP_THREAD;
+	else if (!strcmp(value, "process"))
+		o->group = PROFILE_GROUP_PROCESS;
+	else if (!strcmp(value, "none"))
+		o->group = PROFILE_GROUP_ALL;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected process, thread or none, got '%s'", name, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 			  GError **error)
 {
@@ -230,11 +266,66 @@ static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
 	return TRUE;
 }
 
+/* --hide, --collapse, --show, --preset: compiled now, so that a bad rule
+ * fails naming the option */
+static gboolean opt_rule(const gchar *name, const gchar *value, gpointer data,
+			 GError **error)
+{
+	struct report_opts *o = data;
+	GError *e = NULL;
+	gboolean ok;
+
+	if (!strcmp(name, "--preset"))
+		ok = hide_rules_add_preset(o->config.rules, HIDE_LEVEL_CMDLINE, value, &e);
+	else
+		ok = hide_rules_add(o->config.rules, HIDE_LEVEL_CMDLINE,
+				    !strcmp(name, "--hide") ? HIDE_ACTION_HIDE
+				    : !strcmp(name, "--collapse") ? HIDE_ACTION_COLLAPSE
+								  : HIDE_ACTION_SHOW,
+				    value, &e);
+	if (!ok) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+			    name, e->message);
+		g_error_free(e);
+	}
+	return ok;
+}
+
+static gboolean opt_trim_percent(const gchar *name, const gchar *value,
+				 gpointer data, GError **error)
+{
+	struct report_opts *o = data;
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = g_ascii_strtod(value, &end);
+	if (!*value || errno || !end || *end || !(v >= 0 && v <= 100)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected a percentage from 0 to 100, got '%s'",
+			    name, value);
+		return FALSE;
+	}
+	o->trim_self_percent = v;
+	return TRUE;
+}
+
 static const GOptionEntry render_entries[] = {
 	{"format", 'f', 0, G_OPTION_ARG_CALLBACK, opt_format,
-	 "Output format: text (default) or collapsed", "FORMAT"},
+	 "Output format: text (default), collapsed, html, speedscope, pprof, "
+	 "trace, svg or json", "FORMAT"},
 	{"output", 'o', 0, G_OPTION_ARG_FILENAME, NULL,
-	 "Write the report to FILE", "FILE"},
+	 "Write the report to FILE; without --format, the format follows its "
+	 "extension (.txt .folded .html .speedscope.json .pb.gz .pprof "
+	 ".trace.json .svg .json)", "FILE"},
+	{"by", 0, 0, G_OPTION_ARG_CALLBACK, opt_by,
+	 "Split the merged report by thread (default), by process, or not "
+	 "at all", "process|thread|none"},
+	{"window", 0, 0, G_OPTION_ARG_STRING, NULL,
+	 "Only the samples between the start and stop marks labelled LABEL "
+	 "(libpyprof(7), control API)", "LABEL"},
+	{"title", 0, 0, G_OPTION_ARG_STRING, NULL,
+	 "html, svg: the title shown (default: the command line)", "TEXT"},
 	{"depth", 0, 0, G_OPTION_ARG_CALLBACK, opt_depth,
 	 "text: show at most N levels of frames (0: all, the default)", "N"},
 	{"min-percent", 0, 0, G_OPTION_ARG_CALLBACK, opt_min_percent,
@@ -251,6 +342,28 @@ static const GOptionEntry render_entries[] = {
 	 "collapsed: do not start each stack with its thread's name", NULL},
 	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
 	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
+	{"hide", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	 "Hide frames matching RULE; their time goes to their caller "
+	 "(repeatable; see pyprof.conf(5))", "RULE"},
+	{"collapse", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	 "Show consecutive frames matching RULE as one node, [NAME] with "
+	 "NAME=RULE (repeatable)", "RULE"},
+	{"show", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	 "Exempt frames matching RULE from hiding, collapsing and trimming "
+	 "(repeatable)", "RULE"},
+	{"preset", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	 "Apply a preset rule set: ipython, importlib, runpy, asyncio, "
+	 "threading (repeatable)", "NAME"},
+	{"config", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+	 "Read settings from FILE instead of ./pyprof.conf or "
+	 "~/.config/pyprof/pyprof.conf", "FILE"},
+	{"show-all", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "Show every recorded frame: no hiding, collapsing or trimming", NULL},
+	{"no-trim", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "Keep the stem of start-up plumbing above the program's code", NULL},
+	{"trim-self-percent", 0, 0, G_OPTION_ARG_CALLBACK, opt_trim_percent,
+	 "Stop trimming at a stem frame spending over P percent of its thread "
+	 "outside its one callee (default 5)", "P"},
 	G_OPTION_ENTRY_NULL
 };
 
@@ -280,10 +393,20 @@ static GOptionContext *make_context(const char *usage, const char *summary,
 		e[n] = render_entries[i];
 		if (!strcmp(e[n].long_name, "output"))
 			e[n].arg_data = &o->output;
+		else if (!strcmp(e[n].long_name, "title"))
+			e[n].arg_data = &o->title;
+		else if (!strcmp(e[n].long_name, "window"))
+			e[n].arg_data = &o->window;
 		else if (!strcmp(e[n].long_name, "ascii"))
 			e[n].arg_data = &o->render.ascii;
 		else if (!strcmp(e[n].long_name, "no-thread-frame"))
 			e[n].arg_data = &o->render.thread_frame;
+		else if (!strcmp(e[n].long_name, "config"))
+			e[n].arg_data = &o->config_file;
+		else if (!strcmp(e[n].long_name, "show-all"))
+			e[n].arg_data = &o->show_all;
+		else if (!strcmp(e[n].long_name, "no-trim"))
+			e[n].arg_data = &o->no_trim;
 		else
 			e[n].arg_data = (gpointer)e[n].arg_data;
 		n++;
@@ -310,6 +433,8 @@ static void report_opts_init(struct report_opts *o)
 	o->format = render_lookup("text");
 	o->color = COLOR_AUTO;
 	render_options_init(&o->render);
+	config_init(&o->config);
+	o->trim_self_percent = -1;
 }
 
 static void report_opts_release(struct report_opts *o)
@@ -318,6 +443,30 @@ static void report_opts_release(struct report_opts *o)
 	g_free(o->interval);
 	g_free(o->mode);
 	g_free(o->output_dir);
+	g_free(o->title);
+	g_free(o->window);
+	g_free(o->config_file);
+	config_release(&o->config);
+}
+
+/* Reads the config file and the environment into o->config (the command
+ * line's rules are there already); FALSE after printing an error. */
+static gboolean shape_setup(struct report_opts *o, const char *cmd)
+{
+	char *file = config_find_file(o->config_file);
+	GError *error = NULL;
+	gboolean ok = TRUE;
+
+	if (file && !config_load_file(&o->config, file, &error))
+		ok = FALSE;
+	else if (!config_load_env(&o->config, &error))
+		ok = FALSE;
+	if (!ok) {
+		fprintf(stderr, "pyprof: %s: %s\n", cmd, error->message);
+		g_error_free(error);
+	}
+	g_free(file);
+	return ok;
 }
 
 /* Parses argv for command `cmd`; on a usage error prints it and returns
@@ -369,28 +518,119 @@ static GPtrArray *dir_profiles(const char *dir, GError **error)
 
 /* Loads every path (files, or directories of *.pyprof); returns FALSE
  * after printing the first error. */
+/* A progress line on stderr while reading takes more than a second, and
+ * only when stderr is a terminal: "pyprof: reading FILE (2 files read,
+ * 3 s)", rewritten in place by a thread four times a second (one big file
+ * can take seconds, and the loader has no hook to report from), erased
+ * when reading ends or a warning is printed.  The thread touches nothing
+ * but the fields below, under the lock. */
+struct progress {
+	GMutex lock;
+	GCond cond;
+	GThread *thread;
+	gint64 start;
+	gboolean done, shown;
+	char *file;
+	guint files;
+};
+
+static gpointer progress_thread(gpointer data)
+{
+	struct progress *pg = data;
+
+	g_mutex_lock(&pg->lock);
+	while (!pg->done) {
+		gint64 now = g_get_monotonic_time();
+		if (now - pg->start >= G_USEC_PER_SEC && pg->file) {
+			fprintf(stderr, "\r\033[Kpyprof: reading %.50s (%u file%s read, %.0f s)",
+				pg->file, pg->files, pg->files == 1 ? "" : "s",
+				(double)(now - pg->start) / G_USEC_PER_SEC);
+			fflush(stderr);
+			pg->shown = TRUE;
+		}
+		g_cond_wait_until(&pg->cond, &pg->lock, now + G_USEC_PER_SEC / 4);
+	}
+	g_mutex_unlock(&pg->lock);
+	return NULL;
+}
+
+static void progress_start(struct progress *pg)
+{
+	memset(pg, 0, sizeof *pg);
+	g_mutex_init(&pg->lock);
+	g_cond_init(&pg->cond);
+	pg->start = g_get_monotonic_time();
+	if (isatty(2))
+		pg->thread = g_thread_new("progress", progress_thread, pg);
+}
+
+/* Holds the lock with the progress line erased, so the caller can print */
+static void progress_pause(struct progress *pg)
+{
+	g_mutex_lock(&pg->lock);
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	pg->shown = FALSE;
+}
+
+static void progress_resume(struct progress *pg)
+{
+	g_mutex_unlock(&pg->lock);
+}
+
+static void progress_file(struct progress *pg, const char *path, gboolean read)
+{
+	g_mutex_lock(&pg->lock);
+	g_free(pg->file);
+	pg->file = g_path_get_basename(path);
+	pg->files += read;
+	g_mutex_unlock(&pg->lock);
+}
+
+static void progress_stop(struct progress *pg)
+{
+	g_mutex_lock(&pg->lock);
+	pg->done = TRUE;
+	g_cond_signal(&pg->cond);
+	g_mutex_unlock(&pg->lock);
+	if (pg->thread)
+		g_thread_join(pg->thread);
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	g_free(pg->file);
+	g_mutex_clear(&pg->lock);
+	g_cond_clear(&pg->cond);
+}
+
 static gboolean load_paths(struct profile *p, char **paths, int n,
 			   gboolean keep_going)
 {
 	guint printed = 0;
 	gboolean ok = TRUE;
+	struct progress pg;
 
+	progress_start(&pg);
 	for (int i = 0; i < n; i++) {
 		GError *error = NULL;
 		GPtrArray *files = NULL;
 
 		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR)) {
 			if (!(files = dir_profiles(paths[i], &error))) {
+				progress_stop(&pg);
 				fprintf(stderr, "pyprof: %s\n", error->message);
 				g_error_free(error);
 				return FALSE;
 			}
 			if (files->len == 0) {
+				progress_pause(&pg);
 				fprintf(stderr, "pyprof: %s: no .pyprof files in this directory\n",
 					paths[i]);
+				progress_resume(&pg);
 				g_ptr_array_unref(files);
-				if (!keep_going)
+				if (!keep_going) {
+					progress_stop(&pg);
 					return FALSE;
+				}
 				ok = FALSE;
 				continue;
 			}
@@ -399,20 +639,30 @@ static gboolean load_paths(struct profile *p, char **paths, int n,
 			g_ptr_array_add(files, paths[i]);
 		}
 		for (guint j = 0; j < files->len; j++) {
-			if (!profile_load_file(p, g_ptr_array_index(files, j), &error)) {
+			gboolean loaded;
+
+			progress_file(&pg, g_ptr_array_index(files, j), FALSE);
+			loaded = profile_load_file(p, g_ptr_array_index(files, j), &error);
+			progress_pause(&pg);
+			if (!loaded) {
 				print_warnings(p, &printed);
 				fprintf(stderr, "pyprof: %s\n", error->message);
 				g_clear_error(&error);
 				ok = FALSE;
 				if (!keep_going) {
+					progress_resume(&pg);
+					progress_stop(&pg);
 					g_ptr_array_unref(files);
 					return FALSE;
 				}
 			}
 			print_warnings(p, &printed);
+			progress_resume(&pg);
+			progress_file(&pg, g_ptr_array_index(files, j), TRUE);
 		}
 		g_ptr_array_unref(files);
 	}
+	progress_stop(&pg);
 	if (p->mixed_modes)
 		fprintf(stderr, "pyprof: warning: the files mix CPU and wall "
 				"mode; each sample is weighed by its own file's mode\n");
@@ -429,6 +679,28 @@ static gboolean color_wanted(enum color_when w, FILE *out)
 	       !(no && *no);
 }
 
+/* The format whose extension ends path (the longest match: x.trace.json
+ * is a trace, x.json the JSON tree), NULL if none does.  ".pprof" is
+ * pprof's other usual name. */
+static const struct renderer *format_for_file(const char *path)
+{
+	const struct renderer *best = NULL;
+	gsize best_len = 0;
+
+	if (g_str_has_suffix(path, ".pprof"))
+		return render_lookup("pprof");
+	for (const struct renderer *r = render_table; r->name; r++) {
+		char *dotted = g_strconcat(".", r->extension, NULL);
+		gsize len = strlen(dotted);
+		if (len > best_len && g_str_has_suffix(path, dotted)) {
+			best = r;
+			best_len = len;
+		}
+		g_free(dotted);
+	}
+	return best;
+}
+
 /* Renders p to o->output, or to dflt; prints errors; returns an exit code. */
 static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
 {
@@ -436,16 +708,58 @@ static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
 	struct profile_tree *t;
 	GError *error = NULL;
 	FILE *out = dflt;
-	gboolean ok;
+	gboolean ok, show_all, trim;
+	struct profile_tree *full = NULL;
 
+	if (o->output && !o->format_set && format_for_file(o->output))
+		o->format = format_for_file(o->output);
+	if (!strcmp(o->format->name, "pprof") && !o->output && isatty(fileno(out))) {
+		fprintf(stderr, "pyprof: pprof output is gzipped binary: not writing "
+				"it to a terminal (use -o FILE)\n");
+		return EXIT_USAGE;
+	}
 	if (o->output && !(out = fopen(o->output, "w"))) {
 		int e = errno;
 		fprintf(stderr, "pyprof: %s: %s\n", o->output, g_strerror(e));
 		return EXIT_INPUT;
 	}
 	o->render.color = color_wanted(o->color, out);
+	/* precedence: command line > environment > config file > default */
+	show_all = o->show_all || o->config.show_all == 1;
+	trim = !o->no_trim && o->config.trim != 0;
+	if (!show_all) {
+		hide_rules_add_plumbing(o->config.rules);
+		if (hide_profile_is_ipython(p))
+			hide_rules_add_preset(o->config.rules, HIDE_LEVEL_DEFAULT,
+					      "ipython", NULL);
+		hide_rules_apply(o->config.rules, p);
+		topts.classify = hide_rules_classify;
+		topts.classify_data = o->config.rules;
+	}
 	t = profile_tree_build(p, &topts);
+	if (!show_all && trim) {
+		struct trim_options tro = {
+			.plumbing = hide_rules_plumbing,
+			.data = o->config.rules,
+			.self_percent = o->trim_self_percent >= 0 ? o->trim_self_percent
+					: o->config.trim_self_percent >= 0
+						? o->config.trim_self_percent
+						: TRIM_DEFAULT_SELF_PERCENT,
+		};
+		trim_stem(t, &tro);
+	}
+	/* html offers the full tree beside the shaped one */
+	if (!show_all && !strcmp(o->format->name, "html")) {
+		struct profile_tree_options fopts = {.group = o->group};
+		full = profile_tree_build(p, &fopts);
+	}
+	o->render.tree_options = &topts;
+	o->render.full = full;
+	o->render.title = o->title;
 	ok = o->format->render(p, t, &o->render, out, &error);
+	o->render.tree_options = NULL;
+	o->render.full = NULL;
+	profile_tree_free(full);
 	profile_tree_free(t);
 	if (out != dflt && fclose(out) != 0 && ok) {
 		int e = errno;
@@ -475,7 +789,7 @@ static int cmd_report(int argc, char **argv)
 	ctx = make_context("FILE|DIR...",
 			   "Render a report from .pyprof files, merged.  A directory "
 			   "stands for the *.pyprof files in it.", &o, FALSE);
-	if (!parse(ctx, "report", &argc, &argv)) {
+	if (!parse(ctx, "report", &argc, &argv) || !shape_setup(&o, "report")) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -486,8 +800,15 @@ static int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	p = profile_new();
-	rc = load_paths(p, argv + 1, argc - 1, FALSE) ? render_profile(p, &o, stdout)
-						       : EXIT_INPUT;
+	if (!load_paths(p, argv + 1, argc - 1, FALSE)) {
+		rc = EXIT_INPUT;
+	} else if (o.window && !profile_keep_window(p, o.window)) {
+		fprintf(stderr, "pyprof: report: no window labelled '%s' in the "
+				"input\n", o.window);
+		rc = EXIT_INPUT;
+	} else {
+		rc = render_profile(p, &o, stdout);
+	}
 	profile_free(p);
 out:
 	g_option_context_free(ctx);
@@ -545,6 +866,9 @@ static void info_process(const struct profile *p, guint pi)
 	fputs("python:    ", stdout);
 	print_clean(pr->py_version);
 	printf(" (hex 0x%08" G_GINT32_MODIFIER "x)\n", pr->py_hexversion);
+	printf("build:     %s\n", pr->py_static
+		? "libpython linked into the executable (static)"
+		: "shared libpython");
 	printf("mode:      %s\n", profile_mode_name(pr->mode));
 	printf("source:    %s\n", profile_source_name(pr->source));
 	printf("interval:  %.3f ms asked", (double)pr->interval_ns / 1e6);
@@ -746,7 +1070,7 @@ static int cmd_run(int argc, char **argv)
 	} else {
 		g_option_context_set_strict_posix(ctx, TRUE);
 	}
-	if (!parse(ctx, "run", &argc, &argv)) {
+	if (!parse(ctx, "run", &argc, &argv) || !shape_setup(&o, "run")) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

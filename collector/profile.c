@@ -133,6 +133,7 @@ struct profile *profile_new(void)
 	p->processes = g_ptr_array_new_with_free_func(process_free);
 	p->threads = g_ptr_array_new_with_free_func(thread_free);
 	p->warnings = g_ptr_array_new_with_free_func(g_free);
+	p->marks = g_array_new(FALSE, FALSE, sizeof(struct profile_mark));
 	p->mode = PROFILE_MODE_CPU;
 	p->strings = g_string_chunk_new(64 * 1024);
 	p->frame_index = g_hash_table_new(frame_hash, frame_equal);
@@ -166,6 +167,7 @@ void profile_free(struct profile *p)
 	g_ptr_array_unref(p->processes);
 	g_ptr_array_unref(p->threads);
 	g_ptr_array_unref(p->warnings);
+	g_array_unref(p->marks);
 	g_hash_table_unref(p->frame_index);
 	g_hash_table_unref(p->stack_index);
 	g_ptr_array_unref(p->frame_pages);
@@ -218,6 +220,14 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 	pr->argv = info->argv ? g_strdupv(info->argv) : g_new0(char *, 1);
 	pr->first_thread = p->threads->len;
 	pr->n_threads = 0;
+	{
+		char name[32];
+		g_snprintf(name, sizeof name, "process %d", info->pid);
+		pr->frame = profile_frame_intern(p, PROFILE_FRAME_THREAD,
+						 profile_intern(p, "", -1),
+						 profile_intern(p, name, -1),
+						 NULL, -1, -1, -1);
+	}
 	if (p->processes->len == 0)
 		p->mode = info->mode == PROFILE_MODE_WALL ? PROFILE_MODE_WALL
 							  : PROFILE_MODE_CPU;
@@ -568,6 +578,73 @@ static int on_thread_name(void *ctx, const struct pf_thread_name *n)
 	return 0;
 }
 
+static int on_mark(void *ctx, const struct pf_mark *m)
+{
+	struct load *l = ctx;
+	struct profile_mark pm = {l->process, m->mono_ns,
+				  (enum profile_mark_kind)m->kind, NULL};
+
+	if (m->kind < PF_MARK_START || m->kind > PF_MARK_POINT)
+		return 0;
+	pm.label = profile_intern(l->p, m->label, m->label_len);
+	g_array_append_val(l->p->marks, pm);
+	return 0;
+}
+
+guint profile_keep_window(struct profile *p, const char *label)
+{
+	/* per process: the windows as [start, stop) pairs */
+	GArray *win = g_array_new(FALSE, FALSE, sizeof(guint64) * 3);
+	guint n = 0;
+
+	for (guint i = 0; i < p->marks->len; i++) {
+		const struct profile_mark *m = &g_array_index(p->marks, struct profile_mark, i);
+		guint64 w[3] = {m->process, m->mono_ns, G_MAXUINT64};
+
+		if (m->kind != PROFILE_MARK_START || strcmp(m->label, label))
+			continue;
+		for (guint k = i + 1; k < p->marks->len; k++) {
+			const struct profile_mark *e = &g_array_index(p->marks, struct profile_mark, k);
+			if (e->kind == PROFILE_MARK_STOP && e->process == m->process &&
+			    !strcmp(e->label, label) && e->mono_ns >= m->mono_ns) {
+				w[2] = e->mono_ns;
+				break;
+			}
+		}
+		g_array_append_vals(win, w, 1);
+		n++;
+	}
+	if (!n) {
+		g_array_unref(win);
+		return 0;
+	}
+	p->n_samples = 0;
+	for (guint t = 0; t < p->threads->len; t++) {
+		struct profile_thread *th = profile_thread(p, t);
+		guint kept = 0;
+
+		th->cpu_ns = th->wall_ns = 0;
+		for (guint k = 0; k < th->samples->len; k++) {
+			struct profile_sample *sm = &g_array_index(th->samples, struct profile_sample, k);
+			gboolean in = FALSE;
+
+			for (guint w = 0; w < win->len && !in; w++) {
+				const guint64 *x = (const guint64 *)(gpointer)win->data + 3 * w;
+				in = x[0] == th->process && sm->mono_ns >= x[1] && sm->mono_ns < x[2];
+			}
+			if (!in)
+				continue;
+			th->cpu_ns += sm->cpu_ns;
+			th->wall_ns += sm->wall_ns;
+			g_array_index(th->samples, struct profile_sample, kept++) = *sm;
+		}
+		g_array_set_size(th->samples, kept);
+		p->n_samples += kept;
+	}
+	g_array_unref(win);
+	return n;
+}
+
 static gint load_name_cmp(gconstpointer a, gconstpointer b)
 {
 	const struct load_name *x = a, *y = b;
@@ -828,6 +905,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 		.on_sample = on_sample,
 		.on_warning = on_warning,
 		.on_thread_name = on_thread_name,
+		.on_mark = on_mark,
 	};
 	struct pf_file *f = NULL;
 	struct pf_error err = {0};
@@ -870,6 +948,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	info.hostname = hostname = header_string(h->hostname, sizeof h->hostname);
 	info.py_version = pyver = header_string(h->py_version, sizeof h->py_version);
 	info.py_hexversion = h->py_hexversion;
+	info.py_static = (h->flags & PF_FLAG_PY_STATIC) != 0;
 	info.mode = h->mode == PF_MODE_WALL ? PROFILE_MODE_WALL : PROFILE_MODE_CPU;
 	info.source = h->source <= PF_SOURCE_PERF_TASK_CLOCK ? h->source
 							     : PROFILE_SOURCE_NONE;
@@ -939,8 +1018,11 @@ struct tree_build {
 	guint32 *stack_node;    /* stack id -> node, for the current thread */
 	GArray *touched;        /* stack ids set in stack_node */
 	GArray *walk;           /* scratch: stack ids awaiting a node */
-	gint8 *hidden;          /* frame id -> -1 unknown, 0 kept, 1 hidden */
+	guint32 *verdict;       /* frame id -> VERDICT_UNKNOWN, or the
+				 * answer of opts->classify (or hide) */
 };
+
+#define VERDICT_UNKNOWN 0xfffffffeu
 
 static guint32 tree_child(struct tree_build *b, guint32 parent, guint32 frame,
 			  int thread)
@@ -966,13 +1048,21 @@ static guint32 tree_child(struct tree_build *b, guint32 parent, guint32 frame,
 	return id;
 }
 
-static gboolean tree_hidden(struct tree_build *b, guint32 frame)
+/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
+static guint32 tree_verdict(struct tree_build *b, guint32 frame)
 {
-	if (!b->opts || !b->opts->hide)
-		return FALSE;
-	if (b->hidden[frame] < 0)
-		b->hidden[frame] = b->opts->hide(b->p, frame, b->opts->hide_data) ? 1 : 0;
-	return b->hidden[frame] == 1;
+	const struct profile_tree_options *o = b->opts;
+
+	if (!o || (!o->hide && !o->classify))
+		return 0;
+	if (b->verdict[frame] == VERDICT_UNKNOWN) {
+		if (o->classify)
+			b->verdict[frame] = o->classify(b->p, frame, o->classify_data);
+		else
+			b->verdict[frame] = o->hide(b->p, frame, o->hide_data)
+						    ? PROFILE_TREE_HIDDEN : 0;
+	}
+	return b->verdict[frame];
 }
 
 /* The node of stack s under thread node `top`, creating the path. */
@@ -994,8 +1084,12 @@ static guint32 tree_node_for(struct tree_build *b, guint32 s, guint32 top,
 	for (guint i = b->walk->len; i-- > 0;) {
 		guint32 id = g_array_index(b->walk, guint32, i);
 		guint32 frame = profile_stack(b->p, id)->frame;
-		if (!tree_hidden(b, frame))
+		guint32 v = tree_verdict(b, frame);
+		if (v == 0)
 			node = tree_child(b, node, frame, thread);
+		else if (v != PROFILE_TREE_HIDDEN &&
+			 profile_tree_node(b->t, node)->frame != v)
+			node = tree_child(b, node, v, thread);
 		b->stack_node[id] = node;
 		g_array_append_val(b->touched, id);
 	}
@@ -1035,7 +1129,6 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	struct tree_build b = {.p = p, .opts = opts, .t = t};
 	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
 	struct profile_node root = {0};
-	guint32 n, *fill;
 
 	t->profile = p;
 	t->nodes = g_array_new(FALSE, FALSE, sizeof(struct profile_node));
@@ -1047,8 +1140,9 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	b.stack_node = g_new0(guint32, p->n_stacks);
 	b.touched = g_array_new(FALSE, FALSE, sizeof(guint32));
 	b.walk = g_array_new(FALSE, FALSE, sizeof(guint32));
-	b.hidden = g_new(gint8, p->n_frames);
-	memset(b.hidden, -1, p->n_frames);
+	b.verdict = g_new(guint32, p->n_frames);
+	for (guint32 i = 0; i < p->n_frames; i++)
+		b.verdict[i] = VERDICT_UNKNOWN;
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
@@ -1061,6 +1155,8 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 		top = tree_child(&b, 0,
 				 group == PROFILE_GROUP_THREAD ? th->frame
+				 : group == PROFILE_GROUP_PROCESS
+					 ? profile_process(p, th->process)->frame
 				 : group == PROFILE_GROUP_NAME ? th->name_frame
 							       : p->frame_all_threads,
 				 thread);
@@ -1076,6 +1172,32 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 		g_array_set_size(b.touched, 0);
 	}
 
+	g_ptr_array_unref(b.edge_pages);
+	g_hash_table_unref(b.edges);
+	g_free(b.stack_node);
+	g_array_unref(b.touched);
+	g_array_unref(b.walk);
+	g_free(b.verdict);
+	profile_tree_finish(t);
+	return t;
+}
+
+static void trim_free(gpointer data)
+{
+	struct profile_trim *tr = data;
+	g_free(tr->first);
+	g_free(tr->last);
+	g_free(tr);
+}
+
+void profile_tree_finish(struct profile_tree *t)
+{
+	guint32 n, *fill;
+
+	if (!t->trims)
+		t->trims = g_ptr_array_new_with_free_func(trim_free);
+	if (t->children)
+		g_array_unref(t->children);
 	/* a child always has a larger id than its parent */
 	n = t->nodes->len;
 	for (guint32 i = 0; i < n; i++) {
@@ -1113,13 +1235,6 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	}
 
 	g_free(fill);
-	g_ptr_array_unref(b.edge_pages);
-	g_hash_table_unref(b.edges);
-	g_free(b.stack_node);
-	g_array_unref(b.touched);
-	g_array_unref(b.walk);
-	g_free(b.hidden);
-	return t;
 }
 
 void profile_tree_free(struct profile_tree *t)
@@ -1128,5 +1243,6 @@ void profile_tree_free(struct profile_tree *t)
 		return;
 	g_array_unref(t->nodes);
 	g_array_unref(t->children);
+	g_ptr_array_unref(t->trims);
 	g_free(t);
 }

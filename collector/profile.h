@@ -98,6 +98,7 @@ struct profile_process {
 	const char *hostname;
 	const char *py_version;
 	guint32 py_hexversion;
+	gboolean py_static;    /* libpython linked into the executable */
 	enum profile_mode mode;
 	enum profile_source source;
 	guint64 interval_ns;   /* asked for */
@@ -111,6 +112,9 @@ struct profile_process {
 	guint64 dropped[PROFILE_DROP_COUNT];
 	guint64 last_mono_ns;  /* latest sample seen, 0 if none */
 	guint first_thread, n_threads; /* its threads: a range of p->threads */
+	guint32 frame;         /* its PROFILE_FRAME_THREAD frame, "process
+				* PID", the root of PROFILE_GROUP_PROCESS;
+				* shared by the exec images of one pid */
 };
 
 struct profile_sample {
@@ -139,6 +143,9 @@ enum profile_frame_kind {
 	PROFILE_FRAME_TRUNCATED, /* "[truncated]" */
 	PROFILE_FRAME_UNKNOWN,   /* "[unknown]" */
 	PROFILE_FRAME_THREAD,    /* a thread root in a tree */
+	PROFILE_FRAME_GROUP,     /* a collapsed group of frames, or a
+				  * relabelled one ("[requests]", "In [3]");
+				  * see collector/hide.h */
 };
 
 struct profile_frame {
@@ -168,6 +175,20 @@ struct profile_stack {
 
 struct profile;
 
+/* A point named through libpyprof's control API (PF_REC_MARK) */
+enum profile_mark_kind {
+	PROFILE_MARK_START = 1,
+	PROFILE_MARK_STOP = 2,
+	PROFILE_MARK_POINT = 3,
+};
+
+struct profile_mark {
+	guint process;
+	guint64 mono_ns;
+	enum profile_mark_kind kind;
+	const char *label; /* interned */
+};
+
 struct profile {
 	GPtrArray *processes; /* of struct profile_process * */
 	GPtrArray *threads;   /* of struct profile_thread *, grouped by process */
@@ -175,6 +196,7 @@ struct profile {
 	enum profile_mode mode; /* of the first process loaded; CPU if none */
 	gboolean mixed_modes;   /* processes disagree on the mode */
 	guint64 n_samples;
+	GArray *marks;          /* of struct profile_mark, in file order */
 	/* private */
 	GStringChunk *strings;
 	GHashTable *frame_index;
@@ -210,6 +232,15 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 			 guint32 tid, guint32 flags, guint64 pthread,
 			 const char *name, gsize name_len);
+
+/*
+ * Keeps only the samples taken inside the windows labelled `label` (from
+ * a START mark to the next STOP mark with that label, in the same process;
+ * to the end of the file if the window was never closed) and drops the
+ * rest, threads' totals included.  Returns the number of windows found;
+ * with none, the profile is left as it was.
+ */
+guint profile_keep_window(struct profile *p, const char *label);
 
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
@@ -270,6 +301,7 @@ enum profile_group {
 	PROFILE_GROUP_THREAD = 0, /* one root per thread of each process */
 	PROFILE_GROUP_NAME,       /* threads of the same name merged */
 	PROFILE_GROUP_ALL,        /* one root, "all threads" */
+	PROFILE_GROUP_PROCESS,    /* one root per process id */
 };
 
 struct profile_tree_options {
@@ -278,6 +310,23 @@ struct profile_tree_options {
 	 * weight goes to the nearest kept caller. */
 	gboolean (*hide)(const struct profile *p, guint32 frame, gpointer data);
 	gpointer hide_data;
+	/* When set (it takes the place of hide): called once per frame id,
+	 * the answer cached; returns 0 to keep the frame, PROFILE_TREE_HIDDEN
+	 * to leave it out as hide does, or the id of a PROFILE_FRAME_GROUP
+	 * frame to show instead.  Consecutive frames of one group (hidden
+	 * frames between them do not count) become one node. */
+	guint32 (*classify)(const struct profile *p, guint32 frame, gpointer data);
+	gpointer classify_data;
+};
+
+#define PROFILE_TREE_HIDDEN 0xffffffffu
+
+/* A stem of plumbing frames removed from above a thread's first frame
+ * (collector/trim.h), for renderers to mention. */
+struct profile_trim {
+	guint32 node;     /* the thread node (level 1) it was removed from */
+	guint32 n_frames;
+	char *first, *last; /* spelled "label (module)"; equal if n_frames 1 */
 };
 
 struct profile_node {
@@ -294,12 +343,19 @@ struct profile_tree {
 	const struct profile *profile;
 	GArray *nodes;    /* of struct profile_node; node 0 is the root */
 	GArray *children; /* of guint32 node ids, each node's a slice */
+	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
 };
 
 /* Builds the call tree of every sample in p (opts may be NULL). */
 struct profile_tree *profile_tree_build(const struct profile *p,
 					const struct profile_tree_options *opts);
 void profile_tree_free(struct profile_tree *t);
+
+/* For stages that reshape a tree (trim.c): recomputes every node's totals
+ * from the self weights, the children slices and their order.  Only
+ * nodes' frame, parent (smaller than the node's id), thread and self
+ * weights are read. */
+void profile_tree_finish(struct profile_tree *t);
 
 static inline const struct profile_node *
 profile_tree_node(const struct profile_tree *t, guint32 id)

@@ -162,6 +162,7 @@ enum pf_record_type {
 	PF_REC_CODE = 3,
 	PF_REC_SAMPLE = 4,
 	PF_REC_THREAD_NAME = 5,
+	PF_REC_MARK = 6,
 };
 
 /*
@@ -250,6 +251,26 @@ struct pf_rec_thread_name {
 	uint64_t mono_ns;
 };
 
+/*
+ * PF_REC_MARK: a point in time named through the control API
+ * (libpyprof(7)): pyprof_start/pyprof_stop/pyprof_mark.  In the chunk of
+ * the thread that called it.
+ *   u64 mono_ns
+ *   u32 kind            PF_MARK_*
+ *   u32 label_len
+ *   label_len bytes, UTF-8
+ */
+enum pf_mark_kind {
+	PF_MARK_START = 1, /* recording of a window begins */
+	PF_MARK_STOP = 2,  /* and ends */
+	PF_MARK_POINT = 3, /* a labelled instant */
+};
+struct pf_rec_mark {
+	uint64_t mono_ns;
+	uint32_t kind;
+	uint32_t label_len;
+};
+
 /* Largest varint, in bytes */
 #define PF_VARINT_MAX 10
 
@@ -307,5 +328,6 @@ _Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
 _Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");
 _Static_assert(sizeof(struct pf_rec_code) == 24, "code record");
 _Static_assert(sizeof(struct pf_rec_thread_name) == 24, "thread name record");
+_Static_assert(sizeof(struct pf_rec_mark) == 16, "mark record");
 
 #endif

@@ -637,6 +637,27 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 			break;
 		case PF_REC_SAMPLE:
 			break;
+		case PF_REC_MARK:
+			if (r.body_len < sizeof(struct pf_rec_mark) ||
+			    rd32(r.body + 12) > r.body_len -
+			    sizeof(struct pf_rec_mark)) {
+				warn(vi, r.off, "mark record at offset %llu is "
+				     "cut short", (unsigned long long)r.off);
+				break;
+			}
+			if (vi->v->on_mark) {
+				struct pf_mark m = {
+					.thread = c->thread,
+					.mono_ns = rd64(r.body),
+					.kind = rd32(r.body + 8),
+					.label_len = rd32(r.body + 12),
+					.label = (const char *)r.body +
+						 sizeof(struct pf_rec_mark),
+				};
+				if ((ret = vi->v->on_mark(vi->ctx, &m)))
+					return ret;
+			}
+			break;
 		case PF_REC_THREAD_NAME:
 			if (r.body_len < sizeof(struct pf_rec_thread_name) ||
 			    rd32(r.body + 4) > r.body_len -

@@ -69,6 +69,14 @@ struct pf_thread_name {
 	uint32_t name_len;
 };
 
+struct pf_mark {
+	uint32_t thread; /* serial of the thread that made it */
+	uint64_t mono_ns;
+	uint32_t kind;   /* enum pf_mark_kind */
+	const char *label; /* not NUL-terminated */
+	uint32_t label_len;
+};
+
 struct pf_code_info {
 	uint32_t id;
 	uint32_t filename, name, qualname; /* string ids; qualname may be 0 */
@@ -106,6 +114,8 @@ struct pf_visitor {
 	/* PF_REC_THREAD_NAME records, in the first pass (see format.h for
 	 * which thread a name belongs to) */
 	int (*on_thread_name)(void *ctx, const struct pf_thread_name *n);
+	/* PF_REC_MARK records, in the first pass, with the chunk's thread */
+	int (*on_mark)(void *ctx, const struct pf_mark *m);
 };
 
 /*

@@ -2,7 +2,7 @@
  * layout.h - the offset table behind pyintro_init(), for its tests.
  *
  * libpyprof itself only needs pyintro_init().  These functions let
- * tests/layout print the static table (3.8-3.13) and the layout that
+ * tests/layout print the static table (3.8-3.15) and the layout that
  * pyintro_init() produced, by field name, so that a probe compiled against
  * each interpreter's own headers can be diffed against both.  None of them
  * is a HANDLER function, and none allocates.
@@ -12,15 +12,15 @@
 
 #include "pyintro.h"
 
-/* In the 3.13 row: this field is read from _Py_DebugOffsets at run time. */
+/* In the 3.13+ rows: this field is read from _Py_DebugOffsets at run time. */
 #define LAYOUT_FROM_DEBUG (-2)
 
 /* The first and last minor versions the table knows. */
 #define LAYOUT_MINOR_MIN 8
-#define LAYOUT_MINOR_MAX 13
+#define LAYOUT_MINOR_MAX 15
 
 /* The static row for 3.<minor>, or NULL if the table has none.  Fields the
- * version lacks are -1; in the 3.13 row, fields the debug offsets supply
+ * version lacks are -1; in the 3.13+ rows, fields the debug offsets supply
  * are LAYOUT_FROM_DEBUG.  The pointer is to static storage. */
 const struct py_layout *layout_table_for_minor(int minor);
 

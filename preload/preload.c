@@ -52,6 +52,10 @@ static pid_t file_pid; /* the process the open file belongs to */
 static int fork_child; /* this file is a forked child's */
 static char path[4096];
 static int log_fd = -1;
+/* Windows opened by pyprof_start and not yet closed.  Recording runs while
+ * the file was started at load (PYPROF_START=1) or a window is open. */
+static int windows;
+static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* --- messages ----------------------------------------------------------- */
 
@@ -179,11 +183,18 @@ static int open_file(void)
 	return 0;
 }
 
+/* The process the file is (or would be) for: before the first file, this
+ * process. */
+static pid_t file_pid_or_self(void)
+{
+	return file_pid ? file_pid : getpid();
+}
+
 /* Async-signal-safe: called from _exit, a SIGTERM handler, exec. */
 static void finish(enum pf_end_reason why, int sig)
 {
-	if (!on || getpid() != file_pid)
-		return; /* e.g. a vfork child sharing our memory */
+	if (!on || !writer.hdr || getpid() != file_pid)
+		return; /* no file yet, or a vfork child sharing our memory */
 	sampler_set_active(0);
 	pf_writer_finish(&writer, why, sig);
 }
@@ -247,7 +258,7 @@ static void before_exec(void)
 {
 	int saved = errno;
 
-	if (on && getpid() == file_pid) {
+	if (on && writer.hdr && getpid() == file_pid) {
 		if (fork_child && writer.hdr->samples == 0) {
 			sampler_set_active(0);
 			unlink(path);
@@ -263,7 +274,7 @@ static void after_failed_exec(void)
 {
 	int saved = errno;
 
-	if (on && getpid() == file_pid) {
+	if (on && writer.hdr && getpid() == file_pid) {
 		pf_writer_unfinish(&writer);
 		sampler_exec_failed();
 		sampler_set_active(1);
@@ -351,9 +362,22 @@ static void atfork_child(void)
 	if (!on)
 		return;
 	sampler_set_active(0);
+	pthread_mutex_init(&control_lock, NULL);
+	windows = 0;
+	if (!writer.hdr) {
+		/* recording waits for pyprof_start(), in the child too */
+		sampler_after_fork(&writer);
+		return;
+	}
 	/* The parent's file is shared memory: the child must never write
 	 * it.  Its mapping goes; the parent's process keeps it. */
 	pf_writer_close(&writer);
+	if (!cfg.start) {
+		/* the parent's window is the parent's: the child waits */
+		file_pid = 0;
+		sampler_after_fork(&writer);
+		return;
+	}
 	if (open_file() != 0) {
 		on = 0;
 		return;
@@ -389,13 +413,15 @@ __attribute__((constructor)) static void pyprof_load(void)
 		say(1, "%s; not profiling", why);
 		return;
 	}
-	if (open_file() != 0)
+	if (cfg.start && open_file() != 0)
 		return;
 	if (sampler_init(&cfg, &layout, &writer) != 0) {
 		say(1, "cannot install the sampler: %s; not profiling",
 		    strerror(errno));
-		unlink(path);
-		pf_writer_close(&writer);
+		if (writer.hdr) {
+			unlink(path);
+			pf_writer_close(&writer);
+		}
 		return;
 	}
 	on = 1;
@@ -411,12 +437,115 @@ __attribute__((constructor)) static void pyprof_load(void)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	sampler_set_active(1);
+	if (writer.hdr) {
+		writer.hdr->source = (uint32_t)sampler_source();
+		sampler_set_active(1);
+	}
 	if (sampler_thread_start() != 0)
 		say(1, "cannot start the main thread's timer: %s",
 		    strerror(errno));
-	say(0, "profiling %s into %s: interval %llu ns, source %s", layout.version,
-	    path, (unsigned long long)cfg.interval_ns,
-	    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK ? "perf task-clock"
-							 : "thread CPU timer");
+	if (writer.hdr)
+		say(0, "profiling %s into %s: interval %llu ns, source %s",
+		    layout.version, path, (unsigned long long)cfg.interval_ns,
+		    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK
+			    ? "perf task-clock" : "thread CPU timer");
+	else
+		say(0, "loaded for %s; recording waits for pyprof_start()",
+		    layout.version);
+}
+
+/* --- the control API (libpyprof(7)) -------------------------------------- */
+
+
+static int write_mark(enum pf_mark_kind kind, const char *label)
+{
+	struct {
+		struct pf_rec_mark h;
+		char label[1024];
+	} rec;
+	struct timespec ts;
+	size_t len = label ? strnlen(label, sizeof rec.label) : 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	rec.h.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	rec.h.kind = kind;
+	rec.h.label_len = (uint32_t)len;
+	if (len)
+		memcpy(rec.label, label, len);
+	return sampler_write_record(PF_REC_MARK, &rec, sizeof rec.h + len);
+}
+
+EXPORT int pyprof_start(const char *label)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&control_lock);
+	if (!on || getpid() != file_pid_or_self()) {
+		errno = ENOTSUP;
+		goto out;
+	}
+	if (!writer.hdr) {
+		if (open_file() != 0) {
+			errno = EIO;
+			goto out;
+		}
+		writer.hdr->source = (uint32_t)sampler_source();
+	}
+	/* threads that existed before a dlopen get their timers now, and
+	 * their names */
+	if (sampler_adopt_threads() > 0)
+		names_request();
+	windows++;
+	sampler_set_active(1);
+	write_mark(PF_MARK_START, label);
+	r = 0;
+out:
+	pthread_mutex_unlock(&control_lock);
+	return r;
+}
+
+EXPORT int pyprof_stop(const char *label)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&control_lock);
+	if (!on || !windows) {
+		errno = EINVAL;
+		goto out;
+	}
+	write_mark(PF_MARK_STOP, label);
+	if (--windows == 0 && !cfg.start)
+		sampler_set_active(0);
+	r = 0;
+out:
+	pthread_mutex_unlock(&control_lock);
+	return r;
+}
+
+EXPORT int pyprof_mark(const char *label)
+{
+	if (!on || !writer.hdr) {
+		errno = EINVAL;
+		return -1;
+	}
+	return write_mark(PF_MARK_POINT, label);
+}
+
+/* For threads pthread_create's interposition never saw (the library was
+ * loaded with dlopen): the thread arms its own timer. */
+EXPORT int pyprof_thread_start(void)
+{
+	if (!on) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (sampler_thread_start() != 0)
+		return -1;
+	names_request();
+	return 0;
+}
+
+EXPORT const char *pyprof_path(void)
+{
+	return on && writer.hdr ? path : NULL;
 }

@@ -17,9 +17,20 @@
  * depth, cycles) and return "nothing" rather than guess.
  *
  * Finding the current thread's PyThreadState is behind one function,
- * pyintro_current_tstate(), because how it is done changes: 3.8-3.13 read
- * the gilstate TSS key; 3.14 removed that key (gh-131185), so a later
- * version plugs another method in here and nothing else changes.
+ * pyintro_current_tstate(), because how it is done changes: 3.8-3.14 read
+ * the gilstate TSS key (pthread_getspecific); 3.15 keeps that mapping in a
+ * C thread-local nothing exports (gh-131185; Debian's 3.14.10 still has
+ * the key), so from 3.15 the thread is found by walking the interpreters'
+ * thread lists for native_thread_id == gettid() with reads that cannot
+ * fault, and remembered in an initial-exec __thread (see pystack.c).
+ *
+ * A minor version newer than the table (3.16+) is "untested": it is
+ * profiled through its _Py_DebugOffsets read with the newest mirror we
+ * have, but only after pyintro_current_tstate() has run a self-check on a
+ * real stack (object types, string shapes, line numbers, the base frame at
+ * the end of the chain), once per process, from the first samples.  Until
+ * the verdict it returns 0; a failed check leaves it returning 0 for good.
+ * The verdict is written once to stderr, with write(2).
  */
 #ifndef PYPROF_PYINTRO_H
 #define PYPROF_PYINTRO_H
@@ -31,11 +42,13 @@
  * -1 (or 0 for sizes). */
 struct py_layout {
 	unsigned hexversion; /* PY_VERSION_HEX, e.g. 0x030b07f0 */
-	int minor;           /* 8..13 */
+	int minor;           /* 8..15, or newer when untested */
+	int untested;        /* newer than the table: self-check pending */
 	int is_static;       /* libpython linked into the executable */
 	char version[64];    /* Py_GetVersion(), first line */
 
 	uintptr_t runtime;   /* &_PyRuntime */
+	size_t runtime_size; /* its ELF symbol's size, 0 if unknown */
 	uintptr_t code_type; /* &PyCode_Type */
 	uintptr_t unicode_type;
 	uintptr_t bytes_type;
@@ -52,11 +65,16 @@ struct py_layout {
 	int ts_next, ts_interp, ts_frame, ts_cframe, ts_current_frame;
 	int ts_thread_id, ts_native_thread_id, ts_state;
 	int ts_state_attached;        /* 3.13: value of state when attached */
+	int ts_status;                /* 3.13+: the _status bit-field word */
+	int ts_holds_gil;             /* 3.14+: int, set while holding the GIL */
+	int ts_base_frame;            /* 3.15+: the sentinel ending the chain */
 	int cframe_current_frame;
 	int ts_datastack_chunk, ts_datastack_top; /* 3.11/3.12: see pystack.c */
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
 	int fr_back, fr_code, fr_lasti, fr_instr, fr_owner;
 	int fr_owner_generator, fr_owner_cstack; /* enum _frameowner values */
+	int fr_owner_interpreter;     /* 3.14+: owners >= this are not code */
+	int fr_code_tag;              /* 3.14+: _PyStackRef tag bits, else 0 */
 	/* PyCodeObject */
 	int co_filename, co_name, co_qualname, co_firstlineno, co_linetable;
 	int co_firsttraceable, co_code_adaptive;

@@ -17,12 +17,15 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -47,6 +50,8 @@ struct thread_state {
 	int is_main;
 	uint64_t pthread;
 	int has_timer;
+	int adopted;                  /* armed by another thread */
+	unsigned long long started;   /* adopted: thread_start_time() */
 	timer_t timer;
 	int perf_fd;
 	uint64_t last_mono, last_cpu; /* the previous sample's clocks */
@@ -79,6 +84,45 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 static int gettid_(void) { return (int)syscall(SYS_gettid); }
+
+/* --- tid -> state ------------------------------------------------------- */
+
+/* The handler finds a thread's state through `self`; a thread armed by
+ * another thread (adopted, see sampler_adopt_threads) has no `self` yet,
+ * so the handler looks it up here by tid and caches it in `self`.  An
+ * array indexed by tid (pid_max entries, mapped lazily by the kernel)
+ * gives a lock-free O(1) lookup without deletion problems; writers take
+ * the mutex. */
+#define TIDS_MAX (1u << 22)
+static struct thread_state **by_tid;
+static pthread_mutex_t by_tid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void by_tid_set(int tid, struct thread_state *t)
+{
+	if (!by_tid || tid <= 0 || (unsigned)tid >= TIDS_MAX)
+		return;
+	pthread_mutex_lock(&by_tid_lock);
+	__atomic_store_n(&by_tid[tid], t, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&by_tid_lock);
+}
+
+/* HANDLER */
+static struct thread_state *by_tid_get(int tid)
+{
+	struct thread_state *t;
+
+	if (!by_tid || tid <= 0 || (unsigned)tid >= TIDS_MAX)
+		return NULL;
+	t = __atomic_load_n(&by_tid[tid], __ATOMIC_ACQUIRE);
+	return t && t->tid == tid ? t : NULL;
+}
+
+/* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel: the CPU clock
+ * of one thread of this process, by tid. */
+static clockid_t thread_clock(int tid)
+{
+	return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
 
 /* --- records into this thread's chunk ----------------------------------- */
 
@@ -238,6 +282,8 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	struct thread_state *t = self;
 
+	if (!t && si->si_code != SI_TIMER)
+		t = by_tid_get(gettid_()); /* an adopted thread's perf signal */
 	if (!ours(si, t)) {
 		/* Somebody else's SIGPROF (the program's own profiler):
 		 * hand it on rather than swallow it. */
@@ -254,6 +300,8 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		goto out;
 	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
+	if (!t && (t = by_tid_get(gettid_())))
+		self = t; /* an adopted thread's first signal */
 	if (!t) {
 		pf_count_drop(writer, PF_DROP_NO_THREAD);
 		goto out;
@@ -286,7 +334,9 @@ static int arm_timer(struct thread_state *t)
 	sev.sigev_signo = SIGPROF;
 	sev.sigev_value.sival_ptr = &timer_cookie;
 	sev._sigev_un._tid = t->tid;
-	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t->timer) != 0)
+	/* t's own CPU clock, named by tid, so that a thread can arm another
+	 * (adoption) as well as itself */
+	if (timer_create(thread_clock(t->tid), &sev, &t->timer) != 0)
 		return -1;
 	its.it_interval.tv_sec = (time_t)(cfg->interval_ns / 1000000000u);
 	its.it_interval.tv_nsec = (long)(cfg->interval_ns % 1000000000u);
@@ -316,7 +366,7 @@ static int arm_perf(struct thread_state *t)
 	a.sample_period = cfg->interval_ns;
 	a.disabled = 1;
 	a.wakeup_events = 1;
-	fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+	fd = (int)syscall(SYS_perf_event_open, &a, t->tid, -1, -1,
 			  PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -357,7 +407,7 @@ static void stop_key_destructor(void *p)
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct thread_state *spare;
 
-static struct thread_state *thread_state_new(void)
+static struct thread_state *thread_state_new(int tid)
 {
 	struct thread_state *t;
 
@@ -376,14 +426,15 @@ static struct thread_state *thread_state_new(void)
 		if (t == MAP_FAILED)
 			return NULL;
 	}
-	t->tid = gettid_();
+	t->tid = tid;
 	t->is_main = t->tid == getpid();
-	t->pthread = (uint64_t)pthread_self();
+	/* an adopted thread's pthread_t is not to be had from outside it */
+	t->pthread = tid == gettid_() ? (uint64_t)pthread_self() : 0;
 	t->perf_fd = -1;
 	t->cur.thread = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
 	t->cur.tid = (uint32_t)t->tid;
 	t->last_mono = clock_ns(CLOCK_MONOTONIC);
-	t->last_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t->last_cpu = clock_ns(thread_clock(tid));
 	return t;
 }
 
@@ -401,7 +452,7 @@ int sampler_thread_start(void)
 
 	if (!writer || self)
 		return -1;
-	t = thread_state_new();
+	t = thread_state_new(gettid_());
 	if (!t)
 		return -1;
 	if ((source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t))) {
@@ -409,8 +460,76 @@ int sampler_thread_start(void)
 		return -1;
 	}
 	__atomic_store_n(&self, t, __ATOMIC_RELEASE);
+	by_tid_set(t->tid, t);
 	pthread_setspecific(stop_key, t);
 	return 0;
+}
+
+/* Field 22 of /proc/self/task/TID/stat: when the thread started, in clock
+ * ticks; tells a reused tid from the thread that had it before. */
+static unsigned long long thread_start_time(int tid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	int fd, field;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: count from
+	 * the last ')' */
+	if (!(p = strrchr(buf, ')')))
+		return 0;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	sscanf(p, "%llu", &v);
+	return v;
+}
+
+int sampler_adopt_threads(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int adopted = 0, me = gettid_();
+
+	if (!writer || !(d = opendir("/proc/self/task")))
+		return -1;
+	while ((e = readdir(d))) {
+		int tid = atoi(e->d_name);
+		struct thread_state *t;
+		unsigned long long started;
+
+		if (tid <= 0)
+			continue;
+		if (tid == me && self)
+			continue;
+		started = thread_start_time(tid);
+		t = by_tid_get(tid);
+		if (t && (!t->adopted || t->started == started))
+			continue; /* armed already (a stale adopted state of a
+				   * dead thread whose tid was reused is not) */
+		if (!(t = thread_state_new(tid)))
+			break;
+		t->adopted = 1;
+		t->started = started;
+		if ((source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t))) {
+			thread_state_free(t);
+			continue; /* it may have ended meanwhile */
+		}
+		by_tid_set(tid, t);
+		if (tid == me)
+			self = t;
+		adopted++;
+	}
+	closedir(d);
+	return adopted;
 }
 
 void sampler_thread_stop(void)
@@ -422,6 +541,7 @@ void sampler_thread_stop(void)
 	t->busy = 1;
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
+	by_tid_set(t->tid, NULL);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	disarm(t);
 	pthread_setspecific(stop_key, NULL);
@@ -432,7 +552,7 @@ void sampler_thread_stop(void)
 
 int sampler_write_record(unsigned type, const void *body, size_t len)
 {
-	struct thread_state *t = self;
+	struct thread_state *t = self ? self : by_tid_get(gettid_());
 	uint8_t *p;
 	int r = -1;
 
@@ -468,6 +588,10 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 	if (intern_init() != 0 || pthread_key_create(&stop_key,
 						     stop_key_destructor) != 0)
 		return -1;
+	by_tid = mmap(NULL, sizeof *by_tid * TIDS_MAX, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (by_tid == MAP_FAILED)
+		by_tid = NULL; /* adoption is then unavailable; nothing else */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigprof;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -488,7 +612,8 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 			source = PF_SOURCE_PERF_TASK_CLOCK;
 		}
 	}
-	w->hdr->source = (uint32_t)source;
+	if (w->hdr)
+		w->hdr->source = (uint32_t)source;
 	return 0;
 }
 
@@ -531,10 +656,15 @@ void sampler_after_fork(struct pf_writer *w)
 	self = NULL;
 	next_serial = 0;
 	names_reset();
+	/* the parent's threads are not ours: an empty table, lazily zero */
+	if (by_tid)
+		madvise(by_tid, sizeof *by_tid * TIDS_MAX, MADV_DONTNEED);
+	pthread_mutex_init(&by_tid_lock, NULL);
 	/* Another thread may have held the lock at fork: start over. */
 	pthread_mutex_init(&spare_lock, NULL);
 	spare = NULL;
 	intern_reset();
-	w->hdr->source = (uint32_t)source;
+	if (w->hdr)
+		w->hdr->source = (uint32_t)source;
 	sampler_thread_start();
 }

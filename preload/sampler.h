@@ -27,6 +27,12 @@ int sampler_source(void);
  * arms its timer).  0, or -1 (the thread is then not sampled). */
 int sampler_thread_start(void);
 
+/* Not HANDLER.  Arms a timer for every thread of the process that has
+ * none (threads that existed before the library was loaded with dlopen,
+ * which pthread_create's interposition never saw).  Returns how many were
+ * adopted, or -1. */
+int sampler_adopt_threads(void);
+
 /* Not HANDLER.  Stops sampling the calling thread and frees its state. */
 void sampler_thread_stop(void);
 

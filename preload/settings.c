@@ -176,6 +176,11 @@ int config_load(struct config *c, const char *(*get)(const char *name),
 			return -1;
 		}
 	}
+	c->start = 1;
+	if ((v = get("PYPROF_START")) && config_parse_bool(v, &c->start)) {
+		snprintf(why, why_len, "PYPROF_START=%s: expected 1 or 0", v);
+		return -1;
+	}
 	c->floor = 0;
 	if ((v = get("PYPROF_FLOOR")) && config_parse_bool(v, &c->floor)) {
 		snprintf(why, why_len, "PYPROF_FLOOR=%s: expected 1 or 0", v);

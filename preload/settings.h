@@ -32,6 +32,7 @@ struct config {
 	const char *output; /* NULL: current directory */
 	const char *log;    /* NULL: silent; "stderr", or a file to append to */
 	int floor;          /* benchmarks: take signals, record nothing */
+	int start;          /* record from load; 0: wait for pyprof_start() */
 };
 
 /* Parses "250us", "1ms", "0.5ms", "10ms", "1s" (units ns, us, ms, s).  A

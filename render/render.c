@@ -12,6 +12,16 @@ const struct renderer render_table[] = {
 	{"text", "txt", "call tree per thread, for a terminal", render_text},
 	{"collapsed", "folded", "folded stacks, one line per distinct stack",
 	 render_collapsed},
+	{"html", "html", "interactive flame graph and call tree, one self-contained page",
+	 render_html},
+	{"speedscope", "speedscope.json", "speedscope's file format, a profile per thread",
+	 render_speedscope},
+	{"pprof", "pb.gz", "gzipped profile.proto for go tool pprof and Pyroscope",
+	 render_pprof},
+	{"trace", "trace.json", "Chrome trace event JSON (Perfetto, chrome://tracing)",
+	 render_trace},
+	{"svg", "svg", "flame graph image", render_svg},
+	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -32,6 +32,13 @@ struct render_options {
 				    * of the node's thread */
 	gboolean weight_ns;      /* collapsed: nanoseconds, not sample counts */
 	gboolean thread_frame;   /* collapsed: lead each stack with its thread */
+	/* The options the tree was built with (NULL: none), so that renderers
+	 * of timelines (trace, speedscope) hide and group frames alike;
+	 * html: the tree built with nothing hidden or trimmed (--show-all),
+	 * NULL when it is the tree itself. */
+	const struct profile_tree_options *tree_options;
+	const struct profile_tree *full;
+	const char *title;       /* html, svg: the page title, NULL: default */
 };
 
 #define RENDER_DEFAULT_MIN_PERCENT 1.0
@@ -62,6 +69,20 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 gboolean render_collapsed(const struct profile *p, const struct profile_tree *t,
 			  const struct render_options *o, FILE *out,
 			  GError **error);
+/* render/json.c, speedscope.c, trace.c, pprof.c, svg.c, html.c */
+gboolean render_json(const struct profile *p, const struct profile_tree *t,
+		     const struct render_options *o, FILE *out, GError **error);
+gboolean render_speedscope(const struct profile *p, const struct profile_tree *t,
+			   const struct render_options *o, FILE *out,
+			   GError **error);
+gboolean render_trace(const struct profile *p, const struct profile_tree *t,
+		      const struct render_options *o, FILE *out, GError **error);
+gboolean render_pprof(const struct profile *p, const struct profile_tree *t,
+		      const struct render_options *o, FILE *out, GError **error);
+gboolean render_svg(const struct profile *p, const struct profile_tree *t,
+		    const struct render_options *o, FILE *out, GError **error);
+gboolean render_html(const struct profile *p, const struct profile_tree *t,
+		     const struct render_options *o, FILE *out, GError **error);
 
 /* Helpers for renderers. */
 

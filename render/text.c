@@ -143,6 +143,30 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 	fputs(l->str, x->out);
 }
 
+/* "trimmed 3 frames: <module> (runpy) … run (threading)" under a thread
+ * whose stem of start-up plumbing was trimmed (collector/trim.h) */
+static void text_trims(struct text *x, guint32 thread)
+{
+	gboolean c = x->o->color;
+
+	for (guint i = 0; x->t->trims && i < x->t->trims->len; i++) {
+		const struct profile_trim *tr = g_ptr_array_index(x->t->trims, i);
+		GString *l = x->line;
+		if (tr->node != thread)
+			continue;
+		g_string_assign(l, c ? C_DIM : "");
+		g_string_append_printf(l, "trimmed %u frame%s: ", tr->n_frames,
+				       tr->n_frames == 1 ? "" : "s");
+		render_append_clean(l, tr->first, 0);
+		if (tr->n_frames > 1) {
+			g_string_append(l, x->o->ascii ? " ... " : " … ");
+			render_append_clean(l, tr->last, 0);
+		}
+		g_string_append(l, c ? C_RESET "\n" : "\n");
+		fputs(l->str, x->out);
+	}
+}
+
 gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error)
 {
@@ -165,6 +189,7 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		first = FALSE;
 		x.ref = o->percent_of_total ? root->total_ns : nd->total_ns;
 		text_thread_header(&x, threads[i], root->total_ns);
+		text_trims(&x, threads[i]);
 		text_children(&x, threads[i], 1);
 	}
 	g_string_free(x.line, TRUE);

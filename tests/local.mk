@@ -34,7 +34,9 @@ TESTS += tests/linetable/check-linetable.sh tests/layout/check-layout.sh \
 	tests/layout/walk-test.sh
 EXTRA_DIST += tests/layout/check-layout.sh tests/layout/walk-test.sh \
 	tests/layout/probe.c tests/layout/dump.c tests/layout/find-pythons.sh \
-	tests/layout/walk-test.c tests/layout/walk-test.py
+	tests/layout/walk-test.c tests/layout/walk-test.py \
+	tests/layout/tstate-cost.c tests/layout/tstate-cost.py \
+	tests/chroot/make-chroot.sh tests/chroot/run-in-chroot.sh tests/chroot/chroot.sh
 EXTRA_DIST += tests/linetable/check-linetable.sh tests/linetable/gen.py \
 	tests/linetable/check.c
 
@@ -48,12 +50,33 @@ INTEGRATION_TESTS = \
 	tests/integration/0040-damaged.sh \
 	tests/integration/0050-valgrind.sh \
 	tests/integration/0060-churn.sh \
-	tests/integration/0070-names.sh
+	tests/integration/0070-names.sh \
+	tests/integration/0080-untested.sh \
+	tests/integration/0200-trim.sh \
+	tests/integration/0210-hide.sh \
+	tests/integration/0220-ipython.sh \
+	tests/integration/0230-ipython-magic.sh \
+	tests/integration/0110-format-html.sh \
+	tests/integration/0120-format-speedscope.sh \
+	tests/integration/0130-format-pprof.sh \
+	tests/integration/0140-format-trace.sh \
+	tests/integration/0150-format-svg.sh \
+	tests/integration/0160-format-json.sh
 TESTS += $(INTEGRATION_TESTS)
+# the format tests' consumers: helpers, and npm packages installed into
+# the build tree (tests/consumers/node_modules) on first use
+EXTRA_DIST += tests/integration/consumers.sh tests/integration/formats.py \
+	tests/consumers/package.json tests/consumers/validate-schema.js
+clean-local: clean-consumers
+clean-consumers:
+	rm -rf tests/consumers/node_modules tests/consumers/package-lock.json \
+		tests/consumers/package.json tests/consumers/npm.log \
+		tests/consumers/.lock tests/screenshots
+.PHONY: clean-consumers
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
-	tests/targets/names.py
+	tests/targets/names.py tests/targets/stem.py
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write

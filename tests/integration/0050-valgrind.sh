@@ -1,6 +1,6 @@
 #!/bin/sh
 # The collector is valgrind-clean (no invalid access, no leak) on a real
-# multi-threaded profile, for report in both formats and for info.
+# multi-threaded profile, for report in every format and for info.
 . "$(dirname "$0")/setup.sh"
 command -v valgrind >/dev/null || skip "valgrind is not installed"
 
@@ -9,7 +9,11 @@ PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/threads.py" "$work/truth
 f=$(ls "$work"/out/*.pyprof)
 head -c $(( $(stat -c %s "$f") - 3000 )) "$f" >"$work/cut.pyprof"
 
-for args in "report $f" "report --format collapsed $f" "info $f" "report $work/cut.pyprof"; do
+for args in "report $f" "report --format collapsed $f" "info $f" "report $work/cut.pyprof" \
+	"report --format html $f" "report --format speedscope $f" \
+	"report --format pprof -o $work/p.pb.gz $f" "report --format trace $f" \
+	"report --format svg $f" "report --format json $f" \
+	"report --by process --format html $work/out"; do
 	if G_SLICE=always-malloc G_DEBUG=gc-friendly valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$PYPROF_BIN" $args >/dev/null 2>"$work/vg"; then

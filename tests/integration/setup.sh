@@ -28,7 +28,7 @@ finish() {
 
 # Every CPython 3.8+ on this machine, one path per line: pyenv's builds,
 # then whatever python3.N is on PATH or in /usr/bin (Debian's static
-# 3.11), each real interpreter once.
+# 3.11), each real interpreter once, then the test chroot's 3.14 and 3.15.
 find_pythons() {
 	{
 		root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
@@ -52,6 +52,10 @@ find_pythons() {
 		[ "$1" -eq 3 ] && [ "$2" -ge 8 ] || continue
 		echo "$3 $p"
 	done | awk '!seen[$1]++ {print $2}'
+	# Debian's 3.14 and 3.15, run in a chroot made (once) by the first test
+	# that gets here; tests/chroot/chroot.sh says why when it cannot be.
+	. "$top_srcdir/tests/chroot/chroot.sh"
+	chroot_pythons
 }
 
 pythons=$(find_pythons)

@@ -1,14 +1,15 @@
 #!/bin/sh
 # check-layout.sh - diff preload/layout.c against each installed CPython.
 #
-# For every CPython 3.x found (pyenv versions, then python3.N on PATH) whose
-# headers are installed, compile tests/layout/probe.c against those headers
+# For every CPython 3.x found (pyenv versions, python3.N on PATH, the test
+# chroot's 3.14 and 3.15 -- see tests/chroot) whose headers are installed, compile tests/layout/probe.c against those headers
 # (offsetof, with -DPy_BUILD_CORE) and compare its "name=value" lines with
 #   - the static table row for that minor (layout-dump MINOR); in the 3.13
 #     row, fields read from _Py_DebugOffsets are skipped here, and
 #   - the layout pyintro_init() builds inside that interpreter, before
-#     Py_Initialize, from an LD_PRELOADed constructor; for 3.13 this is the
-#     comparison with the runtime _PyRuntime.debug_offsets.
+#     Py_Initialize, from an LD_PRELOADed constructor; for 3.13+ this is the
+#     comparison with the runtime _PyRuntime.debug_offsets, and the probe's
+#     sizeof(_Py_DebugOffsets) must equal our mirror's for that minor.
 # One line per interpreter: "ok ...", "SKIP: ..." or "FAIL: ...".
 # Exit 0 if all checked ones match, 1 on any mismatch, 77 (automake's
 # "skipped") if no interpreter could be checked at all.
@@ -71,9 +72,19 @@ print("%d.%d.%d" % sys.version_info[:3], sys.version_info[1],
 		{ echo "SKIP: $py: does not run"; continue; }
 	set -- $info
 	ver=$1 minor=$2 inc=$3
-	if [ "$minor" -lt 8 ] || [ "$minor" -gt 13 ]; then
-		echo "SKIP: $ver $py: the table covers 3.8-3.13"
+	if [ "$minor" -lt 8 ] || [ "$minor" -gt 15 ]; then
+		echo "SKIP: $ver $py: the table covers 3.8-3.15"
 		continue
+	fi
+	# A chroot's interpreter names its headers by their path inside;
+	# the host compiler finds them under the chroot's folder, and the
+	# multiarch pyconfig.h Debian's Python.h includes comes after the
+	# host's own system headers (-idirafter).
+	root=$(chroot_root "$py")
+	sysinc=
+	if [ -n "$root" ]; then
+		inc=$root$inc
+		sysinc="-idirafter $root/usr/include"
 	fi
 	if [ ! -f "$inc/Python.h" ] || [ ! -d "$inc/internal" ]; then
 		echo "SKIP: $ver $py: no headers (with internal/) in $inc"
@@ -82,7 +93,7 @@ print("%d.%d.%d" % sys.version_info[:3], sys.version_info[1],
 
 	d="$tmp/$ver-$(echo "$real" | tr / _)"
 	mkdir -p "$d"
-	if ! $CC -DPy_BUILD_CORE -I"$inc" -I"$inc/internal" "$lay/probe.c" \
+	if ! $CC -DPy_BUILD_CORE -I"$inc" -I"$inc/internal" $sysinc "$lay/probe.c" \
 		-o "$d/probe" 2>"$d/probe.err"; then
 		echo "FAIL: $ver $py: probe does not compile:"
 		sed 's/^/    /' "$d/probe.err" | head -n 5
@@ -113,7 +124,7 @@ print("%d.%d.%d" % sys.version_info[:3], sys.version_info[1],
 done
 
 if [ "$checked" -eq 0 ]; then
-	echo "SKIP: no CPython 3.8-3.13 with headers found"
+	echo "SKIP: no CPython 3.8-3.15 with headers found"
 	exit 77
 fi
 [ "$failed" -eq 0 ]

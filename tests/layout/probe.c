@@ -29,6 +29,9 @@
 #if PY_VERSION_HEX >= 0x030d0000
 #include "internal/pycore_pystate.h" /* _Py_THREAD_ATTACHED */
 #endif
+#if PY_VERSION_HEX >= 0x030e0000
+#include "internal/pycore_stackref.h" /* Py_TAG_BITS */
+#endif
 
 #define P(name, value) printf("%s=%ld\n", name, (long)(value))
 
@@ -49,10 +52,12 @@ int main(void)
 	P("rt_tss_key", offsetof(_PyRuntimeState, gilstate.autoTSSkey));
 	P("rt_gil_tstate_current",
 	  offsetof(_PyRuntimeState, gilstate.tstate_current));
-#else
+#elif PY_VERSION_HEX < 0x030f0000
 	P("rt_tss_key", offsetof(_PyRuntimeState, autoTSSkey));
 #endif
+#if PY_VERSION_HEX < 0x030f0000 /* 3.15 keeps the gilstate in a C thread-local */
 	P("tss_key_off", offsetof(Py_tss_t, _key));
+#endif
 
 	/* PyInterpreterState */
 	P("is_next", offsetof(PyInterpreterState, next));
@@ -87,6 +92,15 @@ int main(void)
 	P("ts_state", offsetof(PyThreadState, state));
 	P("ts_state_attached", _Py_THREAD_ATTACHED);
 #endif
+#if PY_VERSION_HEX >= 0x030d0000
+	P("ts_status", offsetof(PyThreadState, _status));
+#endif
+#if PY_VERSION_HEX >= 0x030e0000
+	P("ts_holds_gil", offsetof(PyThreadState, holds_gil));
+#endif
+#if PY_VERSION_HEX >= 0x030f0000
+	P("ts_base_frame", offsetof(PyThreadState, base_frame));
+#endif
 	P("ts_thread_id", offsetof(PyThreadState, thread_id));
 #if PY_VERSION_HEX >= 0x030b0000
 	P("ts_native_thread_id", offsetof(PyThreadState, native_thread_id));
@@ -108,9 +122,18 @@ int main(void)
 #endif
 	P("fr_owner", offsetof(_PyInterpreterFrame, owner));
 	P("fr_owner_generator", FRAME_OWNED_BY_GENERATOR);
-#if PY_VERSION_HEX >= 0x030c0000
+#if PY_VERSION_HEX >= 0x030c0000 && PY_VERSION_HEX < 0x030f0000
 	P("fr_owner_cstack", FRAME_OWNED_BY_CSTACK);
 #endif
+#if PY_VERSION_HEX >= 0x030e0000
+	P("fr_owner_interpreter", FRAME_OWNED_BY_INTERPRETER);
+	/* f_executable is a _PyStackRef: the low bits are tags */
+	P("fr_code_tag", Py_TAG_BITS);
+#endif
+#endif
+
+#if PY_VERSION_HEX < 0x030e0000
+	P("fr_code_tag", 0); /* code pointers are untagged */
 #endif
 
 	/* PyCodeObject */

@@ -66,7 +66,7 @@ static void test_cli__min_percent_over_100(void)
 static void test_cli__unknown_format(void)
 {
 	const char *a[] = {"report", "--format", "pdf", "x.pyprof", NULL};
-	expect_usage_error(a, "unknown format 'pdf' (expected text, collapsed)");
+	expect_usage_error(a, "unknown format 'pdf' (expected text, collapsed, html, speedscope, pprof, trace, svg, json)");
 }
 
 static void test_cli__unknown_command(void)

@@ -1,0 +1,271 @@
+/*
+ * emit.c - escaping, number output and the stack -> tree node map shared
+ * by the structured renderers (see emit.h for why each exists).
+ */
+#include "emit.h"
+
+#include <string.h>
+
+void emit_json_string(GString *buf, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+
+	g_string_append_c(buf, '"');
+	for (; *u; u++) {
+		unsigned char c = *u;
+		switch (c) {
+		case '"': g_string_append(buf, "\\\""); continue;
+		case '\\': g_string_append(buf, "\\\\"); continue;
+		case '\n': g_string_append(buf, "\\n"); continue;
+		case '\t': g_string_append(buf, "\\t"); continue;
+		case '\r': g_string_append(buf, "\\r"); continue;
+		default: break;
+		}
+		if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+			g_string_append(buf, "\\u00");
+			g_string_append_c(buf, hex[c >> 4]);
+			g_string_append_c(buf, hex[c & 15]);
+		} else if (c == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) {
+			/* line and paragraph separators end a JavaScript
+			 * string literal in older engines */
+			g_string_append(buf, u[2] == 0xa8 ? "\\u2028" : "\\u2029");
+			u += 2;
+		} else {
+			g_string_append_c(buf, (char)c);
+		}
+	}
+	g_string_append_c(buf, '"');
+}
+
+void emit_xml_text(GString *buf, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': g_string_append(buf, "&amp;"); break;
+		case '<': g_string_append(buf, "&lt;"); break;
+		case '>': g_string_append(buf, "&gt;"); break;
+		case '"': g_string_append(buf, "&quot;"); break;
+		case '\'': g_string_append(buf, "&apos;"); break;
+		default:
+			if (c >= 0x20 && c != 0x7f)
+				g_string_append_c(buf, (char)c);
+			else if (c == '\t' || c == '\n')
+				g_string_append_c(buf, ' ');
+		}
+	}
+}
+
+void emit_u64(FILE *out, guint64 v)
+{
+	char b[24], *e = b + sizeof b, *q = e;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite(q, 1, (size_t)(e - q), out);
+}
+
+void emit_us(FILE *out, guint64 ns)
+{
+	guint frac = (guint)(ns % 1000);
+
+	emit_u64(out, ns / 1000);
+	if (frac) {
+		char b[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+			     (char)('0' + frac % 10), 0};
+		int n = 4;
+		while (b[n - 1] == '0')
+			n--;
+		fwrite(b, 1, (size_t)n, out);
+	}
+}
+
+void emit_seconds(FILE *out, guint64 ns)
+{
+	guint64 frac = ns % 1000000000u;
+
+	emit_u64(out, ns / 1000000000u);
+	if (frac) {
+		char b[11];
+		int n = 10;
+		b[0] = '.';
+		for (int i = 9; i >= 1; i--, frac /= 10)
+			b[i] = (char)('0' + frac % 10);
+		while (b[n - 1] == '0')
+			n--;
+		fwrite(b, 1, (size_t)n, out);
+	}
+}
+
+char *emit_frame_title(const struct profile_frame *f)
+{
+	if (f->kind != PROFILE_FRAME_PYTHON)
+		return g_strdup(profile_frame_label(f));
+	if (f->line >= 0)
+		return g_strdup_printf("%s (%s:%d)", profile_frame_label(f),
+				       f->filename, f->line);
+	return g_strdup_printf("%s (%s:?)", profile_frame_label(f), f->filename);
+}
+
+/* ---- the stack -> node map ---- */
+
+struct emit_map {
+	const struct profile *p;
+	const struct profile_tree *t;
+	/* (parent node, frame) -> child node, open addressing; a slot holds
+	 * the child's id, 0 when empty (node 0 is never a child) */
+	guint32 *slots;
+	guint32 mask;
+	/* per stack id: the node for the current thread when epoch matches */
+	guint32 *node, *epoch;
+	guint32 cur_epoch, top;
+	GArray *walk;
+	guint32 *thread_root; /* thread index -> root node, 0 none */
+	const struct profile_tree_options *opts;
+	guint32 *verdict;     /* frame id -> as in profile_tree_build */
+};
+
+#define VERDICT_UNKNOWN 0xfffffffeu
+
+/* What the tree builder did with frame: 0 kept, PROFILE_TREE_HIDDEN, or
+ * the group frame shown instead; asked once per frame. */
+static guint32 map_verdict(struct emit_map *m, guint32 frame)
+{
+	const struct profile_tree_options *o = m->opts;
+
+	if (!o || (!o->hide && !o->classify))
+		return 0;
+	if (m->verdict[frame] == VERDICT_UNKNOWN) {
+		if (o->classify)
+			m->verdict[frame] = o->classify(m->p, frame, o->classify_data);
+		else
+			m->verdict[frame] = o->hide(m->p, frame, o->hide_data)
+						    ? PROFILE_TREE_HIDDEN : 0;
+	}
+	return m->verdict[frame];
+}
+
+static inline guint32 map_hash(guint32 parent, guint32 frame)
+{
+	guint64 h = ((guint64)parent << 32 | frame) * 0x9e3779b97f4a7c15ull;
+	return (guint32)(h >> 32);
+}
+
+guint32 emit_map_child(const struct emit_map *m, guint32 parent, guint32 frame)
+{
+	for (guint32 i = map_hash(parent, frame) & m->mask;; i = (i + 1) & m->mask) {
+		guint32 id = m->slots[i];
+		const struct profile_node *nd;
+		if (!id)
+			return 0;
+		nd = profile_tree_node(m->t, id);
+		if (nd->parent == parent && nd->frame == frame)
+			return id;
+	}
+}
+
+struct emit_map *emit_map_new(const struct profile *p,
+			      const struct profile_tree *t,
+			      const struct profile_tree_options *opts)
+{
+	struct emit_map *m = g_new0(struct emit_map, 1);
+	guint32 n = t->nodes->len, size = 16, nroot;
+	const guint32 *roots = profile_tree_children(t, 0, &nroot);
+
+	m->p = p;
+	m->t = t;
+	m->opts = opts;
+	m->verdict = g_new(guint32, profile_n_frames(p) + 1);
+	for (guint32 i = 0; i <= profile_n_frames(p); i++)
+		m->verdict[i] = VERDICT_UNKNOWN;
+	while (size < 2 * n)
+		size *= 2;
+	m->slots = g_new0(guint32, size);
+	m->mask = size - 1;
+	for (guint32 id = 1; id < n; id++) {
+		const struct profile_node *nd = profile_tree_node(t, id);
+		guint32 i = map_hash(nd->parent, nd->frame) & m->mask;
+		while (m->slots[i])
+			i = (i + 1) & m->mask;
+		m->slots[i] = id;
+	}
+	m->node = g_new0(guint32, profile_n_stacks(p));
+	m->epoch = g_new0(guint32, profile_n_stacks(p));
+	m->walk = g_array_new(FALSE, FALSE, sizeof(guint32));
+	m->thread_root = g_new0(guint32, p->threads->len + 1);
+	/* A thread's root: the node of its own thread frame, else of its
+	 * name, else of its process, else (one root for many threads) the
+	 * only root there is. */
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(p, ti);
+		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
+			if (profile_tree_node(t, roots[i])->frame == th->frame)
+				m->thread_root[ti] = roots[i];
+		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
+			if (profile_tree_node(t, roots[i])->frame == th->name_frame)
+				m->thread_root[ti] = roots[i];
+		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
+			if (profile_tree_node(t, roots[i])->frame ==
+			    profile_process(p, th->process)->frame)
+				m->thread_root[ti] = roots[i];
+		if (!m->thread_root[ti] && nroot == 1)
+			m->thread_root[ti] = roots[0];
+	}
+	return m;
+}
+
+void emit_map_free(struct emit_map *m)
+{
+	if (!m)
+		return;
+	g_free(m->slots);
+	g_free(m->node);
+	g_free(m->epoch);
+	g_array_unref(m->walk);
+	g_free(m->thread_root);
+	g_free(m->verdict);
+	g_free(m);
+}
+
+guint32 emit_map_thread(struct emit_map *m, guint ti)
+{
+	m->cur_epoch++;
+	m->top = ti < m->p->threads->len ? m->thread_root[ti] : 0;
+	return m->top;
+}
+
+guint32 emit_map_node(struct emit_map *m, guint32 stack)
+{
+	guint32 s = stack, node;
+
+	if (s == 0)
+		return m->top;
+	if (m->epoch[s] == m->cur_epoch)
+		return m->node[s];
+	g_array_set_size(m->walk, 0);
+	while (s != 0 && m->epoch[s] != m->cur_epoch) {
+		g_array_append_val(m->walk, s);
+		s = profile_stack(m->p, s)->parent;
+	}
+	node = s ? m->node[s] : m->top;
+	for (guint i = m->walk->len; i-- > 0;) {
+		guint32 id = g_array_index(m->walk, guint32, i);
+		guint32 frame = profile_stack(m->p, id)->frame;
+		guint32 v = map_verdict(m, frame), child = 0;
+
+		if (v == 0)
+			child = emit_map_child(m, node, frame);
+		else if (v != PROFILE_TREE_HIDDEN &&
+			 profile_tree_node(m->t, node)->frame != v)
+			child = emit_map_child(m, node, v);
+		/* no such child: the frame was trimmed away with the stem */
+		if (child)
+			node = child;
+		m->node[id] = node;
+		m->epoch[id] = m->cur_epoch;
+	}
+	return node;
+}

@@ -1,0 +1,78 @@
+/*
+ * emit.h - what the JSON, trace, speedscope, svg, pprof and html renderers
+ * share: fast escaping and number output, and the map from a sample's
+ * recorded stack to the node of the (hidden, trimmed) call tree it counts
+ * in.
+ *
+ * Why streaming output with our own escaper rather than json-glib's
+ * generator: trace and speedscope grow with the number of samples (10
+ * million samples make gigabytes of JSON), and a generator needs the whole
+ * document as a tree of JsonNodes in memory first.  The escaper is small,
+ * is the only place that turns a profile string into JSON, and the unit
+ * tests parse every renderer's output and hostile strings back with
+ * json-glib's parser.
+ *
+ * Why a stack -> node map: renderers of timelines (trace, speedscope) must
+ * show the frames the call tree shows, so that hiding, trimming and
+ * --show-all apply to them exactly as to the tree renderers.  A sample's
+ * node is found by walking its stack from the thread's root node: a frame
+ * that has no child node under the current node was left out of the tree
+ * (trimmed) and is skipped; the hide/classify verdicts of the options the
+ * tree was built with are applied as profile_tree_build applied them.  Stacks are shared, so each is resolved once
+ * per thread.
+ */
+#ifndef PYPROF_RENDER_EMIT_H
+#define PYPROF_RENDER_EMIT_H
+
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "collector/profile.h"
+
+/* Appends s (UTF-8, as profile_intern makes every string) to buf as a JSON
+ * string with its quotes.  Besides '"', '\\' and control characters it
+ * escapes '<', '>', '&' and U+2028/U+2029, so the result is also safe
+ * inside an HTML <script> element and in JavaScript source. */
+void emit_json_string(GString *buf, const char *s);
+
+/* Appends s to buf escaped for XML text and attribute values (&<>"'),
+ * control characters dropped (XML 1.0 cannot carry them). */
+void emit_xml_text(GString *buf, const char *s);
+
+/* Writes v in decimal, faster than fprintf for the millions of numbers of
+ * a trace. */
+void emit_u64(FILE *out, guint64 v);
+/* Writes ns / 1000 as a decimal number of microseconds with up to three
+ * decimals ("12.345", "7"). */
+void emit_us(FILE *out, guint64 ns);
+/* Writes ns as seconds with nine decimals, trailing zeros removed. */
+void emit_seconds(FILE *out, guint64 ns);
+
+/* A frame's spelling for people: "label (file:line)", or the label alone
+ * for synthetic frames.  Newly allocated; the caller frees it. */
+char *emit_frame_title(const struct profile_frame *f);
+
+struct emit_map;
+
+/* A map for tree t of profile p, built with opts (may be NULL).  Owned by
+ * the caller: emit_map_free(). */
+struct emit_map *emit_map_new(const struct profile *p,
+			      const struct profile_tree *t,
+			      const struct profile_tree_options *opts);
+void emit_map_free(struct emit_map *m);
+
+/* Starts resolving the samples of thread ti; returns its root node in the
+ * tree (a thread, thread-name, process or all-threads node), 0 if the
+ * tree has none for it. */
+guint32 emit_map_thread(struct emit_map *m, guint ti);
+
+/* The tree node a sample with stack `stack` of the current thread counts
+ * in.  Never 0 once emit_map_thread() returned non-zero. */
+guint32 emit_map_node(struct emit_map *m, guint32 stack);
+
+/* The child of node `parent` whose frame is `frame`, 0 if none. */
+guint32 emit_map_child(const struct emit_map *m, guint32 parent,
+		       guint32 frame);
+
+#endif

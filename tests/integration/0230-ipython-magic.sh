@@ -1,0 +1,86 @@
+#!/bin/sh
+# %pyprof and %%pyprof in IPython: the library is loaded by the extension
+# (not preloaded), only the cell's duration is recorded, the report's
+# root is the cell's own code (none of IPython's or the magic's frames),
+# threads started by the cell are shown, the main thread's CPU equals the
+# cell's own measure, and --show-all brings the hidden frames back.
+. "$(dirname "$0")/setup.sh"
+
+ipy=
+for py in $pythons; do
+	if "$py" -c 'import IPython' 2>/dev/null; then
+		ipy=$py
+		break
+	fi
+done
+[ -n "$ipy" ] || skip "no interpreter here has IPython"
+ipv=$("$ipy" -c 'import IPython; print(IPython.__version__)')
+
+cat >"$work/session" <<'PY'
+%load_ext pyprof
+import threading, time
+def cellwork(n):
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+def helper(n):
+    return cellwork(n)
+
+print("== line")
+%pyprof --min-percent 0 helper(1500000)
+print("== cell")
+PY
+printf '%s\n' '%%pyprof --min-percent 0' 't0 = time.thread_time()' \
+	'def side():' '    cellwork(1500000)' \
+	'th = threading.Thread(target=side, name="side-worker")' \
+	'th.start()' 'cellwork(1500000)' 'th.join()' \
+	'print("cellcpu %.4f" % (time.thread_time() - t0))' '' '' >>"$work/session"
+printf '%s\n' 'print("== all")' '%pyprof --show-all --min-percent 0 helper(500000)' >>"$work/session"
+
+IPYTHONDIR=$work/ipython PYTHONPATH=$top_srcdir/python PYPROF_INTERVAL=1ms \
+	"$ipy" -m IPython --simple-prompt --no-banner --HistoryManager.enabled=False \
+	--colors=NoColor <"$work/session" >"$work/out" 2>&1 || fail "IPython $ipv exited with $?"
+sed -n '/== line/,/== cell/p' "$work/out" >"$work/line"
+sed -n '/== cell/,/== all/p' "$work/out" >"$work/cell"
+sed -n '/== all/,$p' "$work/out" >"$work/all"
+
+if grep -q '0\.[0-9]* 100\.0%  <module>  <pyprof-cell>:1$' "$work/line" &&
+	grep -q 'helper  <ipython-input' "$work/line" && grep -q 'cellwork  <ipython-input' "$work/line"; then
+	ok "IPython $ipv: %pyprof's root is the statement, then helper and cellwork"
+else
+	fail "IPython $ipv: %pyprof report: $(cat "$work/line")"
+fi
+# (the prompt text may precede a report's first line: patterns are not
+# anchored at the start of a line)
+shown=
+for f in run_cell _pseudo_sync_runner run_ast_nodes run_code run_line_magic \
+	run_cell_magic _run_with_timing python/pyprof/; do
+	grep -q "$f" "$work/line" "$work/cell" && shown="$shown $f"
+done
+if [ -z "$shown" ]; then
+	ok "IPython $ipv: no IPython or magic frames in the %pyprof and %%pyprof reports"
+else
+	fail "IPython $ipv: shown in a %pyprof report:$shown"
+fi
+if grep -q 'run_cell' "$work/all" && grep -q 'run_line_magic' "$work/all"; then
+	ok "IPython $ipv: --show-all brings run_cell and run_line_magic back"
+else
+	fail "IPython $ipv: --show-all report: $(head -20 "$work/all")"
+fi
+if grep -q 'side-worker (pid' "$work/cell" && grep -q 'side  <pyprof-cell>' "$work/cell"; then
+	ok "IPython $ipv: %%pyprof shows the thread the cell started"
+else
+	fail "IPython $ipv: no side-worker thread: $(cat "$work/cell")"
+fi
+# The main thread's CPU in the report against the cell's own measure.
+got=$(sed -n 's/.*MainThread (.*: [0-9]* samples, \([0-9.]*\) s CPU.*/\1/p' "$work/cell")
+want=$(sed -n 's/.*cellcpu \([0-9.]*\)$/\1/p' "$work/cell")
+if [ -n "$got" ] && [ -n "$want" ] &&
+	python3 -c "import sys; g, w = float('$got'), float('$want'); sys.exit(abs(g - w) > 0.1 * w + 0.005)"; then
+	ok "IPython $ipv: MainThread $got s CPU, the cell measured $want s"
+else
+	fail "IPython $ipv: MainThread '$got' s CPU, the cell measured '$want' s"
+fi
+finish

@@ -1,0 +1,602 @@
+/*
+ * test_formats.c - the structured formats (json, speedscope, trace, pprof,
+ * svg, html) of a small synthetic profile, read back with independent
+ * parsers: json-glib for JSON, zlib + protobuf-c for pprof, GMarkup for
+ * SVG.  Each test checks one property: totals equal the tree's, the
+ * structure the consumer needs, hostile strings survive escaping.
+ *
+ * The profile (as in test_render.c, plus a hostile function name):
+ *   MainThread (tid 100)  <module> -> main -> work   6 samples of 1 s
+ *                         <module> -> main           1 sample of 3.95 s
+ *                         <module> -> main -> tiny   1 sample of 0.05 s
+ *   worker (tid 101)      Worker.run                 1 sample of 1.5 s
+ *                         Worker.run -> EVIL         1 sample of 0.5 s
+ * where EVIL is a name with quotes, </script>, a control character and
+ * U+2028.  Totals: 12 s, 10 samples.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <zlib.h>
+
+#include "collector/profile.h"
+#include "render/emit.h"
+#include "render/render.h"
+#include "render/profile.pb-c.h"
+
+#define EVIL "ev\"il</script><b>\x01\xe2\x80\xa8\\x"
+#define TOTAL_NS G_GUINT64_CONSTANT(12000000000)
+
+static struct profile *make_profile(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process info = {
+		.path = "t.pyprof", .pid = 4242, .mode = PROFILE_MODE_CPU,
+		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
+	};
+	const char *file = profile_intern(p, "app.py", -1);
+#define FRAME(name, qual, def, line) \
+	profile_frame_intern(p, PROFILE_FRAME_PYTHON, file, \
+			     profile_intern(p, name, -1), \
+			     qual ? profile_intern(p, qual, -1) : NULL, def, line, -1)
+	guint32 mod = FRAME("<module>", "<module>", 1, 1);
+	guint32 main_ = FRAME("main", "main", 10, 12);
+	guint32 work = FRAME("work", "work", 20, 23);
+	guint32 tiny = FRAME("tiny", NULL, 30, 30);
+	guint32 run = FRAME("run", "Worker.run", 40, 40);
+	guint32 evil = FRAME(EVIL, NULL, 50, 51);
+	guint32 s_main, s_work, s_tiny, s_run, s_evil;
+	guint t0, t1;
+
+	profile_add_process(p, &info);
+	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
+	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
+	s_work = profile_stack_push(p, s_main, work);
+	s_tiny = profile_stack_push(p, s_main, tiny);
+	s_run = profile_stack_push(p, 0, run);
+	s_evil = profile_stack_push(p, s_run, evil);
+	for (int i = 0; i < 6; i++)
+		profile_add_sample(p, t0, 1000000000u * (guint64)(i + 1), 1000000000, 0, 0, s_work);
+	profile_add_sample(p, t0, 11000000000u, 3950000000u, 0, 0, s_main);
+	profile_add_sample(p, t0, 12000000000u, 50000000, 0, 0, s_tiny);
+	profile_add_sample(p, t1, 3000000000u, 1500000000u, 0, 0, s_run);
+	profile_add_sample(p, t1, 4000000000u, 500000000u, 0, 0, s_evil);
+	return p;
+}
+
+static gboolean hide_main(const struct profile *p, guint32 frame, gpointer data)
+{
+	return !strcmp(profile_frame(p, frame)->name, "main");
+}
+
+/* Renders the test profile as `format` (hiding "main" if asked) into a
+ * new buffer, its length in *len. */
+static char *render_hiding(const char *format, gboolean hide, gsize *len)
+{
+	struct profile *p = make_profile();
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_THREAD};
+	struct profile_tree *t, *full;
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+
+	if (hide)
+		topts.hide = hide_main;
+	t = profile_tree_build(p, &topts);
+	full = hide ? profile_tree_build(p, NULL) : NULL;
+	render_options_init(&o);
+	o.tree_options = &topts;
+	o.full = full;
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
+	CU_ASSERT_PTR_NULL(error);
+	fclose(f);
+	profile_tree_free(t);
+	profile_tree_free(full);
+	profile_free(p);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static JsonNode *parse(const char *text)
+{
+	JsonParser *parser = json_parser_new();
+	GError *error = NULL;
+	JsonNode *root = NULL;
+
+	if (json_parser_load_from_data(parser, text, -1, &error))
+		root = json_node_copy(json_parser_get_root(parser));
+	else
+		fprintf(stderr, "\nJSON: %s\n", error->message);
+	CU_ASSERT_PTR_NULL(error);
+	g_clear_error(&error);
+	g_object_unref(parser);
+	return root;
+}
+
+static JsonNode *render_json_doc(const char *format, gboolean hide)
+{
+	char *text = render_hiding(format, hide, NULL);
+	JsonNode *n = parse(text);
+	free(text);
+	return n;
+}
+
+/* ---- helpers ---- */
+
+static char *emitted(void (*fn)(FILE *, guint64), guint64 v)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	fn(f, v);
+	fclose(f);
+	return buf;
+}
+
+static void test_formats__emit_numbers(void)
+{
+	struct { void (*fn)(FILE *, guint64); guint64 v; const char *want; } cases[] = {
+		{emit_u64, 0, "0"}, {emit_u64, G_MAXUINT64, "18446744073709551615"},
+		{emit_us, 0, "0"}, {emit_us, 1500, "1.5"}, {emit_us, 12345, "12.345"},
+		{emit_us, 7000, "7"}, {emit_us, 1001, "1.001"},
+		{emit_seconds, 1000000000, "1"}, {emit_seconds, 50000000, "0.05"},
+		{emit_seconds, 1, "0.000000001"}, {emit_seconds, 3950000000u, "3.95"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *got = emitted(cases[i].fn, cases[i].v);
+		CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+		free(got);
+	}
+}
+
+static void test_formats__json_string_round_trip(void)
+{
+	const char *hostile[] = {"", "plain", EVIL, "tab\there\r\n", "\x7f\x1f",
+				 "caf\xc3\xa9 \xf0\x9f\x90\x8d", "a&b>c"};
+	for (gsize i = 0; i < G_N_ELEMENTS(hostile); i++) {
+		GString *b = g_string_new("[");
+		JsonNode *n;
+		emit_json_string(b, hostile[i]);
+		g_string_append_c(b, ']');
+		CU_ASSERT_PTR_NULL(strstr(b->str, "</"));
+		CU_ASSERT_PTR_NULL(strstr(b->str, "\xe2\x80\xa8"));
+		n = parse(b->str);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+		CU_ASSERT_STRING_EQUAL(json_array_get_string_element(json_node_get_array(n), 0),
+				       hostile[i]);
+		json_node_unref(n);
+		g_string_free(b, TRUE);
+	}
+}
+
+/* ---- json ---- */
+
+static void test_formats__json_tree_and_totals(void)
+{
+	JsonNode *doc = render_json_doc("json", FALSE);
+	JsonObject *o, *main_t, *mod;
+	JsonArray *roots;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	o = json_node_get_object(doc);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(o, "format"), "pyprof-tree");
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_ns"), (gint64)TOTAL_NS);
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_samples"), 10);
+	roots = json_object_get_array_member(o, "roots");
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(roots), 2);
+	main_t = json_array_get_object_element(roots, 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(main_t, "name"), "MainThread");
+	CU_ASSERT_EQUAL(json_object_get_int_member(main_t, "total_ns"), 10000000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(main_t, "thread"), 0);
+	mod = json_array_get_object_element(json_object_get_array_member(main_t, "children"), 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(mod, "name"), "<module>");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(mod, "file"), "app.py");
+	CU_ASSERT_EQUAL(json_object_get_int_member(mod, "line"), 1);
+	json_node_unref(doc);
+}
+
+static void test_formats__json_hostile_name_survives(void)
+{
+	JsonNode *doc = render_json_doc("json", FALSE);
+	JsonObject *worker = json_array_get_object_element(
+		json_object_get_array_member(json_node_get_object(doc), "roots"), 1);
+	JsonObject *run = json_array_get_object_element(
+		json_object_get_array_member(worker, "children"), 0);
+	JsonObject *evil = json_array_get_object_element(
+		json_object_get_array_member(run, "children"), 0);
+
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(evil, "name"), EVIL);
+	json_node_unref(doc);
+}
+
+/* ---- speedscope ---- */
+
+static double weights_sum(JsonArray *w)
+{
+	double s = 0;
+	for (guint i = 0; i < json_array_get_length(w); i++)
+		s += json_array_get_double_element(w, i);
+	return s;
+}
+
+static void test_formats__speedscope_profiles_weights_in_seconds(void)
+{
+	JsonNode *doc = render_json_doc("speedscope", FALSE);
+	JsonObject *o = json_node_get_object(doc);
+	JsonArray *profiles = json_object_get_array_member(o, "profiles");
+	JsonObject *p0 = json_array_get_object_element(profiles, 0);
+	JsonObject *p1 = json_array_get_object_element(profiles, 1);
+
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(profiles), 2);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(p0, "type"), "sampled");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(p0, "unit"), "seconds");
+	CU_ASSERT_DOUBLE_EQUAL(weights_sum(json_object_get_array_member(p0, "weights")), 10.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(weights_sum(json_object_get_array_member(p1, "weights")), 2.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(json_object_get_double_member(p0, "endValue"), 10.0, 1e-9);
+	/* 6 consecutive samples in work merge: work, main, tiny */
+	CU_ASSERT_EQUAL(json_array_get_length(json_object_get_array_member(p0, "samples")), 3);
+	CU_ASSERT_EQUAL(json_array_get_length(json_object_get_array_member(p0, "weights")), 3);
+	json_node_unref(doc);
+}
+
+static void test_formats__speedscope_stacks_name_frames(void)
+{
+	JsonNode *doc = render_json_doc("speedscope", FALSE);
+	JsonObject *o = json_node_get_object(doc);
+	JsonArray *frames = json_object_get_array_member(json_object_get_object_member(o, "shared"), "frames");
+	JsonArray *p0 = json_object_get_array_member(
+		json_array_get_object_element(json_object_get_array_member(o, "profiles"), 0), "samples");
+	JsonArray *first = json_array_get_array_element(p0, 0);
+	const char *want[] = {"<module>", "main", "work"};
+
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(first), 3);
+	for (guint i = 0; i < 3; i++) {
+		gint64 fi = json_array_get_int_element(first, i);
+		JsonObject *f = json_array_get_object_element(frames, (guint)fi);
+		CU_ASSERT_STRING_EQUAL(json_object_get_string_member(f, "name"), want[i]);
+	}
+	json_node_unref(doc);
+}
+
+static void test_formats__speedscope_honours_hiding(void)
+{
+	char *text = render_hiding("speedscope", TRUE, NULL);
+	JsonNode *doc = parse(text);
+	JsonObject *o = json_node_get_object(doc);
+	JsonArray *p0 = json_object_get_array_member(
+		json_array_get_object_element(json_object_get_array_member(o, "profiles"), 0), "samples");
+
+	CU_ASSERT_PTR_NULL(strstr(text, "\"main\""));
+	/* <module> -> work, with main hidden */
+	CU_ASSERT_EQUAL(json_array_get_length(json_array_get_array_element(p0, 0)), 2);
+	CU_ASSERT_DOUBLE_EQUAL(weights_sum(json_object_get_array_member(
+		json_array_get_object_element(json_object_get_array_member(o, "profiles"), 0), "weights")),
+			       10.0, 1e-9);
+	json_node_unref(doc);
+	free(text);
+}
+
+/* ---- trace ---- */
+
+static void test_formats__trace_nesting_and_time_order(void)
+{
+	JsonNode *doc = render_json_doc("trace", FALSE);
+	JsonArray *ev = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	GHashTable *depth = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTable *last = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	guint begins = 0, work = 0;
+
+	for (guint i = 0; i < json_array_get_length(ev); i++) {
+		JsonObject *e = json_array_get_object_element(ev, i);
+		const char *ph = json_object_get_string_member(e, "ph");
+		gpointer tid = GINT_TO_POINTER((gint)json_object_get_int_member(e, "tid"));
+		gint d = GPOINTER_TO_INT(g_hash_table_lookup(depth, tid));
+		double ts, *prev;
+
+		CU_ASSERT_TRUE(json_object_has_member(e, "pid"));
+		if (!strcmp(ph, "M"))
+			continue;
+		ts = json_object_get_double_member(e, "ts");
+		prev = g_hash_table_lookup(last, tid);
+		if (prev) {
+			CU_ASSERT_TRUE(ts >= *prev);
+		} else {
+			prev = g_new(double, 1);
+			g_hash_table_insert(last, tid, prev);
+		}
+		*prev = ts;
+		if (!strcmp(ph, "B")) {
+			begins++;
+			d++;
+			if (!strcmp(json_object_get_string_member(e, "name"), "work"))
+				work++;
+		} else {
+			CU_ASSERT_STRING_EQUAL(ph, "E");
+			CU_ASSERT_TRUE(d > 0);
+			d--;
+		}
+		g_hash_table_insert(depth, tid, GINT_TO_POINTER(d));
+	}
+	CU_ASSERT_EQUAL(GPOINTER_TO_INT(g_hash_table_lookup(depth, GINT_TO_POINTER(100))), 0);
+	CU_ASSERT_EQUAL(GPOINTER_TO_INT(g_hash_table_lookup(depth, GINT_TO_POINTER(101))), 0);
+	/* six back-to-back samples in work are one slice */
+	CU_ASSERT_EQUAL(work, 1);
+	CU_ASSERT_TRUE(begins >= 6);
+	g_hash_table_unref(depth);
+	g_hash_table_unref(last);
+	json_node_unref(doc);
+}
+
+static void test_formats__trace_slices_span_sample_time(void)
+{
+	JsonNode *doc = render_json_doc("trace", FALSE);
+	JsonArray *ev = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	double work_b = -1, work_e = -1;
+	gint open_work = 0, d = 0;
+
+	/* MainThread: work from the start to 6 s (six 1 s samples taken at
+	 * 1..6 s); times count from the process start, 500 ns */
+	for (guint i = 0; i < json_array_get_length(ev); i++) {
+		JsonObject *e = json_array_get_object_element(ev, i);
+		const char *ph = json_object_get_string_member(e, "ph");
+		if (json_object_get_int_member(e, "tid") != 100 || !strcmp(ph, "M"))
+			continue;
+		if (!strcmp(ph, "B")) {
+			d++;
+			if (!strcmp(json_object_get_string_member(e, "name"), "work")) {
+				work_b = json_object_get_double_member(e, "ts");
+				open_work = d;
+			}
+		} else {
+			if (d == open_work && work_e < 0 && work_b >= 0)
+				work_e = json_object_get_double_member(e, "ts");
+			d--;
+		}
+	}
+	CU_ASSERT_DOUBLE_EQUAL(work_b, 0.0, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(work_e, 6e6 - 0.5, 1e-6);
+	json_node_unref(doc);
+}
+
+/* ---- pprof ---- */
+
+static Perftools__Profiles__Profile *unpack_pprof(void)
+{
+	gsize len;
+	char *gz = render_hiding("pprof", FALSE, &len);
+	z_stream z = {0};
+	GByteArray *raw = g_byte_array_new();
+	guint8 buf[4096];
+	Perftools__Profiles__Profile *pb;
+	int rc;
+
+	CU_ASSERT_TRUE(len > 2 && (guint8)gz[0] == 0x1f && (guint8)gz[1] == 0x8b);
+	CU_ASSERT_EQUAL_FATAL(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)gz;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = buf;
+		z.avail_out = sizeof buf;
+		rc = inflate(&z, Z_NO_FLUSH);
+		g_byte_array_append(raw, buf, sizeof buf - z.avail_out);
+	} while (rc == Z_OK);
+	CU_ASSERT_EQUAL(rc, Z_STREAM_END);
+	inflateEnd(&z);
+	pb = perftools__profiles__profile__unpack(NULL, raw->len, raw->data);
+	g_byte_array_unref(raw);
+	free(gz);
+	return pb;
+}
+
+static const char *pb_str(const Perftools__Profiles__Profile *pb, gint64 i)
+{
+	return i >= 0 && (size_t)i < pb->n_string_table ? pb->string_table[i] : "<bad>";
+}
+
+static void test_formats__pprof_types_and_totals(void)
+{
+	Perftools__Profiles__Profile *pb = unpack_pprof();
+	gint64 samples = 0, ns = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	CU_ASSERT_STRING_EQUAL(pb->string_table[0], "");
+	CU_ASSERT_EQUAL_FATAL(pb->n_sample_type, 2);
+	CU_ASSERT_STRING_EQUAL(pb_str(pb, pb->sample_type[0]->type), "samples");
+	CU_ASSERT_STRING_EQUAL(pb_str(pb, pb->sample_type[0]->unit), "count");
+	CU_ASSERT_STRING_EQUAL(pb_str(pb, pb->sample_type[1]->type), "cpu");
+	CU_ASSERT_STRING_EQUAL(pb_str(pb, pb->sample_type[1]->unit), "nanoseconds");
+	CU_ASSERT_EQUAL(pb->period, 1000000);
+	for (size_t i = 0; i < pb->n_sample; i++) {
+		CU_ASSERT_EQUAL(pb->sample[i]->n_value, 2);
+		samples += pb->sample[i]->value[0];
+		ns += pb->sample[i]->value[1];
+	}
+	CU_ASSERT_EQUAL(samples, 10);
+	CU_ASSERT_EQUAL(ns, (gint64)TOTAL_NS);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+}
+
+static void test_formats__pprof_locations_functions_labels(void)
+{
+	Perftools__Profiles__Profile *pb = unpack_pprof();
+	gboolean found_work = FALSE;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	for (size_t i = 0; i < pb->n_sample; i++) {
+		Perftools__Profiles__Sample *s = pb->sample[i];
+		Perftools__Profiles__Location *leaf;
+		Perftools__Profiles__Function *fn;
+		gboolean has_thread = FALSE;
+
+		for (size_t l = 0; l < s->n_label; l++)
+			if (!strcmp(pb_str(pb, s->label[l]->key), "thread"))
+				has_thread = TRUE;
+		CU_ASSERT_TRUE(has_thread);
+		if (!s->n_location_id)
+			continue;
+		CU_ASSERT_TRUE_FATAL(s->location_id[0] >= 1 && s->location_id[0] <= pb->n_location);
+		leaf = pb->location[s->location_id[0] - 1];
+		CU_ASSERT_EQUAL(leaf->id, s->location_id[0]);
+		CU_ASSERT_EQUAL_FATAL(leaf->n_line, 1);
+		fn = pb->function[leaf->line[0]->function_id - 1];
+		if (!strcmp(pb_str(pb, fn->name), "work")) {
+			found_work = TRUE;
+			CU_ASSERT_EQUAL(leaf->line[0]->line, 23);
+			CU_ASSERT_EQUAL(fn->start_line, 20);
+			CU_ASSERT_STRING_EQUAL(pb_str(pb, fn->filename), "app.py");
+			CU_ASSERT_EQUAL(s->value[0], 6);
+			CU_ASSERT_EQUAL(s->n_location_id, 3);
+		}
+	}
+	CU_ASSERT_TRUE(found_work);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+}
+
+/* ---- svg ---- */
+
+struct svg_seen {
+	int groups;
+	gboolean work_text;
+	GString *text;
+};
+
+static void svg_start(GMarkupParseContext *c, const gchar *el, const gchar **names,
+		      const gchar **values, gpointer data, GError **error)
+{
+	struct svg_seen *s = data;
+	if (!strcmp(el, "g"))
+		s->groups++;
+	g_string_truncate(s->text, 0);
+}
+
+static void svg_text(GMarkupParseContext *c, const gchar *text, gsize len,
+		     gpointer data, GError **error)
+{
+	struct svg_seen *s = data;
+	g_string_append_len(s->text, text, (gssize)len);
+	if (!strcmp(g_markup_parse_context_get_element(c), "text") &&
+	    !strcmp(s->text->str, "work"))
+		s->work_text = TRUE;
+}
+
+static void test_formats__svg_is_well_formed_with_names(void)
+{
+	char *svg = render_hiding("svg", FALSE, NULL);
+	GMarkupParser parser = {.start_element = svg_start, .text = svg_text};
+	struct svg_seen seen = {0, FALSE, g_string_new(NULL)};
+	GMarkupParseContext *c = g_markup_parse_context_new(&parser, 0, &seen, NULL);
+	GError *error = NULL;
+	/* GMarkup does not take the XML declaration */
+	const char *body = strstr(svg, "<svg");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_TRUE(g_markup_parse_context_parse(c, body, -1, &error) &&
+		       g_markup_parse_context_end_parse(c, &error));
+	if (error)
+		fprintf(stderr, "\nSVG: %s\n", error->message);
+	g_clear_error(&error);
+	/* all, 2 threads, <module>, main, work, tiny, Worker.run, EVIL */
+	CU_ASSERT_EQUAL(seen.groups, 9);
+	CU_ASSERT_TRUE(seen.work_text);
+	CU_ASSERT_PTR_NULL(strstr(svg, "</script><b>"));
+	g_markup_parse_context_free(c);
+	g_string_free(seen.text, TRUE);
+	free(svg);
+}
+
+/* ---- html ---- */
+
+static JsonNode *html_data(const char *html)
+{
+	const char *open = "<script id=\"pyprof-data\" type=\"application/json\">";
+	const char *a = strstr(html, open), *z;
+	char *json;
+	JsonNode *n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	a += strlen(open);
+	z = strstr(a, "</script>");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+	json = g_strndup(a, (gsize)(z - a));
+	n = parse(json);
+	g_free(json);
+	return n;
+}
+
+static void test_formats__html_embeds_tree_columns(void)
+{
+	char *html = render_hiding("html", FALSE, NULL);
+	JsonNode *doc = html_data(html);
+	JsonObject *o, *tree;
+	JsonArray *total, *frame;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_PTR_NULL(strstr(html, "/*PYPROF_DATA*/"));
+	o = json_node_get_object(doc);
+	tree = json_object_get_object_member(o, "tree");
+	total = json_object_get_array_member(tree, "total");
+	frame = json_object_get_array_member(tree, "frame");
+	CU_ASSERT_EQUAL(json_array_get_int_element(total, 0), (gint64)TOTAL_NS);
+	/* root, 2 threads, 4 frames under MainThread, 2 under worker */
+	CU_ASSERT_EQUAL(json_array_get_length(total), 9);
+	CU_ASSERT_EQUAL(json_array_get_length(frame), 9);
+	CU_ASSERT_TRUE(json_node_is_null(json_object_get_member(o, "full")));
+	CU_ASSERT_EQUAL(json_array_get_length(json_object_get_array_member(
+		json_object_get_object_member(o, "frames"), "name")), 8);
+	json_node_unref(doc);
+	free(html);
+}
+
+static void test_formats__html_full_tree_when_hiding(void)
+{
+	char *html = render_hiding("html", TRUE, NULL);
+	JsonNode *doc = html_data(html);
+	JsonObject *o = json_node_get_object(doc);
+	JsonArray *shown = json_object_get_array_member(json_object_get_object_member(o, "tree"), "total");
+	JsonArray *full = json_object_get_array_member(json_object_get_object_member(o, "full"), "total");
+
+	CU_ASSERT_EQUAL(json_array_get_length(shown), 8);
+	CU_ASSERT_EQUAL(json_array_get_length(full), 9);
+	CU_ASSERT_EQUAL(json_array_get_int_element(shown, 0), json_array_get_int_element(full, 0));
+	json_node_unref(doc);
+	free(html);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("formats", NULL, NULL);
+#define T(name) CU_add_test(s, #name, test_formats__##name)
+	T(emit_numbers);
+	T(json_string_round_trip);
+	T(json_tree_and_totals);
+	T(json_hostile_name_survives);
+	T(speedscope_profiles_weights_in_seconds);
+	T(speedscope_stacks_name_frames);
+	T(speedscope_honours_hiding);
+	T(trace_nesting_and_time_order);
+	T(trace_slices_span_sample_time);
+	T(pprof_types_and_totals);
+	T(pprof_locations_functions_labels);
+	T(svg_is_well_formed_with_names);
+	T(html_embeds_tree_columns);
+	T(html_full_tree_when_hiding);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

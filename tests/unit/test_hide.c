@@ -1,0 +1,771 @@
+/*
+ * test_hide.c - hide rules, collapsing, stem trimming and pyprof.conf, on
+ * small synthetic profiles built with the model's own builder functions.
+ *
+ * Each test writes its stacks as strings, root first, one frame per
+ * "file:function" word ("app.py:main", "<frozen runpy>:_run_code"), with
+ * a weight in ms, so the input reads like the tree it describes; '%'
+ * stands for a space in a file name ("<frozen%runpy>").
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "collector/config.h"
+#include "collector/hide.h"
+#include "collector/profile.h"
+#include "collector/trim.h"
+
+/* ---- building profiles ---- */
+
+struct sample {
+	const char *stack; /* "file:func file:func ..." root first; "" empty */
+	guint ms;
+	guint thread;      /* 0 MainThread, 1 worker */
+};
+
+/* A frame from "file:func" (func may be a qualname "A.f": name is "f"). */
+static guint32 frame_of(struct profile *p, const char *word)
+{
+	const char *colon = strrchr(word, ':');
+	char *file = g_strndup(word, (gsize)(colon - word));
+	g_strdelimit(file, "%", ' '); /* stacks are split at spaces */
+	const char *qual = colon + 1, *dot = strrchr(qual, '.');
+	const char *name = dot && qual[0] != '<' ? dot + 1 : qual;
+	guint32 id = profile_frame_intern(p, PROFILE_FRAME_PYTHON,
+					  profile_intern(p, file, -1),
+					  profile_intern(p, name, -1),
+					  profile_intern(p, qual, -1), 1, 1, -1);
+	g_free(file);
+	return id;
+}
+
+static struct profile *make(const struct sample *s, gsize n)
+{
+	struct profile *p = profile_new();
+	struct profile_process info = {.path = "t.pyprof", .pid = 7,
+				       .mode = PROFILE_MODE_CPU, .complete = TRUE};
+
+	profile_add_process(p, &info);
+	profile_add_thread(p, 0, 1, 7, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_thread(p, 0, 2, 8, 0, 0, "worker", 6);
+	for (gsize i = 0; i < n; i++) {
+		char **words = g_strsplit(s[i].stack, " ", -1);
+		guint32 stack = 0;
+		for (char **w = words; *w; w++)
+			if (**w)
+				stack = profile_stack_push(p, stack, frame_of(p, *w));
+		profile_add_sample(p, s[i].thread, 1000 + i, (guint64)s[i].ms * 1000000,
+				   0, 0, stack);
+		g_strfreev(words);
+	}
+	return p;
+}
+
+/* Builds the tree of p shaped by rules (NULL: none) and trimming. */
+static struct profile_tree *shape(struct profile *p, struct hide_rules *r,
+				  gboolean trim, double self_percent)
+{
+	struct profile_tree_options o = {.group = PROFILE_GROUP_THREAD};
+	struct profile_tree *t;
+
+	if (r) {
+		hide_rules_apply(r, p);
+		o.classify = hide_rules_classify;
+		o.classify_data = r;
+	}
+	t = profile_tree_build(p, &o);
+	if (trim) {
+		struct trim_options to = {hide_rules_plumbing, r, self_percent};
+		trim_stem(t, &to);
+	}
+	return t;
+}
+
+/* The tree as text: "label(ms)[children]" depth first, for whole-tree
+ * comparisons: "MainThread(10)[main(10)[work(6)]]". */
+static void dump_node(const struct profile_tree *t, guint32 id, GString *b)
+{
+	const struct profile_node *nd = profile_tree_node(t, id);
+	guint32 n;
+	const guint32 *kids = profile_tree_children(t, id, &n);
+
+	g_string_append_printf(b, "%s(%" G_GUINT64_FORMAT ")",
+			       profile_frame_label(profile_frame(t->profile, nd->frame)),
+			       nd->total_ns / 1000000);
+	if (n) {
+		g_string_append_c(b, '[');
+		for (guint32 i = 0; i < n; i++) {
+			if (i)
+				g_string_append_c(b, ' ');
+			dump_node(t, kids[i], b);
+		}
+		g_string_append_c(b, ']');
+	}
+}
+
+/* The dump of thread `thread`'s subtree (NULL-safe string compare). */
+static char *dump(const struct profile_tree *t, guint thread)
+{
+	GString *b = g_string_new(NULL);
+	guint32 n;
+	const guint32 *threads = profile_tree_children(t, 0, &n);
+
+	for (guint32 i = 0; i < n; i++)
+		if (profile_tree_node(t, threads[i])->thread == (int)thread)
+			dump_node(t, threads[i], b);
+	return g_string_free(b, FALSE);
+}
+
+#define CHECK_TREE(t, thread, want)                                          \
+	do {                                                                 \
+		char *got_ = dump(t, thread);                                \
+		CU_ASSERT_STRING_EQUAL(got_, want);                          \
+		if (strcmp(got_, want))                                      \
+			fprintf(stderr, "\n  want %s\n  got  %s\n", want, got_); \
+		g_free(got_);                                                \
+	} while (0)
+
+static struct hide_rules *rules(enum hide_action a, const char *spec)
+{
+	struct hide_rules *r = hide_rules_new();
+	GError *e = NULL;
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, a, spec, &e));
+	if (e)
+		fprintf(stderr, "\n  %s: %s\n", spec, e->message), g_error_free(e);
+	return r;
+}
+
+/* Whether the one-rule set `spec` hides frame "word". */
+static gboolean hides(const char *spec, const char *word)
+{
+	struct profile *p = profile_new();
+	guint32 f = frame_of(p, word);
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, spec);
+	gboolean hit;
+
+	hide_rules_apply(r, p);
+	hit = hide_rules_classify(p, f, r) == PROFILE_TREE_HIDDEN;
+	hide_rules_free(r);
+	profile_free(p);
+	return hit;
+}
+
+/* ---- the matcher ---- */
+
+static void test_hide__function_glob_matches_name_or_qualname(void)
+{
+	CU_ASSERT_TRUE(hides("run_cell", "/x/IPython/core/interactiveshell.py:InteractiveShell.run_cell"));
+	CU_ASSERT_TRUE(hides("InteractiveShell.*", "/x/shell.py:InteractiveShell.run_cell"));
+	CU_ASSERT_TRUE(hides("run_*", "app.py:run_all"));
+	CU_ASSERT_FALSE(hides("run", "app.py:run_all"));
+	CU_ASSERT_FALSE(hides("name:InteractiveShell.*", "/x/shell.py:InteractiveShell.run_cell"));
+	CU_ASSERT_TRUE(hides("qualname:InteractiveShell.run_cell", "/x/shell.py:InteractiveShell.run_cell"));
+	CU_ASSERT_FALSE(hides("qualname:run_cell", "/x/shell.py:InteractiveShell.run_cell"));
+}
+
+static void test_hide__file_glob_and_regex(void)
+{
+	CU_ASSERT_TRUE(hides("file:*/site-packages/requests/*", "/v/lib/python3.11/site-packages/requests/api.py:get"));
+	CU_ASSERT_FALSE(hides("file:*/requests/*", "/home/me/app.py:get"));
+	CU_ASSERT_TRUE(hides("file~/(requests|urllib3)/", "/v/site-packages/urllib3/pool.py:urlopen"));
+	CU_ASSERT_FALSE(hides("file~^/(requests|urllib3)/", "/v/site-packages/urllib3/pool.py:urlopen"));
+	CU_ASSERT_TRUE(hides("~^_run_.*", "<frozen runpy>:_run_code"));
+}
+
+static void test_hide__module_matches_package_and_submodules(void)
+{
+	CU_ASSERT_TRUE(hides("module:runpy", "<frozen runpy>:_run_code"));
+	CU_ASSERT_TRUE(hides("module:runpy", "/usr/lib/python3.9/runpy.py:_run_code"));
+	CU_ASSERT_TRUE(hides("module:asyncio", "/usr/lib/python3.11/asyncio/base_events.py:BaseEventLoop.run_forever"));
+	CU_ASSERT_TRUE(hides("module:asyncio.base_events", "/usr/lib/python3.11/asyncio/base_events.py:f"));
+	CU_ASSERT_FALSE(hides("module:asyncio.events", "/usr/lib/python3.11/asyncio/base_events.py:f"));
+	CU_ASSERT_FALSE(hides("module:async", "/usr/lib/python3.11/asyncio/base_events.py:f"));
+	CU_ASSERT_TRUE(hides("module~^asyncio$", "/usr/lib/python3.11/asyncio/__init__.py:f"));
+	CU_ASSERT_FALSE(hides("module~^asyncio$", "/usr/lib/python3.11/asyncio/tasks.py:f"));
+}
+
+static void test_hide__terms_must_all_match(void)
+{
+	const char *rule = "module:threading function~^(Thread\\.)?run$";
+	CU_ASSERT_TRUE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.run"));
+	CU_ASSERT_FALSE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.join"));
+	CU_ASSERT_FALSE(hides(rule, "/home/me/app.py:Thread.run"));
+}
+
+static void test_hide__bad_rules_are_errors(void)
+{
+	struct hide_rules *r = hide_rules_new();
+	GError *e = NULL;
+
+	CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "modul:x", &e));
+	CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, "unknown field 'modul'"));
+	g_clear_error(&e);
+	CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "file~(", &e));
+	CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, "bad regular expression"));
+	g_clear_error(&e);
+	CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "g=module:x", &e));
+	CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, "only for collapse"));
+	g_clear_error(&e);
+	CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "  ", &e));
+	g_clear_error(&e);
+	CU_ASSERT_FALSE(hide_rules_add_preset(r, HIDE_LEVEL_CMDLINE, "jupyter", &e));
+	CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, "expected ipython, importlib"));
+	g_clear_error(&e);
+	CU_ASSERT_EQUAL(hide_rules_count(r), 0);
+	hide_rules_free(r);
+}
+
+static void test_hide__module_of_paths(void)
+{
+	static const char *const cases[][2] = {
+		{"<frozen runpy>", "runpy"},
+		{"<frozen importlib._bootstrap>", "importlib._bootstrap"},
+		{"/v/lib/python3.11/site-packages/requests/api.py", "requests.api"},
+		{"/v/lib/python3.11/site-packages/IPython/__init__.py", "IPython"},
+		{"/usr/lib/python3/dist-packages/yaml/main.py", "yaml.main"},
+		{"/usr/lib/python3.11/json/decoder.py", "json.decoder"},
+		{"/usr/lib/python3.11/threading.py", "threading"},
+		{"/home/me/app.py", "app"},
+		{"<string>", ""},
+		{"<ipython-input-3-0123456789ab>", ""},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *m = hide_module_of(cases[i][0]);
+		CU_ASSERT_STRING_EQUAL(m, cases[i][1]);
+		g_free(m);
+	}
+}
+
+/* ---- hiding and collapsing on trees ---- */
+
+static const struct sample program[] = {
+	{"app.py:<module> app.py:main lib.py:helper app.py:work", 6, 0},
+	{"app.py:<module> app.py:main lib.py:helper", 2, 0},
+	{"app.py:<module> app.py:main app.py:idle", 1, 0},
+	{"app.py:<module>", 1, 0},
+	{"w.py:loop", 3, 1},
+};
+
+static void test_hide__hidden_frame_reparents_callees_and_keeps_totals(void)
+{
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	struct profile_tree *all = profile_tree_build(p, NULL);
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "helper");
+	struct profile_tree *t = shape(p, r, FALSE, 0);
+
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(10)[main(9)[work(6) idle(1)]]]");
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_ns, profile_tree_node(all, 0)->total_ns);
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_samples, 5);
+	profile_tree_free(t);
+	profile_tree_free(all);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__hidden_root_frame_time_goes_to_thread(void)
+{
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "<module>");
+	struct profile_tree *t = shape(p, r, FALSE, 0);
+	guint32 n;
+	const guint32 *threads = profile_tree_children(t, 0, &n);
+
+	CHECK_TREE(t, 0, "MainThread(10)[main(9)[helper(8)[work(6)] idle(1)]]");
+	CU_ASSERT_EQUAL(profile_tree_node(t, threads[0])->self_ns, 1000000);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static const struct sample library[] = {
+	/* requests' internals between two of the user's frames */
+	{"app.py:main /sp/site-packages/requests/api.py:get /sp/site-packages/requests/sessions.py:Session.request /sp/site-packages/urllib3/pool.py:urlopen app.py:hook", 4, 0},
+	{"app.py:main /sp/site-packages/requests/api.py:get /sp/site-packages/requests/sessions.py:Session.request", 3, 0},
+	{"app.py:main /sp/site-packages/requests/api.py:get app.py:callback /sp/site-packages/requests/models.py:Response.json", 2, 0},
+	{"app.py:main", 1, 0},
+};
+
+static void test_hide__collapse_makes_one_node_per_run(void)
+{
+	struct profile *p = make(library, G_N_ELEMENTS(library));
+	struct hide_rules *r = rules(HIDE_ACTION_COLLAPSE, "http=module:requests");
+	struct profile_tree *t;
+
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_COLLAPSE,
+				      "http=module:urllib3", NULL));
+	t = shape(p, r, FALSE, 0);
+	/* a user frame between two runs starts a second [http] node */
+	CHECK_TREE(t, 0, "MainThread(10)[main(10)[[http](9)[hook(4) callback(2)[[http](2)]]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__collapse_group_named_after_pattern(void)
+{
+	struct profile *p = make(library, G_N_ELEMENTS(library));
+	struct hide_rules *r = rules(HIDE_ACTION_COLLAPSE, "module:requests");
+	struct profile_tree *t = shape(p, r, FALSE, 0);
+
+	/* urllib3 is not in the group: it splits the run */
+	CHECK_TREE(t, 0, "MainThread(10)[main(10)[[requests](9)[urlopen(4)[hook(4)] callback(2)[[requests](2)]]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__hidden_frames_inside_a_run_do_not_split_it(void)
+{
+	struct profile *p = make(library, G_N_ELEMENTS(library));
+	struct hide_rules *r = rules(HIDE_ACTION_COLLAPSE, "module:requests");
+	struct profile_tree *t;
+
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE,
+				      "module:urllib3", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(10)[main(10)[[requests](9)[hook(4) callback(2)[[requests](2)]]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__precedence_levels_then_show_hide_collapse(void)
+{
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	/* config hides main and helper; the command line shows main again */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_HIDE, "main", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_HIDE, "helper", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "main", NULL));
+	/* one level: hide beats collapse, show beats hide */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_ENV, HIDE_ACTION_COLLAPSE, "file:app.py", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_ENV, HIDE_ACTION_HIDE, "idle", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_ENV, HIDE_ACTION_SHOW, "work", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(10)[[app.py](10)[main(9)[work(6)]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__verdicts_are_per_frame_not_per_sample(void)
+{
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "helper");
+	guint32 helper = frame_of(p, "lib.py:helper");
+	guint32 line2 = profile_frame_intern(p, PROFILE_FRAME_PYTHON,
+					     profile_intern(p, "lib.py", -1),
+					     profile_intern(p, "helper", -1),
+					     profile_intern(p, "helper", -1), 1, 7, -1);
+
+	hide_rules_apply(r, p);
+	/* another line of a hidden function is hidden too */
+	CU_ASSERT_EQUAL(hide_rules_classify(p, helper, r), PROFILE_TREE_HIDDEN);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, line2, r), PROFILE_TREE_HIDDEN);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, frame_of(p, "app.py:main"), r), 0);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+/* ---- trimming ---- */
+
+static struct hide_rules *plumbing_rules(void)
+{
+	struct hide_rules *r = hide_rules_new();
+	hide_rules_add_plumbing(r);
+	return r;
+}
+
+static const struct sample dash_m[] = {
+	{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module> app.py:main app.py:work", 8, 0},
+	{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module> app.py:main", 2, 0},
+	{"/usr/lib/python3.11/threading.py:Thread._bootstrap /usr/lib/python3.11/threading.py:Thread._bootstrap_inner /usr/lib/python3.11/threading.py:Thread.run w.py:loop", 5, 1},
+};
+
+static void test_trim__stem_of_plumbing_is_removed(void)
+{
+	struct profile *p = make(dash_m, G_N_ELEMENTS(dash_m));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+	const struct profile_trim *tr;
+
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(10)[main(10)[work(8)]]]");
+	CHECK_TREE(t, 1, "worker(5)[loop(5)]");
+	CU_ASSERT_EQUAL_FATAL(t->trims->len, 2);
+	tr = g_ptr_array_index(t->trims, 0);
+	CU_ASSERT_EQUAL(tr->n_frames, 2);
+	CU_ASSERT_STRING_EQUAL(tr->first, "_run_module_as_main (runpy)");
+	CU_ASSERT_STRING_EQUAL(tr->last, "_run_code (runpy)");
+	CU_ASSERT_EQUAL(profile_tree_node(t, tr->node)->depth, 1);
+	tr = g_ptr_array_index(t->trims, 1);
+	CU_ASSERT_EQUAL(tr->n_frames, 3);
+	CU_ASSERT_STRING_EQUAL(tr->first, "Thread._bootstrap (threading)");
+	CU_ASSERT_STRING_EQUAL(tr->last, "Thread.run (threading)");
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_ns, 15000000);
+	/* nodes stay consistent: depth follows parents */
+	for (guint32 i = 1; i < t->nodes->len; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		CU_ASSERT_TRUE(nd->parent < i);
+		CU_ASSERT_EQUAL(nd->depth, profile_tree_node(t, nd->parent)->depth + 1);
+	}
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__branch_stops_trimming(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module>", 8, 0},
+		/* the program's code on two branches: _run_module_as_main branches */
+		{"<frozen%runpy>:_run_module_as_main app.py:hook", 2, 0},
+	};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+
+	CHECK_TREE(t, 0, "MainThread(10)[_run_module_as_main(10)[_run_code(8)[<module>(8)] hook(2)]]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__plumbing_side_work_is_no_branch(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module>", 8, 0},
+		/* runpy finding the module: plumbing, becomes a top frame */
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_get_module_details", 2, 0},
+	};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(8) _get_module_details(2)]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__self_time_at_the_stem_stops_trimming(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module>", 90, 0},
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code", 10, 0},
+	};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+
+	/* _run_code's 10% self time is worth seeing: trimming stops there */
+	CHECK_TREE(t, 0, "MainThread(100)[_run_code(100)[<module>(90)]]");
+	profile_tree_free(t);
+	t = shape(p, r, TRUE, 20.0);
+	CHECK_TREE(t, 0, "MainThread(100)[<module>(90)]");
+	/* the trimmed self time stays in the thread's total */
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_ns, 100000000);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__program_code_is_never_trimmed(void)
+{
+	static const struct sample s[] = {
+		{"app.py:<module> app.py:main app.py:work", 5, 0},
+		{"<frozen%runpy>:_run_code", 5, 1}, /* a leaf: nothing below it */
+	};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+
+	CHECK_TREE(t, 0, "MainThread(5)[<module>(5)[main(5)[work(5)]]]");
+	CHECK_TREE(t, 1, "worker(5)[_run_code(5)]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__show_rule_and_config_plumbing(void)
+{
+	struct profile *p = make(dash_m, G_N_ELEMENTS(dash_m));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t;
+
+	/* a show rule exempts _run_code; a plumbing rule adds <module> */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "_run_code", NULL));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[_run_code(10)[<module>(10)[main(10)[work(8)]]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+
+	r = plumbing_rules();
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_PLUMBING, "file:app.py name:<module>", NULL));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[main(10)[work(8)]]");
+	CU_ASSERT_EQUAL(((struct profile_trim *)g_ptr_array_index(t->trims, 0))->n_frames, 3);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__stems_ending_alike_are_merged(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main app.py:main app.py:work", 5, 0},
+		{"<frozen%runpy>:run_path app.py:main", 5, 0},
+	};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 1.0);
+
+	CHECK_TREE(t, 0, "MainThread(10)[main(10)[work(5)]]");
+	CU_ASSERT_EQUAL(t->trims->len, 2);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__lines_of_a_function_are_one_frame(void)
+{
+	/* two lines of _run_module_as_main and of <module>; a small side
+	 * branch (runpy compiling the module) becomes a top frame */
+	struct profile *p = profile_new();
+	struct profile_process info = {.path = "t", .mode = PROFILE_MODE_CPU};
+	const char *runpy = profile_intern(p, "<frozen runpy>", -1);
+	const char *app = profile_intern(p, "app.py", -1);
+	const char *rmain = profile_intern(p, "_run_module_as_main", -1);
+	guint32 m1 = profile_frame_intern(p, PROFILE_FRAME_PYTHON, runpy, rmain, rmain, 1, 189, -1);
+	guint32 m2 = profile_frame_intern(p, PROFILE_FRAME_PYTHON, runpy, rmain, rmain, 1, 198, -1);
+	const char *rc = profile_intern(p, "_run_code", -1);
+	guint32 code = profile_frame_intern(p, PROFILE_FRAME_PYTHON, runpy, rc, rc, 1, 88, -1);
+	const char *gd = profile_intern(p, "_get_module_details", -1);
+	guint32 det = profile_frame_intern(p, PROFILE_FRAME_PYTHON, runpy, gd, gd, 1, 140, -1);
+	const char *mod = profile_intern(p, "<module>", -1);
+	guint32 l3 = profile_frame_intern(p, PROFILE_FRAME_PYTHON, app, mod, mod, 1, 3, -1);
+	guint32 l9 = profile_frame_intern(p, PROFILE_FRAME_PYTHON, app, mod, mod, 1, 9, -1);
+	guint32 s2 = profile_stack_push(p, 0, m2), sc = profile_stack_push(p, s2, code);
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t;
+	guint th;
+
+	profile_add_process(p, &info);
+	th = profile_add_thread(p, 0, 1, 1, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_sample(p, th, 1, 400000000, 0, 0, profile_stack_push(p, sc, l3));
+	profile_add_sample(p, th, 2, 599000000, 0, 0, profile_stack_push(p, sc, l9));
+	profile_add_sample(p, th, 3, 1000000, 0, 0,
+			   profile_stack_push(p, profile_stack_push(p, 0, m1), det));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(1000)[<module>(599) <module>(400) _get_module_details(1)]");
+	CU_ASSERT_EQUAL_FATAL(t->trims->len, 1);
+	CU_ASSERT_EQUAL(((struct profile_trim *)g_ptr_array_index(t->trims, 0))->n_frames, 2);
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+/* ---- IPython ---- */
+
+#define SHELL "/v/site-packages/IPython/core/interactiveshell.py:InteractiveShell."
+#define LOOP "/v/bin/ipython:<module> /v/site-packages/IPython/__init__.py:start_ipython " \
+	"/v/site-packages/traitlets/config/application.py:Application.launch_instance " \
+	"/v/site-packages/IPython/terminal/ipapp.py:TerminalIPythonApp.start " \
+	"/v/site-packages/IPython/terminal/interactiveshell.py:TerminalInteractiveShell.mainloop " \
+	"/v/site-packages/IPython/terminal/interactiveshell.py:TerminalInteractiveShell.interact " \
+	SHELL "run_cell " SHELL "_run_cell /v/site-packages/IPython/core/async_helpers.py:_pseudo_sync_runner " \
+	SHELL "run_cell_async " SHELL "run_ast_nodes " SHELL "run_code "
+
+static const struct sample session[] = {
+	{"/v/bin/ipython:<module> <frozen%importlib._bootstrap>:_find_and_load /v/site-packages/IPython/__init__.py:<module> /v/site-packages/pygments/lexer.py:<module>", 3, 0},
+	{LOOP "<ipython-input-1-0123456789ab>:<module> <ipython-input-1-0123456789ab>:spin", 5, 0},
+	{LOOP "<ipython-input-2-ba9876543210>:<module>", 2, 0},
+	{LOOP "<ipython-input-1-0123456789ab>:<module>", 1, 0},
+};
+
+static void test_hide__ipython_preset_makes_cells_roots(void)
+{
+	struct profile *p = make(session, G_N_ELEMENTS(session));
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t;
+
+	CU_ASSERT_TRUE(hide_profile_is_ipython(p));
+	CU_ASSERT_TRUE(hide_rules_add_preset(r, HIDE_LEVEL_DEFAULT, "ipython", NULL));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(11)[In [1](6)[spin(5)] [IPython](3) In [2](2)]");
+	profile_tree_free(t);
+	/* and nothing of it without the rules (--show-all) */
+	t = profile_tree_build(p, NULL);
+	{
+		char *all = dump(t, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(all, "InteractiveShell.run_cell("));
+		CU_ASSERT_PTR_NOT_NULL(strstr(all, "_pseudo_sync_runner("));
+		CU_ASSERT_PTR_NULL(strstr(all, "In ["));
+		g_free(all);
+	}
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__not_ipython(void)
+{
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	CU_ASSERT_FALSE(hide_profile_is_ipython(p));
+	profile_free(p);
+}
+
+/* ---- pyprof.conf and the environment ---- */
+
+static void test_config__list_split_and_escapes(void)
+{
+	char **v = config_split_list(" a ; file~x\\;y ;; c\\.d;");
+	CU_ASSERT_EQUAL(g_strv_length(v), 3);
+	CU_ASSERT_STRING_EQUAL(v[0], "a");
+	CU_ASSERT_STRING_EQUAL(v[1], "file~x;y");
+	CU_ASSERT_STRING_EQUAL(v[2], "c\\.d");
+	g_strfreev(v);
+}
+
+static char *write_conf(const char *text)
+{
+	char *path = NULL;
+	int fd = g_file_open_tmp("test_hide-XXXXXX.conf", &path, NULL);
+	CU_ASSERT_TRUE(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_config__file_rules_and_settings(void)
+{
+	char *path = write_conf("# comment\n[report]\n"
+				"hide = helper; ~^id\\w+$\n"
+				"collapse = mine=file:app.py\n"
+				"show = work\n"
+				"trim = false\n"
+				"trim-self-percent = 2.5\n"
+				"[other]\nignored = yes\n");
+	struct config c;
+	GError *e = NULL;
+	struct profile *p = make(program, G_N_ELEMENTS(program));
+	struct profile_tree *t;
+
+	config_init(&c);
+	CU_ASSERT_TRUE(config_load_file(&c, path, &e));
+	CU_ASSERT_PTR_NULL(e);
+	CU_ASSERT_EQUAL(c.trim, 0);
+	CU_ASSERT_EQUAL(c.show_all, -1);
+	CU_ASSERT_DOUBLE_EQUAL(c.trim_self_percent, 2.5, 1e-9);
+	CU_ASSERT_EQUAL(hide_rules_count(c.rules), 4);
+	t = shape(p, c.rules, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(10)[[mine](10)[work(6)]]");
+	profile_tree_free(t);
+	config_release(&c);
+	profile_free(p);
+	g_unlink(path);
+	g_free(path);
+}
+
+static void test_config__errors_name_file_and_key(void)
+{
+	static const char *const bad[][2] = {
+		{"[report]\nhide = modul:x\n", "[report] hide: 'modul:x': unknown field"},
+		{"[report]\npreset = jupyter\n", "[report] preset: unknown preset 'jupyter'"},
+		{"[report]\ntrim = maybe\n", "[report] trim: expected true or false"},
+		{"[report]\nhid = x\n", "[report] hid: unknown key"},
+		{"not a key file\n", ""},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *path = write_conf(bad[i][0]);
+		struct config c;
+		GError *e = NULL;
+
+		config_init(&c);
+		CU_ASSERT_FALSE(config_load_file(&c, path, &e));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+		CU_ASSERT_TRUE(g_str_has_prefix(e->message, path));
+		CU_ASSERT_PTR_NOT_NULL(strstr(e->message, bad[i][1]));
+		g_error_free(e);
+		config_release(&c);
+		g_unlink(path);
+		g_free(path);
+	}
+}
+
+static void test_config__environment(void)
+{
+	struct config c;
+	GError *e = NULL;
+
+	config_init(&c);
+	g_setenv("PYPROF_HIDE", "helper;idle", TRUE);
+	g_setenv("PYPROF_PRESET", "runpy", TRUE);
+	g_setenv("PYPROF_SHOW_ALL", "yes", TRUE);
+	CU_ASSERT_TRUE(config_load_env(&c, &e));
+	CU_ASSERT_EQUAL(c.show_all, 1);
+	CU_ASSERT_EQUAL(c.trim, -1);
+	CU_ASSERT_TRUE(hide_rules_count(c.rules) > 2);
+	g_setenv("PYPROF_TRIM", "sometimes", TRUE);
+	CU_ASSERT_FALSE(config_load_env(&c, &e));
+	CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, "PYPROF_TRIM=sometimes"));
+	g_clear_error(&e);
+	g_unsetenv("PYPROF_HIDE");
+	g_unsetenv("PYPROF_PRESET");
+	g_unsetenv("PYPROF_SHOW_ALL");
+	g_unsetenv("PYPROF_TRIM");
+	config_release(&c);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("hide", NULL, NULL);
+#define ADD(t) CU_add_test(s, #t, t)
+	ADD(test_hide__function_glob_matches_name_or_qualname);
+	ADD(test_hide__file_glob_and_regex);
+	ADD(test_hide__module_matches_package_and_submodules);
+	ADD(test_hide__terms_must_all_match);
+	ADD(test_hide__bad_rules_are_errors);
+	ADD(test_hide__module_of_paths);
+	ADD(test_hide__hidden_frame_reparents_callees_and_keeps_totals);
+	ADD(test_hide__hidden_root_frame_time_goes_to_thread);
+	ADD(test_hide__collapse_makes_one_node_per_run);
+	ADD(test_hide__collapse_group_named_after_pattern);
+	ADD(test_hide__hidden_frames_inside_a_run_do_not_split_it);
+	ADD(test_hide__precedence_levels_then_show_hide_collapse);
+	ADD(test_hide__verdicts_are_per_frame_not_per_sample);
+	ADD(test_trim__stem_of_plumbing_is_removed);
+	ADD(test_trim__branch_stops_trimming);
+	ADD(test_trim__plumbing_side_work_is_no_branch);
+	ADD(test_trim__self_time_at_the_stem_stops_trimming);
+	ADD(test_trim__program_code_is_never_trimmed);
+	ADD(test_trim__show_rule_and_config_plumbing);
+	ADD(test_trim__stems_ending_alike_are_merged);
+	ADD(test_trim__lines_of_a_function_are_one_frame);
+	ADD(test_hide__ipython_preset_makes_cells_roots);
+	ADD(test_hide__not_ipython);
+	ADD(test_config__list_split_and_escapes);
+	ADD(test_config__file_rules_and_settings);
+	ADD(test_config__errors_name_file_and_key);
+	ADD(test_config__environment);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
