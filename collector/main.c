@@ -1055,7 +1055,7 @@ static int cmd_run(int argc, char **argv)
 	pid_t child;
 
 	report_opts_init(&o);
-	ctx = make_context("[OPTION...] -- COMMAND [ARG...]",
+	ctx = make_context("-- COMMAND [ARG...]",
 			   "Run COMMAND with libpyprof.so preloaded, then print the "
 			   "report of every process it started to standard error "
 			   "(or to -o FILE).  Exits as COMMAND did.", &o, TRUE);

@@ -52,6 +52,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0060-churn.sh \
 	tests/integration/0070-names.sh \
 	tests/integration/0080-untested.sh \
+	tests/integration/0090-run.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \

@@ -1,0 +1,68 @@
+#!/bin/sh
+# pyprof run: runs the command with the library, prints the report on
+# stderr (or writes it where -o says), leaves no files behind unless asked,
+# and exits as the command did, signals included.
+. "$(dirname "$0")/setup.sh"
+
+py=$(echo "$pythons" | head -n 1)
+prog='import sys
+def work():
+    return sum(i * i for i in range(1500000))
+work()
+print("out")
+sys.exit(int(sys.argv[1]))'
+printf '%s\n' "$prog" >"$work/prog.py"
+
+cd "$work"
+set +e
+"$PYPROF_BIN" run --interval 1ms -- "$py" prog.py 3 >"$work/stdout" 2>"$work/stderr"
+status=$?
+set -e
+if [ "$status" -eq 3 ] && [ "$(cat "$work/stdout")" = out ] &&
+	grep -q 'MainThread (pid' "$work/stderr" && grep -q 'work  .*prog.py' "$work/stderr"; then
+	ok "run: exit status 3, program output on stdout, report with work() on stderr"
+else
+	fail "run: status $status, stdout $(cat "$work/stdout"), stderr $(head -5 "$work/stderr")"
+fi
+if [ -z "$(ls "$work"/*.pyprof 2>/dev/null)" ]; then
+	ok "run: no .pyprof files left in the working directory"
+else
+	fail "run: left $(ls "$work"/*.pyprof)"
+fi
+
+"$PYPROF_BIN" run --interval 1ms -o "$work/report.folded" -- "$py" prog.py 0 >/dev/null 2>"$work/stderr"
+if grep -q '^MainThread;.*work (.*prog.py:[0-9]*) [0-9]*$' "$work/report.folded"; then
+	ok "run -o report.folded: collapsed stacks chosen by the extension"
+else
+	fail "run -o: $(head -3 "$work/report.folded") $(cat "$work/stderr")"
+fi
+
+mkdir -p "$work/keep"
+"$PYPROF_BIN" run --output-dir "$work/keep" -- "$py" prog.py 0 >/dev/null 2>&1
+if [ -n "$(ls "$work"/keep/*.pyprof 2>/dev/null)" ]; then
+	ok "run --output-dir keeps the files"
+else
+	fail "run --output-dir: nothing in $work/keep"
+fi
+
+# killed by a signal: the same signal, so the shell sees 128+15
+set +e
+"$PYPROF_BIN" run -- "$py" -c 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)' >/dev/null 2>&1
+status=$?
+set -e
+if [ "$status" -eq 143 ]; then
+	ok "run: a command killed by SIGTERM makes pyprof exit the same way (143)"
+else
+	fail "run: SIGTERM gave status $status"
+fi
+
+set +e
+"$PYPROF_BIN" run --interval fast -- "$py" prog.py 0 >/dev/null 2>"$work/stderr"
+status=$?
+set -e
+if [ "$status" -eq 2 ] && grep -q 'fast' "$work/stderr"; then
+	ok "run --interval fast: usage error naming the value"
+else
+	fail "run --interval fast: status $status, $(cat "$work/stderr")"
+fi
+finish
