@@ -7,7 +7,9 @@ source at the same rate with an empty handler (PYPROF_FLOOR=1): the cost of
 the timer source alone.  pyprof's own work is the difference between a
 configuration and its floor.
 
-usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]"""
+usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]
+  BENCH_COST=1: only the per-sample cost configurations
+  BENCH_WORKLOADS="calls.py cpu.py": a subset of the workloads"""
 import json
 import os
 import statistics
@@ -21,7 +23,7 @@ python = sys.argv[2] if len(sys.argv) > 2 else sys.executable
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 here = os.path.dirname(os.path.abspath(__file__))
 
-CONFIGS = [
+CONFIGS_ALL = [
     ("none", None),
     ("timer 10ms floor", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "10ms", "PYPROF_FLOOR": "1"}),
     ("timer 10ms (default)", {}),
@@ -30,7 +32,16 @@ CONFIGS = [
     ("perf 1ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms", "PYPROF_FLOOR": "1"}),
     ("perf 1ms", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms"}),
 ]
-WORKLOADS = ["calls.py", "cpu.py", "threads.py"]
+# The cost of pyprof's own work per sample, measured where it is large
+# enough to see through this machine's noise: many samples per second,
+# against the same source's floor.
+CONFIGS_COST = [
+    ("none", None),
+    ("perf 250us floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us", "PYPROF_FLOOR": "1"}),
+    ("perf 250us", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us"}),
+]
+CONFIGS = CONFIGS_COST if os.environ.get("BENCH_COST") else CONFIGS_ALL
+WORKLOADS = os.environ.get("BENCH_WORKLOADS", "calls.py cpu.py threads.py").split()
 
 
 def header(path):
@@ -76,6 +87,13 @@ def main():
             sig = statistics.median(x["signals"] / x["cpu"] for x in xs)
             smp = statistics.median(x["samples"] / x["cpu"] for x in xs)
             print("| %s | %s | %.3f | %.3f | %.0f | %.0f |" % (w, name, wall, wall / base, sig, smp))
+        if "perf 250us" in results and results["perf 250us"][0]["samples"]:
+            full = statistics.median(x["wall"] for x in results["perf 250us"])
+            floor = statistics.median(x["wall"] for x in results["perf 250us floor"])
+            n = statistics.median(x["samples"] for x in results["perf 250us"])
+            print("| %s | pyprof's own work per sample | %.1f us | | | |" % (w, (full - floor) / n * 1e6))
+            print("| %s | the signal source per signal | %.1f us | | | |" % (
+                w, (floor - base) / statistics.median(x["signals"] for x in results["perf 250us floor"]) * 1e6))
         sys.stdout.flush()
 
 

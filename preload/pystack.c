@@ -770,10 +770,20 @@ static int first_frame(const struct py_layout *L, uintptr_t ts, uintptr_t *f)
 	cf = ld_ptr(ts + L->ts_cframe);
 	if (!ptr_ok(cf))
 		return -1;
-	if (safe_copy(f, cf + L->cframe_current_frame, sizeof *f) < 0)
-		return -1;
+	/* cf is this thread's C stack (or the root cframe inside the thread
+	 * state): mapped, though its contents may not be written yet. */
+	*f = ld_ptr(cf + L->cframe_current_frame);
 	if (*f == 0)
 		return 0;
+	/* The common case costs no system call: a pointer inside the live
+	 * part of the data stack points at mapped memory holding frames and
+	 * their locals (NULL or objects), so plain loads are safe there; a
+	 * popped frame lies at or above the top and is refused below. */
+	chunk = ld_ptr(ts + L->ts_datastack_chunk);
+	top = ld_ptr(ts + L->ts_datastack_top);
+	if (ptr_ok(*f) && *f >= chunk && *f + (uintptr_t)L->fr_owner < top)
+		return is_code(L, ld_ptr(*f + L->fr_code)) ? 0 : -1;
+	/* Elsewhere: a generator's frame on the heap, or garbage. */
 	if (!frame_readable(L, *f))
 		return -1;
 	if (ld_u8(*f + L->fr_owner) == 0) { /* FRAME_OWNED_BY_THREAD */
