@@ -25,10 +25,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 
 CONFIGS_ALL = [
     ("none", None),
+    ("perf 10ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "10ms", "PYPROF_FLOOR": "1"}),
+    ("default (perf 10ms)", {}),
     ("timer 10ms floor", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "10ms", "PYPROF_FLOOR": "1"}),
-    ("timer 10ms (default)", {}),
-    ("timer 4ms floor", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "4ms", "PYPROF_FLOOR": "1"}),
-    ("timer 4ms", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "4ms"}),
+    ("timer 10ms", {"PYPROF_SOURCE": "timer", "PYPROF_INTERVAL": "10ms"}),
     ("perf 1ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms", "PYPROF_FLOOR": "1"}),
     ("perf 1ms", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms"}),
 ]

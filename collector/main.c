@@ -62,6 +62,8 @@ struct report_opts {
 	gboolean keep;
 	char *title;
 	char *window; /* --window LABEL: only samples inside those marks */
+	GPtrArray *threads_sel;   /* --thread NAME|TID, repeatable */
+	gboolean threads_table;   /* --threads */
 };
 
 /* ---- option callbacks: validate, with messages naming the value ---- */
@@ -192,6 +194,29 @@ static gboolean opt_by(const gchar *name, const gchar *value, gpointer data,
 			    "%s: expected process, thread or none, got '%s'", name, value);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+static gboolean opt_thread(const gchar *name, const gchar *value, gpointer data,
+			   GError **error)
+{
+	struct report_opts *o = data;
+
+	if (!*value) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected a thread name or native id", name);
+		return FALSE;
+	}
+	if (!o->threads_sel)
+		o->threads_sel = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(o->threads_sel, g_strdup(value));
+	return TRUE;
+}
+
+static gboolean opt_merge_threads(const gchar *name, const gchar *value,
+				  gpointer data, GError **error)
+{
+	((struct report_opts *)data)->group = PROFILE_GROUP_ALL;
 	return TRUE;
 }
 
@@ -340,6 +365,13 @@ static const GOptionEntry render_entries[] = {
 	 "collapsed: count samples (default) or ns", "samples|ns"},
 	{"no-thread-frame", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, NULL,
 	 "collapsed: do not start each stack with its thread's name", NULL},
+	{"threads", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "Print a table of the threads (name, tid, samples, CPU and wall "
+	 "seconds, running share) instead of a report", NULL},
+	{"thread", 0, 0, G_OPTION_ARG_CALLBACK, opt_thread,
+	 "Only this thread: a name or a native thread id (repeatable)", "NAME|TID"},
+	{"merge-threads", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, opt_merge_threads,
+	 "Merge the same call paths of every thread into one tree (--group=all)", NULL},
 	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
 	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
 	{"hide", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
@@ -397,6 +429,8 @@ static GOptionContext *make_context(const char *usage, const char *summary,
 			e[n].arg_data = &o->title;
 		else if (!strcmp(e[n].long_name, "window"))
 			e[n].arg_data = &o->window;
+		else if (!strcmp(e[n].long_name, "threads"))
+			e[n].arg_data = &o->threads_table;
 		else if (!strcmp(e[n].long_name, "ascii"))
 			e[n].arg_data = &o->render.ascii;
 		else if (!strcmp(e[n].long_name, "no-thread-frame"))
@@ -445,6 +479,8 @@ static void report_opts_release(struct report_opts *o)
 	g_free(o->output_dir);
 	g_free(o->title);
 	g_free(o->window);
+	if (o->threads_sel)
+		g_ptr_array_unref(o->threads_sel);
 	g_free(o->config_file);
 	config_release(&o->config);
 }
@@ -778,6 +814,63 @@ static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
 
 /* ---- pyprof report ---- */
 
+/* --thread: empties every thread whose name and tid match none of sel. */
+static gboolean keep_threads(struct profile *p, GPtrArray *sel)
+{
+	guint kept = 0;
+
+	for (guint i = 0; i < p->threads->len; i++) {
+		struct profile_thread *t = profile_thread(p, i);
+		char tid[16];
+		gboolean keep = FALSE;
+
+		g_snprintf(tid, sizeof tid, "%" G_GUINT32_FORMAT, t->tid);
+		for (guint k = 0; k < sel->len && !keep; k++)
+			keep = !strcmp(t->name, g_ptr_array_index(sel, k)) ||
+			       !strcmp(tid, g_ptr_array_index(sel, k));
+		if (keep) {
+			kept++;
+			continue;
+		}
+		p->n_samples -= t->samples->len;
+		g_array_set_size(t->samples, 0);
+		t->cpu_ns = t->wall_ns = 0;
+	}
+	if (!kept)
+		fprintf(stderr, "pyprof: report: no thread matches --thread\n");
+	return kept > 0;
+}
+
+/* --threads: one line per thread.  Wall time is the span its samples
+ * cover, and for a main thread the life of its process when the file is
+ * complete (a thread's own end is not recorded); in CPU mode "running" is
+ * its CPU time's share of that and the rest was spent waiting (blocked,
+ * or ready but not scheduled). */
+static void print_threads(const struct profile *p)
+{
+	printf("%-20s %8s %7s %10s %10s %8s %8s\n", "thread", "tid", "samples",
+	       "cpu s", "wall s", "running", "waiting");
+	for (guint i = 0; i < p->threads->len; i++) {
+		const struct profile_thread *t = profile_thread(p, i);
+		const struct profile_process *pr = profile_process(p, t->process);
+		double cpu = t->cpu_ns / 1e9, wall = t->wall_ns / 1e9;
+
+		if ((t->flags & PROFILE_THREAD_MAIN) && pr->complete &&
+		    pr->end_mono_ns > pr->start_mono_ns)
+			wall = MAX(wall, (pr->end_mono_ns - pr->start_mono_ns) / 1e9);
+		double run = wall > 0 ? MIN(1.0, cpu / wall) : 0;
+		GString *name = g_string_new(NULL);
+
+		if (!t->samples->len)
+			continue;
+		render_append_clean(name, t->name, 0);
+		printf("%-20s %8" G_GUINT32_FORMAT " %7u %10.3f %10.3f %7.1f%% %7.1f%%\n",
+		       name->str, t->tid, t->samples->len, cpu, wall,
+		       100 * run, wall > 0 ? 100 * (1 - run) : 0.0);
+		g_string_free(name, TRUE);
+	}
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
@@ -806,6 +899,11 @@ static int cmd_report(int argc, char **argv)
 		fprintf(stderr, "pyprof: report: no window labelled '%s' in the "
 				"input\n", o.window);
 		rc = EXIT_INPUT;
+	} else if (o.threads_sel && !keep_threads(p, o.threads_sel)) {
+		rc = EXIT_INPUT;
+	} else if (o.threads_table) {
+		print_threads(p);
+		rc = 0;
 	} else {
 		rc = render_profile(p, &o, stdout);
 	}

@@ -53,6 +53,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0070-names.sh \
 	tests/integration/0080-untested.sh \
 	tests/integration/0090-run.sh \
+	tests/integration/0300-threads.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -77,7 +78,8 @@ clean-consumers:
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
-	tests/targets/names.py tests/targets/stem.py
+	tests/targets/names.py tests/targets/eintr.py \
+	tests/targets/interactive.py tests/targets/stem.py
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write

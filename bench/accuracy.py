@@ -1,0 +1,76 @@
+"""Accuracy against ground truth measured by the workloads themselves.
+
+For each workload: the largest absolute error, in percentage points,
+between pyprof's share and the truth (time.thread_time() around each
+function, or each thread's own clock), at 5,000 samples or more; and the
+sampling clock's error: the CPU time the samples stand for against the
+truth.  CPU mode only: wall mode is not in this version.
+
+usage: python3 bench/accuracy.py BUILD PYTHON [INTERVAL]"""
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+build, python = os.path.abspath(sys.argv[1]), sys.argv[2]
+interval = sys.argv[3] if len(sys.argv) > 3 else "250us"
+lib, pyprof = os.path.join(build, ".libs", "libpyprof.so"), os.path.join(build, "pyprof")
+here = os.path.dirname(os.path.abspath(__file__))
+top = os.path.dirname(here)
+
+
+def run(argv):
+    out = tempfile.mkdtemp()
+    truth = os.path.join(out, "truth.json")
+    env = dict(os.environ, LD_PRELOAD=lib, PYPROF_OUTPUT=out + "/", PYPROF_INTERVAL=interval)
+    subprocess.run([python] + argv(truth), env=env, check=True)
+    f = [os.path.join(out, x) for x in os.listdir(out) if x.endswith(".pyprof")][0]
+    col = subprocess.run([pyprof, "report", "--format", "collapsed", "--weight=ns", "--show-all", f],
+                         capture_output=True, text=True, check=True).stdout
+    h = open(f, "rb").read(4096)
+    samples = struct.unpack_from("<Q", h, 176)[0]
+    lines = []
+    for line in col.splitlines():
+        stack, _, n = line.rpartition(" ")
+        lines.append((stack.split(";"), int(n)))
+    return json.load(open(truth)), lines, samples
+
+
+def functions():
+    truth, lines, samples = run(lambda t: [os.path.join(top, "tests", "targets", "shares.py"), t, "12"])
+    inside = [(s, w) for s, w in lines if any(x.startswith("main (") and "shares.py" in x for x in s)]
+    total = sum(w for _, w in inside)
+    worst, rows = 0, []
+    for name, secs in truth["funcs"].items():
+        got = 100 * sum(w for s, w in inside if any(x.startswith(name + " (") for x in s)) / total
+        want = 100 * secs / truth["total"]
+        worst = max(worst, abs(got - want))
+        rows.append("%s %.1f%% (truth %.1f%%)" % (name, got, want))
+    clock = 100 * (total / 1e9 - truth["total"]) / truth["total"]
+    return "3 functions of one thread", samples, worst, clock, ", ".join(rows)
+
+
+def threads():
+    truth, lines, samples = run(lambda t: [os.path.join(here, "workloads", "accuracy_threads.py"), t, "6"])
+    per = {}
+    for name, v in truth.items():
+        per[name] = sum(w for s, w in lines if s[0] == name or re.search(r"\b%d\b" % v["tid"], s[0]))
+    total_truth = sum(v["cpu"] for v in truth.values())
+    total = sum(per.values())
+    worst, rows = 0, []
+    for name, v in sorted(truth.items()):
+        got, want = 100 * per[name] / total, 100 * v["cpu"] / total_truth
+        worst = max(worst, abs(got - want))
+        rows.append("%s %.1f%% (truth %.1f%%)" % (name, got, want))
+    clock = 100 * (total / 1e9 - total_truth) / total_truth
+    return "4 burning 1:2:3:4, 1 sleeping, 1 blocked in recv", samples, worst, clock, ", ".join(rows)
+
+
+print("| workload | samples | largest error, points | CPU of samples vs truth | shares |")
+print("|---|---:|---:|---:|---|")
+for f in (functions, threads):
+    name, samples, worst, clock, rows = f()
+    print("| %s | %d | %.2f | %+.2f%% | %s |" % (name, samples, worst, clock, rows))
