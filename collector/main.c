@@ -122,57 +122,61 @@ static gboolean opt_min_percent(const gchar *name, const gchar *value,
 	return TRUE;
 }
 
+/* One of a fixed set of words: its index in words (NULL-terminated), or
+ * -1 with an error listing them, e.g. "expected auto, always or never". */
+static int opt_choice(const gchar *name, const gchar *value,
+		      const char *const *words, GError **error)
+{
+	GString *want;
+	int n;
+
+	for (n = 0; words[n]; n++)
+		if (value && !strcmp(value, words[n]))
+			return n;
+	want = g_string_new(NULL);
+	for (int i = 0; i < n; i++)
+		g_string_append_printf(want, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+				       words[i]);
+	g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+		    "%s: expected %s, got '%s'", name, want->str, value ? value : "");
+	g_string_free(want, TRUE);
+	return -1;
+}
+
 static gboolean opt_color(const gchar *name, const gchar *value, gpointer data,
 			  GError **error)
 {
-	struct report_opts *o = data;
+	static const char *const words[] = {"auto", "always", "never", NULL};
+	static const enum color_when when[] = {COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER};
+	int i = value ? opt_choice(name, value, words, error) : 1;
 
-	if (!value || !strcmp(value, "always"))
-		o->color = COLOR_ALWAYS;
-	else if (!strcmp(value, "auto"))
-		o->color = COLOR_AUTO;
-	else if (!strcmp(value, "never"))
-		o->color = COLOR_NEVER;
-	else {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected auto, always or never, got '%s'",
-			    name, value);
+	if (i < 0)
 		return FALSE;
-	}
+	((struct report_opts *)data)->color = when[i];
 	return TRUE;
 }
 
 static gboolean opt_weight(const gchar *name, const gchar *value, gpointer data,
 			   GError **error)
 {
-	struct report_opts *o = data;
+	static const char *const words[] = {"samples", "ns", NULL};
+	int i = opt_choice(name, value, words, error);
 
-	if (!strcmp(value, "samples"))
-		o->render.weight_ns = FALSE;
-	else if (!strcmp(value, "ns"))
-		o->render.weight_ns = TRUE;
-	else {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected samples or ns, got '%s'", name, value);
+	if (i < 0)
 		return FALSE;
-	}
+	((struct report_opts *)data)->render.weight_ns = i == 1;
 	return TRUE;
 }
 
 static gboolean opt_percent_of(const gchar *name, const gchar *value,
 			       gpointer data, GError **error)
 {
-	struct report_opts *o = data;
+	static const char *const words[] = {"thread", "total", NULL};
+	int i = opt_choice(name, value, words, error);
 
-	if (!strcmp(value, "thread"))
-		o->render.percent_of_total = FALSE;
-	else if (!strcmp(value, "total"))
-		o->render.percent_of_total = TRUE;
-	else {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected thread or total, got '%s'", name, value);
+	if (i < 0)
 		return FALSE;
-	}
+	((struct report_opts *)data)->render.percent_of_total = i == 1;
 	return TRUE;
 }
 
@@ -181,19 +185,14 @@ static gboolean opt_percent_of(const gchar *name, const gchar *value,
 static gboolean opt_by(const gchar *name, const gchar *value, gpointer data,
 		       GError **error)
 {
-	struct report_opts *o = data;
+	static const char *const words[] = {"process", "thread", "none", NULL};
+	static const enum profile_group group[] = {
+		PROFILE_GROUP_PROCESS, PROFILE_GROUP_THREAD, PROFILE_GROUP_ALL};
+	int i = opt_choice(name, value, words, error);
 
-	if (!strcmp(value, "thread"))
-		o->group = PROFILE_GROUP_THREAD;
-	else if (!strcmp(value, "process"))
-		o->group = PROFILE_GROUP_PROCESS;
-	else if (!strcmp(value, "none"))
-		o->group = PROFILE_GROUP_ALL;
-	else {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected process, thread or none, got '%s'", name, value);
+	if (i < 0)
 		return FALSE;
-	}
+	((struct report_opts *)data)->group = group[i];
 	return TRUE;
 }
 
@@ -223,19 +222,14 @@ static gboolean opt_merge_threads(const gchar *name, const gchar *value,
 static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 			  GError **error)
 {
-	struct report_opts *o = data;
+	static const char *const words[] = {"thread", "name", "all", NULL};
+	static const enum profile_group group[] = {
+		PROFILE_GROUP_THREAD, PROFILE_GROUP_NAME, PROFILE_GROUP_ALL};
+	int i = opt_choice(name, value, words, error);
 
-	if (!strcmp(value, "thread"))
-		o->group = PROFILE_GROUP_THREAD;
-	else if (!strcmp(value, "name"))
-		o->group = PROFILE_GROUP_NAME;
-	else if (!strcmp(value, "all"))
-		o->group = PROFILE_GROUP_ALL;
-	else {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected thread, name or all, got '%s'", name, value);
+	if (i < 0)
 		return FALSE;
-	}
+	((struct report_opts *)data)->group = group[i];
 	return TRUE;
 }
 
