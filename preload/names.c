@@ -153,10 +153,17 @@ static int name_threads(PyObject *threading, const char *dict)
 	return starting;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Runs in the main thread with the GIL held, between two bytecodes. */
 static int refresh(void *arg)
 {
-	static int retries;
+	static uint64_t starting_since;
 	PyObject *et, *ev, *tb, *threading;
 	int starting = 0;
 
@@ -174,12 +181,18 @@ static int refresh(void *arg)
 	}
 	py.ErrClear();
 	py.ErrRestore(et, ev, tb);
-	/* A thread that has not reached Python yet: look again soon, a few
-	 * times, rather than wait for the next thread to start or end. */
-	if (starting && retries++ < 16)
-		names_request();
-	else if (!starting)
-		retries = 0;
+	/* A thread that has not reached Python yet: look again at the next
+	 * safe point rather than wait for the next thread to start or end.
+	 * A start takes well under a millisecond; give up after 50 ms (a
+	 * thread stuck before its bootstrap) so the callbacks stop. */
+	if (!starting) {
+		starting_since = 0;
+	} else {
+		if (!starting_since)
+			starting_since = mono_ns();
+		if (mono_ns() - starting_since < 50000000u)
+			names_request();
+	}
 	return 0;
 }
 

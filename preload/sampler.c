@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ struct thread_state {
 	uint64_t pthread;
 	int has_timer;
 	int adopted;                  /* armed by another thread */
+	struct thread_state *next_live; /* the live list, see live_add */
 	unsigned long long started;   /* adopted: thread_start_time() */
 	timer_t timer;
 	int perf_fd;
@@ -103,6 +105,31 @@ static void by_tid_set(int tid, struct thread_state *t)
 		return;
 	pthread_mutex_lock(&by_tid_lock);
 	__atomic_store_n(&by_tid[tid], t, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&by_tid_lock);
+}
+
+/* Every armed thread's state, so that a forked child can close the perf
+ * event descriptors of the parent's other threads.  Each change is one
+ * pointer store, so the list is whole at any instant a fork may copy. */
+static struct thread_state *live;
+
+static void live_add(struct thread_state *t)
+{
+	pthread_mutex_lock(&by_tid_lock);
+	t->next_live = live;
+	__atomic_store_n(&live, t, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&by_tid_lock);
+}
+
+static void live_remove(struct thread_state *t)
+{
+	pthread_mutex_lock(&by_tid_lock);
+	for (struct thread_state **p = &live; *p; p = &(*p)->next_live) {
+		if (*p == t) {
+			__atomic_store_n(p, t->next_live, __ATOMIC_RELEASE);
+			break;
+		}
+	}
 	pthread_mutex_unlock(&by_tid_lock);
 }
 
@@ -324,6 +351,8 @@ out:
 
 /* --- timers ------------------------------------------------------------- */
 
+static int fd_ceiling = 512; /* half of RLIMIT_NOFILE, set at init */
+
 static int arm_timer(struct thread_state *t)
 {
 	struct sigevent sev;
@@ -378,6 +407,13 @@ static int arm_perf(struct thread_state *t)
 			  PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* A perf event is a file descriptor of the program's.  Never take
+	 * the upper half of its limit: a program with many threads would
+	 * meet EMFILE sooner than without pyprof.  The timer takes none. */
+	if (fd >= fd_ceiling) {
+		close(fd);
+		return -1;
+	}
 	if (fcntl(fd, F_SETFL, O_ASYNC) != 0 ||
 	    fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
 	    fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
@@ -388,6 +424,15 @@ static int arm_perf(struct thread_state *t)
 	}
 	t->perf_fd = fd;
 	return 0;
+}
+
+/* The process's source, falling back to the timer for a thread whose perf
+ * event cannot be had (say, file descriptors running short). */
+static int arm(struct thread_state *t)
+{
+	if (source == PF_SOURCE_PERF_TASK_CLOCK && arm_perf(t) == 0)
+		return 0;
+	return arm_timer(t);
 }
 
 static void disarm(struct thread_state *t)
@@ -463,12 +508,13 @@ int sampler_thread_start(void)
 	t = thread_state_new(gettid_());
 	if (!t)
 		return -1;
-	if ((source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t))) {
+	if ((arm(t))) {
 		thread_state_free(t);
 		return -1;
 	}
 	__atomic_store_n(&self, t, __ATOMIC_RELEASE);
 	by_tid_set(t->tid, t);
+	live_add(t);
 	pthread_setspecific(stop_key, t);
 	return 0;
 }
@@ -527,11 +573,12 @@ int sampler_adopt_threads(void)
 			break;
 		t->adopted = 1;
 		t->started = started;
-		if ((source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t))) {
+		if ((arm(t))) {
 			thread_state_free(t);
 			continue; /* it may have ended meanwhile */
 		}
 		by_tid_set(tid, t);
+		live_add(t);
 		if (tid == me)
 			self = t;
 		adopted++;
@@ -550,6 +597,7 @@ void sampler_thread_stop(void)
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
 	by_tid_set(t->tid, NULL);
+	live_remove(t);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	disarm(t);
 	pthread_setspecific(stop_key, NULL);
@@ -607,6 +655,13 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 	if (sigaction(SIGPROF, &sa, &old_action) != 0)
 		return -1;
 	our_action = sa;
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			fd_ceiling = (int)(rl.rlim_cur / 2);
+		else
+			fd_ceiling = 1 << 20;
+	}
 
 	/* The perf task-clock event by default, wherever the process may
 	 * open one: it keeps any asked rate (the CPU timer only fires on the
@@ -652,17 +707,20 @@ void sampler_exec_failed(void)
 
 	sigaction(SIGPROF, &our_action, NULL);
 	if (t)
-		source == PF_SOURCE_PERF_TASK_CLOCK ? arm_perf(t) : arm_timer(t);
+		arm(t);
 }
 
 void sampler_after_fork(struct pf_writer *w)
 {
 	writer = w;
 	/* The parent's threads are gone; this thread's state belonged to the
-	 * parent's file and its timer did not survive fork.  Its perf event
-	 * fd did, but it counts the parent's thread: close it. */
-	if (self && self->perf_fd >= 0)
-		close(self->perf_fd);
+	 * parent's file and its timer did not survive fork.  The perf event
+	 * fds of all of them did, but they count the parent's threads: close
+	 * them, so the child holds no descriptor it did not open. */
+	for (struct thread_state *t = live; t; t = t->next_live)
+		if (t->perf_fd >= 0)
+			close(t->perf_fd);
+	live = NULL;
 	self = NULL;
 	next_serial = 0;
 	names_reset();
