@@ -275,9 +275,17 @@ static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
 {
 	struct report_opts *o = data;
 
-	if (strcmp(value, "cpu") && strcmp(value, "wall")) {
+	if (!strcmp(value, "wall")) {
+		/* refused here rather than by the library, where it would
+		 * leave the command unprofiled */
 		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected cpu or wall, got '%s'", name, value);
+			    "%s: wall mode is not available in this version; use cpu",
+			    name);
+		return FALSE;
+	}
+	if (strcmp(value, "cpu")) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: expected cpu, got '%s'", name, value);
 		return FALSE;
 	}
 	g_free(o->mode);
@@ -397,7 +405,7 @@ static const GOptionEntry run_entries[] = {
 	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
 	 "Sampling interval, e.g. 1ms (PYPROF_INTERVAL)", "TIME"},
 	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, opt_mode,
-	 "cpu or wall (PYPROF_MODE)", "MODE"},
+	 "cpu (PYPROF_MODE; wall mode is not in this version)", "MODE"},
 	{"output-dir", 'd', 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Keep the .pyprof files in DIR instead of a temporary directory", "DIR"},
 	{"keep", 'k', 0, G_OPTION_ARG_NONE, NULL,
