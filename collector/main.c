@@ -103,10 +103,10 @@ static gboolean opt_depth(const gchar *name, const gchar *value, gpointer data,
 	return TRUE;
 }
 
-static gboolean opt_min_percent(const gchar *name, const gchar *value,
-				gpointer data, GError **error)
+/* A percentage from 0 to 100 into *out, or FALSE with an error. */
+static gboolean opt_percent(const gchar *name, const gchar *value, double *out,
+			    GError **error)
 {
-	struct report_opts *o = data;
 	char *end = NULL;
 	double v;
 
@@ -118,8 +118,15 @@ static gboolean opt_min_percent(const gchar *name, const gchar *value,
 			    name, value);
 		return FALSE;
 	}
-	o->render.min_percent = v;
+	*out = v;
 	return TRUE;
+}
+
+static gboolean opt_min_percent(const gchar *name, const gchar *value,
+				gpointer data, GError **error)
+{
+	return opt_percent(name, value,
+			   &((struct report_opts *)data)->render.min_percent, error);
 }
 
 /* One of a fixed set of words: its index in words (NULL-terminated), or
@@ -321,20 +328,8 @@ static gboolean opt_rule(const gchar *name, const gchar *value, gpointer data,
 static gboolean opt_trim_percent(const gchar *name, const gchar *value,
 				 gpointer data, GError **error)
 {
-	struct report_opts *o = data;
-	char *end = NULL;
-	double v;
-
-	errno = 0;
-	v = g_ascii_strtod(value, &end);
-	if (!*value || errno || !end || *end || !(v >= 0 && v <= 100)) {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected a percentage from 0 to 100, got '%s'",
-			    name, value);
-		return FALSE;
-	}
-	o->trim_self_percent = v;
-	return TRUE;
+	return opt_percent(name, value,
+			   &((struct report_opts *)data)->trim_self_percent, error);
 }
 
 static const GOptionEntry render_entries[] = {
