@@ -183,14 +183,15 @@ static int refresh(void *arg)
 	py.ErrRestore(et, ev, tb);
 	/* A thread that has not reached Python yet: look again at the next
 	 * safe point rather than wait for the next thread to start or end.
-	 * A start takes well under a millisecond; give up after 50 ms (a
-	 * thread stuck before its bootstrap) so the callbacks stop. */
+	 * A start takes well under a millisecond, more on a loaded machine;
+	 * give up after 200 ms (a thread stuck before its bootstrap) so the
+	 * callbacks stop. */
 	if (!starting) {
 		starting_since = 0;
 	} else {
 		if (!starting_since)
 			starting_since = mono_ns();
-		if (mono_ns() - starting_since < 50000000u)
+		if (mono_ns() - starting_since < 200000000u)
 			names_request();
 	}
 	return 0;

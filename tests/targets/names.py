@@ -1,12 +1,17 @@
 """Threads with Python names: two named at creation, one that renames
 itself while running, and the main thread.  Writes {name: native id} to
-argv[1] for the names a report must show."""
+argv[1] for the names a report must show.  The threads live a while
+before they work: pyprof learns names when the main thread next runs
+Python after a thread starts, which a loaded machine can delay."""
+import time
 import json
 import sys
 import threading
 
 
-def spin(n):
+def spin(n, go=None):
+    if go is not None:
+        go.wait()
     x = 0
     for i in range(n):
         x += i
@@ -21,9 +26,13 @@ def renamer(renamed, go_on):
 
 
 def main():
-    named = [threading.Thread(target=spin, args=(600000,), name=n) for n in ("alpha", "beta")]
+    go = threading.Event()
+    named = [threading.Thread(target=spin, args=(600000, go), name=n) for n in ("alpha", "beta")]
     for t in named:
         t.start()
+    for _ in range(20):  # the main thread runs Python meanwhile
+        time.sleep(0.01)
+    go.set()
     renamed, go_on = threading.Event(), threading.Event()
     r = threading.Thread(target=renamer, args=(renamed, go_on), name="before-rename")
     r.start()
