@@ -89,3 +89,10 @@ tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
 TESTS += tests/unit/test_write
 UNIT_TESTS += tests/unit/test_write
 endif
+
+# The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
+# (it takes a minute to make), removed by `make distclean`.
+distclean-local: distclean-chroot
+distclean-chroot:
+	rm -rf tests/cache
+.PHONY: distclean-chroot
