@@ -103,6 +103,13 @@ int pf_writer_create(struct pf_writer *w, const char *path, uint64_t max_size,
 	}
 	w->fd = fd;
 	w->hdr = map;
+	{
+		struct stat st;
+		if (fstat(fd, &st) == 0) {
+			w->dev = (uint64_t)st.st_dev;
+			w->ino = (uint64_t)st.st_ino;
+		}
+	}
 	memcpy(w->hdr->magic, PF_MAGIC, PF_MAGIC_LEN);
 	w->hdr->version_major = PF_VERSION_MAJOR;
 	w->hdr->version_minor = PF_VERSION_MINOR;
@@ -149,6 +156,17 @@ int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 					      n + 1, 1, __ATOMIC_ACQ_REL,
 					      __ATOMIC_RELAXED));
 	off = PF_HEADER_SIZE + (uint64_t)n * PF_CHUNK_SIZE;
+	/* The descriptor is the program's too: a daemon's closerange() may
+	 * have closed it and an open() reused the number.  Never grow a file
+	 * that is not ours. */
+	{
+		struct stat st;
+		if (fstat(w->fd, &st) != 0 || (uint64_t)st.st_dev != w->dev ||
+		    (uint64_t)st.st_ino != w->ino) {
+			__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
+	}
 	if (!space_left(w->fd, PF_CHUNK_SIZE) ||
 	    allocate(w->fd, off, PF_CHUNK_SIZE) != 0) {
 		/* The claimed chunk stays a hole with a zero magic: readers

@@ -30,6 +30,7 @@ struct pf_writer {
 	uint64_t map_size;
 	uint32_t max_chunks;
 	int full; /* sticky: no more chunks will be had */
+	uint64_t dev, ino; /* the file, to notice fd being closed and reused */
 };
 
 /* A thread's place in its current chunk.  Owned by one thread. */

@@ -265,6 +265,33 @@ static void test_write__creation_rules(void)
 	CU_ASSERT_EQUAL(pf_writer_create(&w, path, 1000, err, sizeof err), -1);
 }
 
+/* A program that closes pyprof's descriptor and opens a file of its own
+ * under the same number must never see that file grown by pyprof. */
+static void test_write__reused_fd_is_not_ours(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 1, .tid = 1};
+	char err[256], other[160];
+	struct stat st;
+	int fd;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), 0);
+	snprintf(other, sizeof other, "%s/other", dir);
+	close(w.fd);
+	fd = open(other, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_EQUAL_FATAL(fd, w.fd); /* the lowest free number: the same */
+	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), -1);
+	CU_ASSERT_EQUAL(w.full, 1);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 0);
+	close(fd);
+	unlink(other);
+	w.fd = -1;
+	pf_writer_close(&w);
+}
+
 /* finish() is idempotent; unfinish() (a failed exec) reopens. */
 static void test_write__finish(void)
 {
@@ -315,6 +342,7 @@ int main(void)
 	CU_add_test(s, "size_bound", test_write__size_bound);
 	CU_add_test(s, "creation_rules", test_write__creation_rules);
 	CU_add_test(s, "finish", test_write__finish);
+	CU_add_test(s, "reused_fd_is_not_ours", test_write__reused_fd_is_not_ours);
 	CU_add_test(s, "layout_is_documented", test_write__layout_is_documented);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
