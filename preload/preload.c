@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,19 @@ static void write_all(int fd, const char *s, size_t n)
 	}
 }
 
+static dev_t log_dev;
+static ino_t log_ino;
+
+/* PYPROF_LOG's descriptor is one of the program's numbers: after a
+ * closerange() and open() it may name the program's own file. */
+static int log_is_ours(void)
+{
+	struct stat st;
+
+	return fstat(log_fd, &st) == 0 && st.st_dev == log_dev &&
+	       st.st_ino == log_ino;
+}
+
 /* Not for the signal handler (vsnprintf).  always: say it even without
  * PYPROF_LOG (errors that leave pyprof dormant). */
 static void say(int always, const char *fmt, ...)
@@ -81,6 +95,8 @@ static void say(int always, const char *fmt, ...)
 	va_list ap;
 
 	if (!always && log_fd < 0)
+		return;
+	if (log_fd > 2 && !log_is_ours())
 		return;
 	n = snprintf(buf, sizeof buf, "pyprof[%d]: ", (int)getpid());
 	va_start(ap, fmt);
@@ -102,8 +118,15 @@ static void open_log(void)
 		return;
 	}
 	log_fd = open(cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (log_fd < 0)
+	if (log_fd < 0) {
 		say(1, "cannot open PYPROF_LOG=%s: %s", cfg.log, strerror(errno));
+	} else {
+		struct stat st;
+		if (fstat(log_fd, &st) == 0) {
+			log_dev = st.st_dev;
+			log_ino = st.st_ino;
+		}
+	}
 }
 
 /* --- the file ----------------------------------------------------------- */
