@@ -201,7 +201,9 @@ void names_request(void)
 {
 	int expect = 0;
 
-	if (!py.AddPendingCall || pyintro_finalizing(layout) ||
+	/* After finalization the pending-call lock is freed: a daemon thread
+	 * that exits then must not ask for anything. */
+	if (!py.AddPendingCall || !pyintro_running(layout) ||
 	    !__atomic_compare_exchange_n(&pending, &expect, 1, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;

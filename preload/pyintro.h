@@ -115,6 +115,10 @@ int pyintro_init(struct py_layout *L, char *why, size_t why_len);
  * interpreter is not initialized, or it is finalizing. */
 uintptr_t pyintro_current_tstate(const struct py_layout *L);
 
+/* HANDLER.  Non-zero while the runtime is initialized and not finalizing:
+ * the only time the C API may be asked for anything (Py_AddPendingCall). */
+int pyintro_running(const struct py_layout *L);
+
 /* HANDLER.  Non-zero while the runtime (or main interpreter) finalizes. */
 int pyintro_finalizing(const struct py_layout *L);
 

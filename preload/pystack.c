@@ -135,6 +135,12 @@ static int safe_words(uintptr_t *w, const uintptr_t *a, int n)
 	return rc;
 }
 
+int pyintro_running(const struct py_layout *L)
+{
+	return L->runtime && ld_int(L->runtime + L->rt_initialized) &&
+	       !pyintro_finalizing(L);
+}
+
 int pyintro_finalizing(const struct py_layout *L)
 {
 	if (!L->runtime)
