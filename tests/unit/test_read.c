@@ -269,7 +269,8 @@ static void on_warning(void *ctx, const struct pf_error *w)
 }
 
 static const struct pf_visitor logger = {
-	on_thread, on_string, on_code, on_sample, on_warning,
+	.on_thread = on_thread, .on_string = on_string, .on_code = on_code,
+	.on_sample = on_sample, .on_warning = on_warning,
 };
 
 /* Compares the log with expected lines (NULL-terminated). */

@@ -128,8 +128,10 @@ static void on_warning(void *ctx, const struct pf_error *w)
 	((struct seen *)ctx)->warnings++;
 }
 
-static const struct pf_visitor visitor = {on_thread, on_string, on_code,
-					  on_sample, on_warning};
+static const struct pf_visitor visitor = {
+	.on_thread = on_thread, .on_string = on_string, .on_code = on_code,
+	.on_sample = on_sample, .on_warning = on_warning,
+};
 
 static void read_back(struct seen *z)
 {
