@@ -208,8 +208,11 @@ uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 			return 0;
 		rec.id = __atomic_add_fetch(&next_code_id, 1, __ATOMIC_RELAXED);
 		memcpy(body, &rec, sizeof rec);
-		if (lt)
-			memcpy(body + sizeof rec, v.linetable, lt);
+		/* The slot stays claimed if the table cannot be read (wall
+		 * mode's remote reads): one slot of 131072 lost, no more. */
+		if (lt && pyintro_copy(body + sizeof rec,
+				       (uintptr_t)v.linetable, lt) < 0)
+			return 0;
 		sink->commit(sink->ctx, PF_REC_CODE, sizeof rec + lt);
 		e->id = rec.id;
 		e->code = code;

@@ -210,3 +210,10 @@ void names_request(void)
 	if (py.AddPendingCall(refresh, NULL) != 0)
 		__atomic_store_n(&pending, 0, __ATOMIC_RELEASE);
 }
+
+int names_call_soon(int (*fn)(void *), void *arg)
+{
+	if (!py.AddPendingCall || !pyintro_running(layout))
+		return -1;
+	return py.AddPendingCall(fn, arg) == 0 ? 0 : -1;
+}

@@ -17,4 +17,8 @@ void names_request(void);
 /* In a forked child: nothing queued, nothing written yet. */
 void names_reset(void);
 
+/* Runs fn(arg) in the main thread at its next safe point, GIL held
+ * (Py_AddPendingCall).  0, or -1 if Python is not running or refused. */
+int names_call_soon(int (*fn)(void *), void *arg);
+
 #endif

@@ -467,9 +467,14 @@ __attribute__((constructor)) static void pyprof_load(void)
 	if (sampler_thread_start() != 0)
 		say(1, "cannot start the main thread's timer: %s",
 		    strerror(errno));
+	if (sampler_wall_start() != 0)
+		say(1, "cannot start the wall-mode sampler thread: %s; "
+		    "waiting threads are not sampled", strerror(errno));
 	if (writer.hdr)
-		say(0, "profiling %s into %s: interval %llu ns, source %s",
-		    layout.version, path, (unsigned long long)cfg.interval_ns,
+		say(0, "profiling %s into %s: %s mode, interval %llu ns, source %s",
+		    layout.version, path,
+		    cfg.mode == PF_MODE_WALL ? "wall" : "cpu",
+		    (unsigned long long)cfg.interval_ns,
 		    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK
 			    ? "perf task-clock" : "thread CPU timer");
 	else

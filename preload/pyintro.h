@@ -148,4 +148,30 @@ int pycode_read(const struct py_layout *L, uintptr_t code,
 int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
 	       size_t cap);
 
+/*
+ * Remote mode: reading another thread's Python state (wall mode's sampler
+ * thread).  After pyintro_remote_thread(), every read the functions above
+ * make in the calling thread goes through process_vm_readv and cannot
+ * fault, and pycode_read()'s line table must be copied with
+ * pyintro_copy().  A read that failed makes the result meaningless:
+ * callers reset before a walk and test pyintro_remote_failed() after.
+ * Not HANDLER (the sampler thread has no signals).
+ */
+void pyintro_remote_thread(void);
+void pyintro_remote_reset(void);
+int pyintro_remote_failed(void);
+
+/* Copies n bytes at src: memcpy, or in remote mode a read that cannot
+ * fault.  0, or -1 if unreadable. */
+int pyintro_copy(void *dst, uintptr_t src, size_t n);
+
+/*
+ * Remote mode.  The live PyThreadState of the thread with native id tid
+ * (pthread_t pthread, or 0 if unknown): cached if it still is, else
+ * searched for in the interpreters' thread lists.  0 if none (a native
+ * thread, one not started yet or gone, or during finalization).
+ */
+uintptr_t pyintro_thread_tstate(const struct py_layout *L, uintptr_t cached,
+				int tid, uint64_t pthread);
+
 #endif

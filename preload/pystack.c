@@ -33,28 +33,151 @@
 #include "pyintro.h"
 
 /*
+ * Remote mode (wall mode's sampler thread, see sampler.c): the calling
+ * thread reads *another* thread's frames, which that thread may free at
+ * any moment, so no load may be a plain one.  Every ld_* then goes through
+ * process_vm_readv, which fails instead of faulting, via a small cache of
+ * 128-byte blocks (a frame's or a code object's fields are a few blocks;
+ * 128 divides the page size, so a block is all readable or not at all).
+ * A failed read yields 0, which fails the checks that follow it, and sets
+ * `rfault`, which the callers test at the end (pyintro_remote_failed).
+ * The flag is per thread and set only in the sampler thread: the signal
+ * handler's loads stay plain moves behind one well-predicted branch.
+ */
+#define RBLOCK 128
+#define RBLOCKS 8
+static __thread int rmode __attribute__((tls_model("initial-exec")));
+static __thread int rfault __attribute__((tls_model("initial-exec")));
+static __thread struct {
+	uintptr_t base; /* 0: empty */
+	uint8_t data[RBLOCK];
+} rcache[RBLOCKS] __attribute__((tls_model("initial-exec")));
+static __thread unsigned rnext __attribute__((tls_model("initial-exec")));
+
+static int no_vm_readv;
+
+static int vm_read(void *dst, uintptr_t a, size_t n)
+{
+	struct iovec local = { dst, n }, remote = { (void *)a, n };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+			       (ssize_t)n ? 0 : -1;
+}
+
+/* n bytes at a, n <= 8 and a aligned to n (never spanning blocks). */
+static void remote_ld(void *dst, uintptr_t a, size_t n)
+{
+	uintptr_t base = a & ~(uintptr_t)(RBLOCK - 1);
+	unsigned i;
+
+	for (i = 0; i < RBLOCKS; i++)
+		if (rcache[i].base == base)
+			goto hit;
+	i = rnext++ % RBLOCKS;
+	rcache[i].base = 0;
+	if (a < 4096 || no_vm_readv || vm_read(rcache[i].data, base, RBLOCK) < 0) {
+		rfault = 1;
+		memset(dst, 0, n);
+		return;
+	}
+	rcache[i].base = base;
+hit:
+	memcpy(dst, rcache[i].data + (a - base), n);
+}
+
+/*
  * Other threads store these words (the GIL holder, _finalizing); relaxed
  * atomic loads keep the compiler from tearing, merging or hoisting them,
  * and on x86-64 they are plain moves.
  */
 static inline uintptr_t ld_ptr(uintptr_t a)
 {
+	uintptr_t v;
+
+	if (__builtin_expect(rmode, 0)) {
+		remote_ld(&v, a, sizeof v);
+		return v;
+	}
 	return __atomic_load_n((const uintptr_t *)a, __ATOMIC_RELAXED);
 }
 
 static inline int ld_int(uintptr_t a)
 {
+	int v;
+
+	if (__builtin_expect(rmode, 0)) {
+		remote_ld(&v, a, sizeof v);
+		return v;
+	}
 	return __atomic_load_n((const int *)a, __ATOMIC_RELAXED);
 }
 
 static inline intptr_t ld_ssize(uintptr_t a)
 {
-	return __atomic_load_n((const intptr_t *)a, __ATOMIC_RELAXED);
+	return (intptr_t)ld_ptr(a);
 }
 
 static inline unsigned ld_u8(uintptr_t a)
 {
+	uint8_t v;
+
+	if (__builtin_expect(rmode, 0)) {
+		remote_ld(&v, a, sizeof v);
+		return v;
+	}
 	return __atomic_load_n((const uint8_t *)a, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t ld_u16(uintptr_t a)
+{
+	uint16_t v;
+
+	if (__builtin_expect(rmode, 0)) {
+		remote_ld(&v, a, sizeof v);
+		return v;
+	}
+	return *(const uint16_t *)a;
+}
+
+static inline uint32_t ld_u32(uintptr_t a)
+{
+	uint32_t v;
+
+	if (__builtin_expect(rmode, 0)) {
+		remote_ld(&v, a, sizeof v);
+		return v;
+	}
+	return *(const uint32_t *)a;
+}
+
+void pyintro_remote_thread(void)
+{
+	rmode = 1;
+}
+
+void pyintro_remote_reset(void)
+{
+	rfault = 0;
+	for (unsigned i = 0; i < RBLOCKS; i++)
+		rcache[i].base = 0;
+}
+
+int pyintro_remote_failed(void)
+{
+	return rfault;
+}
+
+int pyintro_copy(void *dst, uintptr_t src, size_t n)
+{
+	if (!rmode) {
+		memcpy(dst, (const void *)src, n);
+		return 0;
+	}
+	if (n && (no_vm_readv || vm_read(dst, src, n) < 0)) {
+		rfault = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Objects, frames and thread states are malloc'd or static and so at least
@@ -69,9 +192,10 @@ static inline int is_code(const struct py_layout *L, uintptr_t code)
 	return ptr_ok(code) && ld_ptr(code + L->ob_type) == L->code_type;
 }
 
-/* Set once process_vm_readv turns out to be unavailable (seccomp, old
- * kernel): safe_copy() then trusts the address, as every other read does. */
-static int no_vm_readv;
+/* no_vm_readv (above) is set once process_vm_readv turns out to be
+ * unavailable (seccomp, old kernel): safe_copy() then trusts the address,
+ * as every other read does -- except in remote mode, where nothing is
+ * read at all (wall mode's sampler thread then records no stacks). */
 
 /*
  * Copies n bytes at address a into dst, failing instead of faulting when a
@@ -85,11 +209,13 @@ static int safe_copy(void *dst, uintptr_t a, size_t n)
 	int saved = errno, rc = 0;
 
 	if (__atomic_load_n(&no_vm_readv, __ATOMIC_RELAXED)) {
+		if (rmode)
+			return -1;
 		memcpy(dst, (const void *)a, n);
 		return 0;
 	}
 	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n) {
-		if (errno == ENOSYS || errno == EPERM) {
+		if ((errno == ENOSYS || errno == EPERM) && !rmode) {
 			__atomic_store_n(&no_vm_readv, 1, __ATOMIC_RELAXED);
 			memcpy(dst, (const void *)a, n);
 		} else {
@@ -117,13 +243,15 @@ static int safe_words(uintptr_t *w, const uintptr_t *a, int n)
 		remote[i].iov_len = sizeof *w;
 	}
 	if (__atomic_load_n(&no_vm_readv, __ATOMIC_RELAXED)) {
+		if (rmode)
+			return -1;
 		for (int i = 0; i < n; i++)
 			w[i] = ld_ptr(a[i]);
 		return 0;
 	}
 	if (process_vm_readv(getpid(), &local, 1, remote, (unsigned long)n, 0) !=
 	    (ssize_t)local.iov_len) {
-		if (errno == ENOSYS || errno == EPERM) {
+		if ((errno == ENOSYS || errno == EPERM) && !rmode) {
 			__atomic_store_n(&no_vm_readv, 1, __ATOMIC_RELAXED);
 			for (int i = 0; i < n; i++)
 				w[i] = ld_ptr(a[i]);
@@ -304,6 +432,55 @@ static int tstate_still_mine(const struct py_layout *L, uintptr_t ts,
 
 static int selfcheck_gate(const struct py_layout *L, uintptr_t ts);
 static int selfcheck_pending(void);
+static int sc_verdict; /* SC_PASS (1) once an untested layout passed */
+
+/*
+ * Remote mode only.  Whether ts is the live state of the thread (tid,
+ * pthread): by native_thread_id where the version has it (3.11+), else
+ * by thread_id (pthread_self() of its thread).  pthread 0 is unknown.
+ */
+static int tstate_is(const struct py_layout *L, uintptr_t ts, int tid,
+		     uint64_t pthread)
+{
+	if (!ptr_ok(ts))
+		return 0;
+	if (L->ts_status >= 0 && !status_live(ld_ptr(ts + L->ts_status)))
+		return 0;
+	if (!ptr_ok(ld_ptr(ts + L->ts_interp)))
+		return 0;
+	if (L->ts_native_thread_id >= 0)
+		return ld_ptr(ts + L->ts_native_thread_id) == (uintptr_t)tid &&
+		       !rfault;
+	return pthread && ld_ptr(ts + L->ts_thread_id) == pthread && !rfault;
+}
+
+uintptr_t pyintro_thread_tstate(const struct py_layout *L, uintptr_t cached,
+				int tid, uint64_t pthread)
+{
+	uintptr_t interp, ts, next_interp;
+	unsigned hops = 0;
+
+	if (!rmode || !L->runtime || pyintro_finalizing(L) ||
+	    !ld_int(L->runtime + L->rt_initialized))
+		return 0;
+	if (L->untested && __atomic_load_n(&sc_verdict, __ATOMIC_ACQUIRE) != 1)
+		return 0; /* not before the self-check has passed */
+	if (cached && tstate_is(L, cached, tid, pthread))
+		return cached;
+	interp = ld_ptr(L->runtime + L->rt_interpreters_head);
+	while (ptr_ok(interp) && hops++ < SEARCH_HOPS && !rfault) {
+		ts = ld_ptr(interp + L->is_threads_head);
+		next_interp = ld_ptr(interp + L->is_next);
+		while (ptr_ok(ts) && hops++ < SEARCH_HOPS && !rfault) {
+			if (tstate_is(L, ts, tid, pthread) &&
+			    ld_ptr(ts + L->ts_interp) == interp)
+				return ts;
+			ts = ld_ptr(ts + L->ts_next);
+		}
+		interp = next_interp;
+	}
+	return 0;
+}
 
 static uintptr_t tstate_from_list(const struct py_layout *L)
 {
@@ -912,8 +1089,8 @@ int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
 	if (STATE_ASCII(state)) {
 		/* Already UTF-8, and every byte is a character boundary. */
 		n = (size_t)len < cap ? (size_t)len : cap;
-		memcpy(buf, (const void *)(obj + (uintptr_t)L->uni_ascii_size),
-		       n);
+		if (pyintro_copy(buf, obj + (uintptr_t)L->uni_ascii_size, n) < 0)
+			return -1;
 		return (int)n;
 	}
 
@@ -923,17 +1100,19 @@ int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
 		size_t need;
 
 		if (kind == 1)
-			c = ((const uint8_t *)data)[i];
+			c = ld_u8(data + (uintptr_t)i);
 		else if (kind == 2)
-			c = ((const uint16_t *)data)[i];
+			c = ld_u16(data + 2 * (uintptr_t)i);
 		else
-			c = ((const uint32_t *)data)[i];
+			c = ld_u32(data + 4 * (uintptr_t)i);
 		if (c > 0x10ffff)
 			return -1;
 		/* A str may hold lone surrogates, which UTF-8 cannot: write
 		 * U+FFFD as errors="replace" would. */
 		if (c >= 0xd800 && c <= 0xdfff)
 			c = 0xfffd;
+		if (rfault)
+			return -1;
 		need = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 		if (n + need > cap)
 			break; /* cut before a character, never inside one */

@@ -18,10 +18,12 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -46,7 +48,7 @@ struct prev_frame {
 
 struct thread_state {
 	struct pf_cursor cur;
-	volatile sig_atomic_t busy;
+	int busy;                     /* see try_busy() */
 	int tid;
 	int is_main;
 	uint64_t pthread;
@@ -58,6 +60,12 @@ struct thread_state {
 	int perf_fd;
 	uint64_t last_mono, last_cpu; /* the previous sample's clocks */
 	uint32_t prev_depth;          /* frames of prev[] shareable in cur */
+	/* wall mode (wall_tick): */
+	uint32_t depth;               /* frames of the last recorded stack */
+	int have_stack;               /* prev[0..depth) is that stack */
+	uintptr_t tstate;             /* its PyThreadState when last seen */
+	uint64_t tick_mono, tick_cpu; /* the clocks at the previous tick */
+	uint32_t search_skip, search_backoff; /* no state found: back off */
 	struct prev_frame prev[PF_MAX_DEPTH];
 	struct py_raw_frame walk[PF_MAX_DEPTH];
 	uint8_t scratch[64 + PF_MAX_DEPTH * 2 * PF_VARINT_MAX];
@@ -76,6 +84,24 @@ static struct sigaction old_action, our_action;
 static pthread_key_t stop_key;
 /* sigev_value of our timers: tells our SIGPROF from anybody else's */
 static int timer_cookie;
+
+/*
+ * A thread's state is written by its own handler, by the thread itself
+ * outside the handler (start, stop, records), and in wall mode by the
+ * sampler thread.  Whoever takes `busy` owns it; the handler and the
+ * sampler thread never wait for it (a sample is dropped, or the thread is
+ * looked at on the next tick), only sampler_thread_stop() does, and the
+ * sampler thread holds it for one bounded read.
+ */
+static inline int try_busy(struct thread_state *t)
+{
+	return !__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQUIRE);
+}
+
+static inline void unbusy(struct thread_state *t)
+{
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+}
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -220,33 +246,17 @@ static void drop(struct thread_state *t, enum pf_drop why, uint64_t mono,
 	t->last_cpu = cpu;
 }
 
-static void take_sample(struct thread_state *t)
+/* Writes the stack in t->walk[0..n) (leaf first) as a sample standing
+ * for the time since the previous one. */
+static void record_stack(struct thread_state *t, int n, uint32_t flags,
+			 uint64_t mono, uint64_t cpu)
 {
 	struct rec_sink sink = {sink_space, sink_commit, t};
-	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	uint64_t dt = mono - t->last_mono, dcpu = cpu - t->last_cpu;
-	uintptr_t ts;
-	int n, truncated = 0;
-	uint32_t shared = 0, flags = 0;
+	uint32_t shared = 0;
 	uint8_t *chunk_before;
 	size_t len;
 	uint8_t *body;
-
-	if (writer->full)
-		return drop(t, PF_DROP_FULL, mono, cpu);
-	ts = pyintro_current_tstate(layout);
-	if (!ts)
-		return drop(t, pyintro_finalizing(layout) ? PF_DROP_FINALIZING
-							  : PF_DROP_NO_PYTHON,
-			    mono, cpu);
-	n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
-	if (n < 0)
-		return drop(t, PF_DROP_BAD_STACK, mono, cpu);
-	if (pyintro_holds_gil(layout, ts))
-		flags |= PF_SAMPLE_GIL;
-	if (truncated)
-		flags |= PF_SAMPLE_TRUNCATED;
 
 	/* prev[] is root first, walk[] leaf first. */
 	while ((int)shared < n && shared < t->prev_depth) {
@@ -289,9 +299,40 @@ static void take_sample(struct thread_state *t)
 	memcpy(body, t->scratch, len);
 	pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
 	t->prev_depth = (uint32_t)n;
+	t->depth = (uint32_t)n;
+	t->have_stack = 1;
 	t->last_mono = mono;
 	t->last_cpu = cpu;
 	__atomic_fetch_add(&writer->hdr->samples, 1, __ATOMIC_RELAXED);
+}
+
+static void take_sample(struct thread_state *t)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uintptr_t ts;
+	int n, truncated = 0;
+	uint32_t flags = 0;
+
+	if (writer->full)
+		return drop(t, PF_DROP_FULL, mono, cpu);
+	ts = pyintro_current_tstate(layout);
+	if (!ts)
+		return drop(t, pyintro_finalizing(layout) ? PF_DROP_FINALIZING
+							  : PF_DROP_NO_PYTHON,
+			    mono, cpu);
+	/* for wall mode's sampler thread, which cannot ask the TSS key */
+	t->tstate = ts;
+	if (!t->pthread)
+		t->pthread = (uint64_t)pthread_self();
+	n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
+	if (n < 0)
+		return drop(t, PF_DROP_BAD_STACK, mono, cpu);
+	if (pyintro_holds_gil(layout, ts))
+		flags |= PF_SAMPLE_GIL;
+	if (truncated)
+		flags |= PF_SAMPLE_TRUNCATED;
+	record_stack(t, n, flags, mono, cpu);
 }
 
 static int ours(const siginfo_t *si, const struct thread_state *t)
@@ -333,16 +374,13 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
 		pf_count_drop(writer, PF_DROP_NO_THREAD);
 		goto out;
 	}
-	if (t->busy) {
+	if (!try_busy(t)) {
 		pf_count_drop(writer, PF_DROP_BUSY);
 		goto out;
 	}
-	t->busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!cfg->floor)
 		take_sample(t);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
+	unbusy(t);
 out:
 	if (t && t->perf_fd >= 0)
 		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
@@ -445,6 +483,11 @@ static void disarm(struct thread_state *t)
 	t->perf_fd = -1;
 }
 
+/* wall mode, below */
+static int wall_running, wall_was_running;
+static void wall_prepare(void);
+static void wall_parent(void);
+
 /* --- thread lifecycle --------------------------------------------------- */
 
 static void stop_key_destructor(void *p)
@@ -488,6 +531,8 @@ static struct thread_state *thread_state_new(int tid)
 	t->cur.tid = (uint32_t)t->tid;
 	t->last_mono = clock_ns(CLOCK_MONOTONIC);
 	t->last_cpu = clock_ns(thread_clock(tid));
+	t->tick_mono = t->last_mono;
+	t->tick_cpu = t->last_cpu;
 	return t;
 }
 
@@ -593,7 +638,10 @@ void sampler_thread_stop(void)
 
 	if (!t)
 		return;
-	t->busy = 1;
+	/* Not from a handler: this thread's own cannot be running, and the
+	 * sampler thread lets go after one read. */
+	while (!try_busy(t))
+		sched_yield();
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
 	by_tid_set(t->tid, NULL);
@@ -612,17 +660,20 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 	uint8_t *p;
 	int r = -1;
 
-	if (!t || t->busy || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+	if (!t || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return -1;
-	t->busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* the sampler thread holds it for a moment at most */
+	for (int i = 0; !try_busy(t); i++) {
+		if (i == 1000)
+			return -1;
+		sched_yield();
+	}
 	if ((p = sink_space(t, len))) {
 		memcpy(p, body, len);
 		pf_cursor_commit(&t->cur, type, len);
 		r = 0;
 	}
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
+	unbusy(t);
 	return r;
 }
 
@@ -679,6 +730,8 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 	}
 	if (w->hdr)
 		w->hdr->source = (uint32_t)source;
+	if (c->mode == PF_MODE_WALL)
+		pthread_atfork(wall_prepare, wall_parent, NULL);
 	return 0;
 }
 
@@ -694,6 +747,8 @@ void sampler_exec_prepare(void)
 	 * are directed at them and die with them. */
 	if (t)
 		disarm(t);
+	wall_was_running = wall_running;
+	sampler_wall_stop();
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
@@ -708,6 +763,8 @@ void sampler_exec_failed(void)
 	sigaction(SIGPROF, &our_action, NULL);
 	if (t)
 		arm(t);
+	if (wall_was_running)
+		sampler_wall_start();
 }
 
 void sampler_after_fork(struct pf_writer *w)
@@ -735,4 +792,246 @@ void sampler_after_fork(struct pf_writer *w)
 	if (w->hdr)
 		w->hdr->source = (uint32_t)source;
 	sampler_thread_start();
+	wall_running = 0;
+	if (wall_was_running)
+		sampler_wall_start();
+}
+
+/* --- wall mode: the sampler thread ----------------------------------------
+ *
+ * Running time is sampled as in CPU mode, by each thread's own signal on
+ * its own CPU clock: the handler reads its own stack, which nothing can
+ * free under it.  What a CPU clock cannot see is a thread that waits.  So
+ * in wall mode one more thread, started with the real pthread_create and
+ * with every signal blocked, wakes every interval and looks at each
+ * sampled thread in turn:
+ *
+ *   - if the thread had a sample within the last interval, or used at
+ *     least half of the last interval on CPU, its own signals cover it;
+ *   - otherwise it is (mostly) waiting: the sampler thread takes its
+ *     `busy`, and writes into the thread's own chunk a sample standing
+ *     for the wall time since its previous one.  If the thread's CPU clock
+ *     has not moved since that sample, it has not run since, so its stack
+ *     is the one recorded then (no read at all).  If it ran a little and
+ *     then blocked, its stack is read with remote reads that cannot fault
+ *     (pyintro_remote_thread), from its PyThreadState.  The sample is
+ *     IDLE unless the thread holds the GIL.
+ *
+ * No thread is ever signalled by the sampler thread: a signal reaching a
+ * thread blocked in nanosleep, select or read makes the call fail with
+ * EINTR, which calls made through ctypes do not retry.
+ */
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
+				  void *(*)(void *), void *);
+static pthread_t wall_thread;
+static int wall_stop_flag;
+static pthread_mutex_t wall_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wall_cond;
+static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
+
+static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
+{
+	uint64_t tick_wall = now - t->tick_mono, tick_cpu = cpu - t->tick_cpu;
+	int on_cpu = tick_cpu * 2 >= tick_wall, n, truncated = 0;
+	uint32_t flags = 0;
+	uintptr_t ts;
+
+	t->tick_mono = now;
+	t->tick_cpu = cpu;
+	if (on_cpu || now - t->last_mono < cfg->interval_ns)
+		return;
+	if (writer->full)
+		return drop(t, PF_DROP_FULL, now, cpu);
+	if (pyintro_finalizing(layout))
+		return drop(t, PF_DROP_FINALIZING, now, cpu);
+	pyintro_remote_reset();
+	if (cpu == t->last_cpu && t->have_stack && t->tstate) {
+		/* It has not run since its last sample: the same stack. */
+		ts = t->tstate;
+		n = (int)t->depth;
+		for (int i = 0; i < n; i++) {
+			t->walk[n - 1 - i].code = t->prev[i].code;
+			t->walk[n - 1 - i].frame = t->prev[i].frame;
+			t->walk[n - 1 - i].lasti = t->prev[i].lasti;
+		}
+		wall_repeats++;
+	} else {
+		if (t->search_skip) {
+			t->search_skip--;
+			t->last_mono = now;
+			t->last_cpu = cpu;
+			return;
+		}
+		ts = pyintro_thread_tstate(layout, t->tstate, t->tid,
+					   t->pthread);
+		if (!ts) {
+			/* Not a Python thread (yet): its time is not the
+			 * profile's.  Look again after 1, 2, 4 ... 64 ticks. */
+			t->search_backoff = t->search_backoff ? t->search_backoff * 2 : 1;
+			if (t->search_backoff > 64)
+				t->search_backoff = 64;
+			t->search_skip = t->search_backoff;
+			t->last_mono = now;
+			t->last_cpu = cpu;
+			return;
+		}
+		t->search_backoff = t->search_skip = 0;
+		t->tstate = ts;
+		n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
+		if (n < 0 || pyintro_remote_failed())
+			return drop(t, PF_DROP_BAD_STACK, now, cpu);
+		if (truncated)
+			flags |= PF_SAMPLE_TRUNCATED;
+		wall_reads++;
+	}
+	if (pyintro_holds_gil(layout, ts) && !pyintro_remote_failed())
+		flags |= PF_SAMPLE_GIL;
+	else
+		flags |= PF_SAMPLE_IDLE;
+	record_stack(t, n, flags, now, cpu);
+}
+
+static void wall_tick(void)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	wall_ticks++;
+	/* Under the list's lock: a thread cannot end (and its state be
+	 * reused) meanwhile; start and stop wait for one tick at most. */
+	pthread_mutex_lock(&by_tid_lock);
+	for (struct thread_state *t = live; t; t = t->next_live) {
+		struct timespec ts;
+		uint64_t cpu;
+
+		/* a thread that ended but is not unlisted yet has no clock */
+		if (clock_gettime(thread_clock(t->tid), &ts) != 0)
+			continue;
+		cpu = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		if (!try_busy(t))
+			continue;
+		wall_observe(t, now, cpu);
+		unbusy(t);
+	}
+	pthread_mutex_unlock(&by_tid_lock);
+}
+
+static void *wall_main(void *arg)
+{
+	struct timespec next;
+
+	(void)arg;
+	pyintro_remote_thread();
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&wall_lock);
+	while (!wall_stop_flag) {
+		uint64_t ns = (uint64_t)next.tv_nsec + cfg->interval_ns;
+		struct timespec now;
+
+		next.tv_sec += (time_t)(ns / 1000000000u);
+		next.tv_nsec = (long)(ns % 1000000000u);
+		/* fell behind (a stopped process, a busy machine): skip the
+		 * missed ticks rather than run them back to back */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now;
+		while (!wall_stop_flag &&
+		       pthread_cond_timedwait(&wall_cond, &wall_lock, &next) == 0)
+			;
+		if (wall_stop_flag)
+			break;
+		pthread_mutex_unlock(&wall_lock);
+		if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+			wall_tick();
+		pthread_mutex_lock(&wall_lock);
+	}
+	pthread_mutex_unlock(&wall_lock);
+	return NULL;
+}
+
+int sampler_wall_start(void)
+{
+	sigset_t all, old;
+	pthread_condattr_t ca;
+	int r;
+
+	if (!cfg || cfg->mode != PF_MODE_WALL || wall_running)
+		return 0;
+	if (!real_pthread_create)
+		*(void **)&real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+	if (!real_pthread_create)
+		return -1;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wall_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&wall_lock, NULL);
+	wall_stop_flag = 0;
+	/* The new thread inherits this mask: no signal of the program's is
+	 * ever delivered to it, and none of ours is meant for it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = real_pthread_create(&wall_thread, NULL, wall_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		errno = r;
+		return -1;
+	}
+	pthread_setname_np(wall_thread, "pyprof-wall");
+	wall_running = 1;
+	return 0;
+}
+
+void sampler_wall_stop(void)
+{
+	if (!wall_running)
+		return;
+	pthread_mutex_lock(&wall_lock);
+	wall_stop_flag = 1;
+	pthread_cond_signal(&wall_cond);
+	pthread_mutex_unlock(&wall_lock);
+	pthread_join(wall_thread, NULL);
+	wall_running = 0;
+}
+
+/* Fork.  The sampler thread is stopped before every fork and started
+ * again after it, so that no fork ever copies it halfway through a tick
+ * (holding a lock, or a thread's `busy`).  CPython 3.12+ counts the
+ * process's threads right after fork() returns in the parent, and warns
+ * (DeprecationWarning, shown by default in __main__) if there is more than
+ * one: there, the parent starts it again from a pending call, which runs
+ * once os.fork() has returned to Python.  Earlier versions do not count,
+ * and the child has one thread either way: those start it at once. */
+static int wall_restart(void *arg)
+{
+	(void)arg;
+	if (wall_was_running)
+		sampler_wall_start();
+	return 0;
+}
+
+static void wall_prepare(void)
+{
+	wall_was_running = wall_running;
+	sampler_wall_stop();
+}
+
+static void wall_parent(void)
+{
+	if (!wall_was_running)
+		return;
+	if (layout->minor < 12 || names_call_soon(wall_restart, NULL) != 0)
+		sampler_wall_start();
+}
+
+int sampler_wall_running(void)
+{
+	return wall_running;
+}
+
+void sampler_wall_counts(uint64_t *ticks, uint64_t *reads, uint64_t *repeats)
+{
+	*ticks = wall_ticks;
+	*reads = wall_reads;
+	*repeats = wall_repeats;
 }

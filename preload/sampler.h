@@ -58,4 +58,13 @@ void sampler_exec_failed(void);
  * thread afresh on the new writer. */
 void sampler_after_fork(struct pf_writer *w);
 
+/* Not HANDLER.  Wall mode only (else a no-op): starts the sampler thread
+ * that records waiting threads (see sampler.c).  0 or -1. */
+int sampler_wall_start(void);
+/* Not HANDLER.  Stops it and waits for it to end. */
+void sampler_wall_stop(void);
+int sampler_wall_running(void);
+/* For the log: ticks, stacks read remotely, stacks repeated unread. */
+void sampler_wall_counts(uint64_t *ticks, uint64_t *reads, uint64_t *repeats);
+
 #endif

@@ -139,11 +139,9 @@ int config_load(struct config *c, const char *(*get)(const char *name),
 		if (!strcmp(v, "cpu")) {
 			c->mode = PF_MODE_CPU;
 		} else if (!strcmp(v, "wall")) {
-			snprintf(why, why_len,
-				 "PYPROF_MODE=wall: wall mode is not available in this version; use cpu");
-			return -1;
+			c->mode = PF_MODE_WALL;
 		} else {
-			snprintf(why, why_len, "PYPROF_MODE=%s: expected cpu", v);
+			snprintf(why, why_len, "PYPROF_MODE=%s: expected cpu or wall", v);
 			return -1;
 		}
 	}

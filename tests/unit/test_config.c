@@ -93,13 +93,26 @@ static void test_config__defaults(void)
 	CU_ASSERT_PTR_NULL(c.log);
 }
 
+static void test_config__modes(void)
+{
+	struct config c;
+	char why[256] = "";
+
+	set_env("PYPROF_MODE", "wall");
+	CU_ASSERT_EQUAL(config_load(&c, fake_get, why, sizeof why), 0);
+	CU_ASSERT_EQUAL(c.mode, PF_MODE_WALL);
+	set_env("PYPROF_MODE", "cpu");
+	CU_ASSERT_EQUAL(config_load(&c, fake_get, why, sizeof why), 0);
+	CU_ASSERT_EQUAL(c.mode, PF_MODE_CPU);
+}
+
 /* Each bad value is refused with a reason naming the variable and value. */
 static void test_config__bad_values_named(void)
 {
 	static const char *cases[][2] = {
 		{"PYPROF_INTERVAL", "fast"}, {"PYPROF_MODE", "gpu"},
 		{"PYPROF_MAX_SIZE", "512K"}, {"PYPROF_ENABLE", "maybe"},
-		{"PYPROF_SOURCE", "hpet"},   {"PYPROF_MODE", "wall"},
+		{"PYPROF_SOURCE", "hpet"},   {"PYPROF_MODE", "walltime"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config c;
@@ -170,6 +183,7 @@ int main(void)
 	CU_add_test(s, "interval_bad", test_config__interval_bad);
 	CU_add_test(s, "size", test_config__size);
 	CU_add_test(s, "defaults", test_config__defaults);
+	CU_add_test(s, "modes", test_config__modes);
 	CU_add_test(s, "bad_values_named", test_config__bad_values_named);
 	CU_add_test(s, "log_values", test_config__log_values);
 	CU_add_test(s, "output_template", test_config__output_template);
