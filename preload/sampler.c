@@ -484,9 +484,10 @@ static void disarm(struct thread_state *t)
 }
 
 /* wall mode, below */
-static int wall_running, wall_was_running;
+static int wall_running, wall_wanted;
 static void wall_prepare(void);
 static void wall_parent(void);
+static void wall_child(void);
 
 /* --- thread lifecycle --------------------------------------------------- */
 
@@ -731,7 +732,7 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 	if (w->hdr)
 		w->hdr->source = (uint32_t)source;
 	if (c->mode == PF_MODE_WALL)
-		pthread_atfork(wall_prepare, wall_parent, NULL);
+		pthread_atfork(wall_prepare, wall_parent, wall_child);
 	return 0;
 }
 
@@ -747,7 +748,6 @@ void sampler_exec_prepare(void)
 	 * are directed at them and die with them. */
 	if (t)
 		disarm(t);
-	wall_was_running = wall_running;
 	sampler_wall_stop();
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
@@ -763,7 +763,7 @@ void sampler_exec_failed(void)
 	sigaction(SIGPROF, &our_action, NULL);
 	if (t)
 		arm(t);
-	if (wall_was_running)
+	if (wall_wanted)
 		sampler_wall_start();
 }
 
@@ -792,8 +792,7 @@ void sampler_after_fork(struct pf_writer *w)
 	if (w->hdr)
 		w->hdr->source = (uint32_t)source;
 	sampler_thread_start();
-	wall_running = 0;
-	if (wall_was_running)
+	if (wall_wanted)
 		sampler_wall_start();
 }
 
@@ -949,13 +948,17 @@ static void *wall_main(void *arg)
 	return NULL;
 }
 
-int sampler_wall_start(void)
+/* Starting and stopping: under wall_ctl, which a fork holds from prepare
+ * to parent and child (where it is made anew). */
+static pthread_mutex_t wall_ctl = PTHREAD_MUTEX_INITIALIZER;
+
+static int wall_start_locked(void)
 {
 	sigset_t all, old;
 	pthread_condattr_t ca;
 	int r;
 
-	if (!cfg || cfg->mode != PF_MODE_WALL || wall_running)
+	if (wall_running)
 		return 0;
 	if (!real_pthread_create)
 		*(void **)&real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
@@ -982,7 +985,7 @@ int sampler_wall_start(void)
 	return 0;
 }
 
-void sampler_wall_stop(void)
+static void wall_stop_locked(void)
 {
 	if (!wall_running)
 		return;
@@ -994,6 +997,26 @@ void sampler_wall_stop(void)
 	wall_running = 0;
 }
 
+int sampler_wall_start(void)
+{
+	int r;
+
+	if (!cfg || cfg->mode != PF_MODE_WALL)
+		return 0;
+	pthread_mutex_lock(&wall_ctl);
+	wall_wanted = 1;
+	r = wall_start_locked();
+	pthread_mutex_unlock(&wall_ctl);
+	return r;
+}
+
+void sampler_wall_stop(void)
+{
+	pthread_mutex_lock(&wall_ctl);
+	wall_stop_locked();
+	pthread_mutex_unlock(&wall_ctl);
+}
+
 /* Fork.  The sampler thread is stopped before every fork and started
  * again after it, so that no fork ever copies it halfway through a tick
  * (holding a lock, or a thread's `busy`).  CPython 3.12+ counts the
@@ -1001,27 +1024,34 @@ void sampler_wall_stop(void)
  * (DeprecationWarning, shown by default in __main__) if there is more than
  * one: there, the parent starts it again from a pending call, which runs
  * once os.fork() has returned to Python.  Earlier versions do not count,
- * and the child has one thread either way: those start it at once. */
+ * and the child has one thread either way: those start it at once (the
+ * child in sampler_after_fork). */
 static int wall_restart(void *arg)
 {
 	(void)arg;
-	if (wall_was_running)
+	if (wall_wanted)
 		sampler_wall_start();
 	return 0;
 }
 
 static void wall_prepare(void)
 {
-	wall_was_running = wall_running;
-	sampler_wall_stop();
+	pthread_mutex_lock(&wall_ctl);
+	wall_stop_locked();
 }
 
 static void wall_parent(void)
 {
-	if (!wall_was_running)
-		return;
-	if (layout->minor < 12 || names_call_soon(wall_restart, NULL) != 0)
-		sampler_wall_start();
+	if (wall_wanted &&
+	    (layout->minor < 12 || names_call_soon(wall_restart, NULL) != 0))
+		wall_start_locked();
+	pthread_mutex_unlock(&wall_ctl);
+}
+
+static void wall_child(void)
+{
+	pthread_mutex_init(&wall_ctl, NULL);
+	wall_running = 0;
 }
 
 int sampler_wall_running(void)
