@@ -9,6 +9,7 @@ configuration and its floor.
 
 usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]
   BENCH_COST=1: only the per-sample cost configurations
+  BENCH_WALL=1: wall mode against CPU mode (add waiters.py to the workloads)
   BENCH_WORKLOADS="calls.py cpu.py": a subset of the workloads"""
 import json
 import os
@@ -40,7 +41,16 @@ CONFIGS_COST = [
     ("perf 250us floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us", "PYPROF_FLOOR": "1"}),
     ("perf 250us", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us"}),
 ]
-CONFIGS = CONFIGS_COST if os.environ.get("BENCH_COST") else CONFIGS_ALL
+# Wall mode against CPU mode and no profiling, on workloads with waiting
+# threads too (waiters.py).
+CONFIGS_WALL = [
+    ("none", None),
+    ("default (cpu, perf 10ms)", {}),
+    ("wall 10ms", {"PYPROF_MODE": "wall"}),
+    ("wall 1ms", {"PYPROF_MODE": "wall", "PYPROF_INTERVAL": "1ms"}),
+]
+CONFIGS = CONFIGS_COST if os.environ.get("BENCH_COST") else \
+    CONFIGS_WALL if os.environ.get("BENCH_WALL") else CONFIGS_ALL
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "calls.py cpu.py threads.py").split()
 
 

@@ -37,30 +37,37 @@
  * thread reads *another* thread's frames, which that thread may free at
  * any moment, so no load may be a plain one.  Every ld_* then goes through
  * process_vm_readv, which fails instead of faulting, via a small cache of
- * 128-byte blocks (a frame's or a code object's fields are a few blocks;
- * 128 divides the page size, so a block is all readable or not at all).
+ * 256-byte blocks (a frame's or a code object's fields are a block or
+ * two, and a stack's frames and code objects fit the cache, so a walk costs
+ * a system call per distinct block; 256 divides the page size, so a block
+ * is all readable or not at all).
  * A failed read yields 0, which fails the checks that follow it, and sets
  * `rfault`, which the callers test at the end (pyintro_remote_failed).
  * The flag is per thread and set only in the sampler thread: the signal
  * handler's loads stay plain moves behind one well-predicted branch.
  */
-#define RBLOCK 128
-#define RBLOCKS 8
+#define RBLOCK 256
+#define RBLOCKS 64
 static __thread int rmode __attribute__((tls_model("initial-exec")));
-static __thread int rfault __attribute__((tls_model("initial-exec")));
-static __thread struct {
+/* Only the one thread in remote mode uses these: plain statics, not
+ * initial-exec TLS, of which a library loaded with dlopen (the IPython
+ * extension's case) gets very little. */
+static int rfault;
+static struct {
 	uintptr_t base; /* 0: empty */
 	uint8_t data[RBLOCK];
-} rcache[RBLOCKS] __attribute__((tls_model("initial-exec")));
-static __thread unsigned rnext __attribute__((tls_model("initial-exec")));
+} rcache[RBLOCKS];
+static unsigned rnext;
 
 static int no_vm_readv;
+
+static pid_t rpid; /* getpid() is a system call: once per sampler thread */
 
 static int vm_read(void *dst, uintptr_t a, size_t n)
 {
 	struct iovec local = { dst, n }, remote = { (void *)a, n };
 
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+	return process_vm_readv(rpid, &local, 1, &remote, 1, 0) ==
 			       (ssize_t)n ? 0 : -1;
 }
 
@@ -152,6 +159,7 @@ static inline uint32_t ld_u32(uintptr_t a)
 
 void pyintro_remote_thread(void)
 {
+	rpid = getpid();
 	rmode = 1;
 }
 

@@ -66,6 +66,7 @@ struct thread_state {
 	uintptr_t tstate;             /* its PyThreadState when last seen */
 	uint64_t tick_mono, tick_cpu; /* the clocks at the previous tick */
 	uint32_t search_skip, search_backoff; /* no state found: back off */
+	int wall_left;                /* not read at the last tick */
 	struct prev_frame prev[PF_MAX_DEPTH];
 	struct py_raw_frame walk[PF_MAX_DEPTH];
 	uint8_t scratch[64 + PF_MAX_DEPTH * 2 * PF_VARINT_MAX];
@@ -828,7 +829,13 @@ static pthread_mutex_t wall_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wall_cond;
 static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
 
-static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
+/* A tick spends at most a tenth of the interval reading stacks: a thread
+ * it could not read is read first at the next tick, by a sample that
+ * covers both.  Repeating an unread stack is not counted: it is cheap. */
+static uint64_t wall_deadline;
+
+/* 1 if t was left for the next tick */
+static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 {
 	uint64_t tick_wall = now - t->tick_mono, tick_cpu = cpu - t->tick_cpu;
 	int on_cpu = tick_cpu * 2 >= tick_wall, n, truncated = 0;
@@ -838,11 +845,11 @@ static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 	t->tick_mono = now;
 	t->tick_cpu = cpu;
 	if (on_cpu || now - t->last_mono < cfg->interval_ns)
-		return;
+		return 0;
 	if (writer->full)
-		return drop(t, PF_DROP_FULL, now, cpu);
+		return drop(t, PF_DROP_FULL, now, cpu), 0;
 	if (pyintro_finalizing(layout))
-		return drop(t, PF_DROP_FINALIZING, now, cpu);
+		return drop(t, PF_DROP_FINALIZING, now, cpu), 0;
 	pyintro_remote_reset();
 	if (cpu == t->last_cpu && t->have_stack && t->tstate) {
 		/* It has not run since its last sample: the same stack. */
@@ -855,11 +862,13 @@ static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		}
 		wall_repeats++;
 	} else {
+		if (clock_ns(CLOCK_MONOTONIC) > wall_deadline)
+			return 1;
 		if (t->search_skip) {
 			t->search_skip--;
 			t->last_mono = now;
 			t->last_cpu = cpu;
-			return;
+			return 0;
 		}
 		ts = pyintro_thread_tstate(layout, t->tstate, t->tid,
 					   t->pthread);
@@ -872,13 +881,13 @@ static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 			t->search_skip = t->search_backoff;
 			t->last_mono = now;
 			t->last_cpu = cpu;
-			return;
+			return 0;
 		}
 		t->search_backoff = t->search_skip = 0;
 		t->tstate = ts;
 		n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
 		if (n < 0 || pyintro_remote_failed())
-			return drop(t, PF_DROP_BAD_STACK, now, cpu);
+			return drop(t, PF_DROP_BAD_STACK, now, cpu), 0;
 		if (truncated)
 			flags |= PF_SAMPLE_TRUNCATED;
 		wall_reads++;
@@ -888,6 +897,7 @@ static void wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 	else
 		flags |= PF_SAMPLE_IDLE;
 	record_stack(t, n, flags, now, cpu);
+	return 0;
 }
 
 static void wall_tick(void)
@@ -895,21 +905,29 @@ static void wall_tick(void)
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 	wall_ticks++;
+	wall_deadline = now + cfg->interval_ns / 10;
 	/* Under the list's lock: a thread cannot end (and its state be
-	 * reused) meanwhile; start and stop wait for one tick at most. */
+	 * reused) meanwhile; start and stop wait for one tick at most.
+	 * Threads left over by the last tick go first. */
 	pthread_mutex_lock(&by_tid_lock);
-	for (struct thread_state *t = live; t; t = t->next_live) {
-		struct timespec ts;
-		uint64_t cpu;
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct thread_state *t = live; t; t = t->next_live) {
+			struct timespec ts;
+			uint64_t cpu;
 
-		/* a thread that ended but is not unlisted yet has no clock */
-		if (clock_gettime(thread_clock(t->tid), &ts) != 0)
-			continue;
-		cpu = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		if (!try_busy(t))
-			continue;
-		wall_observe(t, now, cpu);
-		unbusy(t);
+			if (t->wall_left != (pass == 0))
+				continue;
+			/* a thread that ended but is not unlisted yet has
+			 * no clock */
+			if (clock_gettime(thread_clock(t->tid), &ts) != 0)
+				continue;
+			cpu = (uint64_t)ts.tv_sec * 1000000000u +
+			      (uint64_t)ts.tv_nsec;
+			if (!try_busy(t))
+				continue;
+			t->wall_left = wall_observe(t, now, cpu);
+			unbusy(t);
+		}
 	}
 	pthread_mutex_unlock(&by_tid_lock);
 }
