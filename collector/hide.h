@@ -14,6 +14,10 @@
  * profile (hide_rules_apply), never per sample: the tree builder asks
  * hide_rules_classify, which reads the answer from an array.
  *
+ * Rules judge Python frames only: synthetic frames ([truncated],
+ * [unknown], and [idle], which is not even part of a stack; see
+ * profile.h) are always kept, whatever a rule's pattern matches.
+ *
  * Precedence: each rule belongs to a level (default < config file <
  * environment < command line).  For each frame, the highest level with a
  * hide, collapse or show rule that matches decides; within one level,

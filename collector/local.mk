@@ -56,6 +56,15 @@ tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
 UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
 
+# wall mode end to end: a file written with format/write.c, read by the
+# built pyprof ($PYPROF_BIN)
+check_PROGRAMS += tests/unit/test_wall
+tests_unit_test_wall_SOURCES = tests/unit/test_wall.c
+tests_unit_test_wall_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_wall_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+TESTS += tests/unit/test_wall
+UNIT_TESTS += tests/unit/test_wall
+
 # hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
 check_PROGRAMS += tests/unit/test_hide
 tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \

@@ -54,6 +54,7 @@ struct report_opts {
 	struct config config;
 	char *config_file;
 	gboolean show_all, no_trim;
+	gboolean idle;         /* --idle (default) / --no-idle */
 	double trim_self_percent; /* < 0: not given */
 	/* run only */
 	char *interval;
@@ -277,24 +278,16 @@ static gboolean opt_interval(const gchar *name, const gchar *value,
 	return TRUE;
 }
 
+/* Checked here too, as --interval is: a typo must fail before the command
+ * runs rather than leave it unprofiled. */
 static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
 			 GError **error)
 {
+	static const char *const words[] = {"cpu", "wall", NULL};
 	struct report_opts *o = data;
 
-	if (!strcmp(value, "wall")) {
-		/* refused here rather than by the library, where it would
-		 * leave the command unprofiled */
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: wall mode is not available in this version; use cpu",
-			    name);
+	if (opt_choice(name, value, words, error) < 0)
 		return FALSE;
-	}
-	if (strcmp(value, "cpu")) {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-			    "%s: expected cpu, got '%s'", name, value);
-		return FALSE;
-	}
 	g_free(o->mode);
 	o->mode = g_strdup(value);
 	return TRUE;
@@ -364,7 +357,13 @@ static const GOptionEntry render_entries[] = {
 	 "collapsed: do not start each stack with its thread's name", NULL},
 	{"threads", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Print a table of the threads (name, tid, samples, CPU and wall "
-	 "seconds, running share) instead of a report", NULL},
+	 "seconds, running and waiting shares) instead of a report", NULL},
+	{"idle", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "Wall mode: count the time threads spent waiting, as [idle] below "
+	 "the frame that waited (default); no effect in CPU mode", NULL},
+	{"no-idle", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, NULL,
+	 "Wall mode: leave waiting out of the trees and totals: running "
+	 "time only; no effect in CPU mode", NULL},
 	{"thread", 0, 0, G_OPTION_ARG_CALLBACK, opt_thread,
 	 "Only this thread: a name or a native thread id (repeatable)", "NAME|TID"},
 	{"merge-threads", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, opt_merge_threads,
@@ -400,7 +399,8 @@ static const GOptionEntry run_entries[] = {
 	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
 	 "Sampling interval, e.g. 1ms (PYPROF_INTERVAL)", "TIME"},
 	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, opt_mode,
-	 "cpu (PYPROF_MODE; wall mode is not in this version)", "MODE"},
+	 "cpu (the default: CPU time per thread) or wall (wall time, "
+	 "waiting shown as [idle]); PYPROF_MODE", "cpu|wall"},
 	{"output-dir", 'd', 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Keep the .pyprof files in DIR instead of a temporary directory", "DIR"},
 	{"keep", 'k', 0, G_OPTION_ARG_NONE, NULL,
@@ -438,6 +438,9 @@ static GOptionContext *make_context(const char *usage, const char *summary,
 			e[n].arg_data = &o->show_all;
 		else if (!strcmp(e[n].long_name, "no-trim"))
 			e[n].arg_data = &o->no_trim;
+		else if (!strcmp(e[n].long_name, "idle") ||
+			 !strcmp(e[n].long_name, "no-idle"))
+			e[n].arg_data = &o->idle;
 		else
 			e[n].arg_data = (gpointer)e[n].arg_data;
 		n++;
@@ -466,6 +469,7 @@ static void report_opts_init(struct report_opts *o)
 	render_options_init(&o->render);
 	config_init(&o->config);
 	o->trim_self_percent = -1;
+	o->idle = TRUE;
 }
 
 static void report_opts_release(struct report_opts *o)
@@ -737,7 +741,7 @@ static const struct renderer *format_for_file(const char *path)
 /* Renders p to o->output, or to dflt; prints errors; returns an exit code. */
 static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
 {
-	struct profile_tree_options topts = {.group = o->group};
+	struct profile_tree_options topts = {.group = o->group, .no_idle = !o->idle};
 	struct profile_tree *t;
 	GError *error = NULL;
 	FILE *out = dflt;
@@ -783,7 +787,8 @@ static int render_profile(struct profile *p, struct report_opts *o, FILE *dflt)
 	}
 	/* html offers the full tree beside the shaped one */
 	if (!show_all && !strcmp(o->format->name, "html")) {
-		struct profile_tree_options fopts = {.group = o->group};
+		struct profile_tree_options fopts = {.group = o->group,
+						     .no_idle = !o->idle};
 		full = profile_tree_build(p, &fopts);
 	}
 	o->render.tree_options = &topts;
@@ -831,18 +836,22 @@ static gboolean keep_threads(struct profile *p, GPtrArray *sel)
 		}
 		p->n_samples -= t->samples->len;
 		g_array_set_size(t->samples, 0);
-		t->cpu_ns = t->wall_ns = 0;
+		t->cpu_ns = t->wall_ns = t->idle_ns = 0;
 	}
 	if (!kept)
 		fprintf(stderr, "pyprof: report: no thread matches --thread\n");
 	return kept > 0;
 }
 
-/* --threads: one line per thread.  Wall time is the span its samples
- * cover, and for a main thread the life of its process when the file is
- * complete (a thread's own end is not recorded); in CPU mode "running" is
- * its CPU time's share of that and the rest was spent waiting (blocked,
- * or ready but not scheduled). */
+/* --threads: one line per thread.  In CPU mode, wall time is the span
+ * its samples cover, and for a main thread the life of its process when
+ * the file is complete (a thread's own end is not recorded, and a main
+ * thread that blocked was not sampled meanwhile); "running" is its CPU
+ * time's share of that and the rest was spent waiting (blocked, or ready
+ * but not scheduled).  In wall mode every thread was sampled on wall
+ * time throughout, each sample saying whether it waited: wall time is the
+ * sum its samples stand for, split by that flag into running and waiting,
+ * as the text report's headers split it. */
 static void print_threads(const struct profile *p)
 {
 	printf("%-20s %8s %7s %10s %10s %8s %8s\n", "thread", "tid", "samples",
@@ -850,16 +859,21 @@ static void print_threads(const struct profile *p)
 	for (guint i = 0; i < p->threads->len; i++) {
 		const struct profile_thread *t = profile_thread(p, i);
 		const struct profile_process *pr = profile_process(p, t->process);
-		double cpu = t->cpu_ns / 1e9, wall = t->wall_ns / 1e9;
-
-		if ((t->flags & PROFILE_THREAD_MAIN) && pr->complete &&
-		    pr->end_mono_ns > pr->start_mono_ns)
-			wall = MAX(wall, (pr->end_mono_ns - pr->start_mono_ns) / 1e9);
-		double run = wall > 0 ? MIN(1.0, cpu / wall) : 0;
-		GString *name = g_string_new(NULL);
+		double cpu = t->cpu_ns / 1e9, wall = t->wall_ns / 1e9, run;
+		GString *name;
 
 		if (!t->samples->len)
 			continue;
+		if (pr->mode == PROFILE_MODE_WALL) {
+			run = t->wall_ns ? (double)(t->wall_ns - t->idle_ns) / (double)t->wall_ns
+					 : 0;
+		} else {
+			if ((t->flags & PROFILE_THREAD_MAIN) && pr->complete &&
+			    pr->end_mono_ns > pr->start_mono_ns)
+				wall = MAX(wall, (pr->end_mono_ns - pr->start_mono_ns) / 1e9);
+			run = wall > 0 ? MIN(1.0, cpu / wall) : 0;
+		}
+		name = g_string_new(NULL);
 		render_append_clean(name, t->name, 0);
 		printf("%-20s %8" G_GUINT32_FORMAT " %7u %10.3f %10.3f %7.1f%% %7.1f%%\n",
 		       name->str, t->tid, t->samples->len, cpu, wall,

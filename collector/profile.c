@@ -157,6 +157,9 @@ struct profile *profile_new(void)
 	p->frame_all_threads =
 		profile_frame_intern(p, PROFILE_FRAME_THREAD, profile_intern(p, "", -1),
 				     profile_intern(p, "[all threads]", -1), NULL, -1, -1, -1);
+	p->frame_idle =
+		profile_frame_intern(p, PROFILE_FRAME_IDLE, profile_intern(p, "", -1),
+				     profile_intern(p, "[idle]", -1), NULL, -1, -1, -1);
 	return p;
 }
 
@@ -323,6 +326,7 @@ guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 
 guint32 profile_frame_truncated(struct profile *p) { return p->frame_truncated; }
 guint32 profile_frame_unknown(struct profile *p) { return p->frame_unknown; }
+guint32 profile_frame_idle(const struct profile *p) { return p->frame_idle; }
 
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 {
@@ -372,6 +376,7 @@ void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
 	g_array_append_val(t->samples, s);
 	t->cpu_ns += cpu_ns;
 	t->wall_ns += wall_ns;
+	t->idle_ns += profile_sample_wait_ns(p, t, &s);
 	if (mono_ns > pr->last_mono_ns)
 		pr->last_mono_ns = mono_ns;
 	p->n_samples++;
@@ -623,7 +628,7 @@ guint profile_keep_window(struct profile *p, const char *label)
 		struct profile_thread *th = profile_thread(p, t);
 		guint kept = 0;
 
-		th->cpu_ns = th->wall_ns = 0;
+		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
 		for (guint k = 0; k < th->samples->len; k++) {
 			struct profile_sample *sm = &g_array_index(th->samples, struct profile_sample, k);
 			gboolean in = FALSE;
@@ -636,6 +641,7 @@ guint profile_keep_window(struct profile *p, const char *label)
 				continue;
 			th->cpu_ns += sm->cpu_ns;
 			th->wall_ns += sm->wall_ns;
+			th->idle_ns += profile_sample_wait_ns(p, th, sm);
 			g_array_index(th->samples, struct profile_sample, kept++) = *sm;
 		}
 		g_array_set_size(th->samples, kept);
@@ -1161,11 +1167,31 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 							       : p->frame_all_threads,
 				 thread);
 		for (guint i = 0; i < th->samples->len; i++) {
-			guint32 node = tree_node_for(&b, s[i].stack, top, thread);
-			struct profile_node *nd =
-				&g_array_index(t->nodes, struct profile_node, node);
-			nd->self_ns += wall ? s[i].wall_ns : s[i].cpu_ns;
-			nd->self_samples++;
+			guint32 node, idle = 0;
+			struct profile_node *nd;
+			guint64 wait = profile_sample_wait_ns(p, th, &s[i]);
+			gboolean counts = profile_tree_counts(opts, p, th, &s[i]);
+
+			if (!counts && wait >= s[i].wall_ns)
+				continue;
+			node = tree_node_for(&b, s[i].stack, top, thread);
+			/* no verdict is asked for [idle]: it is no frame of
+			 * the program, and no rule may take it away.  A
+			 * wall-mode sample's running time goes to its stack,
+			 * its waiting time to the [idle] below it. */
+			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
+			    !(opts && opts->no_idle))
+				idle = tree_child(&b, node, p->frame_idle, thread);
+			nd = &g_array_index(t->nodes, struct profile_node, node);
+			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
+			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))
+				nd->self_samples++;
+			if (idle) {
+				nd = &g_array_index(t->nodes, struct profile_node, idle);
+				nd->self_ns += wait;
+				if (profile_sample_idle(p, th, &s[i]))
+					nd->self_samples++;
+			}
 		}
 		for (guint i = 0; i < b.touched->len; i++)
 			b.stack_node[g_array_index(b.touched, guint32, i)] = 0;

@@ -36,6 +36,20 @@
  * root-most frames were lost (PF_SAMPLE_TRUNCATED); `[unknown]` stands for
  * a frame whose code object is not known.
  *
+ * `[idle]` (PROFILE_FRAME_IDLE) holds a wall-mode sample's waiting time
+ * (profile_sample_wait_ns: its wall time less its thread's CPU time),
+ * below the sample's stack, whose innermost Python frame made the
+ * blocking call.  It is a frame of its own kind, interned once, but it is
+ * never part of a stack: the tree builder adds it under the sample's node
+ * (and leaves the waiting time out with opts->no_idle).  So the stacks stay
+ * what the file recorded, and hide, collapse and show rules, which
+ * profile_tree_build asks only about frames of stacks, can never hide it
+ * or fold it into a group; hide.c judges Python frames only anyway, and
+ * the stem trimmer (trim.c) counts an [idle] node as its caller's own
+ * time, so it never trims the frame that waited nor the [idle] below it.
+ * --show-all, which only turns those off, still shows it.  Renderers of
+ * timelines find its node with emit_map_sample (render/emit.h).
+ *
  * Ownership: a struct profile owns everything reachable from it; pointers
  * returned by accessors stay valid until profile_free().  A struct
  * profile_tree is independent of later additions to the profile but must
@@ -134,6 +148,8 @@ struct profile_thread {
 	const char *name; /* never NULL: recorded name, MainThread, Thread <tid> */
 	GArray *samples;  /* of struct profile_sample, in time order */
 	guint64 cpu_ns, wall_ns; /* sums over samples */
+	guint64 idle_ns;  /* sum of wall_ns over the samples that are idle
+			   * (profile_sample_idle): its time spent waiting */
 	guint32 frame;      /* its PROFILE_FRAME_THREAD frame (thread = index) */
 	guint32 name_frame; /* the same, shared by threads of that name */
 };
@@ -146,6 +162,8 @@ enum profile_frame_kind {
 	PROFILE_FRAME_GROUP,     /* a collapsed group of frames, or a
 				  * relabelled one ("[requests]", "In [3]");
 				  * see collector/hide.h */
+	PROFILE_FRAME_IDLE,      /* "[idle]", only as a tree leaf: see the
+				  * top of this file */
 };
 
 struct profile_frame {
@@ -203,7 +221,7 @@ struct profile {
 	GHashTable *stack_index;
 	GPtrArray *frame_pages, *stack_pages;
 	guint32 n_frames, n_stacks;
-	guint32 frame_truncated, frame_unknown, frame_all_threads;
+	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
 };
 
 struct profile *profile_new(void);
@@ -252,9 +270,10 @@ guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 			     const char *filename, const char *name,
 			     const char *qualname, int firstlineno, int line,
 			     int thread);
-/* The synthetic "[truncated]" and "[unknown]" frames */
+/* The synthetic "[truncated]", "[unknown]" and "[idle]" frames */
 guint32 profile_frame_truncated(struct profile *p);
 guint32 profile_frame_unknown(struct profile *p);
+guint32 profile_frame_idle(const struct profile *p);
 
 /* Returns the id of stack `parent` + `frame`, adding it if new; 0 only if
  * the table is full. */
@@ -288,6 +307,34 @@ guint64 profile_sample_weight(const struct profile *p,
 			      const struct profile_thread *t,
 			      const struct profile_sample *s);
 
+/* Whether sample s of thread t was taken while the thread waited: the
+ * IDLE flag, in a wall-mode process.  A CPU-mode sample stands for CPU
+ * time the thread used, so it is never idle, whatever its flags say. */
+static inline gboolean profile_sample_idle(const struct profile *p,
+					   const struct profile_thread *t,
+					   const struct profile_sample *s)
+{
+	return (s->flags & PROFILE_SAMPLE_IDLE) &&
+	       profile_process(p, t->process)->mode == PROFILE_MODE_WALL;
+}
+
+/*
+ * Wall mode: the part of sample s its thread spent waiting, its wall time
+ * less the CPU time its clock counted meanwhile (0 in CPU mode).  This,
+ * not the IDLE flag, is what [idle] leaves and the waiting figures add
+ * up: a running sample's period holds the waits since the previous one
+ * too (the GIL, a CPU), and an idle one the moments the thread ran, and
+ * only the clocks know how much.  The rest is running time.
+ */
+static inline guint64 profile_sample_wait_ns(const struct profile *p,
+					     const struct profile_thread *t,
+					     const struct profile_sample *s)
+{
+	if (profile_process(p, t->process)->mode != PROFILE_MODE_WALL)
+		return 0;
+	return s->wall_ns > s->cpu_ns ? s->wall_ns - s->cpu_ns : 0;
+}
+
 /* Names of enum values, for reports: "cpu", "thread CPU timer", ... */
 const char *profile_mode_name(enum profile_mode m);
 const char *profile_source_name(enum profile_source s);
@@ -317,9 +364,24 @@ struct profile_tree_options {
 	 * frames between them do not count) become one node. */
 	guint32 (*classify)(const struct profile *p, guint32 frame, gpointer data);
 	gpointer classify_data;
+	/* Leave out the idle samples (profile_sample_idle): the tree, its
+	 * totals and its shares are then running time only.  Otherwise
+	 * each idle sample counts in an [idle] leaf below its stack. */
+	gboolean no_idle;
 };
 
 #define PROFILE_TREE_HIDDEN 0xffffffffu
+
+/* Whether a tree built with opts (may be NULL) counts sample s of thread
+ * t as a sample (its count): all but the idle ones when opts->no_idle is
+ * set.  Their running time still counts (profile_sample_wait_ns). */
+static inline gboolean profile_tree_counts(const struct profile_tree_options *opts,
+					   const struct profile *p,
+					   const struct profile_thread *t,
+					   const struct profile_sample *s)
+{
+	return !(opts && opts->no_idle && profile_sample_idle(p, t, s));
+}
 
 /* A stem of plumbing frames removed from above a thread's first frame
  * (collector/trim.h), for renderers to mention. */

@@ -35,6 +35,14 @@ static guint32 function_of(const struct profile_tree *t, guint32 node)
 	return profile_frame(t->profile, profile_tree_node(t, node)->frame)->function;
 }
 
+/* An [idle] node is the time its caller spent blocked in a call it made
+ * (profile.h): the caller's own time, never a callee to trim towards, and
+ * never plumbing itself. */
+static gboolean is_idle(const struct profile_tree *t, guint32 node)
+{
+	return profile_tree_node(t, node)->frame == profile_frame_idle(t->profile);
+}
+
 /* Follows the stem from `set` (the nodes of one function under a thread),
  * marking what it removes; returns the number of frames trimmed and sets
  * *last to a node of the last one. */
@@ -52,7 +60,8 @@ static guint trim_from(struct profile_tree *t, const struct trim_options *o,
 		GHashTableIter it;
 		gpointer k, v;
 
-		if (!o->plumbing(t->profile, fr, o->data))
+		if (is_idle(t, g_array_index(set, guint32, 0)) ||
+		    !o->plumbing(t->profile, fr, o->data))
 			break;
 		g_hash_table_remove_all(callees);
 		for (guint i = 0; i < set->len; i++) {
@@ -61,7 +70,11 @@ static guint trim_from(struct profile_tree *t, const struct trim_options *o,
 			total += profile_tree_node(t, id)->total_ns;
 			for (guint32 j = 0; j < nk; j++) {
 				gpointer f = GUINT_TO_POINTER(function_of(t, kids[j]));
-				guint64 sum = (guint64)(guintptr)g_hash_table_lookup(callees, f);
+				guint64 sum;
+
+				if (is_idle(t, kids[j]))
+					continue; /* counts as self time */
+				sum = (guint64)(guintptr)g_hash_table_lookup(callees, f);
 				sum += profile_tree_node(t, kids[j])->total_ns;
 				g_hash_table_insert(callees, f, (gpointer)(guintptr)sum);
 			}

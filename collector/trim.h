@@ -9,15 +9,17 @@
  *   - it is plumbing (o->plumbing says so: the built-in list, plus rules;
  *     see hide.h), and no show rule matches it;
  *   - it calls something, and the time it spends outside its heaviest
- *     callee (its self time, and other callees that are not plumbing) is
- *     at most o->self_percent of its thread's total: it leads to a single
- *     child of the program's;
+ *     callee (its self time, its [idle] time -- waiting in a call it made
+ *     itself -- and other callees that are not plumbing) is at most
+ *     o->self_percent of its thread's total: it leads to a single child
+ *     of the program's;
  * and trimming goes on with that heaviest callee.  The first frame that
  * fails is the new top frame (the program's own code fails the first
- * test).  Hidden frames never reach the tree, so a stem of hidden frames
- * is gone already.  A trimmed frame's self time goes to the thread and
- * its other callees become top frames, as a hidden frame's would; nodes
- * that end up alike under one parent are merged.  Totals are unchanged.
+ * test; [idle] is never plumbing).  Hidden frames never reach the tree,
+ * so a stem of hidden frames is gone already.  A trimmed frame's self
+ * time goes to the thread and its other callees, [idle] included, become
+ * top frames, as a hidden frame's would; nodes that end up alike under
+ * one parent are merged.  Totals are unchanged.
  */
 #ifndef PYPROF_TRIM_H
 #define PYPROF_TRIM_H

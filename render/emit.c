@@ -122,6 +122,7 @@ struct emit_map {
 	/* per stack id: the node for the current thread when epoch matches */
 	guint32 *node, *epoch;
 	guint32 cur_epoch, top;
+	const struct profile_thread *cur; /* the thread being resolved */
 	GArray *walk;
 	guint32 *thread_root; /* thread index -> root node, 0 none */
 	const struct profile_tree_options *opts;
@@ -234,6 +235,7 @@ guint32 emit_map_thread(struct emit_map *m, guint ti)
 {
 	m->cur_epoch++;
 	m->top = ti < m->p->threads->len ? m->thread_root[ti] : 0;
+	m->cur = ti < m->p->threads->len ? profile_thread(m->p, ti) : NULL;
 	return m->top;
 }
 
@@ -268,4 +270,42 @@ guint32 emit_map_node(struct emit_map *m, guint32 stack)
 		m->epoch[id] = m->cur_epoch;
 	}
 	return node;
+}
+
+guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
+		      guint32 node[2], guint64 ns[2])
+{
+	guint64 wait, weight;
+	guint n = 0;
+	guint32 at, idle;
+
+	if (!m->cur)
+		return 0;
+	wait = profile_sample_wait_ns(m->p, m->cur, s);
+	weight = profile_sample_weight(m->p, m->cur, s);
+	if (!profile_tree_counts(m->opts, m->p, m->cur, s) && wait >= weight)
+		return 0;
+	at = emit_map_node(m, s->stack);
+	if (weight > wait) {
+		node[n] = at;
+		ns[n++] = weight - wait;
+	}
+	if (wait && (idle = emit_map_child(m, at, profile_frame_idle(m->p)))) {
+		node[n] = idle;
+		ns[n++] = wait;
+	}
+	return n;
+}
+
+guint32 emit_map_sample(struct emit_map *m, const struct profile_sample *s)
+{
+	guint32 node, idle;
+
+	if (!m->cur || !profile_tree_counts(m->opts, m->p, m->cur, s))
+		return 0;
+	node = emit_map_node(m, s->stack);
+	if (!profile_sample_idle(m->p, m->cur, s))
+		return node;
+	idle = emit_map_child(m, node, profile_frame_idle(m->p));
+	return idle ? idle : node;
 }

@@ -34,6 +34,7 @@ static const char *kind_name(enum profile_frame_kind k)
 	case PROFILE_FRAME_TRUNCATED: return "truncated";
 	case PROFILE_FRAME_UNKNOWN: return "unknown";
 	case PROFILE_FRAME_THREAD: return "thread";
+	case PROFILE_FRAME_IDLE: return "idle";
 	default: return "group";
 	}
 }

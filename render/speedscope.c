@@ -8,8 +8,8 @@
  * timeline; consecutive samples that land on the same tree node are one
  * sample with the summed weight, which changes no view and makes a steady
  * loop cost one entry instead of thousands.  Each sample's stack is its
- * node's path in the tree, so hiding, grouping and trimming show here as
- * in every other format.
+ * node's path in the tree, so hiding, grouping, trimming, [idle] leaves
+ * and --no-idle show here as in every other format.
  */
 #include "render.h"
 #include "emit.h"
@@ -72,21 +72,33 @@ static guint64 walk_samples(struct speedscope *s, guint32 r, gboolean weights)
 		if (emit_map_thread(s->map, ti) != r || !th->samples->len)
 			continue;
 		for (guint i = 0; i <= th->samples->len; i++) {
-			guint32 n = i < th->samples->len ? emit_map_node(s->map, sm[i].stack) : 0;
-			if (i > 0 && (i == th->samples->len || n != node)) {
-				if (!first)
-					fputc(',', s->out);
-				first = FALSE;
-				if (weights)
-					emit_seconds(s->out, w);
-				else
-					write_stack(s, node, r);
-				total += w;
-				w = 0;
-			}
-			if (i < th->samples->len) {
-				node = n;
-				w += profile_sample_weight(s->p, th, &sm[i]);
+			guint32 at[2] = {0, 0};
+			guint64 ns[2] = {0, 0};
+			/* none: left out of the tree (--no-idle); two: its
+			 * running and its waiting time (wall mode) */
+			guint k = 0, pieces = i < th->samples->len
+				? emit_map_pieces(s->map, &sm[i], at, ns) : 1;
+
+			if (i < th->samples->len && !pieces)
+				continue;
+			for (k = 0; k < pieces; k++) {
+				guint32 n = at[k];
+
+				if (node && (i == th->samples->len || n != node)) {
+					if (!first)
+						fputc(',', s->out);
+					first = FALSE;
+					if (weights)
+						emit_seconds(s->out, w);
+					else
+						write_stack(s, node, r);
+					total += w;
+					w = 0;
+				}
+				if (i < th->samples->len) {
+					node = n;
+					w += ns[k];
+				}
 			}
 		}
 	}

@@ -11,6 +11,20 @@
  * of the whole profile), the function (qualname when known) and the line it
  * was executing.  Children come heaviest first; those below --min-percent
  * are summed into one "more below" line so the totals still add up.
+ *
+ * In wall mode a header also splits the wall time of its threads into
+ * running (what their CPU clocks counted) and waiting (the rest, the
+ * [idle] leaves of the tree; profile_sample_wait_ns):
+ *
+ *   MainThread (pid 4242, tid 4242): 1000 samples, 3.020 s wall — running 0.410 s (13.6%), waiting 2.610 s (86.4%)
+ *
+ * With --no-idle the tree is running time only, and the header says so:
+ * "120 samples, 0.410 s running — of 3.020 s wall: running ...".  When
+ * threads are merged into one tree (--group name|all, --by process), one
+ * such line per thread comes first, "MainThread (pid 4242, tid 4242):
+ * 3.020 s wall — running ...", so the split of each stays visible.  The
+ * split is the threads' own (every sample kept after --window and
+ * --thread), not the tree's, so hiding and trimming never change it.
  */
 #include "render.h"
 
@@ -115,11 +129,73 @@ static void text_children(struct text *x, guint32 id, guint level)
 	}
 }
 
+static gboolean text_no_idle(const struct text *x)
+{
+	return x->o->tree_options && x->o->tree_options->no_idle;
+}
+
+/* Whether thread ti's samples count under root node `root` (a thread,
+ * thread name, process or all-threads node), as emit.c decides it. */
+static gboolean text_thread_under(const struct text *x, guint32 root, guint ti)
+{
+	const struct profile_node *nd = profile_tree_node(x->t, root);
+	const struct profile_thread *th = profile_thread(x->p, ti);
+
+	if (nd->thread >= 0)
+		return (guint)nd->thread == ti;
+	return nd->frame == th->name_frame ||
+	       nd->frame == profile_process(x->p, th->process)->frame ||
+	       profile_tree_node(x->t, 0)->n_children == 1;
+}
+
+/* " — running 0.410 s (13.6%), waiting 2.610 s (86.4%)", preceded by
+ * "of 3.020 s wall:" when the tree's own total is not that wall time */
+static void text_append_split(struct text *x, GString *l, guint64 wall,
+			      guint64 idle, gboolean say_wall)
+{
+	guint64 run = wall - idle;
+
+	g_string_append(l, x->o->ascii ? " - " : " — ");
+	if (say_wall)
+		g_string_append_printf(l, "of %.3f s wall: ", (double)wall / 1e9);
+	g_string_append_printf(l, "running %.3f s (%.1f%%), waiting %.3f s (%.1f%%)",
+			       (double)run / 1e9,
+			       wall ? 100.0 * (double)run / (double)wall : 0.0,
+			       (double)idle / 1e9,
+			       wall ? 100.0 * (double)idle / (double)wall : 0.0);
+}
+
+/* Wall mode, threads merged into trees: "NAME (pid P, tid T): W s wall —
+ * running ..., waiting ..." for each thread with samples. */
+static void text_thread_splits(struct text *x)
+{
+	gboolean c = x->o->color;
+	GString *l = x->line;
+
+	for (guint ti = 0; ti < x->p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(x->p, ti);
+
+		if (!th->samples->len ||
+		    profile_process(x->p, th->process)->mode != PROFILE_MODE_WALL)
+			continue;
+		g_string_assign(l, c ? C_BOLD : "");
+		render_append_clean(l, th->name, 0);
+		g_string_append_printf(l, " (pid %d, tid %" G_GUINT32_FORMAT "): %.3f s wall",
+				       profile_process(x->p, th->process)->pid, th->tid,
+				       (double)th->wall_ns / 1e9);
+		text_append_split(x, l, th->wall_ns, th->idle_ns, FALSE);
+		g_string_append(l, c ? C_RESET "\n" : "\n");
+		fputs(l->str, x->out);
+	}
+	fputc('\n', x->out);
+}
+
 static void text_thread_header(struct text *x, guint32 id, guint64 all)
 {
 	const struct profile_node *nd = profile_tree_node(x->t, id);
 	const struct profile_frame *f = profile_frame(x->p, nd->frame);
 	gboolean c = x->o->color;
+	gboolean wall = x->p->mode == PROFILE_MODE_WALL;
 	GString *l = x->line;
 
 	g_string_assign(l, c ? C_BOLD : "");
@@ -133,10 +209,27 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 	g_string_append_printf(l, ": %" G_GUINT64_FORMAT " sample%s, %.3f s %s",
 			       nd->total_samples, nd->total_samples == 1 ? "" : "s",
 			       (double)nd->total_ns / 1e9,
-			       x->p->mode == PROFILE_MODE_WALL ? "wall" : "CPU");
+			       !wall ? "CPU" : text_no_idle(x) ? "running" : "wall");
 	if (profile_tree_node(x->t, 0)->n_children > 1 && all)
 		g_string_append_printf(l, " (%.1f%% of all)",
 				       100.0 * (double)nd->total_ns / (double)all);
+	if (wall) {
+		guint64 w = 0, idle = 0;
+		gboolean any = FALSE;
+
+		/* a CPU-mode file merged in (p->mixed_modes) has no split */
+		for (guint ti = 0; ti < x->p->threads->len; ti++) {
+			const struct profile_thread *th = profile_thread(x->p, ti);
+			if (profile_process(x->p, th->process)->mode == PROFILE_MODE_WALL &&
+			    text_thread_under(x, id, ti)) {
+				w += th->wall_ns;
+				idle += th->idle_ns;
+				any = TRUE;
+			}
+		}
+		if (any)
+			text_append_split(x, l, w, idle, text_no_idle(x));
+	}
 	if (c)
 		g_string_append(l, C_RESET);
 	g_string_append_c(l, '\n');
@@ -180,6 +273,9 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 	x.prefix = g_string_new(NULL);
 	if (root->total_samples == 0)
 		fputs("no samples\n", out);
+	else if (p->mode == PROFILE_MODE_WALL && n &&
+		 profile_tree_node(t, threads[0])->thread < 0)
+		text_thread_splits(&x);
 	for (guint32 i = 0; i < n; i++) {
 		const struct profile_node *nd = profile_tree_node(t, threads[i]);
 		if (nd->total_samples == 0)

@@ -10,8 +10,10 @@
  * samples that share frames keep those slices open ("B" and "E" events,
  * one pair per change, written in time order per thread).  A wall-mode
  * sample taken while the thread was idle (not running Python) gets an
- * "[idle]" slice on top of its stack, category "idle".  Stacks are the
- * call tree's paths, so hiding and trimming apply (see emit.h).
+ * "[idle]" slice on top of its stack, category "idle": the tree's [idle]
+ * leaf (collector/profile.h).  Stacks are the call tree's paths, so
+ * hiding, trimming and --no-idle apply (see emit.h); a sample the tree
+ * left out is not drawn, and its time is a gap.
  *
  * Timestamps are microseconds (with nanosecond decimals) since the
  * earliest process start; all processes of a report share
@@ -24,16 +26,15 @@
 
 #include <string.h>
 
-#define IDLE_ID 0xffffffffu
-
 struct trace {
 	const struct profile *p;
 	const struct profile_tree *t;
+	const struct render_options *o;
 	FILE *out;
 	struct emit_map *map;
 	char **opening;   /* frame id -> ,"name":...,"cat":...,"args":{...}} */
 	char ids[64];     /* "pid":N,"tid":N */
-	GArray *open;     /* node ids (or IDLE_ID) of the open slices */
+	GArray *open;     /* node ids of the open slices */
 	GArray *want;
 	gboolean first;
 };
@@ -52,6 +53,8 @@ static const char *opening(struct trace *x, guint32 frame)
 		g_string_append(b, ",\"cat\":\"python\",\"args\":{\"file\":");
 		emit_json_string(b, f->filename);
 		g_string_append_printf(b, ",\"line\":%d}}", f->line);
+	} else if (f->kind == PROFILE_FRAME_IDLE) {
+		g_string_append(b, ",\"cat\":\"idle\"}");
 	} else {
 		g_string_append(b, ",\"cat\":\"pyprof\"}");
 	}
@@ -71,8 +74,6 @@ static void event(struct trace *x, char ph, guint64 ts, guint32 node)
 	emit_us(out, ts);
 	if (ph == 'E')
 		fputc('}', out);
-	else if (node == IDLE_ID)
-		fputs(",\"name\":\"[idle]\",\"cat\":\"idle\"}", out);
 	else
 		fputs(opening(x, profile_tree_node(x->t, node)->frame), out);
 }
@@ -103,16 +104,19 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 	guint64 last_end = 0, total = 0;
 	GString *b = g_string_new(NULL);
 	guint32 prev_node = 0;
-	gboolean prev_idle = FALSE;
+	guint counted = 0;
 
 	g_snprintf(x->ids, sizeof x->ids, "\"pid\":%d,\"tid\":%" G_GUINT32_FORMAT,
 		   profile_process(x->p, th->process)->pid, th->tid);
 	for (guint i = 0; i < th->samples->len; i++)
-		total += profile_sample_weight(x->p, th, &s[i]);
+		if (profile_tree_counts(x->o->tree_options, x->p, th, &s[i])) {
+			total += profile_sample_weight(x->p, th, &s[i]);
+			counted++;
+		}
 	emit_json_string(b, th->name);
 	fprintf(x->out, "%s\n{\"ph\":\"M\",\"name\":\"thread_name\",%s,\"args\":{\"name\":%s,"
 		"\"total_ns\":%" G_GUINT64_FORMAT ",\"samples\":%u}}",
-		x->first ? "" : ",", x->ids, b->str, total, th->samples->len);
+		x->first ? "" : ",", x->ids, b->str, total, counted);
 	x->first = FALSE;
 	g_string_free(b, TRUE);
 	if (!root)
@@ -122,9 +126,10 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 	for (guint i = 0; i < th->samples->len; i++) {
 		guint64 end = s[i].mono_ns > base ? s[i].mono_ns - base : 0;
 		guint64 d = profile_sample_weight(x->p, th, &s[i]), start;
-		guint32 node = emit_map_node(x->map, s[i].stack);
-		gboolean idle = (s[i].flags & PROFILE_SAMPLE_IDLE) != 0;
+		guint32 node = emit_map_sample(x->map, &s[i]);
 
+		if (!node)
+			continue; /* left out of the tree (--no-idle) */
 		if (end < last_end)
 			end = last_end; /* out of order: never draw backwards */
 		start = d < end && end - d > last_end ? end - d : last_end;
@@ -133,7 +138,7 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 			g_array_set_size(x->want, 0);
 			switch_to(x, last_end);
 		}
-		if (x->open->len == 0 || node != prev_node || idle != prev_idle) {
+		if (x->open->len == 0 || node != prev_node) {
 			g_array_set_size(x->want, 0);
 			for (guint32 n = node; n && n != root;
 			     n = profile_tree_node(x->t, n)->parent)
@@ -145,14 +150,9 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 					g_array_index(x->want, guint32, z - 1);
 				g_array_index(x->want, guint32, z - 1) = tmp;
 			}
-			if (idle) {
-				guint32 id = IDLE_ID;
-				g_array_append_val(x->want, id);
-			}
 			switch_to(x, start);
 		}
 		prev_node = node;
-		prev_idle = idle;
 		last_end = end;
 	}
 	g_array_set_size(x->want, 0);
@@ -162,7 +162,7 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error)
 {
-	struct trace x = {.p = p, .t = t, .out = out, .first = TRUE};
+	struct trace x = {.p = p, .t = t, .o = o, .out = out, .first = TRUE};
 	guint64 base = G_MAXUINT64;
 	GString *b = g_string_new(NULL);
 

@@ -13,8 +13,10 @@ hidden, so the report's root is the cell's code.
 
 Options: --show-all, --hide PATTERN, --collapse PATTERN, --show PATTERN,
 --preset NAME, --format FORMAT, -o FILE, --depth N, --min-percent P,
---interval DURATION (only when this extension loads the library: an
-interval is fixed when the library loads).  See pyprof(1).
+--idle, --no-idle (wall mode: waiting shown as [idle], or left out),
+--interval DURATION and --mode cpu|wall (only when this extension loads
+the library: both are fixed when the library loads; with the library
+preloaded, set PYPROF_INTERVAL and PYPROF_MODE instead).  See pyprof(1).
 """
 import ctypes
 import os
@@ -36,7 +38,8 @@ _CELL_FILE = "<pyprof-cell>"
 # options taking a value, and flags, passed on to `pyprof report`
 _VALUED = {"--hide", "--collapse", "--show", "--preset", "--format", "-o",
            "--depth", "--min-percent", "--config"}
-_FLAGS = {"--show-all", "--no-trim", "--ascii"}
+_FLAGS = {"--show-all", "--no-trim", "--ascii", "--idle", "--no-idle"}
+_MODES = ("cpu", "wall")
 
 
 class PyprofError(Exception):
@@ -66,17 +69,22 @@ def _collector_path():
 class _Library:
     """libpyprof.so's control API, preloaded or loaded here."""
 
-    def __init__(self, interval=None):
+    def __init__(self, interval=None, mode=None):
         self.loaded_here = False
+        # what the library read, or is about to read, at its start
+        self.mode = os.environ.get("PYPROF_MODE") or "cpu"
         lib = ctypes.CDLL(None)
         if not hasattr(lib, "pyprof_start"):
             saved = {k: os.environ.get(k) for k in
-                     ("PYPROF_START", "PYPROF_OUTPUT", "PYPROF_INTERVAL")}
+                     ("PYPROF_START", "PYPROF_OUTPUT", "PYPROF_INTERVAL",
+                      "PYPROF_MODE")}
             self.tmpdir = tempfile.mkdtemp(prefix="pyprof-ipython-")
             os.environ["PYPROF_START"] = "0"
             os.environ["PYPROF_OUTPUT"] = self.tmpdir + "/"
             if interval:
                 os.environ["PYPROF_INTERVAL"] = interval
+            if mode:
+                os.environ["PYPROF_MODE"] = self.mode = mode
             try:
                 lib = ctypes.CDLL(_library_path())
             finally:
@@ -142,7 +150,7 @@ def _run(ip, line, cell):
     code = cell if cell is not None else stmt
     if not code.strip():
         raise PyprofError("nothing to profile: give a statement or use %%pyprof")
-    interval = None
+    interval = mode = None
     report = []
     for o in opts:
         if isinstance(o, str):
@@ -150,15 +158,20 @@ def _run(ip, line, cell):
         elif o[0] == "--interval":
             interval = o[1]
         elif o[0] == "--mode":
-            if o[1] != "cpu":
-                raise PyprofError("--mode %s is not available in this version" % o[1])
+            if o[1] not in _MODES:
+                raise PyprofError("--mode: expected cpu or wall, got '%s'" % o[1])
+            mode = o[1]
         else:
             report += [o[0], o[1]]
     if _library is None:
-        _library = _Library(interval)
+        _library = _Library(interval, mode)
     elif interval:
         print("pyprof: --interval is fixed when the library loads; ignored",
               file=sys.stderr)
+    if mode and mode != _library.mode:
+        # the report reads the mode from the file: say why it differs
+        print("pyprof: --mode is fixed when the library loads (%s mode); "
+              "ignored" % _library.mode, file=sys.stderr)
     compiled = compile(code, _CELL_FILE, "exec")
     label = "ipython-%s" % uuid.uuid4().hex
     hooked = _library.loaded_here and threading._profile_hook is None

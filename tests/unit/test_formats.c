@@ -13,6 +13,14 @@
  *                         Worker.run -> EVIL         1 sample of 0.5 s
  * where EVIL is a name with quotes, </script>, a control character and
  * U+2028.  Totals: 12 s, 10 samples.
+ *
+ * And a wall-mode one (as in test_render.c), whose idle samples must show
+ * as an [idle] leaf below the frame that waited in every format:
+ *   MainThread (tid 100)  <module> -> main -> work   2 samples of 0.5 s
+ *                         <module> -> main -> wait   3 idle samples of 1 s
+ *   worker (tid 101)      Worker.run                 1 sample of 1.6 s
+ *                         Worker.run -> poll         1 idle sample of 0.4 s
+ * Totals: 6 s, 7 samples; running only (--no-idle): 2.6 s, 3 samples.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -70,6 +78,44 @@ static struct profile *make_profile(void)
 	return p;
 }
 
+static struct profile *make_wall_profile(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process info = {
+		.path = "w.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
+		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
+	};
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 mod = FRAME("<module>", "<module>", 1, 1);
+	guint32 main_ = FRAME("main", "main", 10, 12);
+	guint32 work = FRAME("work", "work", 20, 23);
+	guint32 wait = FRAME("wait", "wait", 30, 31);
+	guint32 run = FRAME("run", "Worker.run", 40, 40);
+	guint32 poll = FRAME("poll", "poll", 45, 46);
+	guint32 s_main, s_work, s_wait, s_run, s_poll;
+	guint t0, t1;
+
+	profile_add_process(p, &info);
+	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
+	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
+	s_work = profile_stack_push(p, s_main, work);
+	s_wait = profile_stack_push(p, s_main, wait);
+	s_run = profile_stack_push(p, 0, run);
+	s_poll = profile_stack_push(p, s_run, poll);
+	for (int i = 0; i < 2; i++)
+		profile_add_sample(p, t0, 500000000u * (guint64)(i + 1), 500000000,
+				   500000000, PROFILE_SAMPLE_GIL, s_work);
+	for (int i = 0; i < 3; i++)
+		profile_add_sample(p, t0, 1000000000u * (guint64)(i + 2), 0,
+				   1000000000, PROFILE_SAMPLE_IDLE, s_wait);
+	profile_add_sample(p, t1, 1600000000u, 1600000000u, 1600000000u,
+			   PROFILE_SAMPLE_GIL, s_run);
+	profile_add_sample(p, t1, 2000000000u, 0, 400000000,
+			   PROFILE_SAMPLE_IDLE, s_poll);
+	return p;
+}
+
 static gboolean hide_main(const struct profile *p, guint32 frame, gpointer data)
 {
 	return !strcmp(profile_frame(p, frame)->name, "main");
@@ -100,6 +146,31 @@ static char *render_hiding(const char *format, gboolean hide, gsize *len)
 	fclose(f);
 	profile_tree_free(t);
 	profile_tree_free(full);
+	profile_free(p);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* Renders the wall-mode profile as `format`, with or without its idle
+ * samples, into a new buffer, its length in *len. */
+static char *render_wall(const char *format, gboolean no_idle, gsize *len)
+{
+	struct profile *p = make_wall_profile();
+	struct profile_tree_options topts = {.no_idle = no_idle};
+	struct profile_tree *t = profile_tree_build(p, &topts);
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+
+	render_options_init(&o);
+	o.tree_options = &topts;
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
+	CU_ASSERT_PTR_NULL(error);
+	fclose(f);
+	profile_tree_free(t);
 	profile_free(p);
 	if (len)
 		*len = n;
@@ -369,10 +440,8 @@ static void test_formats__trace_slices_span_sample_time(void)
 
 /* ---- pprof ---- */
 
-static Perftools__Profiles__Profile *unpack_pprof(void)
+static Perftools__Profiles__Profile *unpack_gz(char *gz, gsize len)
 {
-	gsize len;
-	char *gz = render_hiding("pprof", FALSE, &len);
 	z_stream z = {0};
 	GByteArray *raw = g_byte_array_new();
 	guint8 buf[4096];
@@ -395,6 +464,13 @@ static Perftools__Profiles__Profile *unpack_pprof(void)
 	g_byte_array_unref(raw);
 	free(gz);
 	return pb;
+}
+
+static Perftools__Profiles__Profile *unpack_pprof(void)
+{
+	gsize len;
+	char *gz = render_hiding("pprof", FALSE, &len);
+	return unpack_gz(gz, len);
 }
 
 static const char *pb_str(const Perftools__Profiles__Profile *pb, gint64 i)
@@ -571,6 +647,220 @@ static void test_formats__html_full_tree_when_hiding(void)
 	free(html);
 }
 
+/* ---- wall mode: [idle] and --no-idle ---- */
+
+static JsonObject *child_named(JsonObject *node, const char *name)
+{
+	JsonArray *kids = json_object_get_array_member(node, "children");
+	for (guint i = 0; kids && i < json_array_get_length(kids); i++) {
+		JsonObject *k = json_array_get_object_element(kids, i);
+		if (!strcmp(json_object_get_string_member(k, "name"), name))
+			return k;
+	}
+	return NULL;
+}
+
+static void test_formats__wall_json_idle_leaf(void)
+{
+	char *text = render_wall("json", FALSE, NULL);
+	JsonNode *doc = parse(text);
+	JsonObject *o = json_node_get_object(doc), *main_t, *wait, *idle;
+
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_ns"), 6000000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_samples"), 7);
+	main_t = json_array_get_object_element(json_object_get_array_member(o, "roots"), 0);
+	wait = child_named(child_named(child_named(main_t, "<module>"), "main"), "wait");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(wait);
+	CU_ASSERT_EQUAL(json_object_get_int_member(wait, "self_ns"), 0);
+	idle = child_named(wait, "[idle]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(idle);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(idle, "kind"), "idle");
+	CU_ASSERT_FALSE(json_object_has_member(idle, "file"));
+	CU_ASSERT_EQUAL(json_object_get_int_member(idle, "total_ns"), 3000000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(idle, "total_samples"), 3);
+	json_node_unref(doc);
+	free(text);
+}
+
+static void test_formats__wall_speedscope_idle_leaf(void)
+{
+	char *text = render_wall("speedscope", FALSE, NULL);
+	JsonNode *doc = parse(text);
+	JsonObject *o = json_node_get_object(doc);
+	JsonArray *frames = json_object_get_array_member(json_object_get_object_member(o, "shared"), "frames");
+	JsonObject *p0 = json_array_get_object_element(json_object_get_array_member(o, "profiles"), 0);
+	JsonArray *samples = json_object_get_array_member(p0, "samples");
+	JsonArray *weights = json_object_get_array_member(p0, "weights");
+	gboolean found = FALSE;
+
+	CU_ASSERT_DOUBLE_EQUAL(weights_sum(weights), 4.0, 1e-9);
+	for (guint i = 0; i < json_array_get_length(samples); i++) {
+		JsonArray *st = json_array_get_array_element(samples, i);
+		guint n = json_array_get_length(st);
+		JsonObject *leaf, *up;
+		if (n < 2)
+			continue;
+		leaf = json_array_get_object_element(frames, (guint)json_array_get_int_element(st, n - 1));
+		up = json_array_get_object_element(frames, (guint)json_array_get_int_element(st, n - 2));
+		if (strcmp(json_object_get_string_member(leaf, "name"), "[idle]"))
+			continue;
+		found = TRUE;
+		CU_ASSERT_STRING_EQUAL(json_object_get_string_member(up, "name"), "wait");
+		CU_ASSERT_FALSE(json_object_has_member(leaf, "file"));
+		/* three idle samples in a row: one entry of 3 s */
+		CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(weights, i), 3.0, 1e-9);
+	}
+	CU_ASSERT_TRUE(found);
+	json_node_unref(doc);
+	free(text);
+}
+
+static void test_formats__wall_trace_idle_slice_on_the_waiting_frame(void)
+{
+	char *text = render_wall("trace", FALSE, NULL);
+	JsonNode *doc = parse(text);
+	JsonArray *ev = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	GPtrArray *open = g_ptr_array_new();
+	guint idle = 0;
+
+	for (guint i = 0; i < json_array_get_length(ev); i++) {
+		JsonObject *e = json_array_get_object_element(ev, i);
+		const char *ph = json_object_get_string_member(e, "ph");
+		if (json_object_get_int_member(e, "tid") != 100 || !strcmp(ph, "M"))
+			continue;
+		if (!strcmp(ph, "E")) {
+			CU_ASSERT_TRUE_FATAL(open->len > 0);
+			g_ptr_array_remove_index(open, open->len - 1);
+			continue;
+		}
+		if (!strcmp(json_object_get_string_member(e, "name"), "[idle]")) {
+			idle++;
+			CU_ASSERT_STRING_EQUAL(json_object_get_string_member(e, "cat"), "idle");
+			CU_ASSERT_TRUE_FATAL(open->len > 0);
+			CU_ASSERT_STRING_EQUAL(g_ptr_array_index(open, open->len - 1), "wait");
+			/* from the end of work (1 s) on, as the samples say */
+			CU_ASSERT_DOUBLE_EQUAL(json_object_get_double_member(e, "ts"),
+					       1e6 - 0.5, 1e-6);
+		}
+		g_ptr_array_add(open, (gpointer)json_object_get_string_member(e, "name"));
+	}
+	/* one slice for three back-to-back idle samples */
+	CU_ASSERT_EQUAL(idle, 1);
+	CU_ASSERT_EQUAL(open->len, 0);
+	g_ptr_array_unref(open);
+	json_node_unref(doc);
+	free(text);
+}
+
+static void test_formats__wall_pprof_svg_html_idle_leaf(void)
+{
+	gsize len;
+	char *gz = render_wall("pprof", FALSE, &len);
+	Perftools__Profiles__Profile *pb = unpack_gz(gz, len);
+	char *svg = render_wall("svg", FALSE, NULL);
+	char *html = render_wall("html", FALSE, NULL);
+	JsonNode *doc;
+	JsonArray *names;
+	gboolean found = FALSE;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	CU_ASSERT_STRING_EQUAL(pb_str(pb, pb->sample_type[1]->type), "wall");
+	for (size_t i = 0; i < pb->n_sample; i++) {
+		Perftools__Profiles__Sample *s = pb->sample[i];
+		Perftools__Profiles__Function *leaf, *up;
+		if (s->n_location_id < 2)
+			continue;
+		leaf = pb->function[pb->location[s->location_id[0] - 1]->line[0]->function_id - 1];
+		up = pb->function[pb->location[s->location_id[1] - 1]->line[0]->function_id - 1];
+		if (strcmp(pb_str(pb, leaf->name), "[idle]") ||
+		    strcmp(pb_str(pb, up->name), "wait"))
+			continue;
+		found = TRUE;
+		CU_ASSERT_EQUAL(s->value[0], 3);
+		CU_ASSERT_EQUAL(s->value[1], 3000000000);
+	}
+	CU_ASSERT_TRUE(found);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<title>[idle] (3.000 s, 3 samples, 50.00%)</title>"));
+	free(svg);
+
+	doc = html_data(html);
+	names = json_object_get_array_member(
+		json_object_get_object_member(json_node_get_object(doc), "frames"), "name");
+	found = FALSE;
+	for (guint i = 0; i < json_array_get_length(names); i++)
+		found |= !strcmp(json_array_get_string_element(names, i), "[idle]");
+	CU_ASSERT_TRUE(found);
+	json_node_unref(doc);
+	free(html);
+}
+
+/* --no-idle: every format has the running time only, and no [idle] */
+static void test_formats__wall_no_idle_totals_agree(void)
+{
+	static const char *const formats[] = {"json", "speedscope", "trace", "svg", "html"};
+	char *json = render_wall("json", TRUE, NULL);
+	char *ss = render_wall("speedscope", TRUE, NULL);
+	char *trace = render_wall("trace", TRUE, NULL);
+	JsonNode *doc;
+	JsonObject *o;
+	JsonArray *a;
+	double secs = 0;
+	gint64 ns = 0, samples = 0;
+	gsize len;
+	char *gz;
+	Perftools__Profiles__Profile *pb;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(formats); i++) {
+		char *text = render_wall(formats[i], TRUE, NULL);
+		CU_ASSERT_PTR_NULL(strstr(text, "[idle]"));
+		free(text);
+	}
+	doc = parse(json);
+	o = json_node_get_object(doc);
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_ns"), 2600000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_samples"), 3);
+	json_node_unref(doc);
+
+	doc = parse(ss);
+	a = json_object_get_array_member(json_node_get_object(doc), "profiles");
+	for (guint i = 0; i < json_array_get_length(a); i++)
+		secs += weights_sum(json_object_get_array_member(
+			json_array_get_object_element(a, i), "weights"));
+	CU_ASSERT_DOUBLE_EQUAL(secs, 2.6, 1e-9);
+	json_node_unref(doc);
+
+	doc = parse(trace);
+	a = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *e = json_array_get_object_element(a, i);
+		if (strcmp(json_object_get_string_member(e, "ph"), "M") ||
+		    strcmp(json_object_get_string_member(e, "name"), "thread_name"))
+			continue;
+		e = json_object_get_object_member(e, "args");
+		ns += json_object_get_int_member(e, "total_ns");
+		samples += json_object_get_int_member(e, "samples");
+	}
+	CU_ASSERT_EQUAL(ns, 2600000000);
+	CU_ASSERT_EQUAL(samples, 3);
+	json_node_unref(doc);
+
+	gz = render_wall("pprof", TRUE, &len);
+	pb = unpack_gz(gz, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	ns = 0;
+	for (size_t i = 0; i < pb->n_sample; i++)
+		ns += pb->sample[i]->value[1];
+	CU_ASSERT_EQUAL(ns, 2600000000);
+	for (size_t i = 0; i < pb->n_function; i++)
+		CU_ASSERT_STRING_NOT_EQUAL(pb_str(pb, pb->function[i]->name), "[idle]");
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	free(json);
+	free(ss);
+	free(trace);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -594,6 +884,11 @@ int main(void)
 	T(svg_is_well_formed_with_names);
 	T(html_embeds_tree_columns);
 	T(html_full_tree_when_hiding);
+	T(wall_json_idle_leaf);
+	T(wall_speedscope_idle_leaf);
+	T(wall_trace_idle_slice_on_the_waiting_frame);
+	T(wall_pprof_svg_html_idle_leaf);
+	T(wall_no_idle_totals_agree);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

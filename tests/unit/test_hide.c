@@ -5,7 +5,9 @@
  * Each test writes its stacks as strings, root first, one frame per
  * "file:function" word ("app.py:main", "<frozen runpy>:_run_code"), with
  * a weight in ms, so the input reads like the tree it describes; '%'
- * stands for a space in a file name ("<frozen%runpy>").
+ * stands for a space in a file name ("<frozen%runpy>").  In wall-mode
+ * profiles a last word "[idle]" marks a sample taken while its thread
+ * waited (the IDLE flag; it is no frame of the stack).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -46,26 +48,38 @@ static guint32 frame_of(struct profile *p, const char *word)
 	return id;
 }
 
-static struct profile *make(const struct sample *s, gsize n)
+static struct profile *make_mode(const struct sample *s, gsize n,
+				  enum profile_mode mode)
 {
 	struct profile *p = profile_new();
 	struct profile_process info = {.path = "t.pyprof", .pid = 7,
-				       .mode = PROFILE_MODE_CPU, .complete = TRUE};
+				       .mode = mode, .complete = TRUE};
 
 	profile_add_process(p, &info);
 	profile_add_thread(p, 0, 1, 7, PROFILE_THREAD_MAIN, 0, NULL, 0);
 	profile_add_thread(p, 0, 2, 8, 0, 0, "worker", 6);
 	for (gsize i = 0; i < n; i++) {
 		char **words = g_strsplit(s[i].stack, " ", -1);
-		guint32 stack = 0;
+		guint32 stack = 0, flags = 0;
+		guint64 ns = (guint64)s[i].ms * 1000000;
 		for (char **w = words; *w; w++)
-			if (**w)
+			if (!strcmp(*w, "[idle]"))
+				flags |= PROFILE_SAMPLE_IDLE;
+			else if (**w)
 				stack = profile_stack_push(p, stack, frame_of(p, *w));
-		profile_add_sample(p, s[i].thread, 1000 + i, (guint64)s[i].ms * 1000000,
-				   0, 0, stack);
+		/* wall mode: a running sample's time all CPU, an idle
+		 * one's none (profile_sample_wait_ns splits by the clocks) */
+		profile_add_sample(p, s[i].thread, 1000 + i,
+				   mode == PROFILE_MODE_WALL && flags ? 0 : ns,
+				   mode == PROFILE_MODE_WALL ? ns : 0, flags, stack);
 		g_strfreev(words);
 	}
 	return p;
+}
+
+static struct profile *make(const struct sample *s, gsize n)
+{
+	return make_mode(s, n, PROFILE_MODE_CPU);
 }
 
 /* Builds the tree of p shaped by rules (NULL: none) and trimming. */
@@ -141,6 +155,27 @@ static struct hide_rules *rules(enum hide_action a, const char *spec)
 		fprintf(stderr, "\n  %s: %s\n", spec, e->message), g_error_free(e);
 	return r;
 }
+
+/* The tree of p with the one rule `spec`, dumped for thread 0. */
+static char *dump_with(struct profile *p, enum hide_action a, const char *spec)
+{
+	struct hide_rules *r = rules(a, spec);
+	struct profile_tree *t = shape(p, r, FALSE, 0);
+	char *d = dump(t, 0);
+
+	profile_tree_free(t);
+	hide_rules_free(r);
+	return d;
+}
+
+#define CHECK_DUMP(got, want)                                                \
+	do {                                                                 \
+		char *got_ = (got);                                          \
+		CU_ASSERT_STRING_EQUAL(got_, want);                          \
+		if (strcmp(got_, want))                                      \
+			fprintf(stderr, "\n  want %s\n  got  %s\n", want, got_); \
+		g_free(got_);                                                \
+	} while (0)
 
 /* Whether the one-rule set `spec` hides frame "word". */
 static gboolean hides(const char *spec, const char *word)
@@ -593,6 +628,112 @@ static const struct sample session[] = {
 	{LOOP "<ipython-input-1-0123456789ab>:<module>", 1, 0},
 };
 
+/* ---- wall mode: the [idle] leaf ---- */
+
+static const struct sample waiting[] = {
+	{"app.py:<module> app.py:main app.py:wait [idle]", 30, 0},
+	{"app.py:<module> app.py:main app.py:work", 10, 0},
+};
+
+static void test_hide__idle_leaf_below_the_waiting_frame(void)
+{
+	struct profile *p = make_mode(waiting, G_N_ELEMENTS(waiting), PROFILE_MODE_WALL);
+	struct profile_tree *t = shape(p, NULL, FALSE, 0);
+
+	CHECK_TREE(t, 0, "MainThread(40)[<module>(40)[main(40)[wait(30)[[idle](30)] work(10)]]]");
+	/* the stacks stay as recorded: [idle] is the tree's, not a frame
+	 * any stack holds */
+	for (guint32 i = 1; i < profile_n_stacks(p); i++)
+		CU_ASSERT_NOT_EQUAL(profile_stack(p, i)->frame, profile_frame_idle(p));
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_hide__rules_never_take_idle_away(void)
+{
+	struct profile *p = make_mode(waiting, G_N_ELEMENTS(waiting), PROFILE_MODE_WALL);
+
+	/* everything but the blocking frame hidden: wait -> [idle] stays,
+	 * work's time goes to the thread */
+	CHECK_DUMP(dump_with(p, HIDE_ACTION_HIDE, "function~^(?!wait$)"),
+		   "MainThread(40)[wait(30)[[idle](30)]]");
+	/* everything hidden: [idle] hangs from the thread */
+	CHECK_DUMP(dump_with(p, HIDE_ACTION_HIDE, "*"), "MainThread(40)[[idle](30)]");
+	/* a pattern that spells [idle]'s label matches no Python frame here
+	 * and cannot match [idle] */
+	CHECK_DUMP(dump_with(p, HIDE_ACTION_HIDE, "*idle*"),
+		   "MainThread(40)[<module>(40)[main(40)[wait(30)[[idle](30)] work(10)]]]");
+	/* hiding the blocking frame moves [idle] to its caller */
+	CHECK_DUMP(dump_with(p, HIDE_ACTION_HIDE, "wait"),
+		   "MainThread(40)[<module>(40)[main(40)[[idle](30) work(10)]]]");
+	/* collapsing everything: [idle] stays a node of its own below the
+	 * group */
+	CHECK_DUMP(dump_with(p, HIDE_ACTION_COLLAPSE, "*"),
+		   "MainThread(40)[[*](40)[[idle](30)]]");
+	profile_free(p);
+}
+
+static void test_hide__no_idle_leaves_idle_samples_out(void)
+{
+	struct profile *p = make_mode(waiting, G_N_ELEMENTS(waiting), PROFILE_MODE_WALL);
+	struct profile_tree_options o = {.no_idle = TRUE};
+	struct profile_tree *t = profile_tree_build(p, &o);
+
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(10)[main(10)[work(10)]]]");
+	CU_ASSERT_EQUAL(profile_tree_node(t, 0)->total_samples, 1);
+	/* the thread's own sums keep both */
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->wall_ns, 40000000);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 30000000);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_hide__cpu_mode_has_no_idle(void)
+{
+	/* a CPU-mode sample stands for CPU time used: an IDLE flag there
+	 * (a damaged or hostile file) means nothing */
+	struct profile *p = make(waiting, G_N_ELEMENTS(waiting));
+	struct profile_tree_options o = {.no_idle = TRUE};
+	struct profile_tree *t = profile_tree_build(p, &o);
+
+	CHECK_TREE(t, 0, "MainThread(40)[<module>(40)[main(40)[wait(30) work(10)]]]");
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 0);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_trim__idle_is_the_waiting_frame_own_time(void)
+{
+	static const struct sample mostly_waiting[] = {
+		{"/usr/lib/python3.11/threading.py:Thread._bootstrap /usr/lib/python3.11/threading.py:Thread._bootstrap_inner /usr/lib/python3.11/threading.py:Thread.run [idle]", 96, 1},
+		{"/usr/lib/python3.11/threading.py:Thread._bootstrap /usr/lib/python3.11/threading.py:Thread._bootstrap_inner /usr/lib/python3.11/threading.py:Thread.run w.py:loop", 4, 1},
+	};
+	static const struct sample barely_waiting[] = {
+		{"/usr/lib/python3.11/threading.py:Thread._bootstrap /usr/lib/python3.11/threading.py:Thread._bootstrap_inner /usr/lib/python3.11/threading.py:Thread.run [idle]", 1, 1},
+		{"/usr/lib/python3.11/threading.py:Thread._bootstrap /usr/lib/python3.11/threading.py:Thread._bootstrap_inner /usr/lib/python3.11/threading.py:Thread.run w.py:loop", 99, 1},
+	};
+	struct profile *p = make_mode(mostly_waiting, G_N_ELEMENTS(mostly_waiting),
+				      PROFILE_MODE_WALL);
+	struct hide_rules *r = plumbing_rules();
+	struct profile_tree *t = shape(p, r, TRUE, 5.0);
+
+	/* Thread.run made the blocking call (Thread(target=time.sleep)):
+	 * its waiting is its own time, so trimming stops there rather than
+	 * leave an [idle] nobody called */
+	CHECK_TREE(t, 1, "worker(100)[Thread.run(100)[[idle](96) loop(4)]]");
+	CU_ASSERT_EQUAL(t->trims->len, 1);
+	profile_tree_free(t);
+	profile_free(p);
+
+	/* 1% waiting: Thread.run goes with the stem, its [idle] stays */
+	p = make_mode(barely_waiting, G_N_ELEMENTS(barely_waiting), PROFILE_MODE_WALL);
+	t = shape(p, r, TRUE, 5.0);
+	CHECK_TREE(t, 1, "worker(100)[loop(99) [idle](1)]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
 static void test_hide__ipython_preset_makes_cells_roots(void)
 {
 	struct profile *p = make(session, G_N_ELEMENTS(session));
@@ -757,6 +898,11 @@ int main(void)
 	ADD(test_trim__show_rule_and_config_plumbing);
 	ADD(test_trim__stems_ending_alike_are_merged);
 	ADD(test_trim__lines_of_a_function_are_one_frame);
+	ADD(test_hide__idle_leaf_below_the_waiting_frame);
+	ADD(test_hide__rules_never_take_idle_away);
+	ADD(test_hide__no_idle_leaves_idle_samples_out);
+	ADD(test_hide__cpu_mode_has_no_idle);
+	ADD(test_trim__idle_is_the_waiting_frame_own_time);
 	ADD(test_hide__ipython_preset_makes_cells_roots);
 	ADD(test_hide__not_ipython);
 	ADD(test_config__list_split_and_escapes);

@@ -449,6 +449,82 @@ static void test_profile__two_files_are_two_processes(void)
 	profile_free(p);
 }
 
+/* main thread: running in work 4 ms, then blocked in idle() 6 ms */
+static const struct fake_sample waiting[] = {
+	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 20000, 6000000, PF_SAMPLE_IDLE, 3, {F(1, 0), F(2, 8), F(4, -1)}},
+};
+
+static void test_profile__idle_samples_in_wall_mode(void)
+{
+	struct fake_file ff = make_file(PF_MODE_WALL, PF_STATE_COMPLETE);
+	struct profile *p;
+	struct profile_tree *t;
+	const guint32 *mains;
+	guint32 n, idle, leaf;
+
+	ff.samples = waiting;
+	ff.n_samples = G_N_ELEMENTS(waiting);
+	p = load(&ff);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->wall_ns, 10000000);
+	/* waiting is wall less CPU, sample by sample: 1 ms of the running
+	 * one (a GIL wait, say), 5.98 ms of the idle one */
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 1000000 + 5980000);
+	t = profile_tree_build(p, NULL);
+	/* main at line 14 (6 ms, calling idle()) first, then at line 12 */
+	mains = profile_tree_children(t, child(t, child(t, 0, "MainThread"), "<module>"), &n);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	/* the function called idle() is Python code; [idle] is below it */
+	idle = child(t, mains[0], "idle");
+	CU_ASSERT_NOT_EQUAL_FATAL(idle, 0);
+	leaf = child(t, idle, "[idle]");
+	CU_ASSERT_NOT_EQUAL_FATAL(leaf, 0);
+	CU_ASSERT_EQUAL(profile_frame(p, profile_tree_node(t, leaf)->frame)->kind,
+			PROFILE_FRAME_IDLE);
+	CU_ASSERT_EQUAL(profile_tree_node(t, leaf)->total_ns, 5980000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, leaf)->self_samples, 1);
+	/* the 20 us it ran before it blocked */
+	CU_ASSERT_EQUAL(profile_tree_node(t, idle)->self_ns, 20000);
+	/* the running sample: 3 ms running in work, 1 ms waiting there */
+	CU_ASSERT_EQUAL(profile_tree_node(t, child(t, mains[1], "work"))->self_ns, 3000000);
+	leaf = child(t, child(t, mains[1], "work"), "[idle]");
+	CU_ASSERT_NOT_EQUAL_FATAL(leaf, 0);
+	CU_ASSERT_EQUAL(profile_tree_node(t, leaf)->total_ns, 1000000);
+	CU_ASSERT_EQUAL(profile_tree_node(t, leaf)->self_samples, 0);
+	profile_tree_free(t);
+
+	/* a window around the idle sample alone: the sums follow */
+	{
+		struct profile_mark m[] = {{0, 1015, PROFILE_MARK_START, profile_intern(p, "w", -1)},
+					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1)}};
+		g_array_append_vals(p->marks, m, 2);
+		CU_ASSERT_EQUAL(profile_keep_window(p, "w"), 1);
+		CU_ASSERT_EQUAL(profile_thread(p, 0)->wall_ns, 6000000);
+		CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 5980000);
+	}
+	profile_free(p);
+}
+
+static void test_profile__idle_flag_means_nothing_in_cpu_mode(void)
+{
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p;
+	struct profile_tree *t;
+	guint32 mod;
+
+	ff.samples = waiting;
+	ff.n_samples = G_N_ELEMENTS(waiting);
+	p = load(&ff);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 0);
+	t = profile_tree_build(p, NULL);
+	mod = child(t, child(t, 0, "MainThread"), "<module>");
+	for (guint32 i = 1; i < t->nodes->len; i++)
+		CU_ASSERT_NOT_EQUAL(profile_tree_node(t, i)->frame, profile_frame_idle(p));
+	CU_ASSERT_EQUAL(profile_tree_node(t, mod)->total_ns, 3000000 + 20000);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -472,6 +548,8 @@ int main(void)
 	ADD(test_profile__hidden_frames_give_time_to_caller);
 	ADD(test_profile__group_all_merges_threads);
 	ADD(test_profile__two_files_are_two_processes);
+	ADD(test_profile__idle_samples_in_wall_mode);
+	ADD(test_profile__idle_flag_means_nothing_in_cpu_mode);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -7,6 +7,15 @@
  *                         <module> -> main           1 sample of 3.95 s
  *                         <module> -> main -> tiny   1 sample of 0.05 s
  *   worker (tid 101)      Worker.run                 1 sample of 2 s
+ *
+ * and a wall-mode one, where some samples were taken while their thread
+ * waited (the IDLE flag), in wait() and in poll():
+ *   MainThread (tid 100)  <module> -> main -> work   2 samples of 0.5 s
+ *                         <module> -> main -> wait   3 idle samples of 1 s
+ *   worker (tid 101)      Worker.run                 1 sample of 1.6 s
+ *                         Worker.run -> poll         1 idle sample of 0.4 s
+ * MainThread: 4 s wall, 1 s running, 3 s waiting; worker: 2 s wall, 1.6 s
+ * running, 0.4 s waiting.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -54,17 +63,60 @@ static struct profile *make_profile(void)
 	return p;
 }
 
-/* Renders the test profile with `o` into a new string. */
-static char *render(const char *format, const struct render_options *o)
+static struct profile *make_wall_profile(void)
 {
-	struct profile *p = make_profile();
-	struct profile_tree *t = profile_tree_build(p, NULL);
+	struct profile *p = profile_new();
+	struct profile_process info = {
+		.path = "w.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
+		.complete = TRUE,
+	};
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 mod = FRAME("<module>", "<module>", 1, 1);
+	guint32 main_ = FRAME("main", "main", 10, 12);
+	guint32 work = FRAME("work", "work", 20, 23);
+	guint32 wait = FRAME("wait", "wait", 30, 31);
+	guint32 run = FRAME("run", "Worker.run", 40, 40);
+	guint32 poll = FRAME("poll", "poll", 45, 46);
+	guint32 s_main, s_work, s_wait, s_run, s_poll;
+	guint t0, t1;
+
+	profile_add_process(p, &info);
+	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
+	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
+	s_work = profile_stack_push(p, s_main, work);
+	s_wait = profile_stack_push(p, s_main, wait);
+	s_run = profile_stack_push(p, 0, run);
+	s_poll = profile_stack_push(p, s_run, poll);
+	/* running samples all CPU, idle ones none; the split of a sample
+	 * that is both is test_render__wall_split_by_clocks's */
+	for (int i = 0; i < 2; i++)
+		profile_add_sample(p, t0, 1000 + i, 500000000, 500000000,
+				   PROFILE_SAMPLE_GIL, s_work);
+	for (int i = 0; i < 3; i++)
+		profile_add_sample(p, t0, 2000 + i, 0, 1000000000,
+				   PROFILE_SAMPLE_IDLE, s_wait);
+	profile_add_sample(p, t1, 3000, 1600000000u, 1600000000u,
+			   PROFILE_SAMPLE_GIL, s_run);
+	profile_add_sample(p, t1, 4000, 0, 400000000, PROFILE_SAMPLE_IDLE, s_poll);
+	return p;
+}
+
+/* Renders profile p with `o`, its tree built with topts (NULL: the
+ * defaults), into a new string; frees p. */
+static char *render_profile(struct profile *p, const char *format,
+			    const struct profile_tree_options *topts,
+			    const struct render_options *o)
+{
+	struct profile_tree *t = profile_tree_build(p, topts);
+	struct render_options ro = *o;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	GError *error = NULL;
 
-	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, o, f, &error));
+	ro.tree_options = topts;
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &ro, f, &error));
 	CU_ASSERT_PTR_NULL(error);
 	fclose(f);
 	profile_tree_free(t);
@@ -72,14 +124,24 @@ static char *render(const char *format, const struct render_options *o)
 	return buf;
 }
 
-static void check(const char *format, const struct render_options *o,
-		  const char *expected)
+/* Renders the test profile with `o` into a new string. */
+static char *render(const char *format, const struct render_options *o)
 {
-	char *got = render(format, o);
+	return render_profile(make_profile(), format, NULL, o);
+}
+
+static void check_text(char *got, const char *expected)
+{
 	CU_ASSERT_STRING_EQUAL(got, expected);
 	if (strcmp(got, expected))
 		fprintf(stderr, "\n--- expected\n%s--- got\n%s---\n", expected, got);
 	free(got);
+}
+
+static void check(const char *format, const struct render_options *o,
+		  const char *expected)
+{
+	check_text(render(format, o), expected);
 }
 
 static void test_render__text_default(void)
@@ -231,6 +293,120 @@ static void test_render__empty_profile(void)
 	profile_free(p);
 }
 
+/* ---- wall mode ---- */
+
+static void test_render__wall_idle_leaf_and_split_header(void)
+{
+	struct render_options o;
+	render_options_init(&o);
+	check_text(render_profile(make_wall_profile(), "text", NULL, &o),
+	      "MainThread (pid 4242, tid 100): 5 samples, 4.000 s wall (66.7% of all)"
+	      " — running 1.000 s (25.0%), waiting 3.000 s (75.0%)\n"
+	      "4.000 100.0%  <module>  app.py:1\n"
+	      "└─ 4.000 100.0%  main  app.py:12\n"
+	      "   ├─ 3.000  75.0%  wait  app.py:31\n"
+	      "   │  └─ 3.000  75.0%  [idle]\n"
+	      "   └─ 1.000  25.0%  work  app.py:23\n"
+	      "\n"
+	      "worker (pid 4242, tid 101): 2 samples, 2.000 s wall (33.3% of all)"
+	      " — running 1.600 s (80.0%), waiting 0.400 s (20.0%)\n"
+	      "2.000 100.0%  Worker.run  app.py:40\n"
+	      "└─ 0.400  20.0%  poll  app.py:46\n"
+	      "   └─ 0.400  20.0%  [idle]\n");
+}
+
+static void test_render__wall_no_idle_is_running_time_only(void)
+{
+	struct profile_tree_options topts = {.no_idle = TRUE};
+	struct render_options o;
+
+	render_options_init(&o);
+	o.ascii = TRUE;
+	/* the worker ran longer than MainThread: it comes first now */
+	check_text(render_profile(make_wall_profile(), "text", &topts, &o),
+	      "worker (pid 4242, tid 101): 1 sample, 1.600 s running (61.5% of all)"
+	      " - of 2.000 s wall: running 1.600 s (80.0%), waiting 0.400 s (20.0%)\n"
+	      "1.600 100.0%  Worker.run  app.py:40\n"
+	      "\n"
+	      "MainThread (pid 4242, tid 100): 2 samples, 1.000 s running (38.5% of all)"
+	      " - of 4.000 s wall: running 1.000 s (25.0%), waiting 3.000 s (75.0%)\n"
+	      "1.000 100.0%  <module>  app.py:1\n"
+	      "`- 1.000 100.0%  main  app.py:12\n"
+	      "   `- 1.000 100.0%  work  app.py:23\n");
+}
+
+static void test_render__wall_merged_threads_list_each_split_first(void)
+{
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_ALL};
+	struct render_options o;
+
+	render_options_init(&o);
+	check_text(render_profile(make_wall_profile(), "text", &topts, &o),
+	      "MainThread (pid 4242, tid 100): 4.000 s wall"
+	      " — running 1.000 s (25.0%), waiting 3.000 s (75.0%)\n"
+	      "worker (pid 4242, tid 101): 2.000 s wall"
+	      " — running 1.600 s (80.0%), waiting 0.400 s (20.0%)\n"
+	      "\n"
+	      "[all threads]: 7 samples, 6.000 s wall"
+	      " — running 2.600 s (43.3%), waiting 3.400 s (56.7%)\n"
+	      "4.000  66.7%  <module>  app.py:1\n"
+	      "└─ 4.000  66.7%  main  app.py:12\n"
+	      "   ├─ 3.000  50.0%  wait  app.py:31\n"
+	      "   │  └─ 3.000  50.0%  [idle]\n"
+	      "   └─ 1.000  16.7%  work  app.py:23\n"
+	      "2.000  33.3%  Worker.run  app.py:40\n"
+	      "└─ 0.400   6.7%  poll  app.py:46\n"
+	      "   └─ 0.400   6.7%  [idle]\n");
+}
+
+static void test_render__wall_collapsed_idle_leaf(void)
+{
+	struct profile_tree_options topts = {.no_idle = TRUE};
+	struct render_options o;
+
+	render_options_init(&o);
+	check_text(render_profile(make_wall_profile(), "collapsed", NULL, &o),
+	      "MainThread;<module> (app.py:1);main (app.py:12);wait (app.py:31);[idle] 3\n"
+	      "MainThread;<module> (app.py:1);main (app.py:12);work (app.py:23) 2\n"
+	      "worker;Worker.run (app.py:40) 1\n"
+	      "worker;Worker.run (app.py:40);poll (app.py:46);[idle] 1\n");
+	o.weight_ns = TRUE;
+	check_text(render_profile(make_wall_profile(), "collapsed", NULL, &o),
+	      "MainThread;<module> (app.py:1);main (app.py:12);wait (app.py:31);[idle] 3000000000\n"
+	      "MainThread;<module> (app.py:1);main (app.py:12);work (app.py:23) 1000000000\n"
+	      "worker;Worker.run (app.py:40) 1600000000\n"
+	      "worker;Worker.run (app.py:40);poll (app.py:46);[idle] 400000000\n");
+	check_text(render_profile(make_wall_profile(), "collapsed", &topts, &o),
+	      "MainThread;<module> (app.py:1);main (app.py:12);work (app.py:23) 1000000000\n"
+	      "worker;Worker.run (app.py:40) 1600000000\n");
+}
+
+/* CPU mode: the idle flag means nothing (a CPU-mode sample stands for CPU
+ * time used), so neither it nor --no-idle changes a byte of the report. */
+static void test_render__cpu_mode_ignores_idle_flag_and_no_idle(void)
+{
+	struct profile_tree_options topts = {.no_idle = TRUE};
+	struct render_options o;
+	struct profile *p = make_profile();
+
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		struct profile_thread *th = profile_thread(p, ti);
+		for (guint i = 0; i < th->samples->len; i++)
+			g_array_index(th->samples, struct profile_sample, i).flags |=
+				PROFILE_SAMPLE_IDLE;
+	}
+	render_options_init(&o);
+	check_text(render_profile(p, "text", &topts, &o),
+	      "MainThread (pid 4242, tid 100): 8 samples, 10.000 s CPU (83.3% of all)\n"
+	      "10.000 100.0%  <module>  app.py:1\n"
+	      "└─ 10.000 100.0%  main  app.py:12\n"
+	      "   ├─ 6.000  60.0%  work  app.py:23\n"
+	      "   └─ … 1 more below 1.0% (0.050 s)\n"
+	      "\n"
+	      "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (16.7% of all)\n"
+	      "2.000 100.0%  Worker.run  app.py:40\n");
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -249,6 +425,11 @@ int main(void)
 	ADD(test_render__collapsed_ns_without_thread);
 	ADD(test_render__collapsed_cleans_separators);
 	ADD(test_render__empty_profile);
+	ADD(test_render__wall_idle_leaf_and_split_header);
+	ADD(test_render__wall_no_idle_is_running_time_only);
+	ADD(test_render__wall_merged_threads_list_each_split_first);
+	ADD(test_render__wall_collapsed_idle_leaf);
+	ADD(test_render__cpu_mode_ignores_idle_flag_and_no_idle);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
