@@ -4,7 +4,11 @@ For each workload: the largest absolute error, in percentage points,
 between pyprof's share and the truth (time.thread_time() around each
 function, or each thread's own clock), at 5,000 samples or more; and the
 sampling clock's error: the CPU time the samples stand for against the
-truth.  CPU mode only: wall mode is not in this version.
+truth.  CPU mode for the first two workloads; wall mode for the third
+(tests/targets/wall.py: functions that burn, sleep, wait on a lock and in
+ctypes nanosleep, beside threads that only sleep, only burn, or both):
+shares of wall time, running shares (not [idle]) against CPU/wall, and
+each thread's wall time against its own clock.
 
 usage: python3 bench/accuracy.py BUILD PYTHON [INTERVAL]"""
 import json
@@ -22,10 +26,11 @@ here = os.path.dirname(os.path.abspath(__file__))
 top = os.path.dirname(here)
 
 
-def run(argv):
+def run(argv, mode="cpu"):
     out = tempfile.mkdtemp()
     truth = os.path.join(out, "truth.json")
-    env = dict(os.environ, LD_PRELOAD=lib, PYPROF_OUTPUT=out + "/", PYPROF_INTERVAL=interval)
+    env = dict(os.environ, LD_PRELOAD=lib, PYPROF_OUTPUT=out + "/", PYPROF_INTERVAL=interval,
+               PYPROF_MODE=mode)
     subprocess.run([python] + argv(truth), env=env, check=True)
     f = [os.path.join(out, x) for x in os.listdir(out) if x.endswith(".pyprof")][0]
     col = subprocess.run([pyprof, "report", "--format", "collapsed", "--weight=ns", "--show-all", f],
@@ -69,8 +74,40 @@ def threads():
     return "4 burning 1:2:3:4, 1 sleeping, 1 blocked in recv", samples, worst, clock, ", ".join(rows)
 
 
-print("| workload | samples | largest error, points | CPU of samples vs truth | shares |")
+def wall():
+    truth, lines, samples = run(lambda t: [os.path.join(top, "tests", "targets", "wall.py"), t, "3"],
+                                "wall")
+    lines = [([re.sub(r" \(.*\)$", "", f) for f in s], w) for s, w in lines]
+    worst, rows = 0, []
+
+    def split(rs):
+        total = sum(w for _, w in rs)
+        return total, total - sum(w for s, w in rs if s[-1] == "[idle]")
+
+    main_rows = [(s, w) for s, w in lines if s[0] == "MainThread" and "main" in s]
+    main_total, _ = split(main_rows)
+    for name, t in sorted(truth["funcs"].items()):
+        total, running = split([(s, w) for s, w in main_rows if name in s])
+        share, want = 100 * total / main_total, 100 * t["wall"] / truth["main"]
+        run_share, run_want = 100 * running / total, 100 * t["cpu"] / t["wall"]
+        worst = max(worst, abs(share - want), abs(run_share - run_want))
+        rows.append("%s %.1f%% (truth %.1f%%), running %.1f%% (%.1f%%)" %
+                    (name, share, want, run_share, run_want))
+    clock = []
+    for name, t in sorted(truth["threads"].items()):
+        total, running = split([(s, w) for s, w in lines if s[0] == name])
+        run_share, run_want = 100 * running / total, 100 * t["cpu"] / t["wall"]
+        worst = max(worst, abs(run_share - run_want))
+        clock.append(100 * (total / 1e9 - t["wall"]) / t["wall"])
+        rows.append("%s running %.1f%% (%.1f%%), wall %.3f s (%.3f s)" %
+                    (name, run_share, run_want, total / 1e9, t["wall"]))
+    clock = max(clock, key=abs)
+    return "wall mode: 4 functions (CPU, sleep, lock, ctypes nanosleep) and 3 threads", samples, \
+        worst, clock, ", ".join(rows)
+
+
+print("| workload | samples | largest error, points | CPU (wall in wall mode) of samples vs truth | shares |")
 print("|---|---:|---:|---:|---|")
-for f in (functions, threads):
+for f in (functions, threads, wall):
     name, samples, worst, clock, rows = f()
     print("| %s | %d | %.2f | %+.2f%% | %s |" % (name, samples, worst, clock, rows))

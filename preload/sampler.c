@@ -864,30 +864,40 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 	} else {
 		if (clock_ns(CLOCK_MONOTONIC) > wall_deadline)
 			return 1;
+		/* A thread that has been seen running Python keeps its
+		 * time until it is read again; one never seen is not the
+		 * profile's (yet): a native thread, or one starting. */
 		if (t->search_skip) {
 			t->search_skip--;
-			t->last_mono = now;
-			t->last_cpu = cpu;
+			if (!t->have_stack) {
+				t->last_mono = now;
+				t->last_cpu = cpu;
+			}
 			return 0;
 		}
 		ts = pyintro_thread_tstate(layout, t->tstate, t->tid,
 					   t->pthread);
 		if (!ts) {
-			/* Not a Python thread (yet): its time is not the
-			 * profile's.  Look again after 1, 2, 4 ... 64 ticks. */
+			/* Look again after 1, 2, 4 ... 64 ticks. */
 			t->search_backoff = t->search_backoff ? t->search_backoff * 2 : 1;
 			if (t->search_backoff > 64)
 				t->search_backoff = 64;
 			t->search_skip = t->search_backoff;
-			t->last_mono = now;
-			t->last_cpu = cpu;
+			if (!t->have_stack) {
+				t->last_mono = now;
+				t->last_cpu = cpu;
+			}
 			return 0;
 		}
 		t->search_backoff = t->search_skip = 0;
 		t->tstate = ts;
 		n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
-		if (n < 0 || pyintro_remote_failed())
-			return drop(t, PF_DROP_BAD_STACK, now, cpu), 0;
+		if (n < 0 || pyintro_remote_failed()) {
+			/* caught moving: counted, and read again next tick,
+			 * by a sample that keeps this period's time */
+			pf_count_drop(writer, PF_DROP_BAD_STACK);
+			return 0;
+		}
 		if (truncated)
 			flags |= PF_SAMPLE_TRUNCATED;
 		wall_reads++;

@@ -54,6 +54,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0080-untested.sh \
 	tests/integration/0090-run.sh \
 	tests/integration/0300-threads.sh \
+	tests/integration/0310-wall.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -76,7 +77,8 @@ clean-consumers:
 		tests/consumers/.lock tests/screenshots
 .PHONY: clean-consumers
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
-	tests/integration/pfheader.py tests/integration/shares.py tests/targets/shares.py tests/targets/threads.py \
+	tests/integration/pfheader.py tests/integration/shares.py tests/integration/wall.py \
+	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py \
 	tests/targets/interactive.py tests/targets/stem.py

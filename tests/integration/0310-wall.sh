@@ -1,0 +1,86 @@
+#!/bin/sh
+# Wall mode (PYPROF_MODE=wall), on every interpreter:
+#  - shares of wall time and running/waiting splits against the target's
+#    own clocks (tests/targets/wall.py; checked by wall.py): functions
+#    that burn, sleep, wait on a lock and call nanosleep through ctypes,
+#    and threads that only sleep, only burn, or do both in turn;
+#  - the waiting shows as an [idle] leaf under the Python frame that made
+#    the blocking call, and --no-idle drops it;
+#  - no EINTR from ctypes nanosleep, select or read (eintr.py);
+#  - the interactive case: a main thread waiting for input shows as
+#    waiting, the worker as running;
+#  - os.fork() on 3.12+ warns about threads only when the program has
+#    some: the sampler thread is not there when it counts.
+#
+# Tolerances: 5 points for shares of wall time; 10 points for running
+# shares, which also carry the lag of the sampler thread's rule (a thread
+# is looked at after a whole interval without a sample of its own).
+. "$(dirname "$0")/setup.sh"
+
+for py in $pythons; do
+	v=$(pyver "$py")
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_MODE=wall PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/wall.py" "$work/truth.json" 1
+	"$PYPROF_BIN" report --format collapsed --weight=ns "$work"/out/*.pyprof >"$work/collapsed"
+	if python3 "$top_srcdir/tests/integration/wall.py" "$work/truth.json" "$work/collapsed" 5 10 >"$work/result"; then
+		ok "$v wall shares, running shares and thread wall times within tolerance"
+	else
+		fail "$v wall mode against the truth:"
+	fi
+	sed 's/^/    /' "$work/result"
+	if grep -q ';nap ([^;]*;\[idle\] ' "$work/collapsed" &&
+		grep -q ';cwait ([^;]*;\[idle\] ' "$work/collapsed"; then
+		ok "$v [idle] under nap and cwait, the frames that blocked"
+	else
+		fail "$v no [idle] leaf under nap or cwait: $(grep -E ';(nap|cwait) ' "$work/collapsed" | head -3)"
+	fi
+	"$PYPROF_BIN" report --format collapsed --no-idle "$work"/out/*.pyprof >"$work/noidle"
+	if [ -s "$work/noidle" ] && ! grep -q '\[idle\]' "$work/noidle"; then
+		ok "$v --no-idle: no [idle] leaf"
+	else
+		fail "$v --no-idle: $(grep -c '\[idle\]' "$work/noidle") [idle] stacks"
+	fi
+
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_MODE=wall PYPROF_INTERVAL=250us profile "$work/out" "$py" "$targets/eintr.py" >"$work/eintr"
+	if [ "$(awk '{s += $2} END {print s}' "$work/eintr")" = 0 ] && [ "$(wc -l <"$work/eintr")" -eq 3 ]; then
+		ok "$v wall mode: no EINTR from ctypes nanosleep, select, read at 250 us: $(tr '\n' ' ' <"$work/eintr")"
+	else
+		fail "$v wall mode: EINTR seen: $(tr '\n' ' ' <"$work/eintr")"
+	fi
+
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	{ sleep 0.3; while ! grep -q "worker done" "$work/iout" 2>/dev/null; do sleep 0.05; done; sleep 0.2; echo hello; } |
+		PYPROF_MODE=wall PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/interactive.py" >"$work/iout"
+	"$PYPROF_BIN" report --threads "$work"/out/*.pyprof >"$work/table"
+	# the worker's running share is its CPU over its wall time, which on
+	# a loaded machine may be well below 100%: compare CPU instead
+	main_wait=$(awk '$1 == "MainThread" {print $7}' "$work/table" | tr -d %)
+	main_cpu=$(awk '$1 == "MainThread" {print $4}' "$work/table")
+	worker_cpu=$(awk '$1 == "worker" {print $4}' "$work/table")
+	if [ -n "$main_wait" ] && [ -n "$worker_cpu" ] &&
+		python3 -c "import sys; sys.exit(not (float('$main_wait') > 80 and float('$worker_cpu') > 0.05 and float('$main_cpu') < 0.2 * float('$worker_cpu') + 0.03))"; then
+		ok "$v wall interactive: MainThread waiting $main_wait%, worker $worker_cpu s CPU, MainThread $main_cpu s"
+	else
+		fail "$v wall interactive: $(cat "$work/table")"
+	fi
+
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_MODE=wall profile "$work/out" "$py" -W always -c '
+import os, time
+for _ in range(3):
+    time.sleep(0.03)
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.02)
+        os._exit(7)
+    assert os.waitpid(pid, 0)[1] == 7 << 8
+print("forked")' >"$work/fout" 2>"$work/ferr"
+	if [ "$(cat "$work/fout")" = forked ] && ! grep -q "multi-threaded" "$work/ferr" &&
+		[ "$(ls "$work"/out/*.pyprof | wc -l)" -eq 4 ]; then
+		ok "$v wall mode: os.fork() sees one thread; 4 files"
+	else
+		fail "$v wall mode fork: $(cat "$work/fout" "$work/ferr") $(ls "$work/out")"
+	fi
+done
+finish
