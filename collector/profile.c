@@ -633,12 +633,27 @@ guint profile_keep_window(struct profile *p, const char *label)
 			struct profile_sample *sm = &g_array_index(th->samples, struct profile_sample, k);
 			gboolean in = FALSE;
 
+			guint64 from = 0;
+
 			for (guint w = 0; w < win->len && !in; w++) {
 				const guint64 *x = (const guint64 *)(gpointer)win->data + 3 * w;
 				in = x[0] == th->process && sm->mono_ns >= x[1] && sm->mono_ns < x[2];
+				from = x[1];
 			}
 			if (!in)
 				continue;
+			/* A window's first sample of a thread stands for the
+			 * time since that thread's previous one, maybe long
+			 * before the window (a prompt that waited for input):
+			 * only the part inside the window is the window's,
+			 * and of its CPU time the same share. */
+			if (sm->wall_ns > sm->mono_ns - from) {
+				guint64 in_ns = sm->mono_ns - from;
+
+				sm->cpu_ns = (guint64)((double)sm->cpu_ns * (double)in_ns /
+						       (double)sm->wall_ns);
+				sm->wall_ns = in_ns;
+			}
 			th->cpu_ns += sm->cpu_ns;
 			th->wall_ns += sm->wall_ns;
 			th->idle_ns += profile_sample_wait_ns(p, th, sm);

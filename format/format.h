@@ -231,6 +231,11 @@ struct pf_rec_code {
 #define PF_SAMPLE_GIL 0x1u       /* thread held the GIL */
 #define PF_SAMPLE_TRUNCATED 0x2u /* root-side frames beyond PF_MAX_DEPTH lost */
 #define PF_SAMPLE_IDLE 0x4u      /* wall mode: thread was waiting */
+/* No sample: dt_ns and dcpu_ns are time that no sample stands for (a
+ * dropped sample, recording paused).  Written so that a reader's clock,
+ * which adds up the deltas, stays right; shared is the previous depth
+ * and count 0, so the stack carries on.  Readers count nothing for it. */
+#define PF_SAMPLE_GAP 0x8u
 
 /*
  * PF_REC_THREAD_NAME: a Python thread name learned at mono_ns, for the

@@ -863,6 +863,8 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 			damage(vi, c);
 			return 0;
 		}
+		if (s.flags & PF_SAMPLE_GAP)
+			continue; /* its time only moved the clock */
 		s.thread = c->thread;
 		/* the shared prefix was checked with the sample before */
 		for (k = s.shared; k < s.depth; k++)

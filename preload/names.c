@@ -20,6 +20,9 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -209,6 +212,15 @@ void names_request(void)
 		return;
 	if (py.AddPendingCall(refresh, NULL) != 0)
 		__atomic_store_n(&pending, 0, __ATOMIC_RELEASE);
+}
+
+int names_self(const char *name)
+{
+	size_t len = strlen(name);
+
+	write_name((uint32_t)syscall(SYS_gettid), (uint64_t)pthread_self(),
+		   name, len);
+	return 0;
 }
 
 int names_call_soon(int (*fn)(void *), void *arg)

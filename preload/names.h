@@ -17,6 +17,10 @@ void names_request(void);
 /* In a forked child: nothing queued, nothing written yet. */
 void names_reset(void);
 
+/* Writes the calling thread's name, as the thread itself knows it (with
+ * the GIL held: the callback's table of names written is shared). */
+int names_self(const char *name);
+
 /* Runs fn(arg) in the main thread at its next safe point, GIL held
  * (Py_AddPendingCall).  0, or -1 if Python is not running or refused. */
 int names_call_soon(int (*fn)(void *), void *arg);

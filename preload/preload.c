@@ -573,6 +573,18 @@ EXPORT int pyprof_thread_start(void)
 	return 0;
 }
 
+/* A thread's name, told by the thread itself: the names callback runs in
+ * the main thread, which may be blocked (say, in join()) for the whole
+ * life of the threads it waits for. */
+EXPORT int pyprof_thread_name(const char *name)
+{
+	if (!on || !writer.hdr || !name) {
+		errno = EINVAL;
+		return -1;
+	}
+	return names_self(name);
+}
+
 EXPORT const char *pyprof_path(void)
 {
 	return on && writer.hdr ? path : NULL;

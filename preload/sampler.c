@@ -237,14 +237,40 @@ static size_t encode(struct thread_state *t, int n, uint32_t shared,
 	return (size_t)(p - t->scratch);
 }
 
+/*
+ * Time no sample will stand for, from the baselines to (mono, cpu): a
+ * PF_SAMPLE_GAP record, because readers rebuild each sample's time by
+ * adding up the deltas.  Where the chunk has no room, a new chunk's base
+ * takes the new baselines instead; with no chunk yet, nothing is needed.
+ */
+static void gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
+{
+	uint8_t b[5 * PF_VARINT_MAX], *p = b, *body;
+	int room;
+
+	p += pf_varint_put(p, mono - t->last_mono);
+	p += pf_varint_put(p, cpu - t->last_cpu);
+	p += pf_varint_put(p, PF_SAMPLE_GAP);
+	p += pf_varint_put(p, t->prev_depth);
+	p += pf_varint_put(p, 0);
+	room = t->cur.chunk && (body = pf_cursor_space(&t->cur, (size_t)(p - b)));
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+	if (room) {
+		memcpy(body, b, (size_t)(p - b));
+		pf_cursor_commit(&t->cur, PF_REC_SAMPLE, (size_t)(p - b));
+	} else if (t->cur.chunk && !writer->full) {
+		new_chunk(t);
+	}
+}
+
 static void drop(struct thread_state *t, enum pf_drop why, uint64_t mono,
 		 uint64_t cpu)
 {
 	pf_count_drop(writer, why);
 	/* The dropped period's CPU time is not handed to the next sample:
 	 * it would credit a stack with time it may not have used. */
-	t->last_mono = mono;
-	t->last_cpu = cpu;
+	gap(t, mono, cpu);
 }
 
 /* Writes the stack in t->walk[0..n) (leaf first) as a sample standing
@@ -644,6 +670,27 @@ void sampler_thread_stop(void)
 	 * sampler thread lets go after one read. */
 	while (!try_busy(t))
 		sched_yield();
+	/* Wall mode: the time since the thread's last sample (maybe long,
+	 * if the sampler thread ran late) is still its life's; its last
+	 * stack is the best account of it there is. */
+	if (cfg->mode == PF_MODE_WALL && t->have_stack &&
+	    t->prev_depth == t->depth && t->cur.chunk &&
+	    __atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
+		/* Only as a repeat of the chunk's last stack: its code
+		 * objects may be freed by now, and nothing is read. */
+		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+		uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		size_t len = encode(t, (int)t->depth, t->depth, mono - t->last_mono,
+				    cpu - t->last_cpu, 0);
+		uint8_t *body = pf_cursor_space(&t->cur, len);
+
+		if (body) {
+			memcpy(body, t->scratch, len);
+			pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
+			__atomic_fetch_add(&writer->hdr->samples, 1,
+					   __ATOMIC_RELAXED);
+		}
+	}
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
 	by_tid_set(t->tid, NULL);
@@ -681,6 +728,25 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 
 void sampler_set_active(int on)
 {
+	/* Off -> on (pyprof_start after a pause): every thread's next
+	 * sample starts from now, not from its last one before the pause,
+	 * which in wall mode may be a prompt's whole wait. */
+	if (on && !__atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+		pthread_mutex_lock(&by_tid_lock);
+		for (struct thread_state *t = live; t; t = t->next_live) {
+			uint64_t cpu = clock_ns(thread_clock(t->tid));
+
+			if (!cpu || !try_busy(t))
+				continue;
+			gap(t, now, cpu);
+			t->tick_mono = now;
+			t->tick_cpu = cpu;
+			unbusy(t);
+		}
+		pthread_mutex_unlock(&by_tid_lock);
+	}
 	__atomic_store_n(&active, on, __ATOMIC_RELEASE);
 }
 
@@ -869,10 +935,8 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		 * profile's (yet): a native thread, or one starting. */
 		if (t->search_skip) {
 			t->search_skip--;
-			if (!t->have_stack) {
-				t->last_mono = now;
-				t->last_cpu = cpu;
-			}
+			if (!t->have_stack)
+				gap(t, now, cpu);
 			return 0;
 		}
 		ts = pyintro_thread_tstate(layout, t->tstate, t->tid,
@@ -883,10 +947,8 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 			if (t->search_backoff > 64)
 				t->search_backoff = 64;
 			t->search_skip = t->search_backoff;
-			if (!t->have_stack) {
-				t->last_mono = now;
-				t->last_cpu = cpu;
-			}
+			if (!t->have_stack)
+				gap(t, now, cpu);
 			return 0;
 		}
 		t->search_backoff = t->search_skip = 0;

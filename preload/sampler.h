@@ -42,8 +42,9 @@ void sampler_thread_stop(void);
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
 
-/* HANDLER-safe.  Turns recording on or off for every thread; while off the
- * handler returns at once. */
+/* Turns recording on or off for every thread; while off the handler
+ * returns at once.  Off is HANDLER-safe; on is not (it restarts every
+ * thread's clocks from now, under the thread list's lock). */
 void sampler_set_active(int on);
 
 /* Async-signal-safe.  Before exec: stop this thread's signals and leave

@@ -100,6 +100,8 @@ class _Library:
             getattr(lib, name).restype = ctypes.c_int
         lib.pyprof_path.restype = ctypes.c_char_p
         lib.pyprof_thread_start.restype = ctypes.c_int
+        lib.pyprof_thread_name.argtypes = [ctypes.c_char_p]
+        lib.pyprof_thread_name.restype = ctypes.c_int
         self.lib = lib
 
     def start(self, label):
@@ -121,7 +123,11 @@ _library = None
 def _arm_new_thread(frame, event, arg):
     sys.setprofile(None)
     if _library is not None:
-        _library.lib.pyprof_thread_start()
+        if _library.loaded_here:
+            _library.lib.pyprof_thread_start()
+        # the main thread may be in join() for this thread's whole life,
+        # and the library learns names from the main thread
+        _library.lib.pyprof_thread_name(threading.current_thread().name.encode())
 
 
 def _split_options(line):
@@ -174,11 +180,12 @@ def _run(ip, line, cell):
               "ignored" % _library.mode, file=sys.stderr)
     compiled = compile(code, _CELL_FILE, "exec")
     label = "ipython-%s" % uuid.uuid4().hex
-    hooked = _library.loaded_here and threading._profile_hook is None
+    hooked = threading._profile_hook is None
     if hooked:
-        # Loaded with dlopen, the library cannot see threads start: each
-        # thread the cell starts arms its own timer on its first call
-        # event, and takes the hook off again at once.
+        # Each thread the cell starts tells its name and, where the
+        # library was loaded with dlopen (it then cannot see threads
+        # start), arms its own timer, on its first call event, and takes
+        # the hook off again at once.
         threading.setprofile(_arm_new_thread)
     _library.start(label)
     try:

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Threads carry their Python names in reports: names given at creation,
-# MainThread, and a name changed while the thread runs.
+# MainThread, and a name changed while the thread runs; in both modes
+# (in wall mode, samples of waiting threads are written by another thread).
 . "$(dirname "$0")/setup.sh"
 
 for py in $pythons; do
-	v=$(pyver "$py")
+for mode in cpu wall; do
+	v="$(pyver "$py") $mode"
 	rm -rf "$work/out" && mkdir -p "$work/out"
-	PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/names.py" "$work/ids.json"
+	PYPROF_MODE=$mode PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/names.py" "$work/ids.json"
 	"$PYPROF_BIN" report --format collapsed "$work"/out/*.pyprof | sed 's/ [0-9]*$//' | cut -d';' -f1 | sort -u >"$work/roots"
 	missing=
 	for name in MainThread alpha beta renamed-worker; do
@@ -20,5 +22,6 @@ for py in $pythons; do
 	else
 		fail "$v: missing$missing; roots: $(tr '\n' ' ' <"$work/roots")"
 	fi
+done
 done
 finish

@@ -83,4 +83,45 @@ if [ -n "$got" ] && [ -n "$want" ] &&
 else
 	fail "IPython $ipv: MainThread '$got' s CPU, the cell measured '$want' s"
 fi
+
+# Wall mode (--mode wall): the cell's main thread waits in join and sleep
+# while a worker computes; the second profiled cell comes after a second
+# of unprofiled sleep, which must not reach its report (each window starts
+# every thread's clocks afresh).
+cat >"$work/wsession" <<'PY'
+%load_ext pyprof
+import threading, time
+def burn(n):
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+%pyprof --mode wall burn(100000)
+time.sleep(1.0)
+print("== wall")
+PY
+printf '%s\n' '%%pyprof --min-percent 0' 't0 = time.perf_counter()' \
+	'th = threading.Thread(target=burn, args=(2000000,), name="wall-worker")' \
+	'th.start()' 'th.join()' 'time.sleep(0.2)' \
+	'print("cellwall %.4f" % (time.perf_counter() - t0))' '' '' >>"$work/wsession"
+IPYTHONDIR=$work/ipython PYTHONPATH=$top_srcdir/python PYPROF_INTERVAL=1ms \
+	"$ipy" -m IPython --simple-prompt --no-banner --HistoryManager.enabled=False \
+	--colors=NoColor <"$work/wsession" >"$work/wout" 2>&1 || fail "IPython $ipv exited with $?"
+sed -n '/== wall/,$p' "$work/wout" >"$work/wcell"
+got=$(sed -n 's/.*MainThread (.*: [0-9]* samples\{0,1\}, \([0-9.]*\) s wall.*waiting [0-9.]* s (\([0-9.]*\)%).*/\1 \2/p' "$work/wcell")
+want=$(sed -n 's/.*cellwall \([0-9.]*\)$/\1/p' "$work/wcell")
+if [ -n "$got" ] && [ -n "$want" ] && python3 -c "
+import sys
+wall, waiting = map(float, '$got'.split()); want = float('$want')
+sys.exit(not (abs(wall - want) <= 0.1 * want + 0.02 and waiting > 70))"; then
+	ok "IPython $ipv wall mode: MainThread wall and waiting % $got, the cell measured $want s"
+else
+	fail "IPython $ipv wall mode: MainThread '$got', the cell measured '$want' s: $(cat "$work/wcell")"
+fi
+if grep -q 'wall-worker (pid' "$work/wcell" && grep -q 'burn  <ipython-input' "$work/wcell"; then
+	ok "IPython $ipv wall mode: the worker and its burn()"
+else
+	fail "IPython $ipv wall mode: no wall-worker running burn: $(cat "$work/wcell")"
+fi
 finish

@@ -499,8 +499,11 @@ static void test_profile__idle_samples_in_wall_mode(void)
 					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1)}};
 		g_array_append_vals(p->marks, m, 2);
 		CU_ASSERT_EQUAL(profile_keep_window(p, "w"), 1);
-		CU_ASSERT_EQUAL(profile_thread(p, 0)->wall_ns, 6000000);
-		CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 5980000);
+		/* the sample (at 1020) stood for 6 ms; the window began
+		 * 5 ns before it: only those are the window's */
+		CU_ASSERT_EQUAL(profile_thread(p, 0)->wall_ns, 5);
+		CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 0);
+		CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 5);
 	}
 	profile_free(p);
 }

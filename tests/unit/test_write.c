@@ -65,14 +65,15 @@ static void put_code(struct pf_cursor *c, uint32_t id, uint32_t file,
 }
 
 /* A sample: dt, dcpu, flags, shared, then (code, lasti+1) pairs. */
-static void put_sample(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
-		       uint32_t shared, int n, const uint32_t *codes)
+static void put_sample_flags(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
+			     uint32_t flags, uint32_t shared, int n,
+			     const uint32_t *codes)
 {
 	uint8_t tmp[256], *p = tmp, *b;
 
 	p += pf_varint_put(p, dt);
 	p += pf_varint_put(p, dcpu);
-	p += pf_varint_put(p, PF_SAMPLE_GIL);
+	p += pf_varint_put(p, flags);
 	p += pf_varint_put(p, shared);
 	p += pf_varint_put(p, (uint64_t)n);
 	for (int i = 0; i < n; i++) {
@@ -83,6 +84,12 @@ static void put_sample(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	memcpy(b, tmp, (size_t)(p - tmp));
 	pf_cursor_commit(c, PF_REC_SAMPLE, (size_t)(p - tmp));
+}
+
+static void put_sample(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
+		       uint32_t shared, int n, const uint32_t *codes)
+{
+	put_sample_flags(c, dt, dcpu, PF_SAMPLE_GIL, shared, n, codes);
 }
 
 struct seen {
@@ -188,6 +195,40 @@ static void test_write__round_trip(void)
 	CU_ASSERT_EQUAL(z.cpu[0], 7);
 	CU_ASSERT_EQUAL(z.cpu[1], 9);
 	CU_ASSERT_EQUAL(z.cpu[2], 4);
+}
+
+/* A gap (a dropped sample, a pause) is no sample, but its time moves the
+ * clock of the samples after it, and the stack carries over it. */
+static void test_write__gap_moves_the_clock(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 1, .tid = 100};
+	struct seen z;
+	char err[256];
+	uint32_t stack[3] = {1, 2, 1};
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
+	put_thread(&c, 1000, 50);
+	put_string(&c, 1, "app.py");
+	put_string(&c, 2, "main");
+	put_code(&c, 1, 1, 2);
+	put_code(&c, 2, 1, 2);
+	put_sample(&c, 10, 7, 0, 3, stack);
+	put_sample_flags(&c, 500, 3, PF_SAMPLE_GAP, 3, 0, NULL);
+	put_sample(&c, 20, 9, 3, 0, NULL); /* the same stack */
+	pf_writer_finish(&w, PF_END_EXIT, 0);
+	pf_writer_close(&w);
+
+	read_back(&z);
+	CU_ASSERT_EQUAL(z.samples, 2);
+	CU_ASSERT_EQUAL(z.warnings, 0);
+	CU_ASSERT_EQUAL(z.mono[0], 1010);
+	CU_ASSERT_EQUAL(z.mono[1], 1530);
+	CU_ASSERT_EQUAL(z.cpu[1], 9);
+	CU_ASSERT_EQUAL(z.depth[1], 3);
+	CU_ASSERT_EQUAL(z.leaf[1], 1);
 }
 
 /* A record whose head was never stored ends its chunk; the records before
@@ -341,6 +382,7 @@ int main(void)
 	s = CU_add_suite("write", suite_init, suite_clean);
 	CU_add_test(s, "round_trip", test_write__round_trip);
 	CU_add_test(s, "torn_record", test_write__torn_record);
+	CU_add_test(s, "gap_moves_the_clock", test_write__gap_moves_the_clock);
 	CU_add_test(s, "size_bound", test_write__size_bound);
 	CU_add_test(s, "creation_rules", test_write__creation_rules);
 	CU_add_test(s, "finish", test_write__finish);
