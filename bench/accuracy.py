@@ -4,7 +4,9 @@ For each workload: the largest absolute error, in percentage points,
 between pyprof's share and the truth (time.thread_time() around each
 function, or each thread's own clock), at 5,000 samples or more; and the
 sampling clock's error: the CPU time the samples stand for against the
-truth.  CPU mode for the first two workloads; wall mode for the third
+truth.  The first two workloads in CPU mode, then in wall mode (running
+time, the samples' time without their [idle] part, against the CPU truth);
+the third in wall mode
 (tests/targets/wall.py: functions that burn, sleep, wait on a lock and in
 ctypes nanosleep, beside threads that only sleep, only burn, or both):
 shares of wall time, running shares (not [idle]) against CPU/wall, and
@@ -44,8 +46,16 @@ def run(argv, mode="cpu"):
     return json.load(open(truth)), lines, samples
 
 
-def functions():
-    truth, lines, samples = run(lambda t: [os.path.join(top, "tests", "targets", "shares.py"), t, "12"])
+def running(lines):
+    """Wall mode: the running time only (no [idle] leaf), to set against
+    the CPU truth of the CPU-mode workloads."""
+    return [(s, w) for s, w in lines if not s[-1].startswith("[idle]")]
+
+
+def functions(mode="cpu"):
+    truth, lines, samples = run(lambda t: [os.path.join(top, "tests", "targets", "shares.py"), t, "12"],
+                                mode)
+    lines = running(lines)
     inside = [(s, w) for s, w in lines if any(x.startswith("main (") and "shares.py" in x for x in s)]
     total = sum(w for _, w in inside)
     worst, rows = 0, []
@@ -55,11 +65,13 @@ def functions():
         worst = max(worst, abs(got - want))
         rows.append("%s %.1f%% (truth %.1f%%)" % (name, got, want))
     clock = 100 * (total / 1e9 - truth["total"]) / truth["total"]
-    return "3 functions of one thread", samples, worst, clock, ", ".join(rows)
+    return "%s mode: 3 functions of one thread" % mode, samples, worst, clock, ", ".join(rows)
 
 
-def threads():
-    truth, lines, samples = run(lambda t: [os.path.join(here, "workloads", "accuracy_threads.py"), t, "6"])
+def threads(mode="cpu"):
+    truth, lines, samples = run(lambda t: [os.path.join(here, "workloads", "accuracy_threads.py"), t, "6"],
+                                mode)
+    lines = running(lines)
     per = {}
     for name, v in truth.items():
         per[name] = sum(w for s, w in lines if s[0] == name or re.search(r"\b%d\b" % v["tid"], s[0]))
@@ -71,7 +83,8 @@ def threads():
         worst = max(worst, abs(got - want))
         rows.append("%s %.1f%% (truth %.1f%%)" % (name, got, want))
     clock = 100 * (total / 1e9 - total_truth) / total_truth
-    return "4 burning 1:2:3:4, 1 sleeping, 1 blocked in recv", samples, worst, clock, ", ".join(rows)
+    return "%s mode: 4 burning 1:2:3:4, 1 sleeping, 1 blocked in recv" % mode, samples, worst, \
+        clock, ", ".join(rows)
 
 
 def wall():
@@ -108,6 +121,6 @@ def wall():
 
 print("| workload | samples | largest error, points | CPU (wall in wall mode) of samples vs truth | shares |")
 print("|---|---:|---:|---:|---|")
-for f in (functions, threads, wall):
+for f in (functions, threads, lambda: functions("wall"), lambda: threads("wall"), wall):
     name, samples, worst, clock, rows = f()
     print("| %s | %d | %.2f | %+.2f%% | %s |" % (name, samples, worst, clock, rows))

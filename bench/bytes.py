@@ -3,7 +3,9 @@
 Runs a workload under libpyprof.so and parses the file (pyprof-format(5))
 to count the bytes of each record kind, padding included.
 
-usage: python3 bench/bytes.py LIBPYPROF.so PYTHON [INTERVAL]"""
+usage: python3 bench/bytes.py LIBPYPROF.so PYTHON [INTERVAL]
+  PYPROF_MODE=wall: in wall mode, with tests/targets/wall.py too (threads
+  that wait, whose samples repeat their stack)"""
 import os
 import struct
 import subprocess
@@ -18,6 +20,9 @@ WORKLOADS = [
     ("500-deep recursion", [os.path.join(here, "..", "tests", "targets", "deep.py"), "500"]),
     ("call-heavy (bench/workloads/calls.py)", [os.path.join(here, "workloads", "calls.py"), "20000"]),
 ]
+if os.environ.get("PYPROF_MODE") == "wall":
+    WORKLOADS.append(("wall mode: tests/targets/wall.py (4 threads, 3 of them waiting)",
+                      [os.path.join(here, "..", "tests", "targets", "wall.py"), os.devnull]))
 NAMES = {1: "thread", 2: "string", 3: "code", 4: "sample"}
 
 

@@ -158,7 +158,9 @@ int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
  * Not HANDLER (the sampler thread has no signals).
  */
 void pyintro_remote_thread(void);
-void pyintro_remote_reset(void);
+/* Before a walk: clears the failure flag; with forget, also the cache of
+ * blocks read (once per tick: see pystack.c). */
+void pyintro_remote_reset(int forget);
 int pyintro_remote_failed(void);
 
 /* Copies n bytes at src: memcpy, or in remote mode a read that cannot

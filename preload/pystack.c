@@ -34,20 +34,21 @@
 
 /*
  * Remote mode (wall mode's sampler thread, see sampler.c): the calling
- * thread reads *another* thread's frames, which that thread may free at
- * any moment, so no load may be a plain one.  Every ld_* then goes through
- * process_vm_readv, which fails instead of faulting, via a small cache of
- * 256-byte blocks (a frame's or a code object's fields are a block or
- * two, and a stack's frames and code objects fit the cache, so a walk costs
- * a system call per distinct block; 256 divides the page size, so a block
- * is all readable or not at all).
- * A failed read yields 0, which fails the checks that follow it, and sets
- * `rfault`, which the callers test at the end (pyintro_remote_failed).
- * The flag is per thread and set only in the sampler thread: the signal
- * handler's loads stay plain moves behind one well-predicted branch.
+ * thread reads *other* threads' frames, which they may free at any
+ * moment, so no load may be a plain one.  Every ld_* then goes through
+ * process_vm_readv, which fails instead of faulting, via a cache of
+ * 256-byte blocks (256 divides the page size, so a block is all readable
+ * or not at all).  The cache lives for one tick of the sampler thread
+ * (pyintro_remote_reset(1)): the code objects the threads share are read
+ * once per tick, not once per thread, and each thread's own frames and
+ * state are read once per tick anyway.  A failed read yields 0, which
+ * fails the checks that follow it, and sets `rfault`, which callers test
+ * after each walk (pyintro_remote_reset(0) clears it before).  The flag
+ * is per thread and set only in the sampler thread: the signal handler's
+ * loads stay plain moves behind one well-predicted branch.
  */
 #define RBLOCK 256
-#define RBLOCKS 64
+#define RBLOCKS 1024 /* direct-mapped by address */
 static __thread int rmode __attribute__((tls_model("initial-exec")));
 /* Only the one thread in remote mode uses these: plain statics, not
  * initial-exec TLS, of which a library loaded with dlopen (the IPython
@@ -57,7 +58,6 @@ static struct {
 	uintptr_t base; /* 0: empty */
 	uint8_t data[RBLOCK];
 } rcache[RBLOCKS];
-static unsigned rnext;
 
 static int no_vm_readv;
 
@@ -75,12 +75,10 @@ static int vm_read(void *dst, uintptr_t a, size_t n)
 static void remote_ld(void *dst, uintptr_t a, size_t n)
 {
 	uintptr_t base = a & ~(uintptr_t)(RBLOCK - 1);
-	unsigned i;
+	unsigned i = (unsigned)(base / RBLOCK) % RBLOCKS;
 
-	for (i = 0; i < RBLOCKS; i++)
-		if (rcache[i].base == base)
-			goto hit;
-	i = rnext++ % RBLOCKS;
+	if (rcache[i].base == base)
+		goto hit;
 	rcache[i].base = 0;
 	if (a < 4096 || no_vm_readv || vm_read(rcache[i].data, base, RBLOCK) < 0) {
 		rfault = 1;
@@ -163,11 +161,12 @@ void pyintro_remote_thread(void)
 	rmode = 1;
 }
 
-void pyintro_remote_reset(void)
+void pyintro_remote_reset(int forget)
 {
 	rfault = 0;
-	for (unsigned i = 0; i < RBLOCKS; i++)
-		rcache[i].base = 0;
+	if (forget)
+		for (unsigned i = 0; i < RBLOCKS; i++)
+			rcache[i].base = 0;
 }
 
 int pyintro_remote_failed(void)

@@ -916,7 +916,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		return drop(t, PF_DROP_FULL, now, cpu), 0;
 	if (pyintro_finalizing(layout))
 		return drop(t, PF_DROP_FINALIZING, now, cpu), 0;
-	pyintro_remote_reset();
+	pyintro_remote_reset(0);
 	if (cpu == t->last_cpu && t->have_stack && t->tstate) {
 		/* It has not run since its last sample: the same stack. */
 		ts = t->tstate;
@@ -978,6 +978,7 @@ static void wall_tick(void)
 
 	wall_ticks++;
 	wall_deadline = now + cfg->interval_ns / 10;
+	pyintro_remote_reset(1);
 	/* Under the list's lock: a thread cannot end (and its state be
 	 * reused) meanwhile; start and stop wait for one tick at most.
 	 * Threads left over by the last tick go first. */
