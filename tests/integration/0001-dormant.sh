@@ -1,6 +1,7 @@
 #!/bin/sh
 # Outside CPython the library does nothing: no file, no output, the same
-# exit status.  This is what lets it wrap a container's entrypoint.
+# exit status, no thread of its own (wall mode's sampler thread included).
+# This is what lets it wrap a container's entrypoint.
 . "$(dirname "$0")/setup.sh"
 
 cat > "$work/prog.c" <<'C'
@@ -43,4 +44,15 @@ check_dormant env env true
 check_dormant ls ls /
 check_dormant c-program "$work/prog"
 check_dormant sh-in-sh sh -c 'sh -c "exit 5"'
+PYPROF_MODE=wall check_dormant c-program-wall "$work/prog"
+
+# Wall mode's sampler thread exists only where something is profiled.
+set +e
+PYPROF_MODE=wall LD_PRELOAD=$PYPROF_LIB sh -c 'ls /proc/$$/task | wc -l' >"$work/tasks"
+set -e
+if [ "$(cat "$work/tasks")" = 1 ]; then
+	ok "wall mode: no sampler thread in a dormant process"
+else
+	fail "wall mode: a dormant shell has $(cat "$work/tasks") threads"
+fi
 finish
