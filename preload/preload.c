@@ -524,7 +524,7 @@ EXPORT int pyprof_start(const char *label)
 	if (sampler_adopt_threads() > 0)
 		names_request();
 	windows++;
-	sampler_set_active(1);
+	sampler_resume();
 	write_mark(PF_MARK_START, label);
 	r = 0;
 out:

@@ -269,7 +269,14 @@ static void drop(struct thread_state *t, enum pf_drop why, uint64_t mono,
 {
 	pf_count_drop(writer, why);
 	/* The dropped period's CPU time is not handed to the next sample:
-	 * it would credit a stack with time it may not have used. */
+	 * it would credit a stack with time it may not have used.  In wall
+	 * mode a thread seen running Python keeps it, as the sampler thread
+	 * does (wall_observe): its wall time must add up to its life, and
+	 * the dropped period may hold a long wait the sampler thread, late
+	 * on a loaded machine, had not written yet. */
+	if (cfg->mode == PF_MODE_WALL && t->have_stack &&
+	    (why == PF_DROP_NO_PYTHON || why == PF_DROP_BAD_STACK))
+		return;
 	gap(t, mono, cpu);
 }
 
@@ -728,10 +735,15 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 
 void sampler_set_active(int on)
 {
+	__atomic_store_n(&active, on, __ATOMIC_RELEASE);
+}
+
+void sampler_resume(void)
+{
 	/* Off -> on (pyprof_start after a pause): every thread's next
 	 * sample starts from now, not from its last one before the pause,
 	 * which in wall mode may be a prompt's whole wait. */
-	if (on && !__atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 		pthread_mutex_lock(&by_tid_lock);
@@ -747,7 +759,7 @@ void sampler_set_active(int on)
 		}
 		pthread_mutex_unlock(&by_tid_lock);
 	}
-	__atomic_store_n(&active, on, __ATOMIC_RELEASE);
+	sampler_set_active(1);
 }
 
 int sampler_source(void) { return source; }
@@ -815,7 +827,10 @@ void sampler_exec_prepare(void)
 	 * are directed at them and die with them. */
 	if (t)
 		disarm(t);
-	sampler_wall_stop();
+	/* The sampler thread is left alone: the exec ends it, and stopping
+	 * it here would take a lock and join, which a program calling
+	 * execve from its own signal handler could deadlock on.  Recording
+	 * is off already (finish), so it writes nothing more. */
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
@@ -830,8 +845,6 @@ void sampler_exec_failed(void)
 	sigaction(SIGPROF, &our_action, NULL);
 	if (t)
 		arm(t);
-	if (wall_wanted)
-		sampler_wall_start();
 }
 
 void sampler_after_fork(struct pf_writer *w)

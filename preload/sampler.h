@@ -42,10 +42,14 @@ void sampler_thread_stop(void);
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
 
-/* Turns recording on or off for every thread; while off the handler
- * returns at once.  Off is HANDLER-safe; on is not (it restarts every
- * thread's clocks from now, under the thread list's lock). */
+/* HANDLER-safe.  Turns recording on or off for every thread; while off
+ * the handler returns at once. */
 void sampler_set_active(int on);
+
+/* Not HANDLER.  Turns recording on after a pause (pyprof_start): every
+ * thread's clocks restart from now (a gap record each), under the thread
+ * list's lock, so no sample stands for time spent paused. */
+void sampler_resume(void);
 
 /* Async-signal-safe.  Before exec: stop this thread's signals and leave
  * none pending, so the new image cannot be killed by a late SIGPROF. */
