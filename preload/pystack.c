@@ -95,64 +95,26 @@ hit:
  * atomic loads keep the compiler from tearing, merging or hoisting them,
  * and on x86-64 they are plain moves.
  */
-static inline uintptr_t ld_ptr(uintptr_t a)
-{
-	uintptr_t v;
-
-	if (__builtin_expect(rmode, 0)) {
-		remote_ld(&v, a, sizeof v);
-		return v;
+#define LD(name, T, R)                                                    \
+	static inline R name(uintptr_t a)                                 \
+	{                                                                 \
+		T v;                                                      \
+		if (__builtin_expect(rmode, 0)) {                         \
+			remote_ld(&v, a, sizeof v);                       \
+			return v;                                         \
+		}                                                         \
+		return __atomic_load_n((const T *)a, __ATOMIC_RELAXED);   \
 	}
-	return __atomic_load_n((const uintptr_t *)a, __ATOMIC_RELAXED);
-}
-
-static inline int ld_int(uintptr_t a)
-{
-	int v;
-
-	if (__builtin_expect(rmode, 0)) {
-		remote_ld(&v, a, sizeof v);
-		return v;
-	}
-	return __atomic_load_n((const int *)a, __ATOMIC_RELAXED);
-}
+LD(ld_ptr, uintptr_t, uintptr_t)
+LD(ld_int, int, int)
+LD(ld_u8, uint8_t, unsigned)
+LD(ld_u16, uint16_t, uint32_t)
+LD(ld_u32, uint32_t, uint32_t)
+#undef LD
 
 static inline intptr_t ld_ssize(uintptr_t a)
 {
 	return (intptr_t)ld_ptr(a);
-}
-
-static inline unsigned ld_u8(uintptr_t a)
-{
-	uint8_t v;
-
-	if (__builtin_expect(rmode, 0)) {
-		remote_ld(&v, a, sizeof v);
-		return v;
-	}
-	return __atomic_load_n((const uint8_t *)a, __ATOMIC_RELAXED);
-}
-
-static inline uint32_t ld_u16(uintptr_t a)
-{
-	uint16_t v;
-
-	if (__builtin_expect(rmode, 0)) {
-		remote_ld(&v, a, sizeof v);
-		return v;
-	}
-	return *(const uint16_t *)a;
-}
-
-static inline uint32_t ld_u32(uintptr_t a)
-{
-	uint32_t v;
-
-	if (__builtin_expect(rmode, 0)) {
-		remote_ld(&v, a, sizeof v);
-		return v;
-	}
-	return *(const uint32_t *)a;
 }
 
 void pyintro_remote_thread(void)
