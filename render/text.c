@@ -10,7 +10,9 @@
  * Each line is a node's total time in seconds, its share of its thread (or
  * of the whole profile), the function (qualname when known) and the line it
  * was executing.  Children come heaviest first; those below --min-percent
- * are summed into one "more below" line so the totals still add up.
+ * are summed into one "more below" line so the totals still add up.  A
+ * thread's own time (samples whose every frame was hidden or trimmed) is
+ * a "[hidden]" line after its top frames.
  *
  * In wall mode a header also splits the wall time of its threads into
  * running (what their CPU clocks counted) and waiting (the rest, the
@@ -88,6 +90,31 @@ static void text_frame(struct text *x, guint32 id, const char *connector)
 	fputs(l->str, x->out);
 }
 
+/* A thread's own time: samples whose every frame was hidden or trimmed
+ * (say, the tool's own call that closes a window).  Other formats keep it
+ * as the thread's self time; here it gets a line, so the top frames and
+ * it add up to the header. */
+static gboolean text_unshown_shown(const struct text *x, guint32 thread)
+{
+	const struct profile_node *nd = profile_tree_node(x->t, thread);
+
+	return nd->self_ns && share(x, nd->self_ns) >= x->o->min_percent;
+}
+
+static void text_unshown(struct text *x, guint32 thread)
+{
+	const struct profile_node *nd = profile_tree_node(x->t, thread);
+	double pct = share(x, nd->self_ns);
+	gboolean c = x->o->color;
+
+	if (!text_unshown_shown(x, thread))
+		return;
+	fprintf(x->out, "%s%.3f %5.1f%%%s  %s[hidden]%s  %sframes hidden or trimmed (--show-all shows them)%s\n",
+		c ? share_color(pct) : "", (double)nd->self_ns / 1e9, pct,
+		c ? C_RESET : "", c ? C_BOLD : "", c ? C_RESET : "",
+		c ? C_DIM : "", c ? C_RESET : "");
+}
+
 /* Draws the children of node `id` at frame level `level` (1 = the top
  * frames of a thread). */
 static void text_children(struct text *x, guint32 id, guint level)
@@ -111,6 +138,11 @@ static void text_children(struct text *x, guint32 id, guint level)
 		more++;
 		more_ns += profile_tree_node(x->t, kids[i])->total_ns;
 	}
+	if (level == 1 && !text_unshown_shown(x, id) &&
+	    profile_tree_node(x->t, id)->self_ns) {
+		more++;
+		more_ns += profile_tree_node(x->t, id)->self_ns;
+	}
 	for (guint32 i = 0; i < shown; i++) {
 		gboolean last = i + 1 == shown && !more;
 		/* the top frames of a thread hang from its header line */
@@ -120,6 +152,8 @@ static void text_children(struct text *x, guint32 id, guint level)
 		text_children(x, kids[i], level + 1);
 		g_string_truncate(x->prefix, plen);
 	}
+	if (level == 1)
+		text_unshown(x, id);
 	if (more) {
 		gboolean c = x->o->color;
 		fprintf(x->out, "%s%s%s%s %u more below %.1f%% (%.3f s)%s\n",

@@ -46,7 +46,15 @@ sed -n '/== line/,/== cell/p' "$work/out" >"$work/line"
 sed -n '/== cell/,/== all/p' "$work/out" >"$work/cell"
 sed -n '/== all/,$p' "$work/out" >"$work/all"
 
-if grep -q '0\.[0-9]* 100\.0%  <module>  <pyprof-cell>:1$' "$work/line" &&
+# The top lines of the thread: the statement, and at most a few percent
+# in [hidden] (about one window in twenty has a sample in the magic's own
+# call that closes it, some 25 us after a long statement, measured).
+tops=$(sed -n 's/^\(In \[[0-9]*\]: \)\{0,1\}[0-9]*\.[0-9]* *\([0-9.]*\)%  \([^ ]*\)  \(.*\)$/\3 \4 \2/p' "$work/line")
+if printf '%s\n' "$tops" | awk '
+	$1 == "<module>" && $2 == "<pyprof-cell>:1" { m = $3; next }
+	$1 == "[hidden]" { h = $NF; next }
+	{ bad = 1 }
+	END { exit !(!bad && m >= 95 && m + h > 99.85) }' &&
 	grep -q 'helper  <ipython-input' "$work/line" && grep -q 'cellwork  <ipython-input' "$work/line"; then
 	ok "IPython $ipv: %pyprof's root is the statement, then helper and cellwork"
 else

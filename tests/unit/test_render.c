@@ -206,6 +206,42 @@ static void test_render__text_min_percent_cuts_a_suffix(void)
 	      "2.000 100.0%  Worker.run  app.py:40\n");
 }
 
+/* A sample none of whose frames is shown (here: an empty stack, as one
+ * whose frames were all hidden becomes) is the thread's own time: a
+ * [hidden] line, or part of "more below" when under --min-percent. */
+static void test_render__text_thread_own_time_is_hidden_line(void)
+{
+	struct render_options o;
+	struct profile *p = make_profile();
+
+	profile_add_sample(p, 0, 5000, 2500000000u, 0, 0, 0);
+	render_options_init(&o);
+	o.ascii = TRUE;
+	check_text(render_profile(p, "text", NULL, &o),
+		   "MainThread (pid 4242, tid 100): 9 samples, 12.500 s CPU (86.2% of all)\n"
+		   "10.000  80.0%  <module>  app.py:1\n"
+		   "`- 10.000  80.0%  main  app.py:12\n"
+		   "   |- 6.000  48.0%  work  app.py:23\n"
+		   "   `- ... 1 more below 1.0% (0.050 s)\n"
+		   "2.500  20.0%  [hidden]  frames hidden or trimmed (--show-all shows them)\n"
+		   "\n"
+		   "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (13.8% of all)\n"
+		   "2.000 100.0%  Worker.run  app.py:40\n");
+	p = make_profile();
+	profile_add_sample(p, 0, 5000, 2500000000u, 0, 0, 0);
+	o.min_percent = 30;
+	check_text(render_profile(p, "text", NULL, &o),
+		   "MainThread (pid 4242, tid 100): 9 samples, 12.500 s CPU (86.2% of all)\n"
+		   "10.000  80.0%  <module>  app.py:1\n"
+		   "`- 10.000  80.0%  main  app.py:12\n"
+		   "   |- 6.000  48.0%  work  app.py:23\n"
+		   "   `- ... 1 more below 30.0% (0.050 s)\n"
+		   "... 1 more below 30.0% (2.500 s)\n"
+		   "\n"
+		   "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (13.8% of all)\n"
+		   "2.000 100.0%  Worker.run  app.py:40\n");
+}
+
 static void test_render__text_color(void)
 {
 	struct render_options o;
@@ -420,6 +456,7 @@ int main(void)
 	ADD(test_render__text_ascii_min_percent_zero);
 	ADD(test_render__text_depth);
 	ADD(test_render__text_min_percent_cuts_a_suffix);
+	ADD(test_render__text_thread_own_time_is_hidden_line);
 	ADD(test_render__text_color);
 	ADD(test_render__collapsed_samples);
 	ADD(test_render__collapsed_ns_without_thread);
