@@ -102,7 +102,10 @@ static void collapsed_children(struct collapsed *c, GArray *set)
 		for (guint j = 0; j < g->nodes->len; j++) {
 			const struct profile_node *nd =
 				profile_tree_node(c->t, g_array_index(g->nodes, guint32, j));
-			if (nd->self_samples)
+			/* with --weight=ns, time without a sample of its
+			 * own too: a wall-mode [idle] leaf holds the waits
+			 * within running samples' periods */
+			if (c->o->weight_ns ? nd->self_ns != 0 : nd->self_samples != 0)
 				any = TRUE;
 			count += c->o->weight_ns ? nd->self_ns : nd->self_samples;
 		}

@@ -249,7 +249,8 @@ gboolean render_pprof(const struct profile *p, const struct profile_tree *t,
 		const struct profile_node *nd = profile_tree_node(t, i);
 		PbSample *s;
 
-		if (!nd->self_samples)
+		/* a wall-mode [idle] leaf may have time and no sample */
+		if (!nd->self_samples && !nd->self_ns)
 			continue;
 		g_array_set_size(path, 0);
 		for (guint32 n = i; n && n != root_of[i]; n = profile_tree_node(t, n)->parent) {

@@ -861,6 +861,86 @@ static void test_formats__wall_no_idle_totals_agree(void)
 	free(trace);
 }
 
+/* A running sample whose thread also waited in its period (for the GIL,
+ * a CPU) puts that wait in an [idle] leaf that has time but no sample
+ * of its own: every format must still add up to the wall time.
+ *   MainThread  <module> -> work   1 running sample: 1 s wall, 0.25 s CPU
+ *               <module> -> wait   1 idle sample: 2 s wall, no CPU */
+static void test_formats__wall_waits_of_running_samples_counted(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process info = {
+		.path = "m.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
+		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
+	};
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 mod = FRAME("<module>", "<module>", 1, 1);
+	guint32 work = FRAME("work", "work", 20, 23);
+	guint32 wait = FRAME("wait", "wait", 30, 31);
+	struct profile_tree *t;
+	struct render_options o;
+	guint t0, s_mod;
+	char *buf;
+	size_t n;
+	FILE *f;
+	GError *error = NULL;
+	gint64 ns = 0;
+	Perftools__Profiles__Profile *pb;
+	JsonNode *doc;
+	JsonArray *a;
+	double secs = 0;
+
+	profile_add_process(p, &info);
+	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	s_mod = profile_stack_push(p, 0, mod);
+	profile_add_sample(p, t0, 1000000000u, 250000000, 1000000000u,
+			   PROFILE_SAMPLE_GIL, profile_stack_push(p, s_mod, work));
+	profile_add_sample(p, t0, 3000000000u, 0, 2000000000u,
+			   PROFILE_SAMPLE_IDLE, profile_stack_push(p, s_mod, wait));
+	t = profile_tree_build(p, NULL);
+	render_options_init(&o);
+
+	o.weight_ns = TRUE;
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CU_ASSERT_TRUE(render_lookup("collapsed")->render(p, t, &o, f, &error));
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf,
+		"MainThread;<module> (app.py:1);wait (app.py:31);[idle] 2000000000\n"
+		"MainThread;<module> (app.py:1);work (app.py:23) 250000000\n"
+		"MainThread;<module> (app.py:1);work (app.py:23);[idle] 750000000\n");
+	free(buf);
+	o.weight_ns = FALSE;
+
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CU_ASSERT_TRUE(render_lookup("pprof")->render(p, t, &o, f, &error));
+	fclose(f);
+	pb = unpack_gz(buf, n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	for (size_t i = 0; i < pb->n_sample; i++)
+		ns += pb->sample[i]->value[1];
+	CU_ASSERT_EQUAL(ns, 3000000000);
+	perftools__profiles__profile__free_unpacked(pb, NULL); /* buf freed */
+
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CU_ASSERT_TRUE(render_lookup("speedscope")->render(p, t, &o, f, &error));
+	fclose(f);
+	doc = parse(buf);
+	a = json_object_get_array_member(json_node_get_object(doc), "profiles");
+	for (guint i = 0; i < json_array_get_length(a); i++)
+		secs += weights_sum(json_object_get_array_member(
+			json_array_get_object_element(a, i), "weights"));
+	CU_ASSERT_DOUBLE_EQUAL(secs, 3.0, 1e-9);
+	json_node_unref(doc);
+	free(buf);
+
+	CU_ASSERT_PTR_NULL(error);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -889,6 +969,7 @@ int main(void)
 	T(wall_trace_idle_slice_on_the_waiting_frame);
 	T(wall_pprof_svg_html_idle_leaf);
 	T(wall_no_idle_totals_agree);
+	T(wall_waits_of_running_samples_counted);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
