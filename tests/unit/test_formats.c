@@ -78,13 +78,25 @@ static struct profile *make_profile(void)
 	return p;
 }
 
-static struct profile *make_wall_profile(void)
+/* A wall-mode profile of one process, its threads MainThread (0, tid
+ * 100) and worker (1, tid 101), no samples yet. */
+static struct profile *wall_profile_new(void)
 {
 	struct profile *p = profile_new();
 	struct profile_process info = {
 		.path = "w.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
 		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
 	};
+
+	profile_add_process(p, &info);
+	profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
+	return p;
+}
+
+static struct profile *make_wall_profile(void)
+{
+	struct profile *p = wall_profile_new();
 	const char *file = profile_intern(p, "app.py", -1);
 	guint32 mod = FRAME("<module>", "<module>", 1, 1);
 	guint32 main_ = FRAME("main", "main", 10, 12);
@@ -93,11 +105,8 @@ static struct profile *make_wall_profile(void)
 	guint32 run = FRAME("run", "Worker.run", 40, 40);
 	guint32 poll = FRAME("poll", "poll", 45, 46);
 	guint32 s_main, s_work, s_wait, s_run, s_poll;
-	guint t0, t1;
+	guint t0 = 0, t1 = 1;
 
-	profile_add_process(p, &info);
-	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
-	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
 	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
 	s_work = profile_stack_push(p, s_main, work);
 	s_wait = profile_stack_push(p, s_main, wait);
@@ -868,18 +877,14 @@ static void test_formats__wall_no_idle_totals_agree(void)
  *               <module> -> wait   1 idle sample: 2 s wall, no CPU */
 static void test_formats__wall_waits_of_running_samples_counted(void)
 {
-	struct profile *p = profile_new();
-	struct profile_process info = {
-		.path = "m.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
-		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
-	};
+	struct profile *p = wall_profile_new();
 	const char *file = profile_intern(p, "app.py", -1);
 	guint32 mod = FRAME("<module>", "<module>", 1, 1);
 	guint32 work = FRAME("work", "work", 20, 23);
 	guint32 wait = FRAME("wait", "wait", 30, 31);
 	struct profile_tree *t;
 	struct render_options o;
-	guint t0, s_mod;
+	guint t0 = 0, s_mod;
 	char *buf;
 	size_t n;
 	FILE *f;
@@ -890,8 +895,6 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	JsonArray *a;
 	double secs = 0;
 
-	profile_add_process(p, &info);
-	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
 	s_mod = profile_stack_push(p, 0, mod);
 	profile_add_sample(p, t0, 1000000000u, 250000000, 1000000000u,
 			   PROFILE_SAMPLE_GIL, profile_stack_push(p, s_mod, work));
