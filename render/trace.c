@@ -9,9 +9,14 @@
  * mode the gaps are the time the thread was off the CPU.  Consecutive
  * samples that share frames keep those slices open ("B" and "E" events,
  * one pair per change, written in time order per thread).  A wall-mode
- * sample taken while the thread was idle (not running Python) gets an
- * "[idle]" slice on top of its stack, category "idle": the tree's [idle]
- * leaf (collector/profile.h).  Stacks are the call tree's paths, so
+ * sample's waiting time (its wall time less its thread's CPU time,
+ * profile_sample_wait_ns) is an "[idle]" slice on top of its stack,
+ * category "idle": the tree's [idle] leaf, so the trace adds up as the
+ * tree does.  Where in the period the wait was is not recorded: it is
+ * drawn before the sample's instant when the thread's own clock took the
+ * sample (it was running then), after its running part when the sampler
+ * thread took it (the thread was waiting then).  Stacks are the call
+ * tree's paths, so
  * hiding, trimming and --no-idle apply (see emit.h); a sample the tree
  * left out is not drawn, and its time is a gap.
  *
@@ -95,6 +100,21 @@ static void switch_to(struct trace *x, guint64 ts)
 	g_array_append_vals(x->open, x->want->data, x->want->len);
 }
 
+/* Opens the slices of node's path from below the thread's root, at ts. */
+static void want_node(struct trace *x, guint32 node, guint32 root, guint64 ts)
+{
+	g_array_set_size(x->want, 0);
+	for (guint32 n = node; n && n != root; n = profile_tree_node(x->t, n)->parent)
+		g_array_append_val(x->want, n);
+	/* root-most first */
+	for (guint a = 0, z = x->want->len; a + 1 < z; a++, z--) {
+		guint32 tmp = g_array_index(x->want, guint32, a);
+		g_array_index(x->want, guint32, a) = g_array_index(x->want, guint32, z - 1);
+		g_array_index(x->want, guint32, z - 1) = tmp;
+	}
+	switch_to(x, ts);
+}
+
 static void trace_thread(struct trace *x, guint ti, guint64 base)
 {
 	const struct profile_thread *th = profile_thread(x->p, ti);
@@ -108,11 +128,16 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 
 	g_snprintf(x->ids, sizeof x->ids, "\"pid\":%d,\"tid\":%" G_GUINT32_FORMAT,
 		   profile_process(x->p, th->process)->pid, th->tid);
-	for (guint i = 0; i < th->samples->len; i++)
-		if (profile_tree_counts(x->o->tree_options, x->p, th, &s[i])) {
-			total += profile_sample_weight(x->p, th, &s[i]);
+	for (guint i = 0; i < th->samples->len; i++) {
+		guint32 node[2];
+		guint64 ns[2];
+		guint k = emit_map_pieces(x->map, &s[i], node, ns);
+
+		for (guint j = 0; j < k; j++)
+			total += ns[j];
+		if (profile_tree_counts(x->o->tree_options, x->p, th, &s[i]))
 			counted++;
-		}
+	}
 	emit_json_string(b, th->name);
 	fprintf(x->out, "%s\n{\"ph\":\"M\",\"name\":\"thread_name\",%s,\"args\":{\"name\":%s,"
 		"\"total_ns\":%" G_GUINT64_FORMAT ",\"samples\":%u}}",
@@ -125,11 +150,23 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 	g_array_set_size(x->open, 0);
 	for (guint i = 0; i < th->samples->len; i++) {
 		guint64 end = s[i].mono_ns > base ? s[i].mono_ns - base : 0;
-		guint64 d = profile_sample_weight(x->p, th, &s[i]), start;
-		guint32 node = emit_map_sample(x->map, &s[i]);
+		guint32 node[2];
+		guint64 ns[2], d = 0, start, at;
+		guint k = emit_map_pieces(x->map, &s[i], node, ns);
 
-		if (!node)
+		if (!k)
 			continue; /* left out of the tree (--no-idle) */
+		/* A sample the thread's own clock took (it was running) has
+		 * its waits before that instant; one the sampler thread took
+		 * of a waiting thread, its running before. */
+		if (k == 2 && !profile_sample_idle(x->p, th, &s[i])) {
+			guint32 tn = node[0];
+			guint64 tns = ns[0];
+			node[0] = node[1], ns[0] = ns[1];
+			node[1] = tn, ns[1] = tns;
+		}
+		for (guint j = 0; j < k; j++)
+			d += ns[j];
 		if (end < last_end)
 			end = last_end; /* out of order: never draw backwards */
 		start = d < end && end - d > last_end ? end - d : last_end;
@@ -138,21 +175,19 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 			g_array_set_size(x->want, 0);
 			switch_to(x, last_end);
 		}
-		if (x->open->len == 0 || node != prev_node) {
-			g_array_set_size(x->want, 0);
-			for (guint32 n = node; n && n != root;
-			     n = profile_tree_node(x->t, n)->parent)
-				g_array_append_val(x->want, n);
-			/* root-most first */
-			for (guint a = 0, z = x->want->len; a + 1 < z; a++, z--) {
-				guint32 tmp = g_array_index(x->want, guint32, a);
-				g_array_index(x->want, guint32, a) =
-					g_array_index(x->want, guint32, z - 1);
-				g_array_index(x->want, guint32, z - 1) = tmp;
-			}
-			switch_to(x, start);
+		at = start;
+		for (guint j = 0; j < k; j++) {
+			guint64 upto = j + 1 == k || at + ns[j] > end ? end : at + ns[j];
+
+			/* a piece clipped away is not drawn, unless it is
+			 * all there is */
+			if (upto <= at && (j + 1 < k || x->open->len))
+				continue;
+			if (x->open->len == 0 || node[j] != prev_node)
+				want_node(x, node[j], root, at);
+			prev_node = node[j];
+			at = upto;
 		}
-		prev_node = node;
 		last_end = end;
 	}
 	g_array_set_size(x->want, 0);

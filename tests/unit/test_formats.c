@@ -939,6 +939,56 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	json_node_unref(doc);
 	free(buf);
 
+	/* trace: the running sample's wait is an [idle] slice before its
+	 * instant, 0.75 s of [idle] in work's first 0.75 s */
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CU_ASSERT_TRUE(render_lookup("trace")->render(p, t, &o, f, &error));
+	fclose(f);
+	doc = parse(buf);
+	a = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	{
+		GPtrArray *open = g_ptr_array_new();
+		GArray *since = g_array_new(FALSE, FALSE, sizeof(double));
+		double idle_us = 0, work_idle_from = -1;
+
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonObject *e = json_array_get_object_element(a, i);
+			const char *ph = json_object_get_string_member(e, "ph");
+			double ts;
+
+			if (!strcmp(ph, "M")) {
+				if (!strcmp(json_object_get_string_member(e, "name"), "thread_name") &&
+				    json_object_get_int_member(e, "tid") == 100)
+					CU_ASSERT_EQUAL(json_object_get_int_member(
+						json_object_get_object_member(e, "args"), "total_ns"),
+						3000000000);
+				continue;
+			}
+			ts = json_object_get_double_member(e, "ts");
+			if (!strcmp(ph, "B")) {
+				const char *name = json_object_get_string_member(e, "name");
+				if (!strcmp(name, "[idle]") && open->len &&
+				    !strcmp(g_ptr_array_index(open, open->len - 1), "work"))
+					work_idle_from = ts;
+				g_ptr_array_add(open, (gpointer)name);
+				g_array_append_val(since, ts);
+			} else if (open->len) {
+				if (!strcmp(g_ptr_array_index(open, open->len - 1), "[idle]"))
+					idle_us += ts - g_array_index(since, double, since->len - 1);
+				g_ptr_array_set_size(open, open->len - 1);
+				g_array_set_size(since, since->len - 1);
+			}
+		}
+		CU_ASSERT_DOUBLE_EQUAL(idle_us, 2.75e6, 1e-3);
+		CU_ASSERT_DOUBLE_EQUAL(work_idle_from, 0, 1e-3);
+		CU_ASSERT_EQUAL(open->len, 0);
+		g_ptr_array_unref(open);
+		g_array_unref(since);
+	}
+	json_node_unref(doc);
+	free(buf);
+
 	CU_ASSERT_PTR_NULL(error);
 	profile_tree_free(t);
 	profile_free(p);
