@@ -308,6 +308,20 @@ static double weights_sum(JsonArray *w)
 	return s;
 }
 
+/* The seconds a speedscope document's profiles add up to. */
+static double speedscope_seconds(const char *text)
+{
+	JsonNode *doc = parse(text);
+	JsonArray *a = json_object_get_array_member(json_node_get_object(doc), "profiles");
+	double secs = 0;
+
+	for (guint i = 0; i < json_array_get_length(a); i++)
+		secs += weights_sum(json_object_get_array_member(
+			json_array_get_object_element(a, i), "weights"));
+	json_node_unref(doc);
+	return secs;
+}
+
 static void test_formats__speedscope_profiles_weights_in_seconds(void)
 {
 	JsonNode *doc = render_json_doc("speedscope", FALSE);
@@ -815,7 +829,6 @@ static void test_formats__wall_no_idle_totals_agree(void)
 	JsonNode *doc;
 	JsonObject *o;
 	JsonArray *a;
-	double secs = 0;
 	gint64 ns = 0, samples = 0;
 	gsize len;
 	char *gz;
@@ -832,13 +845,7 @@ static void test_formats__wall_no_idle_totals_agree(void)
 	CU_ASSERT_EQUAL(json_object_get_int_member(o, "total_samples"), 3);
 	json_node_unref(doc);
 
-	doc = parse(ss);
-	a = json_object_get_array_member(json_node_get_object(doc), "profiles");
-	for (guint i = 0; i < json_array_get_length(a); i++)
-		secs += weights_sum(json_object_get_array_member(
-			json_array_get_object_element(a, i), "weights"));
-	CU_ASSERT_DOUBLE_EQUAL(secs, 2.6, 1e-9);
-	json_node_unref(doc);
+	CU_ASSERT_DOUBLE_EQUAL(speedscope_seconds(ss), 2.6, 1e-9);
 
 	doc = parse(trace);
 	a = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
@@ -893,7 +900,6 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	Perftools__Profiles__Profile *pb;
 	JsonNode *doc;
 	JsonArray *a;
-	double secs = 0;
 
 	s_mod = profile_stack_push(p, 0, mod);
 	profile_add_sample(p, t0, 1000000000u, 250000000, 1000000000u,
@@ -930,13 +936,7 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	f = open_memstream(&buf, &n);
 	CU_ASSERT_TRUE(render_lookup("speedscope")->render(p, t, &o, f, &error));
 	fclose(f);
-	doc = parse(buf);
-	a = json_object_get_array_member(json_node_get_object(doc), "profiles");
-	for (guint i = 0; i < json_array_get_length(a); i++)
-		secs += weights_sum(json_object_get_array_member(
-			json_array_get_object_element(a, i), "weights"));
-	CU_ASSERT_DOUBLE_EQUAL(secs, 3.0, 1e-9);
-	json_node_unref(doc);
+	CU_ASSERT_DOUBLE_EQUAL(speedscope_seconds(buf), 3.0, 1e-9);
 	free(buf);
 
 	/* trace: the running sample's wait is an [idle] slice before its
