@@ -129,7 +129,9 @@ int pyintro_holds_gil(const struct py_layout *L, uintptr_t tstate);
  * HANDLER.  Walks tstate's frames from the innermost (out[0]) outwards,
  * skipping shim and incomplete frames.  Stops after max frames and sets
  * *truncated if more remain.  Returns the number of frames stored (0 for
- * an empty stack), or -1 if the chain failed validation.
+ * an empty stack), or -1 if the chain failed validation.  Outside remote
+ * mode tstate is the calling thread's own (on 3.8, whose states can be
+ * found freed, a state that does not name this thread gives -1).
  */
 int pystack_walk(const struct py_layout *L, uintptr_t tstate,
 		 struct py_raw_frame *out, int max, int *truncated);

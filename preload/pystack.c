@@ -911,6 +911,24 @@ static int first_frame(const struct py_layout *L, uintptr_t ts, uintptr_t *f)
 {
 	uintptr_t cf, chunk, top;
 
+	if (L->ts_frame >= 0 && L->minor == 8 && !rmode) {
+		/* 3.8 frees a thread's state before it clears the key that
+		 * led here (3.9 swapped the two), so a signal in between
+		 * finds freed memory.  glibc leaves its fields as they were
+		 * but the first 16 bytes (the frame NULL by then); the debug
+		 * allocator fills it, another thread's malloc may take it,
+		 * another allocator may unmap it.  So the frame is read with
+		 * the state's thread id, without faulting, and followed only
+		 * if the state still names this thread: one system call per
+		 * sample, on 3.8 only. */
+		uintptr_t w[2], a[2] = {ts + (uintptr_t)L->ts_thread_id,
+					ts + (uintptr_t)L->ts_frame};
+
+		if (safe_words(w, a, 2) < 0 || w[0] != (uintptr_t)pthread_self())
+			return -1;
+		*f = w[1];
+		return 0;
+	}
 	if (L->ts_frame >= 0) {
 		*f = ld_ptr(ts + L->ts_frame);
 		return 0;
