@@ -2,7 +2,8 @@
 # setup.sh - install what pyprof needs on Debian, build it, then either
 # profile the bundled demo (`./setup.sh demo`) or run the whole test suite
 # (`./setup.sh test`).  Run as root or as a user with sudo.  Builds go to
-# build/ (and build-san/ for the sanitizer run of the unit tests).
+# build/ (and build-san/ for the sanitizer run: unit tests, and the library
+# under ASan and UBSan inside the interpreters).
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -54,7 +55,7 @@ test)
 	status=0
 	(cd build && make -j"$(nproc)" check) || status=$?
 	build build-san --enable-asan --enable-ubsan
-	(cd build-san && make -j"$(nproc)" check-unit) || status=$?
+	(cd build-san && make -j"$(nproc)" check-san) || status=$?
 	# Every test's output is in its log; print the failures' logs, then
 	# one closing line over both runs.
 	trs=$(find build/tests build-san/tests -name '*.trs')
