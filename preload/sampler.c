@@ -243,10 +243,24 @@ static size_t encode(struct thread_state *t, int n, uint32_t shared,
  * adding up the deltas.  Where the chunk has no room, a new chunk's base
  * takes the new baselines instead; with no chunk yet, nothing is needed.
  */
+/* Deltas are unsigned: a reading older than the thread's last sample
+ * (two writers' clocks read in the other order) would wrap to centuries.
+ * It counts as no time instead. */
+static void not_before_last(const struct thread_state *t, uint64_t *mono,
+			    uint64_t *cpu)
+{
+	if (*mono < t->last_mono)
+		*mono = t->last_mono;
+	if (*cpu < t->last_cpu)
+		*cpu = t->last_cpu;
+}
+
 static void gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 {
 	uint8_t b[5 * PF_VARINT_MAX], *p = b, *body;
 	int room;
+
+	not_before_last(t, &mono, &cpu);
 
 	p += pf_varint_put(p, mono - t->last_mono);
 	p += pf_varint_put(p, cpu - t->last_cpu);
@@ -286,12 +300,15 @@ static void record_stack(struct thread_state *t, int n, uint32_t flags,
 			 uint64_t mono, uint64_t cpu)
 {
 	struct rec_sink sink = {sink_space, sink_commit, t};
-	uint64_t dt = mono - t->last_mono, dcpu = cpu - t->last_cpu;
+	uint64_t dt, dcpu;
 	uint32_t shared = 0;
 	uint8_t *chunk_before;
 	size_t len;
 	uint8_t *body;
 
+	not_before_last(t, &mono, &cpu);
+	dt = mono - t->last_mono;
+	dcpu = cpu - t->last_cpu;
 	/* prev[] is root first, walk[] leaf first. */
 	while ((int)shared < n && shared < t->prev_depth) {
 		const struct py_raw_frame *f = &t->walk[n - 1 - shared];
@@ -687,9 +704,13 @@ void sampler_thread_stop(void)
 		 * objects may be freed by now, and nothing is read. */
 		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
 		uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		size_t len = encode(t, (int)t->depth, t->depth, mono - t->last_mono,
-				    cpu - t->last_cpu, 0);
-		uint8_t *body = pf_cursor_space(&t->cur, len);
+		size_t len;
+		uint8_t *body;
+
+		not_before_last(t, &mono, &cpu);
+		len = encode(t, (int)t->depth, t->depth, mono - t->last_mono,
+			     cpu - t->last_cpu, 0);
+		body = pf_cursor_space(&t->cur, len);
 
 		if (body) {
 			memcpy(body, t->scratch, len);
@@ -1001,17 +1022,19 @@ static void wall_tick(void)
 			struct timespec ts;
 			uint64_t cpu;
 
-			if (t->wall_left != (pass == 0))
+			if (t->wall_left != (pass == 0) || !try_busy(t))
 				continue;
-			/* a thread that ended but is not unlisted yet has
-			 * no clock */
-			if (clock_gettime(thread_clock(t->tid), &ts) != 0)
-				continue;
-			cpu = (uint64_t)ts.tv_sec * 1000000000u +
-			      (uint64_t)ts.tv_nsec;
-			if (!try_busy(t))
-				continue;
-			t->wall_left = wall_observe(t, now, cpu);
+			/* The clocks are read once the thread's own handler
+			 * is locked out: its last sample, maybe taken since
+			 * the tick began, is then older than both readings,
+			 * and the deltas cannot run backwards.  A thread
+			 * that ended but is not unlisted yet has no clock. */
+			if (clock_gettime(thread_clock(t->tid), &ts) == 0) {
+				cpu = (uint64_t)ts.tv_sec * 1000000000u +
+				      (uint64_t)ts.tv_nsec;
+				now = clock_ns(CLOCK_MONOTONIC);
+				t->wall_left = wall_observe(t, now, cpu);
+			}
 			unbusy(t);
 		}
 	}
