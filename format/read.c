@@ -827,11 +827,16 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 	}
 	/* Trailing body bytes are tolerated: a newer minor may add fields. */
 	*depth = (uint32_t)(shared + count);
+	/* A delta of 2^63 or more is a small negative one: a writer read
+	 * its clocks before an earlier sample's (wall mode's sampler thread
+	 * could, until the writer read them under the thread's busy flag).
+	 * The timestamp goes back by it, modulo 2^64 as the writer computed
+	 * it, and the sample stands for no time. */
 	*mono += dt;
 	memset(s, 0, sizeof(*s));
 	s->mono_ns = *mono;
-	s->cpu_ns = dcpu;
-	s->wall_ns = dt;
+	s->cpu_ns = dcpu >> 63 ? 0 : dcpu;
+	s->wall_ns = dt >> 63 ? 0 : dt;
 	s->flags = (uint32_t)flags;
 	s->depth = *depth;
 	s->shared = (uint32_t)shared;

@@ -95,7 +95,7 @@ static void put_sample(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
 struct seen {
 	int threads, strings, codes, samples, warnings;
 	uint32_t depth[8];
-	uint64_t mono[8], cpu[8];
+	uint64_t mono[8], cpu[8], wall[8];
 	uint32_t leaf[8];
 };
 
@@ -123,6 +123,7 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		z->depth[z->samples] = s->depth;
 		z->mono[z->samples] = s->mono_ns;
 		z->cpu[z->samples] = s->cpu_ns;
+		z->wall[z->samples] = s->wall_ns;
 		z->leaf[z->samples] = s->depth ? s->frames[s->depth - 1].code_id : 0;
 		if (s->depth)
 			CU_ASSERT_EQUAL(s->frames[s->depth - 1].lasti, 4);
@@ -229,6 +230,42 @@ static void test_write__gap_moves_the_clock(void)
 	CU_ASSERT_EQUAL(z.cpu[1], 9);
 	CU_ASSERT_EQUAL(z.depth[1], 3);
 	CU_ASSERT_EQUAL(z.leaf[1], 1);
+}
+
+/* A delta of 2^63 or more is a small negative one (clocks read before
+ * the previous sample's): the time goes back by it, modulo 2^64, and the
+ * sample stands for no time, not for centuries. */
+static void test_write__negative_delta_is_no_time(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 1, .tid = 100};
+	struct seen z;
+	char err[256];
+	uint32_t stack[1] = {1};
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
+	put_thread(&c, 1000, 50);
+	put_string(&c, 1, "app.py");
+	put_string(&c, 2, "main");
+	put_code(&c, 1, 1, 2);
+	put_sample(&c, 100, 40, 0, 1, stack);
+	put_sample(&c, (uint64_t)-30, (uint64_t)-5, 1, 0, NULL);
+	put_sample(&c, 80, 20, 1, 0, NULL);
+	pf_writer_finish(&w, PF_END_EXIT, 0);
+	pf_writer_close(&w);
+
+	read_back(&z);
+	CU_ASSERT_EQUAL(z.samples, 3);
+	CU_ASSERT_EQUAL(z.warnings, 0);
+	CU_ASSERT_EQUAL(z.mono[0], 1100);
+	CU_ASSERT_EQUAL(z.mono[1], 1070);
+	CU_ASSERT_EQUAL(z.wall[1], 0);
+	CU_ASSERT_EQUAL(z.cpu[1], 0);
+	CU_ASSERT_EQUAL(z.mono[2], 1150);
+	CU_ASSERT_EQUAL(z.wall[2], 80);
+	CU_ASSERT_EQUAL(z.cpu[2], 20);
 }
 
 /* A record whose head was never stored ends its chunk; the records before
@@ -383,6 +420,7 @@ int main(void)
 	CU_add_test(s, "round_trip", test_write__round_trip);
 	CU_add_test(s, "torn_record", test_write__torn_record);
 	CU_add_test(s, "gap_moves_the_clock", test_write__gap_moves_the_clock);
+	CU_add_test(s, "negative_delta_is_no_time", test_write__negative_delta_is_no_time);
 	CU_add_test(s, "size_bound", test_write__size_bound);
 	CU_add_test(s, "creation_rules", test_write__creation_rules);
 	CU_add_test(s, "finish", test_write__finish);
