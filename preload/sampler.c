@@ -930,8 +930,8 @@ static pthread_cond_t wall_cond;
 static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
 
 /* A tick spends at most a tenth of the interval reading stacks: a thread
- * it could not read is read first at the next tick, by a sample that
- * covers both.  Repeating an unread stack is not counted: it is cheap. */
+ * it could not read is read first at the next tick (wall_tick), by a
+ * sample that covers both.  Repeating an unread stack is not counted: it is cheap. */
 static uint64_t wall_deadline;
 
 /* 1 if t was left for the next tick */
@@ -1009,21 +1009,28 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 static void wall_tick(void)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct thread_state *left = NULL, **left_tail = &left;
+	struct thread_state *rest = NULL, **rest_tail = &rest;
 
 	wall_ticks++;
 	wall_deadline = now + cfg->interval_ns / 10;
 	pyintro_remote_reset(1);
 	/* Under the list's lock: a thread cannot end (and its state be
 	 * reused) meanwhile; start and stop wait for one tick at most.
-	 * Threads left over by the last tick go first. */
+	 * The list is the order of service: the threads this tick leaves
+	 * over move to its front, in the order they had, so that the next
+	 * tick reads them first and every thread takes its turn.  (Two
+	 * passes, the left-over threads and then the others, each in the
+	 * list's order, newest thread first, left the oldest threads of a
+	 * process with more than a tick's worth of reads waiting for
+	 * seconds.) */
 	pthread_mutex_lock(&by_tid_lock);
-	for (int pass = 0; pass < 2; pass++) {
-		for (struct thread_state *t = live; t; t = t->next_live) {
-			struct timespec ts;
-			uint64_t cpu;
+	for (struct thread_state *t = live, *next; t; t = next) {
+		struct timespec ts;
+		uint64_t cpu;
 
-			if (t->wall_left != (pass == 0) || !try_busy(t))
-				continue;
+		next = t->next_live;
+		if (try_busy(t)) {
 			/* The clocks are read once the thread's own handler
 			 * is locked out: its last sample, maybe taken since
 			 * the tick began, is then older than both readings,
@@ -1037,7 +1044,17 @@ static void wall_tick(void)
 			}
 			unbusy(t);
 		}
+		if (t->wall_left) {
+			*left_tail = t;
+			left_tail = &t->next_live;
+		} else {
+			*rest_tail = t;
+			rest_tail = &t->next_live;
+		}
 	}
+	*rest_tail = NULL;
+	*left_tail = rest;
+	__atomic_store_n(&live, left, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&by_tid_lock);
 }
 

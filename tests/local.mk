@@ -91,7 +91,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/integration/wall.py \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
-	tests/targets/names.py tests/targets/eintr.py \
+	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
 	tests/targets/interactive.py tests/targets/stem.py
 
 if HAVE_CUNIT

@@ -65,6 +65,20 @@ for py in $pythons; do
 		fail "$v wall interactive: $(cat "$work/table")"
 	fi
 
+	# 40 threads that wake every 2 ms need more stack reads than a tick
+	# allows: each must still take its turn, not the newest ones always
+	# (the oldest once got 3 samples in 4 s, the newest 2,000).
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_MODE=wall PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/many.py" 1
+	"$PYPROF_BIN" report --threads "$work"/out/*.pyprof >"$work/many"
+	counts=$(awk '$1 ~ /^waiter-/ {print $3}' "$work/many" | sort -n | tr '\n' ' ')
+	set -- $counts
+	if [ $# -eq 40 ] && [ "$1" -ge $((${20} * 4 / 10)) ]; then
+		ok "$v wall mode, 40 waiting threads: every one sampled in turn (least $1, median ${20}, most ${40} samples)"
+	else
+		fail "$v wall mode, 40 waiting threads, unevenly sampled: $counts"
+	fi
+
 	rm -rf "$work/out" && mkdir -p "$work/out"
 	PYPROF_MODE=wall profile "$work/out" "$py" -W always -c '
 import os, time
