@@ -198,6 +198,30 @@ static void test_write__round_trip(void)
 	CU_ASSERT_EQUAL(z.cpu[2], 4);
 }
 
+/* A new file at `path` with one thread's chunk (baselines mono 1000, cpu
+ * 50) and code objects 1 and 2 ("main" in app.py), ready for samples. */
+static void open_one_thread(struct pf_writer *w, struct pf_cursor *c)
+{
+	char err[256];
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(w, c), 0);
+	put_thread(c, 1000, 50);
+	put_string(c, 1, "app.py");
+	put_string(c, 2, "main");
+	put_code(c, 1, 1, 2);
+	put_code(c, 2, 1, 2);
+}
+
+/* Ends the file that open_one_thread began, and reads it back into z. */
+static void close_and_read(struct pf_writer *w, struct seen *z)
+{
+	pf_writer_finish(w, PF_END_EXIT, 0);
+	pf_writer_close(w);
+	read_back(z);
+}
+
 /* A gap (a dropped sample, a pause) is no sample, but its time moves the
  * clock of the samples after it, and the stack carries over it. */
 static void test_write__gap_moves_the_clock(void)
@@ -205,24 +229,13 @@ static void test_write__gap_moves_the_clock(void)
 	struct pf_writer w;
 	struct pf_cursor c = {.thread = 1, .tid = 100};
 	struct seen z;
-	char err[256];
 	uint32_t stack[3] = {1, 2, 1};
 
-	unlink(path);
-	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
-	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
-	put_thread(&c, 1000, 50);
-	put_string(&c, 1, "app.py");
-	put_string(&c, 2, "main");
-	put_code(&c, 1, 1, 2);
-	put_code(&c, 2, 1, 2);
+	open_one_thread(&w, &c);
 	put_sample(&c, 10, 7, 0, 3, stack);
 	put_sample_flags(&c, 500, 3, PF_SAMPLE_GAP, 3, 0, NULL);
 	put_sample(&c, 20, 9, 3, 0, NULL); /* the same stack */
-	pf_writer_finish(&w, PF_END_EXIT, 0);
-	pf_writer_close(&w);
-
-	read_back(&z);
+	close_and_read(&w, &z);
 	CU_ASSERT_EQUAL(z.samples, 2);
 	CU_ASSERT_EQUAL(z.warnings, 0);
 	CU_ASSERT_EQUAL(z.mono[0], 1010);
@@ -240,23 +253,13 @@ static void test_write__negative_delta_is_no_time(void)
 	struct pf_writer w;
 	struct pf_cursor c = {.thread = 1, .tid = 100};
 	struct seen z;
-	char err[256];
 	uint32_t stack[1] = {1};
 
-	unlink(path);
-	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
-	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
-	put_thread(&c, 1000, 50);
-	put_string(&c, 1, "app.py");
-	put_string(&c, 2, "main");
-	put_code(&c, 1, 1, 2);
+	open_one_thread(&w, &c);
 	put_sample(&c, 100, 40, 0, 1, stack);
 	put_sample(&c, (uint64_t)-30, (uint64_t)-5, 1, 0, NULL);
 	put_sample(&c, 80, 20, 1, 0, NULL);
-	pf_writer_finish(&w, PF_END_EXIT, 0);
-	pf_writer_close(&w);
-
-	read_back(&z);
+	close_and_read(&w, &z);
 	CU_ASSERT_EQUAL(z.samples, 3);
 	CU_ASSERT_EQUAL(z.warnings, 0);
 	CU_ASSERT_EQUAL(z.mono[0], 1100);
