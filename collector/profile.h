@@ -48,7 +48,8 @@
  * the stem trimmer (trim.c) counts an [idle] node as its caller's own
  * time, so it never trims the frame that waited nor the [idle] below it.
  * --show-all, which only turns those off, still shows it.  Renderers of
- * timelines find its node with emit_map_sample (render/emit.h).
+ * timelines split each sample into its running and waiting pieces with
+ * emit_map_pieces (render/emit.h).
  *
  * Ownership: a struct profile owns everything reachable from it; pointers
  * returned by accessors stay valid until profile_free().  A struct

@@ -237,12 +237,6 @@ static size_t encode(struct thread_state *t, int n, uint32_t shared,
 	return (size_t)(p - t->scratch);
 }
 
-/*
- * Time no sample will stand for, from the baselines to (mono, cpu): a
- * PF_SAMPLE_GAP record, because readers rebuild each sample's time by
- * adding up the deltas.  Where the chunk has no room, a new chunk's base
- * takes the new baselines instead; with no chunk yet, nothing is needed.
- */
 /* Deltas are unsigned: a reading older than the thread's last sample
  * (two writers' clocks read in the other order) would wrap to centuries.
  * It counts as no time instead. */
@@ -255,6 +249,12 @@ static void not_before_last(const struct thread_state *t, uint64_t *mono,
 		*cpu = t->last_cpu;
 }
 
+/*
+ * Time no sample will stand for, from the baselines to (mono, cpu): a
+ * PF_SAMPLE_GAP record, because readers rebuild each sample's time by
+ * adding up the deltas.  Where the chunk has no room, a new chunk's base
+ * takes the new baselines instead; with no chunk yet, nothing is needed.
+ */
 static void gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 {
 	uint8_t b[5 * PF_VARINT_MAX], *p = b, *body;
@@ -931,7 +931,8 @@ static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
 
 /* A tick spends at most a tenth of the interval reading stacks: a thread
  * it could not read is read first at the next tick (wall_tick), by a
- * sample that covers both.  Repeating an unread stack is not counted: it is cheap. */
+ * sample that covers both.  Repeating an unread stack is not counted: it
+ * is cheap. */
 static uint64_t wall_deadline;
 
 /* 1 if t was left for the next tick */

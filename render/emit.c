@@ -297,15 +297,3 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 	return n;
 }
 
-guint32 emit_map_sample(struct emit_map *m, const struct profile_sample *s)
-{
-	guint32 node, idle;
-
-	if (!m->cur || !profile_tree_counts(m->opts, m->p, m->cur, s))
-		return 0;
-	node = emit_map_node(m, s->stack);
-	if (!profile_sample_idle(m->p, m->cur, s))
-		return node;
-	idle = emit_map_child(m, node, profile_frame_idle(m->p));
-	return idle ? idle : node;
-}

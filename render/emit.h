@@ -71,12 +71,6 @@ guint32 emit_map_thread(struct emit_map *m, guint ti);
  * in.  Never 0 once emit_map_thread() returned non-zero. */
 guint32 emit_map_node(struct emit_map *m, guint32 stack);
 
-/* The tree node sample s of the current thread counts in: its stack's
- * node, or for an idle sample the [idle] node below it, as
- * profile_tree_build placed it; 0 for a sample the tree left out (idle
- * samples with opts->no_idle), which a renderer skips. */
-guint32 emit_map_sample(struct emit_map *m, const struct profile_sample *s);
-
 /* Where sample s's time goes in the tree, as up to two (node, ns) pieces:
  * its running time at its node, and in wall mode its waiting time at the
  * [idle] below (see profile_sample_wait_ns).  Returns how many pieces. */
