@@ -2,4 +2,5 @@
 # the preload links the writer, the collector and tests the reader.
 noinst_LTLIBRARIES += libpfformat.la
 libpfformat_la_SOURCES = format/format.h format/write.h format/write.c \
+	format/encode.h format/encode.c \
 	format/read.h format/read.c

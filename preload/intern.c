@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "format.h"
+#include "encode.h"
 
 #define CODE_SLOTS (1u << 17)
 #define STRING_SLOTS (1u << 16)
@@ -127,9 +127,8 @@ uint32_t intern_string(const char *s, size_t len, const struct rec_sink *sink)
 			return 0; /* slot stays claimed: it is never published */
 		uint32_t id = __atomic_add_fetch(&next_string_id, 1,
 						 __ATOMIC_RELAXED);
-		memcpy(body, &id, 4);
-		memcpy(body + 4, s, len);
-		sink->commit(sink->ctx, PF_REC_STRING, 4 + len);
+		sink->commit(sink->ctx, PF_REC_STRING,
+			     pf_put_string(body, id, s, len));
 		e->id = id;
 		e->hash = h;
 		e->len = (uint32_t)len;
@@ -207,13 +206,13 @@ uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 		if (!body)
 			return 0;
 		rec.id = __atomic_add_fetch(&next_code_id, 1, __ATOMIC_RELAXED);
-		memcpy(body, &rec, sizeof rec);
+		size_t fixed = pf_put_code(body, &rec);
 		/* The slot stays claimed if the table cannot be read (wall
 		 * mode's remote reads): one slot of 131072 lost, no more. */
-		if (lt && pyintro_copy(body + sizeof rec,
-				       (uintptr_t)v.linetable, lt) < 0)
+		if (lt && pyintro_copy(body + fixed, (uintptr_t)v.linetable,
+				       lt) < 0)
 			return 0;
-		sink->commit(sink->ctx, PF_REC_CODE, sizeof rec + lt);
+		sink->commit(sink->ctx, PF_REC_CODE, fixed + lt);
 		e->id = rec.id;
 		e->code = code;
 		e->filename = v.filename;

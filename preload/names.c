@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "encode.h"
 #include "names.h"
 #include "sampler.h"
 
@@ -96,25 +97,23 @@ static uint64_t hash_name(const char *s, size_t n, uint64_t pthread)
 static void write_name(uint32_t tid, uint64_t pthread, const char *name,
 		       size_t len)
 {
-	struct {
-		struct pf_rec_thread_name h;
-		char name[256];
-	} rec;
+	struct pf_rec_thread_name rec;
+	uint8_t body[sizeof rec + 256];
 	struct timespec ts;
 	uint64_t h;
 
-	if (len > sizeof rec.name)
-		len = sizeof rec.name;
+	if (len > sizeof body - sizeof rec)
+		len = sizeof body - sizeof rec;
 	h = hash_name(name, len, pthread);
 	if (seen[tid % SEEN].tid == tid && seen[tid % SEEN].hash == h)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	rec.h.tid = tid;
-	rec.h.name_len = (uint32_t)len;
-	rec.h.pthread = pthread;
-	rec.h.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	memcpy(rec.name, name, len);
-	if (sampler_write_record(PF_REC_THREAD_NAME, &rec, sizeof rec.h + len) == 0) {
+	rec.tid = tid;
+	rec.name_len = (uint32_t)len;
+	rec.pthread = pthread;
+	rec.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (sampler_write_record(PF_REC_THREAD_NAME, body,
+				 pf_put_thread_name(body, &rec, name)) == 0) {
 		seen[tid % SEEN].tid = tid;
 		seen[tid % SEEN].hash = h;
 	}

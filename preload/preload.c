@@ -41,6 +41,7 @@
 #include "pyintro.h"
 #include "names.h"
 #include "sampler.h"
+#include "encode.h"
 #include "write.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -487,20 +488,17 @@ __attribute__((constructor)) static void pyprof_load(void)
 
 static int write_mark(enum pf_mark_kind kind, const char *label)
 {
-	struct {
-		struct pf_rec_mark h;
-		char label[1024];
-	} rec;
+	struct pf_rec_mark rec;
+	uint8_t body[sizeof rec + 1024];
 	struct timespec ts;
-	size_t len = label ? strnlen(label, sizeof rec.label) : 0;
+	size_t len = label ? strnlen(label, sizeof body - sizeof rec) : 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	rec.h.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	rec.h.kind = kind;
-	rec.h.label_len = (uint32_t)len;
-	if (len)
-		memcpy(rec.label, label, len);
-	return sampler_write_record(PF_REC_MARK, &rec, sizeof rec.h + len);
+	rec.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	rec.kind = kind;
+	rec.label_len = (uint32_t)len;
+	return sampler_write_record(PF_REC_MARK, body,
+				    pf_put_mark(body, &rec, label));
 }
 
 EXPORT int pyprof_start(const char *label)

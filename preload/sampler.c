@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "intern.h"
 #include "names.h"
 #include "sampler.h"
@@ -69,7 +70,7 @@ struct thread_state {
 	int wall_left;                /* not read at the last tick */
 	struct prev_frame prev[PF_MAX_DEPTH];
 	struct py_raw_frame walk[PF_MAX_DEPTH];
-	uint8_t scratch[64 + PF_MAX_DEPTH * 2 * PF_VARINT_MAX];
+	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX];
 };
 
 static __thread struct thread_state *self
@@ -186,6 +187,7 @@ static int new_chunk(struct thread_state *t)
 {
 	struct pf_rec_thread rec = {0};
 	uint8_t *body;
+	size_t len;
 
 	if (pf_writer_next_chunk(writer, &t->cur) != 0)
 		return -1;
@@ -197,8 +199,8 @@ static int new_chunk(struct thread_state *t)
 	body = pf_cursor_space(&t->cur, sizeof rec);
 	if (!body)
 		return -1;
-	memcpy(body, &rec, sizeof rec);
-	pf_cursor_commit(&t->cur, PF_REC_THREAD, sizeof rec);
+	len = pf_put_thread(body, &rec, NULL);
+	pf_cursor_commit(&t->cur, PF_REC_THREAD, len);
 	return 0;
 }
 
@@ -225,15 +227,10 @@ static size_t encode(struct thread_state *t, int n, uint32_t shared,
 {
 	uint8_t *p = t->scratch;
 
-	p += pf_varint_put(p, dt);
-	p += pf_varint_put(p, dcpu);
-	p += pf_varint_put(p, flags);
-	p += pf_varint_put(p, shared);
-	p += pf_varint_put(p, (uint64_t)n - shared);
-	for (int i = (int)shared; i < n; i++) {
-		p += pf_varint_put(p, t->prev[i].id);
-		p += pf_varint_put(p, (uint64_t)(t->prev[i].lasti / 2 + 1));
-	}
+	p += pf_put_sample_head(p, dt, dcpu, flags, shared,
+				(uint32_t)n - shared);
+	for (int i = (int)shared; i < n; i++)
+		p += pf_put_frame(p, t->prev[i].id, t->prev[i].lasti);
 	return (size_t)(p - t->scratch);
 }
 
@@ -257,22 +254,20 @@ static void not_before_last(const struct thread_state *t, uint64_t *mono,
  */
 static void gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 {
-	uint8_t b[5 * PF_VARINT_MAX], *p = b, *body;
+	uint8_t b[PF_SAMPLE_HEAD_MAX], *body;
+	size_t len;
 	int room;
 
 	not_before_last(t, &mono, &cpu);
 
-	p += pf_varint_put(p, mono - t->last_mono);
-	p += pf_varint_put(p, cpu - t->last_cpu);
-	p += pf_varint_put(p, PF_SAMPLE_GAP);
-	p += pf_varint_put(p, t->prev_depth);
-	p += pf_varint_put(p, 0);
-	room = t->cur.chunk && (body = pf_cursor_space(&t->cur, (size_t)(p - b)));
+	len = pf_put_gap(b, mono - t->last_mono, cpu - t->last_cpu,
+			 t->prev_depth);
+	room = t->cur.chunk && (body = pf_cursor_space(&t->cur, len));
 	t->last_mono = mono;
 	t->last_cpu = cpu;
 	if (room) {
-		memcpy(body, b, (size_t)(p - b));
-		pf_cursor_commit(&t->cur, PF_REC_SAMPLE, (size_t)(p - b));
+		memcpy(body, b, len);
+		pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
 	} else if (t->cur.chunk && !writer->full) {
 		new_chunk(t);
 	}

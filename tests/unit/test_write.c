@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "read.h"
 #include "write.h"
 
@@ -38,8 +39,7 @@ static void put_thread(struct pf_cursor *c, uint64_t mono, uint64_t cpu)
 	struct pf_rec_thread t = {PF_THREAD_MAIN, 0, mono, cpu, 77};
 	uint8_t *b = pf_cursor_space(c, sizeof t);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	memcpy(b, &t, sizeof t);
-	pf_cursor_commit(c, PF_REC_THREAD, sizeof t);
+	pf_cursor_commit(c, PF_REC_THREAD, pf_put_thread(b, &t, NULL));
 }
 
 static void put_string(struct pf_cursor *c, uint32_t id, const char *s)
@@ -47,9 +47,7 @@ static void put_string(struct pf_cursor *c, uint32_t id, const char *s)
 	size_t n = strlen(s);
 	uint8_t *b = pf_cursor_space(c, 4 + n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	memcpy(b, &id, 4);
-	memcpy(b + 4, s, n);
-	pf_cursor_commit(c, PF_REC_STRING, 4 + n);
+	pf_cursor_commit(c, PF_REC_STRING, pf_put_string(b, id, s, n));
 }
 
 static void put_code(struct pf_cursor *c, uint32_t id, uint32_t file,
@@ -58,28 +56,22 @@ static void put_code(struct pf_cursor *c, uint32_t id, uint32_t file,
 	struct pf_rec_code r = {id, file, name, 0, 10, 0};
 	uint8_t *b = pf_cursor_space(c, sizeof r + 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	memcpy(b, &r, sizeof r);
-	b[sizeof r] = 6;     /* a line table: 6 bytes of code ... */
-	b[sizeof r + 1] = 1; /* ... advance one line */
+	b += pf_put_code(b, &r);
+	b[0] = 6; /* a line table: 6 bytes of code ... */
+	b[1] = 1; /* ... advance one line */
 	pf_cursor_commit(c, PF_REC_CODE, sizeof r + 2);
 }
 
-/* A sample: dt, dcpu, flags, shared, then (code, lasti+1) pairs. */
+/* A sample whose n new frames are codes[], each at lasti 4. */
 static void put_sample_flags(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
 			     uint32_t flags, uint32_t shared, int n,
 			     const uint32_t *codes)
 {
 	uint8_t tmp[256], *p = tmp, *b;
 
-	p += pf_varint_put(p, dt);
-	p += pf_varint_put(p, dcpu);
-	p += pf_varint_put(p, flags);
-	p += pf_varint_put(p, shared);
-	p += pf_varint_put(p, (uint64_t)n);
-	for (int i = 0; i < n; i++) {
-		p += pf_varint_put(p, codes[i]);
-		p += pf_varint_put(p, 3); /* lasti 4 */
-	}
+	p += pf_put_sample_head(p, dt, dcpu, flags, shared, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		p += pf_put_frame(p, codes[i], 4);
 	b = pf_cursor_space(c, (size_t)(p - tmp));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	memcpy(b, tmp, (size_t)(p - tmp));
