@@ -1,8 +1,8 @@
 # collector/: the pyprof command.  render/local.mk adds the renderers to
-# pyprof_SOURCES.  collector/linetable.[ch] decode CPython line tables.
+# pyprof_SOURCES.  format/linetable.[ch] decode CPython line tables.
 bin_PROGRAMS += pyprof
 pyprof_SOURCES = collector/main.c collector/profile.c collector/profile.h \
-	collector/linetable.c collector/linetable.h \
+	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/config.c collector/config.h
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) \
@@ -21,7 +21,7 @@ tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
 tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 	collector/profile.c collector/profile.h \
-	collector/linetable.c collector/linetable.h \
+	format/linetable.c format/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
 nodist_tests_unit_test_render_SOURCES = $(render_generated)
@@ -36,7 +36,7 @@ if HAVE_JSON_GLIB
 check_PROGRAMS += tests/unit/test_formats
 tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
 	collector/profile.c collector/profile.h \
-	collector/linetable.c collector/linetable.h \
+	format/linetable.c format/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
 nodist_tests_unit_test_formats_SOURCES = $(render_generated)
@@ -69,7 +69,7 @@ UNIT_TESTS += tests/unit/test_wall
 check_PROGRAMS += tests/unit/test_hide
 tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
 	collector/profile.c collector/profile.h \
-	collector/linetable.c collector/linetable.h \
+	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/config.c collector/config.h
 tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)

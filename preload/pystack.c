@@ -29,7 +29,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "collector/linetable.h"
+#include "format/linetable.h"
 #include "pyintro.h"
 
 /*

@@ -1,7 +1,7 @@
 # tstate-cost.py - what pyintro_current_tstate() costs per call, here.
 # usage: LD_PRELOAD=tstate-cost.so pythonX.Y tstate-cost.py tstate-cost.so
 # (build: cc -O2 -shared -fPIC -Ipreload -I. preload/layout.c
-#  preload/pystack.c collector/linetable.c tests/layout/tstate-cost.c
+#  preload/pystack.c format/linetable.c tests/layout/tstate-cost.c
 #  -ldl -lpthread -o tstate-cost.so).  Not run by make check: a number to
 # quote, not a pass/fail.
 import ctypes, sys, threading

@@ -25,7 +25,7 @@ lay="$srcdir/tests/layout"
 so="$tmp/walk-test.so"
 $CC -Wall -Wextra -Wno-unused-parameter -Werror -O2 -g -shared -fPIC \
 	-I"$pre" -I"$srcdir" -I"$srcdir/format" "$pre/layout.c" "$pre/pystack.c" \
-	"$srcdir/collector/linetable.c" "$lay/walk-test.c" -ldl -lpthread -o "$so" ||
+	"$srcdir/format/linetable.c" "$lay/walk-test.c" -ldl -lpthread -o "$so" ||
 	{ echo "FAIL: cannot build walk-test.so"; exit 99; }
 
 tested=0 failed=0 seen=""

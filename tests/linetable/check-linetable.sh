@@ -3,7 +3,7 @@
 #
 # For each interpreter found, gen.py dumps line tables and the lines CPython
 # reports for them; check.c (compiled here with cc, against
-# collector/linetable.c) verifies every offset.  Exit 0 when all agree, 1 on
+# format/linetable.c) verifies every offset.  Exit 0 when all agree, 1 on
 # a mismatch or error, 77 (automake's "skipped") when no interpreter is
 # installed.  PYENV_ROOT picks where interpreters live (/root/.pyenv).
 set -u
@@ -18,7 +18,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-linetable.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 if ! $CC -std=c11 -O1 -g -Wall -Wextra ${CHECK_CFLAGS:-} -I "$top" \
-	-o "$tmp/check" "$here/check.c" "$top/collector/linetable.c"; then
+	-o "$tmp/check" "$here/check.c" "$top/format/linetable.c"; then
 	echo "FAIL: cannot compile the checker"
 	exit 1
 fi

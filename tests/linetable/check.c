@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector/linetable.h"
+#include "format/linetable.h"
 
 static int hexval(int c)
 {

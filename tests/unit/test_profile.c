@@ -12,7 +12,7 @@
 
 #include "collector/profile.h"
 #include "format/read.h"
-#include "collector/linetable.h"
+#include "format/linetable.h"
 
 /* ---- the fake reader ---- */
 

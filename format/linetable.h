@@ -3,9 +3,11 @@
  * line table as CPython keeps it.
  *
  * The preload copies co_lnotab (3.8-3.9) or co_linetable (3.10+) into the
- * file byte for byte; turning (table, lasti) into a line number happens
- * here, in the collector, where a mistake costs a wrong line and not a
- * crashed target.  Three encodings exist, chosen by the target's
+ * file byte for byte; turning (table, lasti) into a line number is the
+ * reader's business, in the collector, where a mistake costs a wrong line
+ * and not a crashed target.  (The preload's self-check decodes a table
+ * too, from the handler: so this file only reads its arguments, and stays
+ * async-signal-safe.)  Three encodings exist, chosen by the target's
  * PY_VERSION_HEX; each decoder mirrors CPython's own PyCode_Addr2Line for
  * that version, including its quirks.  Plain C, no GLib, so the test can
  * check it against every installed interpreter.
