@@ -41,6 +41,10 @@ TESTS += tests/unit/test_read
 UNIT_TESTS += tests/unit/test_read
 endif
 
+# the dependency rules between folders, on the #include lines
+TESTS += tests/check-deps.sh
+EXTRA_DIST += tests/check-deps.sh
+
 TESTS += tests/linetable/check-linetable.sh tests/layout/check-layout.sh \
 	tests/layout/walk-test.sh
 EXTRA_DIST += tests/layout/check-layout.sh tests/layout/walk-test.sh \
