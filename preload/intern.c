@@ -66,7 +66,7 @@ void intern_reset(void)
 	next_code_id = next_string_id = 0;
 }
 
-static uint64_t mix(uint64_t x)
+HANDLER static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ull;
@@ -77,7 +77,7 @@ static uint64_t mix(uint64_t x)
 
 /* FNV-1a: content hashing for short strings, without a library the
  * preload could not depend on inside a signal handler. */
-static uint64_t fnv1a(const char *s, size_t n)
+HANDLER static uint64_t fnv1a(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++)
@@ -85,7 +85,7 @@ static uint64_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
-static int claim(uint32_t *state, uint32_t *count, uint32_t slots)
+HANDLER static int claim(uint32_t *state, uint32_t *count, uint32_t slots)
 {
 	uint32_t expect = 0;
 
@@ -98,7 +98,8 @@ static int claim(uint32_t *state, uint32_t *count, uint32_t slots)
 	return 1;
 }
 
-uint32_t intern_string(const char *s, size_t len, const struct rec_sink *sink)
+HANDLER uint32_t intern_string(const char *s, size_t len,
+			       const struct rec_sink *sink)
 {
 	uint64_t h = fnv1a(s, len);
 	uint32_t i = (uint32_t)mix(h) & (STRING_SLOTS - 1);
@@ -139,8 +140,9 @@ uint32_t intern_string(const char *s, size_t len, const struct rec_sink *sink)
 	return 0;
 }
 
-static uint32_t intern_str_obj(const struct py_layout *L, uintptr_t obj,
-			       const struct rec_sink *sink)
+HANDLER static uint32_t intern_str_obj(const struct py_layout *L,
+				       uintptr_t obj,
+				       const struct rec_sink *sink)
 {
 	char buf[MAX_NAME];
 	int n = pystr_utf8(L, obj, buf, sizeof buf);
@@ -150,8 +152,8 @@ static uint32_t intern_str_obj(const struct py_layout *L, uintptr_t obj,
 	return intern_string(buf, (size_t)n, sink);
 }
 
-static int same_code(const struct code_slot *e, uintptr_t code,
-		     const struct py_code_view *v)
+HANDLER static int same_code(const struct code_slot *e, uintptr_t code,
+			     const struct py_code_view *v)
 {
 	return e->code == code && e->filename == v->filename &&
 	       e->name == v->name && e->qualname == v->qualname &&
@@ -159,8 +161,8 @@ static int same_code(const struct code_slot *e, uintptr_t code,
 	       e->firstlineno == v->firstlineno;
 }
 
-uint32_t intern_code(const struct py_layout *L, uintptr_t code,
-		     const struct rec_sink *sink)
+HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
+			     const struct rec_sink *sink)
 {
 	struct py_code_view v;
 	uint32_t i;

@@ -31,21 +31,22 @@ struct rec_sink {
 	void *ctx;
 };
 
-/* Not HANDLER: maps the tables. 0 or -1. */
+/* Maps the tables. 0 or -1. */
 int intern_init(void);
-/* Not HANDLER: forgets every id (a forked child starts a new file). */
+/* Forgets every id (a forked child starts a new file). */
 void intern_reset(void);
 
 /*
- * HANDLER.  The id of the code object at code (with its identity read by
+ * The id of the code object at code (with its identity read by
  * pycode_read), defining it through sink if new.  Returns the id (> 0), or
  * 0 if the table is full, the code cannot be read, or the sink is full.
  */
-uint32_t intern_code(const struct py_layout *L, uintptr_t code,
-		     const struct rec_sink *sink);
+HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
+			     const struct rec_sink *sink);
 
-/* HANDLER.  The id of a UTF-8 string, defining it through sink if new;
- * 0 on failure. */
-uint32_t intern_string(const char *s, size_t len, const struct rec_sink *sink);
+/* The id of a UTF-8 string, defining it through sink if new; 0 on
+ * failure. */
+HANDLER uint32_t intern_string(const char *s, size_t len,
+			       const struct rec_sink *sink);
 
 #endif

@@ -15,8 +15,8 @@
  * _co_firsttraceable...).  The debug-offsets struct itself changes between
  * minors (3.14 and 3.15 insert fields in the middle), so each minor has its
  * own mirror below.  A minor newer than the table is read with the newest
- * mirror and the 3.15 constants and marked untested: pystack.c then
- * profiles it only once a self-check on a live stack has passed.
+ * mirror and the 3.15 constants and marked untested: selfcheck.c then
+ * lets it be profiled only once a check on a live stack has passed.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dladdr, dladdr1 */

@@ -5,7 +5,7 @@
  * tests/layout print the static table (3.8-3.15) and the layout that
  * pyintro_init() produced, by field name, so that a probe compiled against
  * each interpreter's own headers can be diffed against both.  None of them
- * is a HANDLER function, and none allocates.
+ * is for the handler, and none allocates.
  */
 #ifndef PYPROF_LAYOUT_H
 #define PYPROF_LAYOUT_H

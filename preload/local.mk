@@ -1,8 +1,11 @@
 # preload/: libpyprof.so, loaded into the target with LD_PRELOAD.  No GLib.
 pkglib_LTLIBRARIES += libpyprof.la
 libpyprof_la_SOURCES = preload/preload.c preload/sampler.c preload/sampler.h \
+	preload/sampler-int.h preload/handler.h preload/handler.c \
+	preload/timers.c preload/wall.c \
 	preload/intern.c preload/intern.h preload/names.c preload/names.h preload/settings.c preload/settings.h \
-	preload/layout.c preload/pystack.c preload/pyintro.h \
+	preload/layout.c preload/pyintro.h preload/pystack-int.h preload/pystack.c \
+	preload/remote.c preload/tstate.c preload/selfcheck.c \
 	preload/layout.h
 libpyprof_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 libpyprof_la_LDFLAGS = -module -avoid-version -shared \

@@ -214,8 +214,8 @@ static pid_t file_pid_or_self(void)
 	return file_pid ? file_pid : getpid();
 }
 
-/* Async-signal-safe: called from _exit, a SIGTERM handler, exec. */
-static void finish(enum pf_end_reason why, int sig)
+/* Called from _exit, exec, and on_sigterm. */
+HANDLER static void finish(enum pf_end_reason why, int sig)
 {
 	if (!on || !writer.hdr || getpid() != file_pid)
 		return; /* no file yet, or a vfork child sharing our memory */
@@ -363,7 +363,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 /* --- lifecycle ---------------------------------------------------------- */
 
-static void on_sigterm(int sig)
+HANDLER static void on_sigterm(int sig)
 {
 	finish(PF_END_SIGNAL, sig);
 	/* SA_RESETHAND put the default action back: die of the same signal,

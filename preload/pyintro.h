@@ -8,7 +8,7 @@
  * read from _PyRuntime for 3.13 and later.  Everything the handler needs is
  * in struct py_layout, filled once by pyintro_init() at load time.
  *
- * Functions marked HANDLER are async-signal-safe: they only load memory,
+ * Functions marked HANDLER (handler.h) only load memory,
  * compare, and call pthread_getspecific (lock-free, no allocation in glibc)
  * and, on 3.11 and 3.12 only, process_vm_readv on the first frame pointer
  * (see first_frame() in pystack.c: CPython publishes a new C-stack frame
@@ -22,7 +22,7 @@
  * C thread-local nothing exports (gh-131185; Debian's 3.14.10 still has
  * the key), so from 3.15 the thread is found by walking the interpreters'
  * thread lists for native_thread_id == gettid() with reads that cannot
- * fault, and remembered in an initial-exec __thread (see pystack.c).
+ * fault, and remembered in an initial-exec __thread (see tstate.c).
  *
  * A minor version newer than the table (3.16+) is "untested": it is
  * profiled through its _Py_DebugOffsets read with the newest mirror we
@@ -37,6 +37,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "handler.h"
 
 /* Everything the handler reads, in bytes.  A field that a version lacks is
  * -1 (or 0 for sizes). */
@@ -103,52 +105,52 @@ struct py_code_view {
 };
 
 /*
- * Fills L for the interpreter in this process.  Not a HANDLER function: it
- * uses dlsym and dladdr, once, from the library constructor.
+ * Fills L for the interpreter in this process.  It uses dlsym and dladdr,
+ * once, from the library constructor.
  * Returns 0 if this is a supported CPython; -1 if it is not CPython at all
  * (no _PyRuntime / Py_GetVersion: stay dormant, say nothing); -2 if it is
  * CPython but unsupported, with a one-line reason in why.
  */
 int pyintro_init(struct py_layout *L, char *why, size_t why_len);
 
-/* HANDLER.  This thread's PyThreadState, or 0 if it has none, the
- * interpreter is not initialized, or it is finalizing. */
-uintptr_t pyintro_current_tstate(const struct py_layout *L);
+/* This thread's PyThreadState, or 0 if it has none, the interpreter is
+ * not initialized, or it is finalizing. */
+HANDLER uintptr_t pyintro_current_tstate(const struct py_layout *L);
 
-/* HANDLER.  Non-zero while the runtime is initialized and not finalizing:
- * the only time the C API may be asked for anything (Py_AddPendingCall). */
+/* Non-zero while the runtime is initialized and not finalizing: the only
+ * time the C API may be asked for anything (Py_AddPendingCall). */
 int pyintro_running(const struct py_layout *L);
 
-/* HANDLER.  Non-zero while the runtime (or main interpreter) finalizes. */
-int pyintro_finalizing(const struct py_layout *L);
+/* Non-zero while the runtime (or main interpreter) finalizes. */
+HANDLER int pyintro_finalizing(const struct py_layout *L);
 
-/* HANDLER.  Non-zero if tstate holds the GIL now. */
-int pyintro_holds_gil(const struct py_layout *L, uintptr_t tstate);
+/* Non-zero if tstate holds the GIL now. */
+HANDLER int pyintro_holds_gil(const struct py_layout *L, uintptr_t tstate);
 
 /*
- * HANDLER.  Walks tstate's frames from the innermost (out[0]) outwards,
+ * Walks tstate's frames from the innermost (out[0]) outwards,
  * skipping shim and incomplete frames.  Stops after max frames and sets
  * *truncated if more remain.  Returns the number of frames stored (0 for
  * an empty stack), or -1 if the chain failed validation.  Outside remote
  * mode tstate is the calling thread's own (on 3.8, whose states can be
  * found freed, a state that does not name this thread gives -1).
  */
-int pystack_walk(const struct py_layout *L, uintptr_t tstate,
-		 struct py_raw_frame *out, int max, int *truncated);
+HANDLER int pystack_walk(const struct py_layout *L, uintptr_t tstate,
+			 struct py_raw_frame *out, int max, int *truncated);
 
-/* HANDLER.  Reads a code object's names, first line and line table.
- * Returns 0, or -1 if code is not a valid code object. */
-int pycode_read(const struct py_layout *L, uintptr_t code,
-		struct py_code_view *out);
+/* Reads a code object's names, first line and line table.  Returns 0, or
+ * -1 if code is not a valid code object. */
+HANDLER int pycode_read(const struct py_layout *L, uintptr_t code,
+			struct py_code_view *out);
 
 /*
- * HANDLER.  Copies a str object as UTF-8 into buf (at most cap bytes,
+ * Copies a str object as UTF-8 into buf (at most cap bytes,
  * never NUL-terminated), converting from the compact 1/2/4-byte kinds when
  * it is not ASCII.  Returns the byte length, or -1 if obj is not a valid
  * str.  A string longer than cap is cut at a character boundary.
  */
-int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
-	       size_t cap);
+HANDLER int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
+		       size_t cap);
 
 /*
  * Remote mode: reading another thread's Python state (wall mode's sampler
@@ -157,17 +159,17 @@ int pystr_utf8(const struct py_layout *L, uintptr_t obj, char *buf,
  * fault, and pycode_read()'s line table must be copied with
  * pyintro_copy().  A read that failed makes the result meaningless:
  * callers reset before a walk and test pyintro_remote_failed() after.
- * Not HANDLER (the sampler thread has no signals).
+ * The sampler thread's, which takes no signals.
  */
 void pyintro_remote_thread(void);
 /* Before a walk: clears the failure flag; with forget, also the cache of
- * blocks read (once per tick: see pystack.c). */
+ * blocks read (once per tick: see remote.c). */
 void pyintro_remote_reset(int forget);
 int pyintro_remote_failed(void);
 
 /* Copies n bytes at src: memcpy, or in remote mode a read that cannot
- * fault.  0, or -1 if unreadable. */
-int pyintro_copy(void *dst, uintptr_t src, size_t n);
+ * fault.  0, or -1 if unreadable.  The handler's too (intern.c). */
+HANDLER int pyintro_copy(void *dst, uintptr_t src, size_t n);
 
 /*
  * Remote mode.  The live PyThreadState of the thread with native id tid

@@ -11,11 +11,12 @@
 #ifndef PYPROF_SAMPLER_H
 #define PYPROF_SAMPLER_H
 
+#include "handler.h"
 #include "settings.h"
 #include "pyintro.h"
 #include "write.h"
 
-/* Not HANDLER.  Installs the handler, picks the timer source.  The
+/* Installs the handler, picks the timer source.  The
  * sampler keeps the three pointers. 0 or -1. */
 int sampler_init(const struct config *cfg, const struct py_layout *L,
 		 struct pf_writer *w);
@@ -23,50 +24,51 @@ int sampler_init(const struct config *cfg, const struct py_layout *L,
 /* The source in use (enum pf_source) once sampler_init succeeded. */
 int sampler_source(void);
 
-/* Not HANDLER.  Starts sampling the calling thread (allocates its state,
+/* Starts sampling the calling thread (allocates its state,
  * arms its timer).  0, or -1 (the thread is then not sampled). */
 int sampler_thread_start(void);
 
-/* Not HANDLER.  Arms a timer for every thread of the process that has
+/* Arms a timer for every thread of the process that has
  * none (threads that existed before the library was loaded with dlopen,
  * which pthread_create's interposition never saw).  Returns how many were
  * adopted, or -1. */
 int sampler_adopt_threads(void);
 
-/* Not HANDLER.  Stops sampling the calling thread and frees its state. */
+/* Stops sampling the calling thread and frees its state. */
 void sampler_thread_stop(void);
 
-/* Not HANDLER.  Appends one record to the calling thread's chunk, from
+/* Appends one record to the calling thread's chunk, from
  * its ordinary context (a signal arriving meanwhile is dropped as busy).
  * 0, or -1 if the thread is not sampled, recording is off or the file is
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
 
-/* HANDLER-safe.  Turns recording on or off for every thread; while off
- * the handler returns at once. */
-void sampler_set_active(int on);
+/* Turns recording on or off for every thread; while off the handler
+ * returns at once.  Also on SIGTERM, from finish() in preload.c. */
+HANDLER void sampler_set_active(int on);
 
-/* Not HANDLER.  Turns recording on after a pause (pyprof_start): every
+/* Turns recording on after a pause (pyprof_start): every
  * thread's clocks restart from now (a gap record each), under the thread
  * list's lock, so no sample stands for time spent paused. */
 void sampler_resume(void);
 
-/* Async-signal-safe.  Before exec: stop this thread's signals and leave
- * none pending, so the new image cannot be killed by a late SIGPROF. */
+/* Async-signal-safe, as exec is: a program may call it from a signal
+ * handler.  Before exec: stop this thread's signals and leave none
+ * pending, so the new image cannot be killed by a late SIGPROF. */
 void sampler_exec_prepare(void);
 /* After an exec that failed: sample again. */
 void sampler_exec_failed(void);
 
-/* Not HANDLER.  In a forked child: forget the parent's threads (their
+/* In a forked child: forget the parent's threads (their
  * memory is leaked on purpose: it is small, and freeing it would need
  * their timers, which the child does not have) and start the calling
  * thread afresh on the new writer. */
 void sampler_after_fork(struct pf_writer *w);
 
-/* Not HANDLER.  Wall mode only (else a no-op): starts the sampler thread
- * that records waiting threads (see sampler.c).  0 or -1. */
+/* Wall mode only (else a no-op): starts the sampler thread
+ * that records waiting threads (see wall.c).  0 or -1. */
 int sampler_wall_start(void);
-/* Not HANDLER.  Stops it and waits for it to end. */
+/* Stops it and waits for it to end. */
 void sampler_wall_stop(void);
 int sampler_wall_running(void);
 /* For the log: ticks, stacks read remotely, stacks repeated unread. */

@@ -1,7 +1,8 @@
 # tstate-cost.py - what pyintro_current_tstate() costs per call, here.
 # usage: LD_PRELOAD=tstate-cost.so pythonX.Y tstate-cost.py tstate-cost.so
-# (build: cc -O2 -shared -fPIC -Ipreload -I. preload/layout.c
-#  preload/pystack.c format/linetable.c tests/layout/tstate-cost.c
+# (build: cc -O2 -shared -fPIC -Ipreload -I. -Iformat preload/layout.c
+#  preload/pystack.c preload/remote.c preload/tstate.c preload/selfcheck.c
+#  format/linetable.c tests/layout/tstate-cost.c
 #  -ldl -lpthread -o tstate-cost.so).  Not run by make check: a number to
 # quote, not a pass/fail.
 import ctypes, sys, threading

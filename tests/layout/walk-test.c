@@ -3,7 +3,8 @@
  * from a real signal handler, for walk-test.py to compare with
  * sys._getframe().
  *
- * Built standalone with preload/layout.c and preload/pystack.c, and both
+ * Built standalone with preload/layout.c and preload/pystack.c (with its
+ * remote.c, tstate.c and selfcheck.c), and both
  * LD_PRELOADed (so pyintro_init runs before Py_Initialize, as in
  * libpyprof) and loaded again by ctypes, which finds the same object.
  * walktest_run() raises SIGPROF on the current thread; the handler does

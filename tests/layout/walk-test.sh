@@ -1,8 +1,8 @@
 #!/bin/sh
 # walk-test.sh - run walk-test.py on every installed CPython 3.8-3.13.
 #
-# Builds walk-test.so from preload/layout.c, preload/pystack.c and
-# walk-test.c, then, per interpreter, LD_PRELOADs it (so pyintro_init runs
+# Builds walk-test.so from preload/layout.c, the stack reading of
+# preload/ (pystack.c, remote.c, tstate.c, selfcheck.c) and walk-test.c, then, per interpreter, LD_PRELOADs it (so pyintro_init runs
 # before Py_Initialize, as libpyprof's constructor will) and runs
 # walk-test.py, which walks the stack from a SIGPROF handler and compares
 # with sys._getframe().  No Python headers are needed.
@@ -25,6 +25,7 @@ lay="$srcdir/tests/layout"
 so="$tmp/walk-test.so"
 $CC -Wall -Wextra -Wno-unused-parameter -Werror -O2 -g -shared -fPIC \
 	-I"$pre" -I"$srcdir" -I"$srcdir/format" "$pre/layout.c" "$pre/pystack.c" \
+	"$pre/remote.c" "$pre/tstate.c" "$pre/selfcheck.c" \
 	"$srcdir/format/linetable.c" "$lay/walk-test.c" -ldl -lpthread -o "$so" ||
 	{ echo "FAIL: cannot build walk-test.so"; exit 99; }
 

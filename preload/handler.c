@@ -1,0 +1,302 @@
+/*
+ * handler.c - the SIGPROF handler, and the records it writes.
+ *
+ * The handler (handler_sigprof and everything it calls, each marked
+ * HANDLER: see handler.h) may only:
+ *   - load and store memory mapped before it runs (the file mapping, the
+ *     intern tables, this thread's struct thread_state);
+ *   - use lock-free atomics;
+ *   - call, of the preload: everything in this file; try_busy, unbusy,
+ *     clock_ns, gettid_ and by_tid_get (sampler-int.h); intern_code and
+ *     intern_string (intern.c); pyintro_current_tstate,
+ *     pyintro_finalizing, pyintro_holds_gil, pystack_walk, pycode_read,
+ *     pystr_utf8 and pyintro_copy (tstate.c, pystack.c, remote.c, and the
+ *     self-check in selfcheck.c);
+ *   - call, of format/: pf_writer_next_chunk, pf_cursor_space,
+ *     pf_cursor_commit, pf_count_drop, the pf_put_* encoders and
+ *     linetable_line (the self-check's);
+ *   - make these system calls: clock_gettime, gettid, getpid, ioctl,
+ *     process_vm_readv, write (the self-check's one message), and
+ *     fstat, fstatfs, fallocate and pwrite (through the writer); and
+ *     pthread_getspecific and pthread_self (glibc: loads, no lock).
+ * Never malloc, stdio, locks, dlsym, or the Python C API.  It never waits:
+ * whatever it cannot do at once it drops, and counts the drop by reason in
+ * the file's header.  errno is saved and restored.
+ *
+ * Re-entrancy: a thread's state is written by the handler and, rarely, by
+ * the thread itself outside the handler (start, stop).  `busy` marks both;
+ * a signal that lands while busy is dropped, not nested.  Wall mode's
+ * sampler thread writes records for waiting threads with the same
+ * functions, holding their `busy` the same way.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "intern.h"
+#include "sampler-int.h"
+
+/* --- records into this thread's chunk ----------------------------------- */
+
+/* Opens a fresh chunk with its PF_REC_THREAD.  The baselines are the
+ * previous sample's clocks, so deltas run on across chunks unchanged. */
+HANDLER static int new_chunk(struct thread_state *t)
+{
+	struct pf_rec_thread rec = {0};
+	uint8_t *body;
+	size_t len;
+
+	if (pf_writer_next_chunk(writer, &t->cur) != 0)
+		return -1;
+	t->prev_depth = 0;
+	rec.flags = t->is_main ? PF_THREAD_MAIN : 0;
+	rec.base_mono_ns = t->last_mono;
+	rec.base_cpu_ns = t->last_cpu;
+	rec.pthread = t->pthread;
+	body = pf_cursor_space(&t->cur, sizeof rec);
+	if (!body)
+		return -1;
+	len = pf_put_thread(body, &rec, NULL);
+	pf_cursor_commit(&t->cur, PF_REC_THREAD, len);
+	return 0;
+}
+
+HANDLER uint8_t *thread_space(struct thread_state *t, size_t n)
+{
+	uint8_t *p = pf_cursor_space(&t->cur, n);
+
+	if (!p && new_chunk(t) == 0)
+		p = pf_cursor_space(&t->cur, n);
+	return p;
+}
+
+/* Where intern.c writes the records of a code object it meets first */
+HANDLER static uint8_t *sink_space(void *ctx, size_t n)
+{
+	return thread_space(ctx, n);
+}
+
+HANDLER static void sink_commit(void *ctx, unsigned type, size_t n)
+{
+	struct thread_state *t = ctx;
+	pf_cursor_commit(&t->cur, type, n);
+}
+
+/* --- the sample --------------------------------------------------------- */
+
+HANDLER size_t thread_encode(struct thread_state *t, int n, uint32_t shared,
+			     uint64_t dt, uint64_t dcpu, uint32_t flags)
+{
+	uint8_t *p = t->scratch;
+
+	p += pf_put_sample_head(p, dt, dcpu, flags, shared,
+				(uint32_t)n - shared);
+	for (int i = (int)shared; i < n; i++)
+		p += pf_put_frame(p, t->prev[i].id, t->prev[i].lasti);
+	return (size_t)(p - t->scratch);
+}
+
+/* Deltas are unsigned: a reading older than the thread's last sample
+ * (two writers' clocks read in the other order) would wrap to centuries.
+ * It counts as no time instead. */
+HANDLER void thread_not_before_last(const struct thread_state *t,
+				    uint64_t *mono, uint64_t *cpu)
+{
+	if (*mono < t->last_mono)
+		*mono = t->last_mono;
+	if (*cpu < t->last_cpu)
+		*cpu = t->last_cpu;
+}
+
+/*
+ * Time no sample will stand for, from the baselines to (mono, cpu): a
+ * PF_SAMPLE_GAP record, because readers rebuild each sample's time by
+ * adding up the deltas.  Where the chunk has no room, a new chunk's base
+ * takes the new baselines instead; with no chunk yet, nothing is needed.
+ */
+HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
+{
+	uint8_t b[PF_SAMPLE_HEAD_MAX], *body;
+	size_t len;
+	int room;
+
+	thread_not_before_last(t, &mono, &cpu);
+
+	len = pf_put_gap(b, mono - t->last_mono, cpu - t->last_cpu,
+			 t->prev_depth);
+	room = t->cur.chunk && (body = pf_cursor_space(&t->cur, len));
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+	if (room) {
+		memcpy(body, b, len);
+		pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
+	} else if (t->cur.chunk && !writer->full) {
+		new_chunk(t);
+	}
+}
+
+HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
+			 uint64_t mono, uint64_t cpu)
+{
+	pf_count_drop(writer, why);
+	/* The dropped period's CPU time is not handed to the next sample:
+	 * it would credit a stack with time it may not have used.  In wall
+	 * mode a thread seen running Python keeps it, as the sampler thread
+	 * does (wall_observe in wall.c): its wall time must add up to its life, and
+	 * the dropped period may hold a long wait the sampler thread, late
+	 * on a loaded machine, had not written yet. */
+	if (cfg->mode == PF_MODE_WALL && t->have_stack &&
+	    (why == PF_DROP_NO_PYTHON || why == PF_DROP_BAD_STACK))
+		return;
+	thread_gap(t, mono, cpu);
+}
+
+/* Writes the stack in t->walk[0..n) (leaf first) as a sample standing
+ * for the time since the previous one. */
+HANDLER void thread_record_stack(struct thread_state *t, int n,
+				 uint32_t flags, uint64_t mono, uint64_t cpu)
+{
+	struct rec_sink sink = {sink_space, sink_commit, t};
+	uint64_t dt, dcpu;
+	uint32_t shared = 0;
+	uint8_t *chunk_before;
+	size_t len;
+	uint8_t *body;
+
+	thread_not_before_last(t, &mono, &cpu);
+	dt = mono - t->last_mono;
+	dcpu = cpu - t->last_cpu;
+	/* prev[] is root first, walk[] leaf first. */
+	while ((int)shared < n && shared < t->prev_depth) {
+		const struct py_raw_frame *f = &t->walk[n - 1 - shared];
+		const struct prev_frame *p = &t->prev[shared];
+		if (p->code != f->code || p->frame != f->frame ||
+		    p->lasti != f->lasti)
+			break;
+		shared++;
+	}
+	/* Interning may open a new chunk, which forgets the shared prefix;
+	 * prev[] keeps its ids, so the frames are all still known. */
+	chunk_before = t->cur.chunk;
+	if (!chunk_before && new_chunk(t) != 0)
+		return thread_drop(t, PF_DROP_FULL, mono, cpu);
+	for (int i = (int)shared; i < n; i++) {
+		const struct py_raw_frame *f = &t->walk[n - 1 - i];
+		uint32_t id = intern_code(layout, f->code, &sink);
+		if (!id && writer->full)
+			return thread_drop(t, PF_DROP_FULL, mono, cpu);
+		t->prev[i].code = f->code;
+		t->prev[i].frame = f->frame;
+		t->prev[i].lasti = f->lasti;
+		t->prev[i].id = id;
+	}
+	if (t->cur.chunk != chunk_before || shared > t->prev_depth)
+		shared = 0;
+
+	len = thread_encode(t, n, shared, dt, dcpu, flags);
+	body = pf_cursor_space(&t->cur, len);
+	if (!body) {
+		if (new_chunk(t) != 0)
+			return thread_drop(t, PF_DROP_FULL, mono, cpu);
+		shared = 0;
+		len = thread_encode(t, n, 0, dt, dcpu, flags);
+		body = pf_cursor_space(&t->cur, len);
+		if (!body)
+			return thread_drop(t, PF_DROP_FULL, mono, cpu);
+	}
+	memcpy(body, t->scratch, len);
+	pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
+	t->prev_depth = (uint32_t)n;
+	t->depth = (uint32_t)n;
+	t->have_stack = 1;
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+	__atomic_fetch_add(&writer->hdr->samples, 1, __ATOMIC_RELAXED);
+}
+
+HANDLER static void take_sample(struct thread_state *t)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uintptr_t ts;
+	int n, truncated = 0;
+	uint32_t flags = 0;
+
+	if (writer->full)
+		return thread_drop(t, PF_DROP_FULL, mono, cpu);
+	ts = pyintro_current_tstate(layout);
+	if (!ts)
+		return thread_drop(t, pyintro_finalizing(layout) ? PF_DROP_FINALIZING
+							  : PF_DROP_NO_PYTHON,
+			    mono, cpu);
+	/* for wall mode's sampler thread, which cannot ask the TSS key */
+	t->tstate = ts;
+	if (!t->pthread)
+		t->pthread = (uint64_t)pthread_self();
+	n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
+	if (n < 0)
+		return thread_drop(t, PF_DROP_BAD_STACK, mono, cpu);
+	if (pyintro_holds_gil(layout, ts))
+		flags |= PF_SAMPLE_GIL;
+	if (truncated)
+		flags |= PF_SAMPLE_TRUNCATED;
+	thread_record_stack(t, n, flags, mono, cpu);
+}
+
+HANDLER static int ours(const siginfo_t *si, const struct thread_state *t)
+{
+	if (si->si_code == SI_TIMER)
+		return si->si_value.sival_ptr == &timer_cookie;
+	if (t && t->perf_fd >= 0 && (si->si_code == POLL_HUP ||
+				     si->si_code == POLL_IN))
+		return si->si_fd == t->perf_fd;
+	return 0;
+}
+
+HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	struct thread_state *t = self;
+
+	if (!t && si->si_code != SI_TIMER)
+		t = by_tid_get(gettid_()); /* an adopted thread's perf signal */
+	if (!ours(si, t)) {
+		/* Somebody else's SIGPROF (the program's own profiler):
+		 * hand it on rather than swallow it. */
+		if (old_action.sa_flags & SA_SIGINFO) {
+			if (old_action.sa_sigaction)
+				old_action.sa_sigaction(sig, si, uc);
+		} else if (old_action.sa_handler != SIG_DFL &&
+			   old_action.sa_handler != SIG_IGN) {
+			old_action.sa_handler(sig);
+		}
+		errno = saved;
+		return;
+	}
+	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		goto out;
+	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
+	if (!t && (t = by_tid_get(gettid_())))
+		self = t; /* an adopted thread's first signal */
+	if (!t) {
+		pf_count_drop(writer, PF_DROP_NO_THREAD);
+		goto out;
+	}
+	if (!try_busy(t)) {
+		pf_count_drop(writer, PF_DROP_BUSY);
+		goto out;
+	}
+	if (!cfg->floor)
+		take_sample(t);
+	unbusy(t);
+out:
+	if (t && t->perf_fd >= 0)
+		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+	errno = saved;
+}

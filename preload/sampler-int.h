@@ -1,0 +1,184 @@
+/*
+ * sampler-int.h - what the sampler's files share: a thread's state, the
+ * process-wide pointers, and the little the handler needs inline.
+ *
+ * The sampler is split by the context each part runs in: handler.c (the
+ * SIGPROF handler and the records it writes), timers.c (what raises the
+ * signal), wall.c (wall mode's sampler thread) and sampler.c (starting
+ * and stopping threads, init, fork and exec).  The one idea: a thread's
+ * struct thread_state is owned by whoever holds its `busy`, and the
+ * handler and the sampler thread only ever try for it, never wait.
+ * Private to libpyprof: sampler.h is the interface.
+ */
+#ifndef PYPROF_SAMPLER_INT_H
+#define PYPROF_SAMPLER_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "encode.h"
+#include "handler.h"
+#include "pyintro.h"
+#include "settings.h"
+#include "write.h"
+
+struct prev_frame {
+	uintptr_t code, frame;
+	int32_t lasti;
+	uint32_t id;
+};
+
+struct thread_state {
+	struct pf_cursor cur;
+	int busy;                     /* see try_busy() */
+	int tid;
+	int is_main;
+	uint64_t pthread;
+	int has_timer;
+	int adopted;                  /* armed by another thread */
+	struct thread_state *next_live; /* the live list, see live_add */
+	unsigned long long started;   /* adopted: thread_start_time() */
+	timer_t timer;
+	int perf_fd;
+	uint64_t last_mono, last_cpu; /* the previous sample's clocks */
+	uint32_t prev_depth;          /* frames of prev[] shareable in cur */
+	/* wall mode (wall_tick): */
+	uint32_t depth;               /* frames of the last recorded stack */
+	int have_stack;               /* prev[0..depth) is that stack */
+	uintptr_t tstate;             /* its PyThreadState when last seen */
+	uint64_t tick_mono, tick_cpu; /* the clocks at the previous tick */
+	uint32_t search_skip, search_backoff; /* no state found: back off */
+	int wall_left;                /* not read at the last tick */
+	struct prev_frame prev[PF_MAX_DEPTH];
+	struct py_raw_frame walk[PF_MAX_DEPTH];
+	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX];
+};
+
+/* This thread's state; NULL for a thread not sampled (or adopted and not
+ * yet signalled: see by_tid_get) */
+extern __thread struct thread_state *self
+	__attribute__((tls_model("initial-exec")));
+
+/* Set by sampler_init, and writer again in a forked child */
+extern const struct config *cfg;
+extern const struct py_layout *layout;
+extern struct pf_writer *writer;
+extern int active; /* recording on; see sampler_set_active */
+/* sigev_value of our timers: tells our SIGPROF from anybody else's */
+extern int timer_cookie;
+/* the program's SIGPROF disposition, which the handler hands others' on to */
+extern struct sigaction old_action;
+
+/*
+ * A thread's state is written by its own handler, by the thread itself
+ * outside the handler (start, stop, records), and in wall mode by the
+ * sampler thread.  Whoever takes `busy` owns it; the handler and the
+ * sampler thread never wait for it (a sample is dropped, or the thread is
+ * looked at on the next tick), only sampler_thread_stop() does, and the
+ * sampler thread holds it for one bounded read.
+ */
+HANDLER static inline int try_busy(struct thread_state *t)
+{
+	return !__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQUIRE);
+}
+
+HANDLER static inline void unbusy(struct thread_state *t)
+{
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+}
+
+HANDLER static inline uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+HANDLER static inline int gettid_(void) { return (int)syscall(SYS_gettid); }
+
+/* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel: the CPU clock
+ * of one thread of this process, by tid. */
+static inline clockid_t thread_clock(int tid)
+{
+	return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+/* --- tid -> state (sampler.c) --------------------------------------------- */
+
+/* The handler finds a thread's state through `self`; a thread armed by
+ * another thread (adopted, see sampler_adopt_threads) has no `self` yet,
+ * so the handler looks it up here by tid and caches it in `self`.  An
+ * array indexed by tid (pid_max entries, mapped lazily by the kernel)
+ * gives a lock-free O(1) lookup without deletion problems; writers take
+ * the mutex. */
+#define TIDS_MAX (1u << 22)
+extern struct thread_state **by_tid;
+extern pthread_mutex_t by_tid_lock;
+
+/* Every armed thread's state, under by_tid_lock: see live_add in
+ * sampler.c.  Also wall mode's order of service (wall_tick). */
+extern struct thread_state *live;
+
+HANDLER static inline struct thread_state *by_tid_get(int tid)
+{
+	struct thread_state *t;
+
+	if (!by_tid || tid <= 0 || (unsigned)tid >= TIDS_MAX)
+		return NULL;
+	t = __atomic_load_n(&by_tid[tid], __ATOMIC_ACQUIRE);
+	return t && t->tid == tid ? t : NULL;
+}
+
+/* --- records into a thread's chunk (handler.c) ---------------------------- */
+
+/* The SIGPROF handler, for sigaction. */
+HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc);
+
+/* Space for a body of n bytes in t's chunk, opening a new chunk if it is
+ * full; NULL when the file is. */
+HANDLER uint8_t *thread_space(struct thread_state *t, size_t n);
+
+/* Encodes into t->scratch a sample of the stack t->prev[0..n) whose first
+ * `shared` frames are the previous sample's; returns its length. */
+HANDLER size_t thread_encode(struct thread_state *t, int n, uint32_t shared,
+			     uint64_t dt, uint64_t dcpu, uint32_t flags);
+
+/* Deltas are unsigned: clamps readings older than t's last sample. */
+HANDLER void thread_not_before_last(const struct thread_state *t,
+				    uint64_t *mono, uint64_t *cpu);
+
+/* Time up to (mono, cpu) that no sample will stand for: a gap record. */
+HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu);
+
+/* Counts a dropped sample, and gaps its time unless it stays t's. */
+HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
+			 uint64_t mono, uint64_t cpu);
+
+/* Writes t->walk[0..n) (leaf first) as a sample ending at (mono, cpu). */
+HANDLER void thread_record_stack(struct thread_state *t, int n,
+				 uint32_t flags, uint64_t mono, uint64_t cpu);
+
+/* --- what raises the signal (timers.c) ------------------------------------ */
+
+/* Picks the process's source (enum pf_source) from the settings, and the
+ * descriptor ceiling for perf events.  Before any timers_arm. */
+void timers_init(const struct config *c);
+/* Arms t's source, or the CPU timer where that fails.  0 or -1. */
+int timers_arm(struct thread_state *t);
+/* Stops t's signals: deletes its timer, closes its perf event.
+ * Async-signal-safe, for sampler_exec_prepare. */
+void timers_disarm(struct thread_state *t);
+
+/* --- wall mode (wall.c) --------------------------------------------------- */
+
+/* Registers the fork handlers that stop the sampler thread around fork. */
+void wall_init(void);
+/* In a forked child: the sampler thread again, if it was wanted. */
+void wall_after_fork(void);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * wall.c - wall mode's sampler thread.
+ *
+ * Running time is sampled as in CPU mode, by each thread's own signal on
+ * its own CPU clock: the handler reads its own stack, which nothing can
+ * free under it.  What a CPU clock cannot see is a thread that waits.  So
+ * in wall mode one more thread, started with the real pthread_create and
+ * with every signal blocked, wakes every interval and looks at each
+ * sampled thread in turn:
+ *
+ *   - if the thread had a sample within the last interval, or used at
+ *     least half of the last interval on CPU, its own signals cover it;
+ *   - otherwise it is (mostly) waiting: the sampler thread takes its
+ *     `busy`, and writes into the thread's own chunk a sample standing
+ *     for the wall time since its previous one.  If the thread's CPU clock
+ *     has not moved since that sample, it has not run since, so its stack
+ *     is the one recorded then (no read at all).  If it ran a little and
+ *     then blocked, its stack is read with remote reads that cannot fault
+ *     (pyintro_remote_thread), from its PyThreadState.  The sample is
+ *     IDLE unless the thread holds the GIL.
+ *
+ * No thread is ever signalled by the sampler thread: a signal reaching a
+ * thread blocked in nanosleep, select or read makes the call fail with
+ * EINTR, which calls made through ctypes do not retry.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "names.h"
+#include "sampler.h"
+#include "sampler-int.h"
+
+static int wall_running, wall_wanted;
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
+				  void *(*)(void *), void *);
+static pthread_t wall_thread;
+static int wall_stop_flag;
+static pthread_mutex_t wall_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wall_cond;
+static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
+
+/* A tick spends at most a tenth of the interval reading stacks: a thread
+ * it could not read is read first at the next tick (wall_tick), by a
+ * sample that covers both.  Repeating an unread stack is not counted: it
+ * is cheap. */
+static uint64_t wall_deadline;
+
+/* 1 if t was left for the next tick */
+static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
+{
+	uint64_t tick_wall = now - t->tick_mono, tick_cpu = cpu - t->tick_cpu;
+	int on_cpu = tick_cpu * 2 >= tick_wall, n, truncated = 0;
+	uint32_t flags = 0;
+	uintptr_t ts;
+
+	t->tick_mono = now;
+	t->tick_cpu = cpu;
+	if (on_cpu || now - t->last_mono < cfg->interval_ns)
+		return 0;
+	if (writer->full)
+		return thread_drop(t, PF_DROP_FULL, now, cpu), 0;
+	if (pyintro_finalizing(layout))
+		return thread_drop(t, PF_DROP_FINALIZING, now, cpu), 0;
+	pyintro_remote_reset(0);
+	if (cpu == t->last_cpu && t->have_stack && t->tstate) {
+		/* It has not run since its last sample: the same stack. */
+		ts = t->tstate;
+		n = (int)t->depth;
+		for (int i = 0; i < n; i++) {
+			t->walk[n - 1 - i].code = t->prev[i].code;
+			t->walk[n - 1 - i].frame = t->prev[i].frame;
+			t->walk[n - 1 - i].lasti = t->prev[i].lasti;
+		}
+		wall_repeats++;
+	} else {
+		if (clock_ns(CLOCK_MONOTONIC) > wall_deadline)
+			return 1;
+		/* A thread that has been seen running Python keeps its
+		 * time until it is read again; one never seen is not the
+		 * profile's (yet): a native thread, or one starting. */
+		if (t->search_skip) {
+			t->search_skip--;
+			if (!t->have_stack)
+				thread_gap(t, now, cpu);
+			return 0;
+		}
+		ts = pyintro_thread_tstate(layout, t->tstate, t->tid,
+					   t->pthread);
+		if (!ts) {
+			/* Look again after 1, 2, 4 ... 64 ticks. */
+			t->search_backoff = t->search_backoff ? t->search_backoff * 2 : 1;
+			if (t->search_backoff > 64)
+				t->search_backoff = 64;
+			t->search_skip = t->search_backoff;
+			if (!t->have_stack)
+				thread_gap(t, now, cpu);
+			return 0;
+		}
+		t->search_backoff = t->search_skip = 0;
+		t->tstate = ts;
+		n = pystack_walk(layout, ts, t->walk, PF_MAX_DEPTH, &truncated);
+		if (n < 0 || pyintro_remote_failed()) {
+			/* caught moving: counted, and read again next tick,
+			 * by a sample that keeps this period's time */
+			pf_count_drop(writer, PF_DROP_BAD_STACK);
+			return 0;
+		}
+		if (truncated)
+			flags |= PF_SAMPLE_TRUNCATED;
+		wall_reads++;
+	}
+	if (pyintro_holds_gil(layout, ts) && !pyintro_remote_failed())
+		flags |= PF_SAMPLE_GIL;
+	else
+		flags |= PF_SAMPLE_IDLE;
+	thread_record_stack(t, n, flags, now, cpu);
+	return 0;
+}
+
+static void wall_tick(void)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct thread_state *left = NULL, **left_tail = &left;
+	struct thread_state *rest = NULL, **rest_tail = &rest;
+
+	wall_ticks++;
+	wall_deadline = now + cfg->interval_ns / 10;
+	pyintro_remote_reset(1);
+	/* Under the list's lock: a thread cannot end (and its state be
+	 * reused) meanwhile; start and stop wait for one tick at most.
+	 * The list is the order of service: the threads this tick leaves
+	 * over move to its front, in the order they had, so that the next
+	 * tick reads them first and every thread takes its turn.  (Two
+	 * passes, the left-over threads and then the others, each in the
+	 * list's order, newest thread first, left the oldest threads of a
+	 * process with more than a tick's worth of reads waiting for
+	 * seconds.) */
+	pthread_mutex_lock(&by_tid_lock);
+	for (struct thread_state *t = live, *next; t; t = next) {
+		struct timespec ts;
+		uint64_t cpu;
+
+		next = t->next_live;
+		if (try_busy(t)) {
+			/* The clocks are read once the thread's own handler
+			 * is locked out: its last sample, maybe taken since
+			 * the tick began, is then older than both readings,
+			 * and the deltas cannot run backwards.  A thread
+			 * that ended but is not unlisted yet has no clock. */
+			if (clock_gettime(thread_clock(t->tid), &ts) == 0) {
+				cpu = (uint64_t)ts.tv_sec * 1000000000u +
+				      (uint64_t)ts.tv_nsec;
+				now = clock_ns(CLOCK_MONOTONIC);
+				t->wall_left = wall_observe(t, now, cpu);
+			}
+			unbusy(t);
+		}
+		if (t->wall_left) {
+			*left_tail = t;
+			left_tail = &t->next_live;
+		} else {
+			*rest_tail = t;
+			rest_tail = &t->next_live;
+		}
+	}
+	*rest_tail = NULL;
+	*left_tail = rest;
+	__atomic_store_n(&live, left, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&by_tid_lock);
+}
+
+static void *wall_main(void *arg)
+{
+	struct timespec next;
+
+	(void)arg;
+	pyintro_remote_thread();
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&wall_lock);
+	while (!wall_stop_flag) {
+		uint64_t ns = (uint64_t)next.tv_nsec + cfg->interval_ns;
+		struct timespec now;
+
+		next.tv_sec += (time_t)(ns / 1000000000u);
+		next.tv_nsec = (long)(ns % 1000000000u);
+		/* fell behind (a stopped process, a busy machine): skip the
+		 * missed ticks rather than run them back to back */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now;
+		while (!wall_stop_flag &&
+		       pthread_cond_timedwait(&wall_cond, &wall_lock, &next) == 0)
+			;
+		if (wall_stop_flag)
+			break;
+		pthread_mutex_unlock(&wall_lock);
+		if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+			wall_tick();
+		pthread_mutex_lock(&wall_lock);
+	}
+	pthread_mutex_unlock(&wall_lock);
+	return NULL;
+}
+
+/* Starting and stopping: under wall_ctl, which a fork holds from prepare
+ * to parent and child (where it is made anew). */
+static pthread_mutex_t wall_ctl = PTHREAD_MUTEX_INITIALIZER;
+
+static int wall_start_locked(void)
+{
+	sigset_t all, old;
+	pthread_condattr_t ca;
+	int r;
+
+	if (wall_running)
+		return 0;
+	if (!real_pthread_create)
+		*(void **)&real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+	if (!real_pthread_create)
+		return -1;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wall_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&wall_lock, NULL);
+	wall_stop_flag = 0;
+	/* The new thread inherits this mask: no signal of the program's is
+	 * ever delivered to it, and none of ours is meant for it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = real_pthread_create(&wall_thread, NULL, wall_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		errno = r;
+		return -1;
+	}
+	pthread_setname_np(wall_thread, "pyprof-wall");
+	wall_running = 1;
+	return 0;
+}
+
+static void wall_stop_locked(void)
+{
+	if (!wall_running)
+		return;
+	pthread_mutex_lock(&wall_lock);
+	wall_stop_flag = 1;
+	pthread_cond_signal(&wall_cond);
+	pthread_mutex_unlock(&wall_lock);
+	pthread_join(wall_thread, NULL);
+	wall_running = 0;
+}
+
+int sampler_wall_start(void)
+{
+	int r;
+
+	if (!cfg || cfg->mode != PF_MODE_WALL)
+		return 0;
+	pthread_mutex_lock(&wall_ctl);
+	wall_wanted = 1;
+	r = wall_start_locked();
+	pthread_mutex_unlock(&wall_ctl);
+	return r;
+}
+
+void sampler_wall_stop(void)
+{
+	pthread_mutex_lock(&wall_ctl);
+	wall_stop_locked();
+	pthread_mutex_unlock(&wall_ctl);
+}
+
+/* Fork.  The sampler thread is stopped before every fork and started
+ * again after it, so that no fork ever copies it halfway through a tick
+ * (holding a lock, or a thread's `busy`).  CPython 3.12+ counts the
+ * process's threads right after fork() returns in the parent, and warns
+ * (DeprecationWarning, shown by default in __main__) if there is more than
+ * one: there, the parent starts it again from a pending call, which runs
+ * once os.fork() has returned to Python.  Earlier versions do not count,
+ * and the child has one thread either way: those start it at once (the
+ * child in sampler_after_fork). */
+static int wall_restart(void *arg)
+{
+	(void)arg;
+	if (wall_wanted)
+		sampler_wall_start();
+	return 0;
+}
+
+static void wall_prepare(void)
+{
+	pthread_mutex_lock(&wall_ctl);
+	wall_stop_locked();
+}
+
+static void wall_parent(void)
+{
+	if (wall_wanted &&
+	    (layout->minor < 12 || names_call_soon(wall_restart, NULL) != 0))
+		wall_start_locked();
+	pthread_mutex_unlock(&wall_ctl);
+}
+
+static void wall_child(void)
+{
+	pthread_mutex_init(&wall_ctl, NULL);
+	wall_running = 0;
+}
+
+int sampler_wall_running(void)
+{
+	return wall_running;
+}
+
+void sampler_wall_counts(uint64_t *ticks, uint64_t *reads, uint64_t *repeats)
+{
+	*ticks = wall_ticks;
+	*reads = wall_reads;
+	*repeats = wall_repeats;
+}
+
+
+void wall_init(void)
+{
+	pthread_atfork(wall_prepare, wall_parent, wall_child);
+}
+
+void wall_after_fork(void)
+{
+	if (wall_wanted)
+		sampler_wall_start();
+}
