@@ -151,7 +151,7 @@ HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
 	 * does (wall_observe in wall.c): its wall time must add up to its life, and
 	 * the dropped period may hold a long wait the sampler thread, late
 	 * on a loaded machine, had not written yet. */
-	if (cfg->mode == PF_MODE_WALL && t->have_stack &&
+	if (settings->mode == PF_MODE_WALL && t->have_stack &&
 	    (why == PF_DROP_NO_PYTHON || why == PF_DROP_BAD_STACK))
 		return;
 	thread_gap(t, mono, cpu);
@@ -292,7 +292,7 @@ HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc)
 		pf_count_drop(writer, PF_DROP_BUSY);
 		goto out;
 	}
-	if (!cfg->floor)
+	if (!settings->floor)
 		take_sample(t);
 	unbusy(t);
 out:

@@ -46,7 +46,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static struct config cfg;
+static struct settings settings;
 static struct py_layout layout;
 static struct pf_writer writer;
 static int on;        /* this process is being profiled */
@@ -112,15 +112,15 @@ static void say(int always, const char *fmt, ...)
 
 static void open_log(void)
 {
-	if (!cfg.log)
+	if (!settings.log)
 		return;
-	if (!strcmp(cfg.log, "stderr")) {
+	if (!strcmp(settings.log, "stderr")) {
 		log_fd = 2;
 		return;
 	}
-	log_fd = open(cfg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	log_fd = open(settings.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log_fd < 0) {
-		say(1, "cannot open PYPROF_LOG=%s: %s", cfg.log, strerror(errno));
+		say(1, "cannot open PYPROF_LOG=%s: %s", settings.log, strerror(errno));
 	} else {
 		struct stat st;
 		if (fstat(log_fd, &st) == 0) {
@@ -171,14 +171,14 @@ static int open_file(void)
 
 	gethostname(host, sizeof host - 1);
 	for (attempt = 0; attempt < 100; attempt++) {
-		if (config_output_path(cfg.output, (int)getpid(),
-				       (long)(realtime / 1000000000u), host,
-				       attempt, path, sizeof path) != 0) {
+		if (settings_output_path(settings.output, (int)getpid(),
+					 (long)(realtime / 1000000000u), host,
+					 attempt, path, sizeof path) != 0) {
 			say(1, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%%%) or path too long; not profiling",
-			    cfg.output);
+			    settings.output);
 			return -1;
 		}
-		if (pf_writer_create(&writer, path, cfg.max_size, err,
+		if (pf_writer_create(&writer, path, settings.max_size, err,
 				     sizeof err) == 0)
 			break;
 		if (errno != EEXIST) {
@@ -191,8 +191,8 @@ static int open_file(void)
 		return -1;
 	}
 	h = writer.hdr;
-	h->mode = (uint32_t)cfg.mode;
-	h->interval_ns = cfg.interval_ns;
+	h->mode = (uint32_t)settings.mode;
+	h->interval_ns = settings.interval_ns;
 	h->pid = (int32_t)getpid();
 	h->ppid = (int32_t)getppid();
 	h->start_realtime_ns = realtime;
@@ -396,7 +396,7 @@ static void atfork_child(void)
 	/* The parent's file is shared memory: the child must never write
 	 * it.  Its mapping goes; the parent's process keeps it. */
 	pf_writer_close(&writer);
-	if (!cfg.start) {
+	if (!settings.start) {
 		/* the parent's window is the parent's: the child waits */
 		file_pid = 0;
 		sampler_after_fork(&writer);
@@ -419,27 +419,28 @@ __attribute__((constructor)) static void pyprof_load(void)
 	struct sigaction sa, old;
 	int r;
 
-	char cfg_why[512];
+	char settings_why[512];
 
 	/* Not CPython: dormant and silent, whatever PYPROF_* says, since the
 	 * variables reach every process of the tree. */
 	r = pyintro_init(&layout, why, sizeof why);
 	if (r == -1)
 		return;
-	if (config_load(&cfg, env, cfg_why, sizeof cfg_why) != 0) {
-		say(1, "%s; not profiling", cfg_why);
+	if (settings_load(&settings, env, settings_why,
+			  sizeof settings_why) != 0) {
+		say(1, "%s; not profiling", settings_why);
 		return;
 	}
-	if (!cfg.enable)
+	if (!settings.enable)
 		return;
 	open_log();
 	if (r != 0) {
 		say(1, "%s; not profiling", why);
 		return;
 	}
-	if (cfg.start && open_file() != 0)
+	if (settings.start && open_file() != 0)
 		return;
-	if (sampler_init(&cfg, &layout, &writer) != 0) {
+	if (sampler_init(&settings, &layout, &writer) != 0) {
 		say(1, "cannot install the sampler: %s; not profiling",
 		    strerror(errno));
 		if (writer.hdr) {
@@ -474,8 +475,8 @@ __attribute__((constructor)) static void pyprof_load(void)
 	if (writer.hdr)
 		say(0, "profiling %s into %s: %s mode, interval %llu ns, source %s",
 		    layout.version, path,
-		    cfg.mode == PF_MODE_WALL ? "wall" : "cpu",
-		    (unsigned long long)cfg.interval_ns,
+		    settings.mode == PF_MODE_WALL ? "wall" : "cpu",
+		    (unsigned long long)settings.interval_ns,
 		    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK
 			    ? "perf task-clock" : "thread CPU timer");
 	else
@@ -540,7 +541,7 @@ EXPORT int pyprof_stop(const char *label)
 		goto out;
 	}
 	write_mark(PF_MARK_STOP, label);
-	if (--windows == 0 && !cfg.start)
+	if (--windows == 0 && !settings.start)
 		sampler_set_active(0);
 	r = 0;
 out:

@@ -64,7 +64,7 @@ extern __thread struct thread_state *self
 	__attribute__((tls_model("initial-exec")));
 
 /* Set by sampler_init, and writer again in a forked child */
-extern const struct config *cfg;
+extern const struct settings *settings;
 extern const struct py_layout *layout;
 extern struct pf_writer *writer;
 extern int active; /* recording on; see sampler_set_active */
@@ -167,7 +167,7 @@ HANDLER void thread_record_stack(struct thread_state *t, int n,
 
 /* Picks the process's source (enum pf_source) from the settings, and the
  * descriptor ceiling for perf events.  Before any timers_arm. */
-void timers_init(const struct config *c);
+void timers_init(const struct settings *s);
 /* Arms t's source, or the CPU timer where that fails.  0 or -1. */
 int timers_arm(struct thread_state *t);
 /* Stops t's signals: deletes its timer, closes its perf event.

@@ -33,7 +33,7 @@
 __thread struct thread_state *self
 	__attribute__((tls_model("initial-exec")));
 
-const struct config *cfg;
+const struct settings *settings;
 const struct py_layout *layout;
 struct pf_writer *writer;
 int active;
@@ -239,7 +239,7 @@ void sampler_thread_stop(void)
 	/* Wall mode: the time since the thread's last sample (maybe long,
 	 * if the sampler thread ran late) is still its life's; its last
 	 * stack is the best account of it there is. */
-	if (cfg->mode == PF_MODE_WALL && t->have_stack &&
+	if (settings->mode == PF_MODE_WALL && t->have_stack &&
 	    t->prev_depth == t->depth && t->cur.chunk &&
 	    __atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
 		/* Only as a repeat of the chunk's last stack: its code
@@ -325,12 +325,12 @@ void sampler_resume(void)
 	sampler_set_active(1);
 }
 
-int sampler_init(const struct config *c, const struct py_layout *L,
+int sampler_init(const struct settings *s, const struct py_layout *L,
 		 struct pf_writer *w)
 {
 	struct sigaction sa;
 
-	cfg = c;
+	settings = s;
 	layout = L;
 	writer = w;
 	if (intern_init() != 0 || pthread_key_create(&stop_key,
@@ -347,10 +347,10 @@ int sampler_init(const struct config *c, const struct py_layout *L,
 	if (sigaction(SIGPROF, &sa, &old_action) != 0)
 		return -1;
 	our_action = sa;
-	timers_init(c);
+	timers_init(s);
 	if (w->hdr)
 		w->hdr->source = (uint32_t)sampler_source();
-	if (c->mode == PF_MODE_WALL)
+	if (s->mode == PF_MODE_WALL)
 		wall_init();
 	return 0;
 }

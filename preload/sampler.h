@@ -18,7 +18,7 @@
 
 /* Installs the handler, picks the timer source.  The
  * sampler keeps the three pointers. 0 or -1. */
-int sampler_init(const struct config *cfg, const struct py_layout *L,
+int sampler_init(const struct settings *s, const struct py_layout *L,
 		 struct pf_writer *w);
 
 /* The source in use (enum pf_source) once sampler_init succeeded. */

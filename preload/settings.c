@@ -44,7 +44,7 @@ static int parse_fixed(const char *s, const char **end, uint64_t *out)
 	return 0;
 }
 
-int config_parse_interval(const char *s, uint64_t *out_ns)
+int settings_parse_interval(const char *s, uint64_t *out_ns)
 {
 	static const struct {
 		const char *unit;
@@ -62,7 +62,7 @@ int config_parse_interval(const char *s, uint64_t *out_ns)
 		 * fractions without overflowing for up to 10 s. */
 		uint64_t ns = fixed / 1000000000ull * units[i].ns +
 			      (fixed % 1000000000ull) * units[i].ns / 1000000000ull;
-		if (ns < CONFIG_MIN_INTERVAL_NS || ns > CONFIG_MAX_INTERVAL_NS)
+		if (ns < SETTINGS_MIN_INTERVAL_NS || ns > SETTINGS_MAX_INTERVAL_NS)
 			return -1;
 		*out_ns = ns;
 		return 0;
@@ -70,7 +70,7 @@ int config_parse_interval(const char *s, uint64_t *out_ns)
 	return -1;
 }
 
-int config_parse_size(const char *s, uint64_t *out)
+int settings_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0, mul = 1;
 	int digits = 0;
@@ -102,7 +102,7 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int config_parse_bool(const char *s, int *out)
+int settings_parse_bool(const char *s, int *out)
 {
 	static const char *yes[] = {"1", "yes", "true", "on"};
 	static const char *no[] = {"0", "no", "false", "off"};
@@ -116,20 +116,20 @@ int config_parse_bool(const char *s, int *out)
 	return -1;
 }
 
-int config_load(struct config *c, const char *(*get)(const char *name),
-		char *why, size_t why_len)
+int settings_load(struct settings *st, const char *(*get)(const char *name),
+		  char *why, size_t why_len)
 {
 	const char *v;
 
-	c->enable = 1;
-	c->mode = PF_MODE_CPU;
-	c->interval_ns = CONFIG_DEFAULT_INTERVAL_NS;
-	c->max_size = CONFIG_DEFAULT_MAX_SIZE;
-	c->source = CONFIG_SOURCE_AUTO;
-	c->output = NULL;
-	c->log = NULL;
+	st->enable = 1;
+	st->mode = PF_MODE_CPU;
+	st->interval_ns = SETTINGS_DEFAULT_INTERVAL_NS;
+	st->max_size = SETTINGS_DEFAULT_MAX_SIZE;
+	st->source = SETTINGS_SOURCE_AUTO;
+	st->output = NULL;
+	st->log = NULL;
 
-	if ((v = get("PYPROF_ENABLE")) && config_parse_bool(v, &c->enable)) {
+	if ((v = get("PYPROF_ENABLE")) && settings_parse_bool(v, &st->enable)) {
 		snprintf(why, why_len,
 			 "PYPROF_ENABLE=%s: expected 1 or 0 (yes/no, true/false, on/off)",
 			 v);
@@ -137,24 +137,24 @@ int config_load(struct config *c, const char *(*get)(const char *name),
 	}
 	if ((v = get("PYPROF_MODE"))) {
 		if (!strcmp(v, "cpu")) {
-			c->mode = PF_MODE_CPU;
+			st->mode = PF_MODE_CPU;
 		} else if (!strcmp(v, "wall")) {
-			c->mode = PF_MODE_WALL;
+			st->mode = PF_MODE_WALL;
 		} else {
 			snprintf(why, why_len, "PYPROF_MODE=%s: expected cpu or wall", v);
 			return -1;
 		}
 	}
 	if ((v = get("PYPROF_INTERVAL")) &&
-	    config_parse_interval(v, &c->interval_ns)) {
+	    settings_parse_interval(v, &st->interval_ns)) {
 		snprintf(why, why_len,
 			 "PYPROF_INTERVAL=%s: expected a duration with a unit between 100us and 10s, e.g. 1ms",
 			 v);
 		return -1;
 	}
 	if ((v = get("PYPROF_MAX_SIZE"))) {
-		if (config_parse_size(v, &c->max_size) ||
-		    c->max_size < CONFIG_MIN_MAX_SIZE) {
+		if (settings_parse_size(v, &st->max_size) ||
+		    st->max_size < SETTINGS_MIN_MAX_SIZE) {
 			snprintf(why, why_len,
 				 "PYPROF_MAX_SIZE=%s: expected a size of at least 1M, e.g. 256M",
 				 v);
@@ -163,35 +163,35 @@ int config_load(struct config *c, const char *(*get)(const char *name),
 	}
 	if ((v = get("PYPROF_SOURCE"))) {
 		if (!strcmp(v, "auto"))
-			c->source = CONFIG_SOURCE_AUTO;
+			st->source = SETTINGS_SOURCE_AUTO;
 		else if (!strcmp(v, "timer"))
-			c->source = CONFIG_SOURCE_TIMER;
+			st->source = SETTINGS_SOURCE_TIMER;
 		else if (!strcmp(v, "perf"))
-			c->source = CONFIG_SOURCE_PERF;
+			st->source = SETTINGS_SOURCE_PERF;
 		else {
 			snprintf(why, why_len,
 				 "PYPROF_SOURCE=%s: expected auto, timer or perf", v);
 			return -1;
 		}
 	}
-	c->start = 1;
-	if ((v = get("PYPROF_START")) && config_parse_bool(v, &c->start)) {
+	st->start = 1;
+	if ((v = get("PYPROF_START")) && settings_parse_bool(v, &st->start)) {
 		snprintf(why, why_len, "PYPROF_START=%s: expected 1 or 0", v);
 		return -1;
 	}
-	c->floor = 0;
-	if ((v = get("PYPROF_FLOOR")) && config_parse_bool(v, &c->floor)) {
+	st->floor = 0;
+	if ((v = get("PYPROF_FLOOR")) && settings_parse_bool(v, &st->floor)) {
 		snprintf(why, why_len, "PYPROF_FLOOR=%s: expected 1 or 0", v);
 		return -1;
 	}
 	if ((v = get("PYPROF_OUTPUT")) && *v)
-		c->output = v;
+		st->output = v;
 	if ((v = get("PYPROF_LOG")) && *v) {
 		int on;
-		if (config_parse_bool(v, &on) == 0)
-			c->log = on ? "stderr" : NULL;
+		if (settings_parse_bool(v, &on) == 0)
+			st->log = on ? "stderr" : NULL;
 		else
-			c->log = v;
+			st->log = v;
 	}
 	return 0;
 }
@@ -207,8 +207,8 @@ static int put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
 	return 0;
 }
 
-int config_output_path(const char *output, int pid, long start_time,
-		       const char *host, int attempt, char *buf, size_t cap)
+int settings_output_path(const char *output, int pid, long start_time,
+			 const char *host, int attempt, char *buf, size_t cap)
 {
 	static const char dflt[] = "pyprof-%p.pyprof";
 	char tmpl[4096], num[32];

@@ -41,8 +41,8 @@ static int arm_timer(struct thread_state *t)
 	 * (adoption) as well as itself */
 	if (timer_create(thread_clock(t->tid), &sev, &t->timer) != 0)
 		return -1;
-	its.it_interval.tv_sec = (time_t)(cfg->interval_ns / 1000000000u);
-	its.it_interval.tv_nsec = (long)(cfg->interval_ns % 1000000000u);
+	its.it_interval.tv_sec = (time_t)(settings->interval_ns / 1000000000u);
+	its.it_interval.tv_nsec = (long)(settings->interval_ns % 1000000000u);
 	its.it_value = its.it_interval;
 	if (timer_settime(t->timer, 0, &its, NULL) != 0) {
 		timer_delete(t->timer);
@@ -66,7 +66,7 @@ static int arm_perf(struct thread_state *t)
 	a.type = PERF_TYPE_SOFTWARE;
 	a.size = sizeof a;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
-	a.sample_period = cfg->interval_ns;
+	a.sample_period = settings->interval_ns;
 	a.disabled = 1;
 	a.wakeup_events = 1;
 	/* Overflow only in user mode: a signal raised while the thread is in
@@ -119,7 +119,7 @@ void timers_disarm(struct thread_state *t)
 	t->perf_fd = -1;
 }
 
-void timers_init(const struct config *c)
+void timers_init(const struct settings *s)
 {
 	struct rlimit rl;
 
@@ -135,7 +135,7 @@ void timers_init(const struct config *c)
 	 * lands in a call's way into the kernel.  It costs ~30 us a signal
 	 * on these VMs: 0.3% at the default 10 ms.  See libpyprof(7). */
 	source = PF_SOURCE_THREAD_CPU_TIMER;
-	if (c->source == CONFIG_SOURCE_PERF || c->source == CONFIG_SOURCE_AUTO) {
+	if (s->source == SETTINGS_SOURCE_PERF || s->source == SETTINGS_SOURCE_AUTO) {
 		struct thread_state probe = {.tid = gettid_(), .perf_fd = -1};
 		if (arm_perf(&probe) == 0) {
 			close(probe.perf_fd);

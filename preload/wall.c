@@ -60,7 +60,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 
 	t->tick_mono = now;
 	t->tick_cpu = cpu;
-	if (on_cpu || now - t->last_mono < cfg->interval_ns)
+	if (on_cpu || now - t->last_mono < settings->interval_ns)
 		return 0;
 	if (writer->full)
 		return thread_drop(t, PF_DROP_FULL, now, cpu), 0;
@@ -129,7 +129,7 @@ static void wall_tick(void)
 	struct thread_state *rest = NULL, **rest_tail = &rest;
 
 	wall_ticks++;
-	wall_deadline = now + cfg->interval_ns / 10;
+	wall_deadline = now + settings->interval_ns / 10;
 	pyintro_remote_reset(1);
 	/* Under the list's lock: a thread cannot end (and its state be
 	 * reused) meanwhile; start and stop wait for one tick at most.
@@ -183,7 +183,7 @@ static void *wall_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&wall_lock);
 	while (!wall_stop_flag) {
-		uint64_t ns = (uint64_t)next.tv_nsec + cfg->interval_ns;
+		uint64_t ns = (uint64_t)next.tv_nsec + settings->interval_ns;
 		struct timespec now;
 
 		next.tv_sec += (time_t)(ns / 1000000000u);
@@ -261,7 +261,7 @@ int sampler_wall_start(void)
 {
 	int r;
 
-	if (!cfg || cfg->mode != PF_MODE_WALL)
+	if (!settings || settings->mode != PF_MODE_WALL)
 		return 0;
 	pthread_mutex_lock(&wall_ctl);
 	wall_wanted = 1;

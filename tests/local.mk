@@ -24,12 +24,12 @@ endif
 EXTRA_DIST += tests/integration/0055-sanitizers.sh
 
 if HAVE_CUNIT
-check_PROGRAMS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c preload/settings.c
-tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_config_LDADD = $(CUNIT_LIBS)
-TESTS += tests/unit/test_config
-UNIT_TESTS += tests/unit/test_config
+check_PROGRAMS += tests/unit/test_settings
+tests_unit_test_settings_SOURCES = tests/unit/test_settings.c preload/settings.c
+tests_unit_test_settings_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_settings_LDADD = $(CUNIT_LIBS)
+TESTS += tests/unit/test_settings
+UNIT_TESTS += tests/unit/test_settings
 endif
 
 if HAVE_CUNIT
