@@ -1,7 +1,7 @@
 /*
  * config.h - the report's shaping settings (hiding, collapsing, trimming)
  * from pyprof.conf and the environment; the command line adds its own in
- * main.c.  pyprof.conf(5) is the manual.
+ * cli/options.c.  pyprof.conf(5) is the manual.
  *
  * Precedence: command line > environment > config file > default.  Rules
  * carry their level into struct hide_rules (see hide.h), which resolves

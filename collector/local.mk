@@ -1,13 +1,10 @@
-# collector/: the pyprof command.  render/local.mk adds the renderers to
-# pyprof_SOURCES.  collector/linetable.[ch] decode CPython line tables.
-bin_PROGRAMS += pyprof
-pyprof_SOURCES = collector/main.c collector/profile.c collector/profile.h \
+# collector/: reading files into the profile model, hide rules, trimming,
+# the config file; linked into pyprof (cli/local.mk) and the unit tests.
+# collector/linetable.[ch] decode CPython line tables.
+pyprof_SOURCES += collector/profile.c collector/profile.h \
 	collector/linetable.c collector/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/config.c collector/config.h
-pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) \
-	-DPYPROF_VERSION='"$(PACKAGE_VERSION)"'
-pyprof_LDADD = libpfformat.la $(GLIB_LIBS)
 
 if HAVE_CUNIT
 # test_profile brings its own fake reader and line table, so the model is
