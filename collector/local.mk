@@ -1,7 +1,11 @@
 # collector/: reading files into the profile model, hide rules, trimming,
 # the config file; linked into pyprof (cli/local.mk) and the unit tests.
 # collector/linetable.[ch] decode CPython line tables.
-pyprof_SOURCES += collector/profile.c collector/profile.h \
+# The model: profile.c (strings, frames, stacks, threads), load.c (files
+# into it: the one file that knows the format) and tree.c (call trees).
+collector_model = collector/profile.c collector/profile.h \
+	collector/profile-private.h collector/load.c collector/tree.c
+pyprof_SOURCES += $(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/config.c collector/config.h
@@ -12,12 +16,12 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_profile tests/unit/test_render \
 	tests/unit/test_cli
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c \
-	collector/profile.c collector/profile.h
+	$(collector_model)
 tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
 tests_unit_test_render_SOURCES = tests/unit/test_render.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
@@ -32,7 +36,7 @@ tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
 if HAVE_JSON_GLIB
 check_PROGRAMS += tests/unit/test_formats
 tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
@@ -65,7 +69,7 @@ UNIT_TESTS += tests/unit/test_wall
 # hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
 check_PROGRAMS += tests/unit/test_hide
 tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/config.c collector/config.h

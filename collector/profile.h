@@ -74,7 +74,7 @@ enum profile_error_code {
 };
 
 /* Same values as enum pf_mode / pf_source / pf_end_reason in format.h
- * (checked in profile.c); repeated so renderers need not see the format. */
+ * (checked in load.c); repeated so renderers need not see the format. */
 enum profile_mode {
 	PROFILE_MODE_CPU = 1,
 	PROFILE_MODE_WALL = 2,
