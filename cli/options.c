@@ -105,10 +105,9 @@ static gboolean opt_color(const gchar *name, const gchar *value, gpointer data,
 	static const enum color_when when[] = {COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER};
 	int i = value ? opt_choice(name, value, words, error) : 1;
 
-	if (i < 0)
-		return FALSE;
-	((struct report_opts *)data)->color = when[i];
-	return TRUE;
+	if (i >= 0)
+		((struct report_opts *)data)->color = when[i];
+	return i >= 0;
 }
 
 static gboolean opt_weight(const gchar *name, const gchar *value, gpointer data,
@@ -117,10 +116,9 @@ static gboolean opt_weight(const gchar *name, const gchar *value, gpointer data,
 	static const char *const words[] = {"samples", "ns", NULL};
 	int i = opt_choice(name, value, words, error);
 
-	if (i < 0)
-		return FALSE;
-	((struct report_opts *)data)->render.weight_ns = i == 1;
-	return TRUE;
+	if (i >= 0)
+		((struct report_opts *)data)->render.weight_ns = i == 1;
+	return i >= 0;
 }
 
 static gboolean opt_percent_of(const gchar *name, const gchar *value,
@@ -129,10 +127,22 @@ static gboolean opt_percent_of(const gchar *name, const gchar *value,
 	static const char *const words[] = {"thread", "total", NULL};
 	int i = opt_choice(name, value, words, error);
 
-	if (i < 0)
-		return FALSE;
-	((struct report_opts *)data)->render.percent_of_total = i == 1;
-	return TRUE;
+	if (i >= 0)
+		((struct report_opts *)data)->render.percent_of_total = i == 1;
+	return i >= 0;
+}
+
+/* The tree grouping named by one of words, group[i] for words[i] */
+static gboolean opt_grouping(const gchar *name, const gchar *value,
+			     const char *const *words,
+			     const enum profile_group *group,
+			     struct report_opts *o, GError **error)
+{
+	int i = opt_choice(name, value, words, error);
+
+	if (i >= 0)
+		o->group = group[i];
+	return i >= 0;
 }
 
 /* --by: how files and threads merge; the same trees as --group, named
@@ -143,12 +153,8 @@ static gboolean opt_by(const gchar *name, const gchar *value, gpointer data,
 	static const char *const words[] = {"process", "thread", "none", NULL};
 	static const enum profile_group group[] = {
 		PROFILE_GROUP_PROCESS, PROFILE_GROUP_THREAD, PROFILE_GROUP_ALL};
-	int i = opt_choice(name, value, words, error);
 
-	if (i < 0)
-		return FALSE;
-	((struct report_opts *)data)->group = group[i];
-	return TRUE;
+	return opt_grouping(name, value, words, group, data, error);
 }
 
 static gboolean opt_thread(const gchar *name, const gchar *value, gpointer data,
@@ -180,12 +186,8 @@ static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 	static const char *const words[] = {"thread", "name", "all", NULL};
 	static const enum profile_group group[] = {
 		PROFILE_GROUP_THREAD, PROFILE_GROUP_NAME, PROFILE_GROUP_ALL};
-	int i = opt_choice(name, value, words, error);
 
-	if (i < 0)
-		return FALSE;
-	((struct report_opts *)data)->group = group[i];
-	return TRUE;
+	return opt_grouping(name, value, words, group, data, error);
 }
 
 /* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a

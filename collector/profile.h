@@ -414,6 +414,33 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 					const struct profile_tree_options *opts);
 void profile_tree_free(struct profile_tree *t);
 
+/*
+ * The walk from a sample's stack to the node it counts in, as
+ * profile_tree_build() walks it: the builder makes the nodes on the way,
+ * renderers of timelines find them in the finished (hidden, trimmed) tree
+ * (render/emit.h), so that both place a sample alike.  Each frame gets the
+ * verdict of opts (may be NULL) once; each stack is resolved once per
+ * thread.
+ */
+struct profile_walk;
+
+/* The child of node `parent` for frame `frame`; 0 when there is none (a
+ * frame trimmed away: the walk stays at parent). */
+typedef guint32 (*profile_walk_child_fn)(gpointer data, guint32 parent,
+					 guint32 frame);
+
+/* A walk over the stacks of p into tree t (which may still be growing).
+ * Owned by the caller: profile_walk_free(). */
+struct profile_walk *profile_walk_new(const struct profile *p,
+				      const struct profile_tree *t,
+				      const struct profile_tree_options *opts,
+				      profile_walk_child_fn child, gpointer data);
+void profile_walk_free(struct profile_walk *w);
+/* Starts on the samples of another thread, whose root node is top. */
+void profile_walk_thread(struct profile_walk *w, guint32 top);
+/* The node of stack `stack` for the current thread: top for stack 0. */
+guint32 profile_walk_node(struct profile_walk *w, guint32 stack);
+
 /* For stages that reshape a tree (trim.c): recomputes every node's totals
  * from the self weights, the children slices and their order.  Only
  * nodes' frame, parent (smaller than the node's id), thread and self

@@ -12,24 +12,125 @@
 
 #include "collector/profile-private.h"
 
-struct tree_build {
-	const struct profile *p;
-	const struct profile_tree_options *opts;
-	struct profile_tree *t;
-	GPtrArray *edge_pages;  /* struct edge per node: the index keys */
-	GHashTable *edges;      /* (parent node, frame) -> node */
-	guint32 *stack_node;    /* stack id -> node, for the current thread */
-	GArray *touched;        /* stack ids set in stack_node */
-	GArray *walk;           /* scratch: stack ids awaiting a node */
-	guint32 *verdict;       /* frame id -> VERDICT_UNKNOWN, or the
-				 * answer of opts->classify (or hide) */
-};
+/* ---- the stack -> node walk ---- */
 
 #define VERDICT_UNKNOWN 0xfffffffeu
 
-static guint32 tree_child(struct tree_build *b, guint32 parent, guint32 frame,
-			  int thread)
+struct profile_walk {
+	const struct profile *p;
+	const struct profile_tree *t;
+	const struct profile_tree_options *opts;
+	profile_walk_child_fn child;
+	gpointer data;
+	/* per stack id: its node for the current thread when epoch matches */
+	guint32 *node, *epoch;
+	guint32 cur_epoch, top;
+	GArray *scratch;  /* stack ids awaiting a node */
+	guint32 *verdict; /* frame id -> VERDICT_UNKNOWN, or the answer of
+			   * opts->classify (or hide) */
+};
+
+struct profile_walk *profile_walk_new(const struct profile *p,
+				      const struct profile_tree *t,
+				      const struct profile_tree_options *opts,
+				      profile_walk_child_fn child, gpointer data)
 {
+	struct profile_walk *w = g_new0(struct profile_walk, 1);
+
+	w->p = p;
+	w->t = t;
+	w->opts = opts;
+	w->child = child;
+	w->data = data;
+	w->node = g_new0(guint32, profile_n_stacks(p));
+	w->epoch = g_new0(guint32, profile_n_stacks(p));
+	w->scratch = g_array_new(FALSE, FALSE, sizeof(guint32));
+	w->verdict = g_new(guint32, profile_n_frames(p) + 1);
+	for (guint32 i = 0; i <= profile_n_frames(p); i++)
+		w->verdict[i] = VERDICT_UNKNOWN;
+	return w;
+}
+
+void profile_walk_free(struct profile_walk *w)
+{
+	if (!w)
+		return;
+	g_free(w->node);
+	g_free(w->epoch);
+	g_array_unref(w->scratch);
+	g_free(w->verdict);
+	g_free(w);
+}
+
+void profile_walk_thread(struct profile_walk *w, guint32 top)
+{
+	w->cur_epoch++;
+	w->top = top;
+}
+
+/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
+static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
+{
+	const struct profile_tree_options *o = w->opts;
+
+	if (!o || (!o->hide && !o->classify))
+		return 0;
+	if (w->verdict[frame] == VERDICT_UNKNOWN) {
+		if (o->classify)
+			w->verdict[frame] = o->classify(w->p, frame, o->classify_data);
+		else
+			w->verdict[frame] = o->hide(w->p, frame, o->hide_data)
+						    ? PROFILE_TREE_HIDDEN : 0;
+	}
+	return w->verdict[frame];
+}
+
+guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
+{
+	guint32 s = stack, node;
+
+	if (s == 0)
+		return w->top;
+	if (w->epoch[s] == w->cur_epoch)
+		return w->node[s];
+	g_array_set_size(w->scratch, 0);
+	while (s != 0 && w->epoch[s] != w->cur_epoch) {
+		g_array_append_val(w->scratch, s);
+		s = profile_stack(w->p, s)->parent;
+	}
+	node = s ? w->node[s] : w->top;
+	for (guint i = w->scratch->len; i-- > 0;) {
+		guint32 id = g_array_index(w->scratch, guint32, i);
+		guint32 frame = profile_stack(w->p, id)->frame;
+		guint32 v = walk_verdict(w, frame), child = 0;
+
+		if (v == 0)
+			child = w->child(w->data, node, frame);
+		else if (v != PROFILE_TREE_HIDDEN &&
+			 profile_tree_node(w->t, node)->frame != v)
+			child = w->child(w->data, node, v);
+		/* no such child: the frame was trimmed away with the stem */
+		if (child)
+			node = child;
+		w->node[id] = node;
+		w->epoch[id] = w->cur_epoch;
+	}
+	return node;
+}
+
+/* ---- building ---- */
+
+struct tree_build {
+	struct profile_tree *t;
+	GPtrArray *edge_pages;  /* struct edge per node: the index keys */
+	GHashTable *edges;      /* (parent node, frame) -> node */
+	int thread;             /* of the nodes being made, -1 if grouped */
+};
+
+/* The child of parent for frame, made if new (a profile_walk_child_fn) */
+static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
+{
+	struct tree_build *b = data;
 	struct edge probe = {parent, frame}, *key;
 	struct profile_node node = {0};
 	const struct profile_node *up;
@@ -43,60 +144,12 @@ static guint32 tree_child(struct tree_build *b, guint32 parent, guint32 frame,
 	node.frame = frame;
 	node.parent = parent;
 	node.depth = up->depth + 1;
-	node.thread = thread;
+	node.thread = b->thread;
 	g_array_append_val(b->t->nodes, node);
 	key = page_append(b->edge_pages, sizeof *key, id);
 	*key = probe;
 	g_hash_table_insert(b->edges, key, GUINT_TO_POINTER(id));
 	return id;
-}
-
-/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
-static guint32 tree_verdict(struct tree_build *b, guint32 frame)
-{
-	const struct profile_tree_options *o = b->opts;
-
-	if (!o || (!o->hide && !o->classify))
-		return 0;
-	if (b->verdict[frame] == VERDICT_UNKNOWN) {
-		if (o->classify)
-			b->verdict[frame] = o->classify(b->p, frame, o->classify_data);
-		else
-			b->verdict[frame] = o->hide(b->p, frame, o->hide_data)
-						    ? PROFILE_TREE_HIDDEN : 0;
-	}
-	return b->verdict[frame];
-}
-
-/* The node of stack s under thread node `top`, creating the path. */
-static guint32 tree_node_for(struct tree_build *b, guint32 s, guint32 top,
-			     int thread)
-{
-	guint32 node;
-
-	if (s == 0)
-		return top;
-	if (b->stack_node[s])
-		return b->stack_node[s];
-	g_array_set_size(b->walk, 0);
-	while (s != 0 && !b->stack_node[s]) {
-		g_array_append_val(b->walk, s);
-		s = profile_stack(b->p, s)->parent;
-	}
-	node = s ? b->stack_node[s] : top;
-	for (guint i = b->walk->len; i-- > 0;) {
-		guint32 id = g_array_index(b->walk, guint32, i);
-		guint32 frame = profile_stack(b->p, id)->frame;
-		guint32 v = tree_verdict(b, frame);
-		if (v == 0)
-			node = tree_child(b, node, frame, thread);
-		else if (v != PROFILE_TREE_HIDDEN &&
-			 profile_tree_node(b->t, node)->frame != v)
-			node = tree_child(b, node, v, thread);
-		b->stack_node[id] = node;
-		g_array_append_val(b->touched, id);
-	}
-	return node;
 }
 
 static int tree_compare(gconstpointer a, gconstpointer b, gpointer data)
@@ -129,7 +182,8 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 					const struct profile_tree_options *opts)
 {
 	struct profile_tree *t = g_new0(struct profile_tree, 1);
-	struct tree_build b = {.p = p, .opts = opts, .t = t};
+	struct tree_build b = {.t = t};
+	struct profile_walk *w;
 	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
 	struct profile_node root = {0};
 
@@ -140,12 +194,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	b.edge_pages = g_ptr_array_new_with_free_func(g_free);
 	page_append(b.edge_pages, sizeof(struct edge), 0);
 	b.edges = g_hash_table_new(edge_hash, edge_equal);
-	b.stack_node = g_new0(guint32, p->n_stacks);
-	b.touched = g_array_new(FALSE, FALSE, sizeof(guint32));
-	b.walk = g_array_new(FALSE, FALSE, sizeof(guint32));
-	b.verdict = g_new(guint32, p->n_frames);
-	for (guint32 i = 0; i < p->n_frames; i++)
-		b.verdict[i] = VERDICT_UNKNOWN;
+	w = profile_walk_new(p, t, opts, tree_child, &b);
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
@@ -153,16 +202,14 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 			(const struct profile_sample *)(gpointer)th->samples->data;
 		gboolean wall = profile_process(p, th->process)->mode ==
 				PROFILE_MODE_WALL;
-		guint32 top;
-		int thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
 
-		top = tree_child(&b, 0,
+		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
+		profile_walk_thread(w, tree_child(&b, 0,
 				 group == PROFILE_GROUP_THREAD ? th->frame
 				 : group == PROFILE_GROUP_PROCESS
 					 ? profile_process(p, th->process)->frame
 				 : group == PROFILE_GROUP_NAME ? th->name_frame
-							       : p->frame_all_threads,
-				 thread);
+							       : p->frame_all_threads));
 		for (guint i = 0; i < th->samples->len; i++) {
 			guint32 node, idle = 0;
 			struct profile_node *nd;
@@ -171,14 +218,14 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 			if (!counts && wait >= s[i].wall_ns)
 				continue;
-			node = tree_node_for(&b, s[i].stack, top, thread);
+			node = profile_walk_node(w, s[i].stack);
 			/* no verdict is asked for [idle]: it is no frame of
 			 * the program, and no rule may take it away.  A
 			 * wall-mode sample's running time goes to its stack,
 			 * its waiting time to the [idle] below it. */
 			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
 			    !(opts && opts->no_idle))
-				idle = tree_child(&b, node, p->frame_idle, thread);
+				idle = tree_child(&b, node, p->frame_idle);
 			nd = &g_array_index(t->nodes, struct profile_node, node);
 			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
 			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))
@@ -190,17 +237,11 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 					nd->self_samples++;
 			}
 		}
-		for (guint i = 0; i < b.touched->len; i++)
-			b.stack_node[g_array_index(b.touched, guint32, i)] = 0;
-		g_array_set_size(b.touched, 0);
 	}
 
 	g_ptr_array_unref(b.edge_pages);
 	g_hash_table_unref(b.edges);
-	g_free(b.stack_node);
-	g_array_unref(b.touched);
-	g_array_unref(b.walk);
-	g_free(b.verdict);
+	profile_walk_free(w);
 	profile_tree_finish(t);
 	return t;
 }
