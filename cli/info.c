@@ -2,6 +2,8 @@
  * info.c - `pyprof info`: what each .pyprof file says about its process,
  * interpreter, sampling and losses, file by file (no merging).
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -4,6 +4,5 @@
 bin_PROGRAMS += pyprof
 pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
 	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c
-pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) \
-	-DPYPROF_VERSION='"$(PACKAGE_VERSION)"'
+pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
 pyprof_LDADD = libpfformat.la $(GLIB_LIBS)

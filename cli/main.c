@@ -2,6 +2,8 @@
  * main.c - the pyprof command: finds the subcommand and calls it (one file
  * each, declared in cli.h); only usage and --version are answered here.
  */
+#include "config.h"
+
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +11,6 @@
 #include <glib.h>
 
 #include "cli/cli.h"
-
-#ifndef PYPROF_VERSION
-#define PYPROF_VERSION "0.1.0"
-#endif
 
 static const struct command {
 	const char *name;
@@ -59,7 +57,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("pyprof %s\n", PYPROF_VERSION);
+		printf("pyprof %s\n", PACKAGE_VERSION);
 		return 0;
 	}
 	{

@@ -5,6 +5,8 @@
  * straight into a field get that field's address when a context is made;
  * the others are callbacks that check the value first.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

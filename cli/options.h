@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#include "collector/config.h"
+#include "collector/conf.h"
 #include "collector/profile.h"
 #include "render/render.h"
 

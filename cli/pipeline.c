@@ -6,6 +6,8 @@
  * > environment > config file > default.  Reading can take seconds per
  * file, so a terminal gets a progress line meanwhile.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

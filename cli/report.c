@@ -2,6 +2,8 @@
  * report.c - `pyprof report`: the merged report of .pyprof files, or with
  * --threads a table of their threads.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
 

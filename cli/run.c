@@ -3,6 +3,8 @@
  * directory of its own, then report every profile it wrote, and exit as
  * the command did.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

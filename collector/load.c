@@ -9,6 +9,8 @@
  * (code id, lasti) -> frame id is cached per code object, so the line
  * table is decoded once per distinct instruction.
  */
+#include "config.h"
+
 #include "collector/profile.h"
 
 #include <errno.h>

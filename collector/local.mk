@@ -8,7 +8,7 @@ collector_model = collector/profile.c collector/profile.h \
 pyprof_SOURCES += $(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/config.c collector/config.h
+	collector/conf.c collector/conf.h
 
 if HAVE_CUNIT
 # test_profile brings its own fake reader and line table, so the model is
@@ -72,7 +72,7 @@ tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
 	$(collector_model) \
 	collector/linetable.c collector/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/config.c collector/config.h
+	collector/conf.c collector/conf.h
 tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_hide

@@ -7,6 +7,8 @@
  * strings share one pointer, so a frame is hashed and compared by its
  * strings' addresses.
  */
+#include "config.h"
+
 #include "collector/profile.h"
 
 #include <string.h>

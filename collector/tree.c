@@ -6,6 +6,8 @@
  * the hide or classify predicate once per frame.  Nodes are found by
  * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
  */
+#include "config.h"
+
 #include "collector/profile.h"
 
 #include <string.h>

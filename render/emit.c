@@ -2,6 +2,8 @@
  * emit.c - escaping, number output and the stack -> tree node map shared
  * by the structured renderers (see emit.h for why each exists).
  */
+#include "config.h"
+
 #include "emit.h"
 
 #include <string.h>

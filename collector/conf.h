@@ -1,5 +1,5 @@
 /*
- * config.h - the report's shaping settings (hiding, collapsing, trimming)
+ * conf.h - the report's shaping settings (hiding, collapsing, trimming)
  * from pyprof.conf and the environment; the command line adds its own in
  * cli/options.c.  pyprof.conf(5) is the manual.
  *
@@ -12,8 +12,8 @@
  * ./pyprof.conf, else $XDG_CONFIG_HOME/pyprof/pyprof.conf (XDG_CONFIG_HOME
  * defaulting to ~/.config); the first that exists.
  */
-#ifndef PYPROF_CONFIG_H
-#define PYPROF_CONFIG_H
+#ifndef PYPROF_CONF_H
+#define PYPROF_CONF_H
 
 #include <glib.h>
 
