@@ -192,6 +192,14 @@ static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 	return opt_grouping(name, value, words, group, data, error);
 }
 
+/* Keeps a checked value for the environment of `run`'s command */
+static gboolean opt_keep(char **field, const gchar *value)
+{
+	g_free(*field);
+	*field = g_strdup(value);
+	return TRUE;
+}
+
 /* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a
  * unit (ns, us, ms, s) between 100us and 10s.  Checked here too so that a
  * typo fails before the command runs rather than leaving it unprofiled. */
@@ -224,9 +232,7 @@ static gboolean opt_interval(const gchar *name, const gchar *value,
 			    name, value);
 		return FALSE;
 	}
-	g_free(o->interval);
-	o->interval = g_strdup(value);
-	return TRUE;
+	return opt_keep(&o->interval, value);
 }
 
 /* Checked here too, as --interval is: a typo must fail before the command
@@ -235,13 +241,9 @@ static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
 			 GError **error)
 {
 	static const char *const words[] = {"cpu", "wall", NULL};
-	struct report_opts *o = data;
 
-	if (opt_choice(name, value, words, error) < 0)
-		return FALSE;
-	g_free(o->mode);
-	o->mode = g_strdup(value);
-	return TRUE;
+	return opt_choice(name, value, words, error) >= 0 &&
+	       opt_keep(&((struct report_opts *)data)->mode, value);
 }
 
 /* --hide, --collapse, --show, --preset: compiled now, so that a bad rule
