@@ -422,20 +422,37 @@ void profile_tree_free(struct profile_tree *t);
  * verdict of opts (may be NULL) once; each stack is resolved once per
  * thread.
  */
-struct profile_walk;
 
 /* The child of node `parent` for frame `frame`; 0 when there is none (a
  * frame trimmed away: the walk stays at parent). */
 typedef guint32 (*profile_walk_child_fn)(gpointer data, guint32 parent,
 					 guint32 frame);
 
-/* A walk over the stacks of p into tree t (which may still be growing).
- * Owned by the caller: profile_walk_free(). */
-struct profile_walk *profile_walk_new(const struct profile *p,
-				      const struct profile_tree *t,
-				      const struct profile_tree_options *opts,
-				      profile_walk_child_fn child, gpointer data);
-void profile_walk_free(struct profile_walk *w);
+struct profile_walk_stack {
+	guint32 node, epoch; /* the stack's node, if epoch is the thread's */
+};
+
+struct profile_walk {
+	/* private (tree.c) */
+	const struct profile *p;
+	const struct profile_tree *t;
+	const struct profile_tree_options *opts;
+	profile_walk_child_fn child;
+	gpointer data;
+	struct profile_walk_stack *stacks; /* by stack id */
+	guint32 cur_epoch, top;
+	GArray *scratch;  /* stack ids awaiting a node */
+	guint32 *verdict; /* frame id -> the answer of opts->classify (or
+			   * hide), or not asked yet */
+};
+
+/* A walk over the stacks of p into tree t (which may still be growing);
+ * profile_walk_release() frees what it holds. */
+void profile_walk_init(struct profile_walk *w, const struct profile *p,
+		       const struct profile_tree *t,
+		       const struct profile_tree_options *opts,
+		       profile_walk_child_fn child, gpointer data);
+void profile_walk_release(struct profile_walk *w);
 /* Starts on the samples of another thread, whose root node is top. */
 void profile_walk_thread(struct profile_walk *w, guint32 top);
 /* The node of stack `stack` for the current thread: top for stack 0. */

@@ -18,50 +18,29 @@
 
 #define VERDICT_UNKNOWN 0xfffffffeu
 
-struct profile_walk {
-	const struct profile *p;
-	const struct profile_tree *t;
-	const struct profile_tree_options *opts;
-	profile_walk_child_fn child;
-	gpointer data;
-	/* per stack id: its node for the current thread when epoch matches */
-	guint32 *node, *epoch;
-	guint32 cur_epoch, top;
-	GArray *scratch;  /* stack ids awaiting a node */
-	guint32 *verdict; /* frame id -> VERDICT_UNKNOWN, or the answer of
-			   * opts->classify (or hide) */
-};
-
-struct profile_walk *profile_walk_new(const struct profile *p,
-				      const struct profile_tree *t,
-				      const struct profile_tree_options *opts,
-				      profile_walk_child_fn child, gpointer data)
+void profile_walk_init(struct profile_walk *w, const struct profile *p,
+		       const struct profile_tree *t,
+		       const struct profile_tree_options *opts,
+		       profile_walk_child_fn child, gpointer data)
 {
-	struct profile_walk *w = g_new0(struct profile_walk, 1);
-
+	memset(w, 0, sizeof *w);
 	w->p = p;
 	w->t = t;
 	w->opts = opts;
 	w->child = child;
 	w->data = data;
-	w->node = g_new0(guint32, profile_n_stacks(p));
-	w->epoch = g_new0(guint32, profile_n_stacks(p));
+	w->stacks = g_new0(struct profile_walk_stack, profile_n_stacks(p));
 	w->scratch = g_array_new(FALSE, FALSE, sizeof(guint32));
 	w->verdict = g_new(guint32, profile_n_frames(p) + 1);
 	for (guint32 i = 0; i <= profile_n_frames(p); i++)
 		w->verdict[i] = VERDICT_UNKNOWN;
-	return w;
 }
 
-void profile_walk_free(struct profile_walk *w)
+void profile_walk_release(struct profile_walk *w)
 {
-	if (!w)
-		return;
-	g_free(w->node);
-	g_free(w->epoch);
+	g_free(w->stacks);
 	g_array_unref(w->scratch);
 	g_free(w->verdict);
-	g_free(w);
 }
 
 void profile_walk_thread(struct profile_walk *w, guint32 top)
@@ -93,14 +72,14 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 
 	if (s == 0)
 		return w->top;
-	if (w->epoch[s] == w->cur_epoch)
-		return w->node[s];
+	if (w->stacks[s].epoch == w->cur_epoch)
+		return w->stacks[s].node;
 	g_array_set_size(w->scratch, 0);
-	while (s != 0 && w->epoch[s] != w->cur_epoch) {
+	while (s != 0 && w->stacks[s].epoch != w->cur_epoch) {
 		g_array_append_val(w->scratch, s);
 		s = profile_stack(w->p, s)->parent;
 	}
-	node = s ? w->node[s] : w->top;
+	node = s ? w->stacks[s].node : w->top;
 	for (guint i = w->scratch->len; i-- > 0;) {
 		guint32 id = g_array_index(w->scratch, guint32, i);
 		guint32 frame = profile_stack(w->p, id)->frame;
@@ -114,8 +93,8 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 		/* no such child: the frame was trimmed away with the stem */
 		if (child)
 			node = child;
-		w->node[id] = node;
-		w->epoch[id] = w->cur_epoch;
+		w->stacks[id].node = node;
+		w->stacks[id].epoch = w->cur_epoch;
 	}
 	return node;
 }
@@ -185,7 +164,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 {
 	struct profile_tree *t = g_new0(struct profile_tree, 1);
 	struct tree_build b = {.t = t};
-	struct profile_walk *w;
+	struct profile_walk w;
 	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
 	struct profile_node root = {0};
 
@@ -196,7 +175,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	b.edge_pages = g_ptr_array_new_with_free_func(g_free);
 	page_append(b.edge_pages, sizeof(struct edge), 0);
 	b.edges = g_hash_table_new(edge_hash, edge_equal);
-	w = profile_walk_new(p, t, opts, tree_child, &b);
+	profile_walk_init(&w, p, t, opts, tree_child, &b);
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
@@ -206,7 +185,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 				PROFILE_MODE_WALL;
 
 		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
-		profile_walk_thread(w, tree_child(&b, 0,
+		profile_walk_thread(&w, tree_child(&b, 0,
 				 group == PROFILE_GROUP_THREAD ? th->frame
 				 : group == PROFILE_GROUP_PROCESS
 					 ? profile_process(p, th->process)->frame
@@ -220,7 +199,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 			if (!counts && wait >= s[i].wall_ns)
 				continue;
-			node = profile_walk_node(w, s[i].stack);
+			node = profile_walk_node(&w, s[i].stack);
 			/* no verdict is asked for [idle]: it is no frame of
 			 * the program, and no rule may take it away.  A
 			 * wall-mode sample's running time goes to its stack,
@@ -243,7 +222,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 	g_ptr_array_unref(b.edge_pages);
 	g_hash_table_unref(b.edges);
-	profile_walk_free(w);
+	profile_walk_release(&w);
 	profile_tree_finish(t);
 	return t;
 }

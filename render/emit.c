@@ -122,7 +122,7 @@ struct emit_map {
 	guint32 *slots;
 	guint32 mask;
 	const struct profile_thread *cur; /* the thread being resolved */
-	struct profile_walk *walk;
+	struct profile_walk walk;
 	guint32 *thread_root; /* thread index -> root node, 0 none */
 	const struct profile_tree_options *opts;
 };
@@ -173,7 +173,7 @@ struct emit_map *emit_map_new(const struct profile *p,
 			i = (i + 1) & m->mask;
 		m->slots[i] = id;
 	}
-	m->walk = profile_walk_new(p, t, opts, map_child, m);
+	profile_walk_init(&m->walk, p, t, opts, map_child, m);
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
 	/* A thread's root: the node of its own thread frame, else of its
 	 * name, else of its process, else (one root for many threads) the
@@ -201,7 +201,7 @@ void emit_map_free(struct emit_map *m)
 	if (!m)
 		return;
 	g_free(m->slots);
-	profile_walk_free(m->walk);
+	profile_walk_release(&m->walk);
 	g_free(m->thread_root);
 	g_free(m);
 }
@@ -211,13 +211,13 @@ guint32 emit_map_thread(struct emit_map *m, guint ti)
 	guint32 top = ti < m->p->threads->len ? m->thread_root[ti] : 0;
 
 	m->cur = ti < m->p->threads->len ? profile_thread(m->p, ti) : NULL;
-	profile_walk_thread(m->walk, top);
+	profile_walk_thread(&m->walk, top);
 	return top;
 }
 
 guint32 emit_map_node(struct emit_map *m, guint32 stack)
 {
-	return profile_walk_node(m->walk, stack);
+	return profile_walk_node(&m->walk, stack);
 }
 
 guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
