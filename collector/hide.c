@@ -7,6 +7,8 @@
  * function shares its verdict (a frame's line-less twin is evaluated and
  * its lines copy it), so rule matching costs nothing worth measuring.
  */
+#include "config.h"
+
 #include "hide.h"
 
 #include <stdlib.h>

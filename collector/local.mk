@@ -1,13 +1,14 @@
-# collector/: the pyprof command.  render/local.mk adds the renderers to
-# pyprof_SOURCES.  format/linetable.[ch] decode CPython line tables.
-bin_PROGRAMS += pyprof
-pyprof_SOURCES = collector/main.c collector/profile.c collector/profile.h \
+# collector/: reading files into the profile model, hide rules, trimming,
+# the config file; linked into pyprof (cli/local.mk) and the unit tests.
+# format/linetable.[ch] decode CPython line tables.
+# The model: profile.c (strings, frames, stacks, threads), load.c (files
+# into it: the one file that knows the format) and tree.c (call trees).
+collector_model = collector/profile.c collector/profile.h \
+	collector/profile-private.h collector/load.c collector/tree.c
+pyprof_SOURCES += $(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/config.c collector/config.h
-pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) \
-	-DPYPROF_VERSION='"$(PACKAGE_VERSION)"'
-pyprof_LDADD = libpfformat.la $(GLIB_LIBS)
+	collector/conf.c collector/conf.h
 
 if HAVE_CUNIT
 # test_profile brings its own fake reader and line table, so the model is
@@ -15,12 +16,12 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_profile tests/unit/test_render \
 	tests/unit/test_cli
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c \
-	collector/profile.c collector/profile.h
+	$(collector_model)
 tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
 tests_unit_test_render_SOURCES = tests/unit/test_render.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	format/linetable.c format/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
@@ -35,7 +36,7 @@ tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
 if HAVE_JSON_GLIB
 check_PROGRAMS += tests/unit/test_formats
 tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	format/linetable.c format/linetable.h \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
@@ -68,10 +69,10 @@ UNIT_TESTS += tests/unit/test_wall
 # hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
 check_PROGRAMS += tests/unit/test_hide
 tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
-	collector/profile.c collector/profile.h \
+	$(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/config.c collector/config.h
+	collector/conf.c collector/conf.h
 tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_hide

@@ -74,7 +74,7 @@ enum profile_error_code {
 };
 
 /* Same values as enum pf_mode / pf_source / pf_end_reason in format.h
- * (checked in profile.c); repeated so renderers need not see the format. */
+ * (checked in load.c); repeated so renderers need not see the format. */
 enum profile_mode {
 	PROFILE_MODE_CPU = 1,
 	PROFILE_MODE_WALL = 2,
@@ -413,6 +413,50 @@ struct profile_tree {
 struct profile_tree *profile_tree_build(const struct profile *p,
 					const struct profile_tree_options *opts);
 void profile_tree_free(struct profile_tree *t);
+
+/*
+ * The walk from a sample's stack to the node it counts in, as
+ * profile_tree_build() walks it: the builder makes the nodes on the way,
+ * renderers of timelines find them in the finished (hidden, trimmed) tree
+ * (render/emit.h), so that both place a sample alike.  Each frame gets the
+ * verdict of opts (may be NULL) once; each stack is resolved once per
+ * thread.
+ */
+
+/* The child of node `parent` for frame `frame`; 0 when there is none (a
+ * frame trimmed away: the walk stays at parent). */
+typedef guint32 (*profile_walk_child_fn)(gpointer data, guint32 parent,
+					 guint32 frame);
+
+struct profile_walk_stack {
+	guint32 node, epoch; /* the stack's node, if epoch is the thread's */
+};
+
+struct profile_walk {
+	/* private (tree.c) */
+	const struct profile *p;
+	const struct profile_tree *t;
+	const struct profile_tree_options *opts;
+	profile_walk_child_fn child;
+	gpointer data;
+	struct profile_walk_stack *stacks; /* by stack id */
+	guint32 cur_epoch, top;
+	GArray *scratch;  /* stack ids awaiting a node */
+	guint32 *verdict; /* frame id -> the answer of opts->classify (or
+			   * hide), or not asked yet */
+};
+
+/* A walk over the stacks of p into tree t (which may still be growing);
+ * profile_walk_release() frees what it holds. */
+void profile_walk_init(struct profile_walk *w, const struct profile *p,
+		       const struct profile_tree *t,
+		       const struct profile_tree_options *opts,
+		       profile_walk_child_fn child, gpointer data);
+void profile_walk_release(struct profile_walk *w);
+/* Starts on the samples of another thread, whose root node is top. */
+void profile_walk_thread(struct profile_walk *w, guint32 top);
+/* The node of stack `stack` for the current thread: top for stack 0. */
+guint32 profile_walk_node(struct profile_walk *w, guint32 stack);
 
 /* For stages that reshape a tree (trim.c): recomputes every node's totals
  * from the self weights, the children slices and their order.  Only

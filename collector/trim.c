@@ -10,6 +10,8 @@
  * merged into it, subtree and all.  profile_tree_finish redoes totals,
  * children and order.
  */
+#include "config.h"
+
 #include "trim.h"
 
 #include <string.h>

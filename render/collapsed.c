@@ -10,6 +10,8 @@
  * become '?'.  Lines come sorted bytewise, so the output is deterministic;
  * stacks that spell the same are summed.
  */
+#include "config.h"
+
 #include "render.h"
 
 #include <string.h>

@@ -2,6 +2,8 @@
  * emit.c - escaping, number output and the stack -> tree node map shared
  * by the structured renderers (see emit.h for why each exists).
  */
+#include "config.h"
+
 #include "emit.h"
 
 #include <string.h>
@@ -119,35 +121,11 @@ struct emit_map {
 	 * the child's id, 0 when empty (node 0 is never a child) */
 	guint32 *slots;
 	guint32 mask;
-	/* per stack id: the node for the current thread when epoch matches */
-	guint32 *node, *epoch;
-	guint32 cur_epoch, top;
 	const struct profile_thread *cur; /* the thread being resolved */
-	GArray *walk;
+	struct profile_walk walk;
 	guint32 *thread_root; /* thread index -> root node, 0 none */
 	const struct profile_tree_options *opts;
-	guint32 *verdict;     /* frame id -> as in profile_tree_build */
 };
-
-#define VERDICT_UNKNOWN 0xfffffffeu
-
-/* What the tree builder did with frame: 0 kept, PROFILE_TREE_HIDDEN, or
- * the group frame shown instead; asked once per frame. */
-static guint32 map_verdict(struct emit_map *m, guint32 frame)
-{
-	const struct profile_tree_options *o = m->opts;
-
-	if (!o || (!o->hide && !o->classify))
-		return 0;
-	if (m->verdict[frame] == VERDICT_UNKNOWN) {
-		if (o->classify)
-			m->verdict[frame] = o->classify(m->p, frame, o->classify_data);
-		else
-			m->verdict[frame] = o->hide(m->p, frame, o->hide_data)
-						    ? PROFILE_TREE_HIDDEN : 0;
-	}
-	return m->verdict[frame];
-}
 
 static inline guint32 map_hash(guint32 parent, guint32 frame)
 {
@@ -168,6 +146,11 @@ guint32 emit_map_child(const struct emit_map *m, guint32 parent, guint32 frame)
 	}
 }
 
+static guint32 map_child(gpointer data, guint32 parent, guint32 frame)
+{
+	return emit_map_child(data, parent, frame);
+}
+
 struct emit_map *emit_map_new(const struct profile *p,
 			      const struct profile_tree *t,
 			      const struct profile_tree_options *opts)
@@ -179,9 +162,6 @@ struct emit_map *emit_map_new(const struct profile *p,
 	m->p = p;
 	m->t = t;
 	m->opts = opts;
-	m->verdict = g_new(guint32, profile_n_frames(p) + 1);
-	for (guint32 i = 0; i <= profile_n_frames(p); i++)
-		m->verdict[i] = VERDICT_UNKNOWN;
 	while (size < 2 * n)
 		size *= 2;
 	m->slots = g_new0(guint32, size);
@@ -193,9 +173,7 @@ struct emit_map *emit_map_new(const struct profile *p,
 			i = (i + 1) & m->mask;
 		m->slots[i] = id;
 	}
-	m->node = g_new0(guint32, profile_n_stacks(p));
-	m->epoch = g_new0(guint32, profile_n_stacks(p));
-	m->walk = g_array_new(FALSE, FALSE, sizeof(guint32));
+	profile_walk_init(&m->walk, p, t, opts, map_child, m);
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
 	/* A thread's root: the node of its own thread frame, else of its
 	 * name, else of its process, else (one root for many threads) the
@@ -223,53 +201,23 @@ void emit_map_free(struct emit_map *m)
 	if (!m)
 		return;
 	g_free(m->slots);
-	g_free(m->node);
-	g_free(m->epoch);
-	g_array_unref(m->walk);
+	profile_walk_release(&m->walk);
 	g_free(m->thread_root);
-	g_free(m->verdict);
 	g_free(m);
 }
 
 guint32 emit_map_thread(struct emit_map *m, guint ti)
 {
-	m->cur_epoch++;
-	m->top = ti < m->p->threads->len ? m->thread_root[ti] : 0;
+	guint32 top = ti < m->p->threads->len ? m->thread_root[ti] : 0;
+
 	m->cur = ti < m->p->threads->len ? profile_thread(m->p, ti) : NULL;
-	return m->top;
+	profile_walk_thread(&m->walk, top);
+	return top;
 }
 
 guint32 emit_map_node(struct emit_map *m, guint32 stack)
 {
-	guint32 s = stack, node;
-
-	if (s == 0)
-		return m->top;
-	if (m->epoch[s] == m->cur_epoch)
-		return m->node[s];
-	g_array_set_size(m->walk, 0);
-	while (s != 0 && m->epoch[s] != m->cur_epoch) {
-		g_array_append_val(m->walk, s);
-		s = profile_stack(m->p, s)->parent;
-	}
-	node = s ? m->node[s] : m->top;
-	for (guint i = m->walk->len; i-- > 0;) {
-		guint32 id = g_array_index(m->walk, guint32, i);
-		guint32 frame = profile_stack(m->p, id)->frame;
-		guint32 v = map_verdict(m, frame), child = 0;
-
-		if (v == 0)
-			child = emit_map_child(m, node, frame);
-		else if (v != PROFILE_TREE_HIDDEN &&
-			 profile_tree_node(m->t, node)->frame != v)
-			child = emit_map_child(m, node, v);
-		/* no such child: the frame was trimmed away with the stem */
-		if (child)
-			node = child;
-		m->node[id] = node;
-		m->epoch[id] = m->cur_epoch;
-	}
-	return node;
+	return profile_walk_node(&m->walk, stack);
 }
 
 guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,

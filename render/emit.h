@@ -15,11 +15,9 @@
  * Why a stack -> node map: renderers of timelines (trace, speedscope) must
  * show the frames the call tree shows, so that hiding, trimming and
  * --show-all apply to them exactly as to the tree renderers.  A sample's
- * node is found by walking its stack from the thread's root node: a frame
- * that has no child node under the current node was left out of the tree
- * (trimmed) and is skipped; the hide/classify verdicts of the options the
- * tree was built with are applied as profile_tree_build applied them.  Stacks are shared, so each is resolved once
- * per thread.
+ * node is found by the tree builder's own walk (profile_walk_node), from
+ * the thread's root node: a frame that has no child node under the
+ * current node was left out of the tree (trimmed) and is skipped.
  */
 #ifndef PYPROF_RENDER_EMIT_H
 #define PYPROF_RENDER_EMIT_H

@@ -16,6 +16,8 @@
  * Their time stays in their callers' totals; the page says how many were
  * left out.  Profiles of up to 10^5 samples lose nothing.
  */
+#include "config.h"
+
 #include "render.h"
 #include "emit.h"
 

@@ -22,6 +22,8 @@
  * Written as a stream with an explicit stack: deep recursion in a profile
  * costs no C stack.
  */
+#include "config.h"
+
 #include "render.h"
 #include "emit.h"
 

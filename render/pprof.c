@@ -26,6 +26,8 @@
  * Because samples are the tree's nodes, hiding and trimming apply, and
  * pprof's totals are the text report's.
  */
+#include "config.h"
+
 #include "render.h"
 
 #include <string.h>

@@ -1,6 +1,8 @@
 /*
  * render.c - the table of output formats and what they share.
  */
+#include "config.h"
+
 #include "render.h"
 
 #include <errno.h>

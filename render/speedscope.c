@@ -11,14 +11,12 @@
  * node's path in the tree, so hiding, grouping, trimming, [idle] leaves
  * and --no-idle show here as in every other format.
  */
+#include "config.h"
+
 #include "render.h"
 #include "emit.h"
 
 #include <string.h>
-
-#ifndef PYPROF_VERSION
-#define PYPROF_VERSION "0.1.0"
-#endif
 
 struct speedscope {
 	const struct profile *p;
@@ -121,7 +119,7 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 	s.path = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
-	      "\"exporter\":\"pyprof " PYPROF_VERSION "\",\"name\":", out);
+	      "\"exporter\":\"pyprof " PACKAGE_VERSION "\",\"name\":", out);
 	g_string_truncate(b, 0);
 	emit_json_string(b, p->processes->len ? profile_process(p, 0)->path : "pyprof");
 	fputs(b->str, out);

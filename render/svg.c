@@ -10,6 +10,8 @@
  * their caller's box), so the file stays small whatever the number of
  * samples.  Each box has a <title> with the frame, its time and share.
  */
+#include "config.h"
+
 #include "render.h"
 #include "emit.h"
 

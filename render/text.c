@@ -28,6 +28,8 @@
  * split is the threads' own (every sample kept after --window and
  * --thread), not the tree's, so hiding and trimming never change it.
  */
+#include "config.h"
+
 #include "render.h"
 
 #include <string.h>

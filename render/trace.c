@@ -26,6 +26,8 @@
  * metadata event also carries its total weight and sample count, so a
  * script can check the trace against the other reports.
  */
+#include "config.h"
+
 #include "render.h"
 #include "emit.h"
 

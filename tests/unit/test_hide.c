@@ -19,7 +19,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "collector/config.h"
+#include "collector/conf.h"
 #include "collector/hide.h"
 #include "collector/profile.h"
 #include "collector/trim.h"

@@ -3,7 +3,8 @@
  *
  * The reader and the line table are replaced here by fakes that visit
  * exactly the records a test describes, so each test states its input as
- * data and checks one behaviour of collector/profile.c.
+ * data and checks one behaviour of the model (collector/profile.c,
+ * load.c, tree.c).
  */
 #include <string.h>
 

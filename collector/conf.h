@@ -1,7 +1,7 @@
 /*
- * config.h - the report's shaping settings (hiding, collapsing, trimming)
+ * conf.h - the report's shaping settings (hiding, collapsing, trimming)
  * from pyprof.conf and the environment; the command line adds its own in
- * main.c.  pyprof.conf(5) is the manual.
+ * cli/options.c.  pyprof.conf(5) is the manual.
  *
  * Precedence: command line > environment > config file > default.  Rules
  * carry their level into struct hide_rules (see hide.h), which resolves
@@ -12,8 +12,8 @@
  * ./pyprof.conf, else $XDG_CONFIG_HOME/pyprof/pyprof.conf (XDG_CONFIG_HOME
  * defaulting to ~/.config); the first that exists.
  */
-#ifndef PYPROF_CONFIG_H
-#define PYPROF_CONFIG_H
+#ifndef PYPROF_CONF_H
+#define PYPROF_CONF_H
 
 #include <glib.h>
 

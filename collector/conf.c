@@ -1,11 +1,14 @@
 /*
- * config.c - pyprof.conf and PYPROF_* for the report's shaping.
+ * conf.c - pyprof.conf and PYPROF_* for the report's shaping: the config
+ * file module, named apart from autoconf's config.h.
  *
  * Values are read raw (g_key_file_get_value, not get_string): GKeyFile's
  * own unescaping would reject "\." in a regex, and rules are full of
  * regexes.  Lists are split here at unescaped ';'.
  */
 #include "config.h"
+
+#include "collector/conf.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,0 +1,8 @@
+# cli/: the pyprof command, one file per subcommand (cli.h), their options
+# and the report pipeline.  collector/local.mk and render/local.mk add the
+# model and the renderers to pyprof_SOURCES.
+bin_PROGRAMS += pyprof
+pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
+	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c
+pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
+pyprof_LDADD = libpfformat.la $(GLIB_LIBS)

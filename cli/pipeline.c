@@ -1,0 +1,309 @@
+/*
+ * pipeline.c - the report pipeline shared by `report` and `run`: read the
+ * files into one profile, then hide, build, trim and render.
+ *
+ * Precedence of the shaping settings is applied here, once: command line
+ * > environment > config file > default.  Reading can take seconds per
+ * file, so a terminal gets a progress line meanwhile.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "cli/cli.h"
+#include "cli/pipeline.h"
+#include "collector/hide.h"
+#include "collector/trim.h"
+#include "render/render.h"
+
+void pipeline_print_warnings(struct profile *p, guint *printed)
+{
+	for (; *printed < p->warnings->len; (*printed)++)
+		fprintf(stderr, "pyprof: warning: %s\n",
+			(const char *)g_ptr_array_index(p->warnings, *printed));
+}
+
+static int compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *pipeline_dir_profiles(const char *dir, GError **error)
+{
+	GDir *d = g_dir_open(dir, 0, error);
+	GPtrArray *files;
+	const char *name;
+
+	if (!d)
+		return NULL;
+	files = g_ptr_array_new_with_free_func(g_free);
+	while ((name = g_dir_read_name(d)))
+		if (g_str_has_suffix(name, ".pyprof"))
+			g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+	g_dir_close(d);
+	g_ptr_array_sort(files, compare_names);
+	return files;
+}
+
+/* A progress line on stderr while reading takes more than a second, and
+ * only when stderr is a terminal: "pyprof: reading FILE (2 files read,
+ * 3 s)", rewritten in place by a thread four times a second (one big file
+ * can take seconds, and the loader has no hook to report from), erased
+ * when reading ends or a warning is printed.  The thread touches nothing
+ * but the fields below, under the lock. */
+struct progress {
+	GMutex lock;
+	GCond cond;
+	GThread *thread;
+	gint64 start;
+	gboolean done, shown;
+	char *file;
+	guint files;
+};
+
+static gpointer progress_thread(gpointer data)
+{
+	struct progress *pg = data;
+
+	g_mutex_lock(&pg->lock);
+	while (!pg->done) {
+		gint64 now = g_get_monotonic_time();
+		if (now - pg->start >= G_USEC_PER_SEC && pg->file) {
+			fprintf(stderr, "\r\033[Kpyprof: reading %.50s (%u file%s read, %.0f s)",
+				pg->file, pg->files, pg->files == 1 ? "" : "s",
+				(double)(now - pg->start) / G_USEC_PER_SEC);
+			fflush(stderr);
+			pg->shown = TRUE;
+		}
+		g_cond_wait_until(&pg->cond, &pg->lock, now + G_USEC_PER_SEC / 4);
+	}
+	g_mutex_unlock(&pg->lock);
+	return NULL;
+}
+
+static void progress_start(struct progress *pg)
+{
+	memset(pg, 0, sizeof *pg);
+	g_mutex_init(&pg->lock);
+	g_cond_init(&pg->cond);
+	pg->start = g_get_monotonic_time();
+	if (isatty(2))
+		pg->thread = g_thread_new("progress", progress_thread, pg);
+}
+
+/* Holds the lock with the progress line erased, so the caller can print */
+static void progress_pause(struct progress *pg)
+{
+	g_mutex_lock(&pg->lock);
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	pg->shown = FALSE;
+}
+
+static void progress_resume(struct progress *pg)
+{
+	g_mutex_unlock(&pg->lock);
+}
+
+static void progress_file(struct progress *pg, const char *path, gboolean read)
+{
+	g_mutex_lock(&pg->lock);
+	g_free(pg->file);
+	pg->file = g_path_get_basename(path);
+	pg->files += read;
+	g_mutex_unlock(&pg->lock);
+}
+
+static void progress_stop(struct progress *pg)
+{
+	g_mutex_lock(&pg->lock);
+	pg->done = TRUE;
+	g_cond_signal(&pg->cond);
+	g_mutex_unlock(&pg->lock);
+	if (pg->thread)
+		g_thread_join(pg->thread);
+	if (pg->shown)
+		fputs("\r\033[K", stderr);
+	g_free(pg->file);
+	g_mutex_clear(&pg->lock);
+	g_cond_clear(&pg->cond);
+}
+
+gboolean pipeline_load(struct profile *p, char **paths, int n,
+		       gboolean keep_going)
+{
+	guint printed = 0;
+	gboolean ok = TRUE;
+	struct progress pg;
+
+	progress_start(&pg);
+	for (int i = 0; i < n; i++) {
+		GError *error = NULL;
+		GPtrArray *files = NULL;
+
+		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR)) {
+			if (!(files = pipeline_dir_profiles(paths[i], &error))) {
+				progress_stop(&pg);
+				fprintf(stderr, "pyprof: %s\n", error->message);
+				g_error_free(error);
+				return FALSE;
+			}
+			if (files->len == 0) {
+				progress_pause(&pg);
+				fprintf(stderr, "pyprof: %s: no .pyprof files in this directory\n",
+					paths[i]);
+				progress_resume(&pg);
+				g_ptr_array_unref(files);
+				if (!keep_going) {
+					progress_stop(&pg);
+					return FALSE;
+				}
+				ok = FALSE;
+				continue;
+			}
+		} else {
+			files = g_ptr_array_new();
+			g_ptr_array_add(files, paths[i]);
+		}
+		for (guint j = 0; j < files->len; j++) {
+			gboolean loaded;
+
+			progress_file(&pg, g_ptr_array_index(files, j), FALSE);
+			loaded = profile_load_file(p, g_ptr_array_index(files, j), &error);
+			progress_pause(&pg);
+			if (!loaded) {
+				pipeline_print_warnings(p, &printed);
+				fprintf(stderr, "pyprof: %s\n", error->message);
+				g_clear_error(&error);
+				ok = FALSE;
+				if (!keep_going) {
+					progress_resume(&pg);
+					progress_stop(&pg);
+					g_ptr_array_unref(files);
+					return FALSE;
+				}
+			}
+			pipeline_print_warnings(p, &printed);
+			progress_resume(&pg);
+			progress_file(&pg, g_ptr_array_index(files, j), TRUE);
+		}
+		g_ptr_array_unref(files);
+	}
+	progress_stop(&pg);
+	if (p->mixed_modes)
+		fprintf(stderr, "pyprof: warning: the files mix CPU and wall "
+				"mode; each sample is weighed by its own file's mode\n");
+	return ok;
+}
+
+static gboolean color_wanted(enum color_when w, FILE *out)
+{
+	const char *term = g_getenv("TERM"), *no = g_getenv("NO_COLOR");
+
+	if (w != COLOR_AUTO)
+		return w == COLOR_ALWAYS;
+	return isatty(fileno(out)) && term && strcmp(term, "dumb") &&
+	       !(no && *no);
+}
+
+/* The format whose extension ends path (the longest match: x.trace.json
+ * is a trace, x.json the JSON tree), NULL if none does.  ".pprof" is
+ * pprof's other usual name. */
+static const struct renderer *format_for_file(const char *path)
+{
+	const struct renderer *best = NULL;
+	gsize best_len = 0;
+
+	if (g_str_has_suffix(path, ".pprof"))
+		return render_lookup("pprof");
+	for (const struct renderer *r = render_table; r->name; r++) {
+		char *dotted = g_strconcat(".", r->extension, NULL);
+		gsize len = strlen(dotted);
+		if (len > best_len && g_str_has_suffix(path, dotted)) {
+			best = r;
+			best_len = len;
+		}
+		g_free(dotted);
+	}
+	return best;
+}
+
+int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
+{
+	struct profile_tree_options topts = {.group = o->group, .no_idle = !o->idle};
+	struct profile_tree *t;
+	GError *error = NULL;
+	FILE *out = dflt;
+	gboolean ok, show_all, trim;
+	struct profile_tree *full = NULL;
+
+	if (o->output && !o->format_set && format_for_file(o->output))
+		o->format = format_for_file(o->output);
+	if (!strcmp(o->format->name, "pprof") && !o->output && isatty(fileno(out))) {
+		fprintf(stderr, "pyprof: pprof output is gzipped binary: not writing "
+				"it to a terminal (use -o FILE)\n");
+		return EXIT_USAGE;
+	}
+	if (o->output && !(out = fopen(o->output, "w"))) {
+		int e = errno;
+		fprintf(stderr, "pyprof: %s: %s\n", o->output, g_strerror(e));
+		return EXIT_INPUT;
+	}
+	o->render.color = color_wanted(o->color, out);
+	/* precedence: command line > environment > config file > default */
+	show_all = o->show_all || o->config.show_all == 1;
+	trim = !o->no_trim && o->config.trim != 0;
+	if (!show_all) {
+		hide_rules_add_plumbing(o->config.rules);
+		if (hide_profile_is_ipython(p))
+			hide_rules_add_preset(o->config.rules, HIDE_LEVEL_DEFAULT,
+					      "ipython", NULL);
+		hide_rules_apply(o->config.rules, p);
+		topts.classify = hide_rules_classify;
+		topts.classify_data = o->config.rules;
+	}
+	t = profile_tree_build(p, &topts);
+	if (!show_all && trim) {
+		struct trim_options tro = {
+			.plumbing = hide_rules_plumbing,
+			.data = o->config.rules,
+			.self_percent = o->trim_self_percent >= 0 ? o->trim_self_percent
+					: o->config.trim_self_percent >= 0
+						? o->config.trim_self_percent
+						: TRIM_DEFAULT_SELF_PERCENT,
+		};
+		trim_stem(t, &tro);
+	}
+	/* html offers the full tree beside the shaped one */
+	if (!show_all && !strcmp(o->format->name, "html")) {
+		struct profile_tree_options fopts = {.group = o->group,
+						     .no_idle = !o->idle};
+		full = profile_tree_build(p, &fopts);
+	}
+	o->render.tree_options = &topts;
+	o->render.full = full;
+	o->render.title = o->title;
+	ok = o->format->render(p, t, &o->render, out, &error);
+	o->render.tree_options = NULL;
+	o->render.full = NULL;
+	profile_tree_free(full);
+	profile_tree_free(t);
+	if (out != dflt && fclose(out) != 0 && ok) {
+		int e = errno;
+		g_set_error(&error, RENDER_ERROR, RENDER_ERROR_WRITE,
+			    "write error: %s", g_strerror(e));
+		ok = FALSE;
+	}
+	if (!ok) {
+		fprintf(stderr, "pyprof: %s: %s\n", o->output ? o->output : "output",
+			error->message);
+		g_error_free(error);
+		return EXIT_INPUT;
+	}
+	return 0;
+}

@@ -1,0 +1,557 @@
+/*
+ * load.c - .pyprof files into the model: the only collector file that
+ * knows the format (format.h, read.h), through the reader's visitor.
+ *
+ * Loading keeps, per thread being decoded, the previous sample's frames
+ * and the stack id reached after each of them.  Consecutive samples share
+ * most of their root side, so a sample costs one comparison per shared
+ * frame and one hash lookup per new frame -- O(depth), no allocation.
+ * (code id, lasti) -> frame id is cached per code object, so the line
+ * table is decoded once per distinct instruction.
+ */
+#include "config.h"
+
+#include "collector/profile.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collector/profile-private.h"
+#include "format.h"
+#include "read.h"
+#include "linetable.h"
+
+_Static_assert((int)PROFILE_MODE_CPU == (int)PF_MODE_CPU, "mode");
+_Static_assert((int)PROFILE_MODE_WALL == (int)PF_MODE_WALL, "mode");
+_Static_assert((int)PROFILE_SOURCE_PERF_TASK_CLOCK == (int)PF_SOURCE_PERF_TASK_CLOCK,
+	       "source");
+_Static_assert((int)PROFILE_END_STOP == (int)PF_END_STOP, "end");
+_Static_assert(PROFILE_DROP_COUNT == PF_DROP_COUNT, "drops");
+_Static_assert(PROFILE_SAMPLE_GIL == PF_SAMPLE_GIL &&
+		       PROFILE_SAMPLE_TRUNCATED == PF_SAMPLE_TRUNCATED &&
+		       PROFILE_SAMPLE_IDLE == PF_SAMPLE_IDLE,
+	       "sample flags");
+_Static_assert(PROFILE_THREAD_MAIN == PF_THREAD_MAIN, "thread flags");
+
+/* The drop reasons are indices into the file header's counters, so they
+ * are named here, where the format is known. */
+const char *profile_drop_name(guint i)
+{
+	static const char *const names[] = {
+		[PF_DROP_FULL] = "full",
+		[PF_DROP_BUSY] = "busy",
+		[PF_DROP_NO_PYTHON] = "no-python",
+		[PF_DROP_FINALIZING] = "finalizing",
+		[PF_DROP_BAD_STACK] = "bad-stack",
+		[PF_DROP_CODE_TABLE] = "code-table",
+		[PF_DROP_NO_THREAD] = "no-thread",
+	};
+	return i < G_N_ELEMENTS(names) ? names[i] : NULL;
+}
+
+/* ---- loading a file ---- */
+
+struct load_code {
+	guint32 filename, name, qualname; /* string ids */
+	int firstlineno;
+	guint32 flags;
+	const guint8 *linetable; /* in the mapping: valid during the visit */
+	guint32 linetable_len;
+	const char *s_filename, *s_name, *s_qualname; /* resolved lazily */
+	GHashTable *by_lasti; /* lasti + 1 -> frame id */
+	int last_lasti;       /* the last lookup, answered without hashing */
+	guint32 last_frame;
+};
+
+/* A whole sample's frames, as the file gives them, -> stack id.  Programs
+ * revisit the same few thousand stacks millions of times, so one hash of
+ * the frame array (integers only, no pointer chasing) usually replaces a
+ * lookup per frame.  Keys are allocated per distinct stack, never per
+ * sample, and the memo stops growing at LOAD_MEMO_MAX_BYTES. */
+#define LOAD_MEMO_MAX_BYTES (64u << 20)
+
+struct memo_key {
+	guint hash;
+	guint32 depth;
+	guint32 truncated;
+	const struct pf_frame *frames;
+};
+
+static guint memo_hash(gconstpointer k)
+{
+	return ((const struct memo_key *)k)->hash;
+}
+
+static gboolean memo_equal(gconstpointer a, gconstpointer b)
+{
+	const struct memo_key *x = a, *y = b;
+	return x->hash == y->hash && x->depth == y->depth &&
+	       x->truncated == y->truncated &&
+	       (x->depth == 0 ||
+		!memcmp(x->frames, y->frames, x->depth * sizeof *x->frames));
+}
+
+static guint memo_hash_frames(const struct pf_frame *f, guint32 depth,
+			      guint32 truncated)
+{
+	guint64 h = 0x9e3779b97f4a7c15ull ^ depth ^ ((guint64)truncated << 40);
+	for (guint32 i = 0; i < depth; i++)
+		h = (h ^ (((guint64)f[i].code_id << 32) | (guint32)f[i].lasti)) *
+		    0x100000001b3ull;
+	return mix(h);
+}
+
+static void load_code_free(gpointer data)
+{
+	struct load_code *c = data;
+	if (c->by_lasti)
+		g_hash_table_unref(c->by_lasti);
+	g_free(c);
+}
+
+struct load {
+	struct profile *p;
+	const char *path;
+	guint process;
+	guint32 py_hexversion;
+	GHashTable *strings; /* string id -> interned string */
+	GHashTable *codes;   /* code id -> struct load_code */
+	/* code id -> struct load_code, filled when samples start if the ids
+	 * are dense enough (the writer numbers them from 1) */
+	struct load_code **code_array;
+	guint32 code_array_len;
+	guint32 code_max_id;
+	gboolean codes_indexed;
+	GHashTable *threads; /* serial -> thread index + 1 */
+	/* the thread being decoded and its previous sample */
+	gboolean have_cur;
+	guint32 cur_serial;
+	guint cur_thread;
+	GArray *prev_frames; /* struct pf_frame */
+	GArray *prev_stacks; /* guint32: stack after frame i */
+	guint32 prev_depth;
+	guint32 prev_flags;
+	guint32 stack_truncated; /* stack of just "[truncated]" */
+	GHashTable *memo;        /* struct memo_key * -> stack id */
+	gsize memo_bytes;
+	GArray *names;           /* struct load_name, applied after the visit */
+	GError *error;
+};
+
+struct load_name {
+	guint32 tid;
+	guint64 pthread, mono_ns;
+	const char *name; /* interned */
+	gsize len;
+};
+
+static void load_warn(struct load *l, guint64 offset, const char *msg)
+{
+	g_ptr_array_add(l->p->warnings,
+			g_strdup_printf("%s: offset %" G_GUINT64_FORMAT ": %s",
+					l->path, offset, msg));
+}
+
+static int on_thread(void *ctx, const struct pf_thread_info *ti)
+{
+	struct load *l = ctx;
+	guint index;
+
+	if (g_hash_table_contains(l->threads, GUINT_TO_POINTER(ti->thread)))
+		return 0;
+	index = profile_add_thread(l->p, l->process, ti->thread, ti->tid,
+				   ti->flags, ti->pthread, ti->name,
+				   ti->name_len);
+	g_hash_table_insert(l->threads, GUINT_TO_POINTER(ti->thread),
+			    GUINT_TO_POINTER(index + 1));
+	return 0;
+}
+
+static int on_thread_name(void *ctx, const struct pf_thread_name *n)
+{
+	struct load *l = ctx;
+	struct load_name ln = {n->tid, n->pthread, n->mono_ns, NULL, 0};
+
+	if (!n->name_len)
+		return 0;
+	ln.name = profile_intern(l->p, n->name, n->name_len);
+	ln.len = strlen(ln.name);
+	g_array_append_val(l->names, ln);
+	return 0;
+}
+
+static int on_mark(void *ctx, const struct pf_mark *m)
+{
+	struct load *l = ctx;
+	struct profile_mark pm = {l->process, m->mono_ns,
+				  (enum profile_mark_kind)m->kind, NULL};
+
+	if (m->kind < PF_MARK_START || m->kind > PF_MARK_POINT)
+		return 0;
+	pm.label = profile_intern(l->p, m->label, m->label_len);
+	g_array_append_val(l->p->marks, pm);
+	return 0;
+}
+
+static gint load_name_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct load_name *x = a, *y = b;
+	return x->mono_ns < y->mono_ns ? -1 : x->mono_ns > y->mono_ns;
+}
+
+/* Gives each thread of this process its recorded Python name: the thread
+ * with that tid (and pthread) that started latest before the name was
+ * learned, since tids are reused; later names (renames) win. */
+static void load_apply_names(struct load *l)
+{
+	const struct profile_process *pr = profile_process(l->p, l->process);
+
+	g_array_sort(l->names, load_name_cmp);
+	for (guint i = 0; i < l->names->len; i++) {
+		const struct load_name *n = &g_array_index(l->names, struct load_name, i);
+		guint best = G_MAXUINT;
+		guint64 best_start = 0;
+		gboolean best_before = FALSE;
+
+		for (guint k = pr->first_thread; k < pr->first_thread + pr->n_threads; k++) {
+			const struct profile_thread *t = profile_thread(l->p, k);
+			guint64 start = t->samples->len
+				? g_array_index(t->samples, struct profile_sample, 0).mono_ns : 0;
+
+			if (t->tid != n->tid || (t->pthread && n->pthread && t->pthread != n->pthread))
+				continue;
+			gboolean before = start <= n->mono_ns;
+			if (best == G_MAXUINT ||
+			    (before && (!best_before || start >= best_start))) {
+				best = k;
+				best_start = start;
+				best_before = before;
+			}
+		}
+		if (best != G_MAXUINT)
+			profile_thread_rename(l->p, best, n->name, n->len);
+	}
+}
+
+static int on_string(void *ctx, guint32 id, const char *s, guint32 len)
+{
+	struct load *l = ctx;
+
+	if (!g_hash_table_contains(l->strings, GUINT_TO_POINTER(id)))
+		g_hash_table_insert(l->strings, GUINT_TO_POINTER(id),
+				    (gpointer)profile_intern(l->p, s, len));
+	return 0;
+}
+
+static int on_code(void *ctx, const struct pf_code_info *ci)
+{
+	struct load *l = ctx;
+	struct load_code *c;
+
+	if (g_hash_table_contains(l->codes, GUINT_TO_POINTER(ci->id)))
+		return 0;
+	c = g_new0(struct load_code, 1);
+	if (ci->id > l->code_max_id)
+		l->code_max_id = ci->id;
+	c->filename = ci->filename;
+	c->name = ci->name;
+	c->qualname = ci->qualname;
+	c->firstlineno = ci->firstlineno;
+	c->flags = ci->flags;
+	c->linetable = ci->linetable;
+	c->linetable_len = ci->linetable_len;
+	g_hash_table_insert(l->codes, GUINT_TO_POINTER(ci->id), c);
+	return 0;
+}
+
+static const char *load_string(struct load *l, guint32 id, const char *dflt)
+{
+	const char *s = id ? g_hash_table_lookup(l->strings, GUINT_TO_POINTER(id))
+			   : NULL;
+	return s ? s : profile_intern(l->p, dflt, -1);
+}
+
+/* The frame of (code, lasti); 0 if the frame table is full. */
+static guint32 load_frame(struct load *l, const struct pf_frame *pf)
+{
+	struct load_code *c;
+	guint32 id;
+	int line;
+
+	if (pf->code_id < l->code_array_len)
+		c = l->code_array[pf->code_id];
+	else if (l->code_array || !pf->code_id)
+		c = NULL;
+	else
+		c = g_hash_table_lookup(l->codes, GUINT_TO_POINTER(pf->code_id));
+	if (!c)
+		return l->p->frame_unknown;
+	if (c->last_frame && c->last_lasti == pf->lasti)
+		return c->last_frame;
+	if (!c->by_lasti) {
+		c->by_lasti = g_hash_table_new(g_direct_hash, g_direct_equal);
+		/* strings are all known once samples start (read.h) */
+		c->s_filename = load_string(l, c->filename, "?");
+		c->s_name = load_string(l, c->name, "?");
+		c->s_qualname = c->qualname ? load_string(l, c->qualname, "?")
+					    : NULL;
+	}
+	id = GPOINTER_TO_UINT(g_hash_table_lookup(
+		c->by_lasti, GINT_TO_POINTER(pf->lasti + 1)));
+	if (id) {
+		c->last_lasti = pf->lasti;
+		c->last_frame = id;
+		return id;
+	}
+	if (pf->lasti < 0)
+		line = c->firstlineno; /* not started: at the def line */
+	else
+		line = linetable_line(l->py_hexversion, c->linetable,
+				      c->linetable_len, c->firstlineno,
+				      pf->lasti);
+	id = profile_frame_intern(l->p, PROFILE_FRAME_PYTHON, c->s_filename,
+				  c->s_name, c->s_qualname, c->firstlineno,
+				  line < 0 ? -1 : line, -1);
+	if (id) {
+		g_hash_table_insert(c->by_lasti,
+				    GINT_TO_POINTER(pf->lasti + 1),
+				    GUINT_TO_POINTER(id));
+		c->last_lasti = pf->lasti;
+		c->last_frame = id;
+	}
+	return id;
+}
+
+static int load_limit(struct load *l)
+{
+	g_set_error(&l->error, PROFILE_ERROR, PROFILE_ERROR_LIMIT,
+		    "%s: too many distinct frames or stacks", l->path);
+	return 1;
+}
+
+/* Codes all come before samples (read.h): index them by id in an array
+ * when the ids are dense, so a frame costs no hash lookup. */
+static void load_index_codes(struct load *l)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	guint n = g_hash_table_size(l->codes);
+
+	l->codes_indexed = TRUE;
+	if (!n || l->code_max_id > 4u * n + 4096u)
+		return;
+	l->code_array_len = l->code_max_id + 1;
+	l->code_array = g_new0(struct load_code *, l->code_array_len);
+	g_hash_table_iter_init(&it, l->codes);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		l->code_array[GPOINTER_TO_UINT(k)] = v;
+}
+
+static int on_sample(void *ctx, const struct pf_sample *s)
+{
+	struct load *l = ctx;
+	guint32 shared = 0, stack, i, base;
+	const gboolean trunc = (s->flags & PF_SAMPLE_TRUNCATED) != 0;
+
+	if (G_UNLIKELY(!l->codes_indexed))
+		load_index_codes(l);
+
+	if (!l->have_cur || s->thread != l->cur_serial) {
+		gpointer v = g_hash_table_lookup(l->threads,
+						 GUINT_TO_POINTER(s->thread));
+		if (!v) {
+			/* the reader reports threads first; be safe anyway */
+			struct pf_thread_info ti = {.thread = s->thread};
+			on_thread(l, &ti);
+			v = g_hash_table_lookup(l->threads,
+						GUINT_TO_POINTER(s->thread));
+		}
+		l->cur_thread = GPOINTER_TO_UINT(v) - 1;
+		l->cur_serial = s->thread;
+		l->have_cur = TRUE;
+		l->prev_depth = 0;
+	}
+
+	if (trunc && !l->stack_truncated &&
+	    !(l->stack_truncated = profile_stack_push(l->p, 0, l->p->frame_truncated)))
+		return load_limit(l);
+	base = trunc ? l->stack_truncated : 0;
+
+	if (((l->prev_flags ^ s->flags) & PF_SAMPLE_TRUNCATED) == 0) {
+		const struct pf_frame *prev =
+			(const struct pf_frame *)(gpointer)l->prev_frames->data;
+		guint32 n = MIN(l->prev_depth, s->depth);
+		while (shared < n && prev[shared].code_id == s->frames[shared].code_id &&
+		       prev[shared].lasti == s->frames[shared].lasti)
+			shared++;
+	}
+	struct memo_key probe = {0, s->depth, trunc, s->frames};
+	if (shared < s->depth) {
+		probe.hash = memo_hash_frames(s->frames, s->depth, trunc);
+		stack = GPOINTER_TO_UINT(g_hash_table_lookup(l->memo, &probe));
+		if (stack) {
+			/* the per-frame path is not known: nothing to share
+			 * with the next sample but the memo itself */
+			l->prev_depth = 0;
+			l->prev_flags = s->flags;
+			profile_add_sample(l->p, l->cur_thread, s->mono_ns,
+					   s->cpu_ns, s->wall_ns, s->flags, stack);
+			return 0;
+		}
+	}
+	if (s->depth > l->prev_frames->len) {
+		g_array_set_size(l->prev_frames, s->depth);
+		g_array_set_size(l->prev_stacks, s->depth);
+	}
+	stack = shared ? g_array_index(l->prev_stacks, guint32, shared - 1) : base;
+	for (i = shared; i < s->depth; i++) {
+		guint32 frame = load_frame(l, &s->frames[i]);
+		if (!frame || !(stack = profile_stack_push(l->p, stack, frame))) {
+			l->prev_depth = 0;
+			return load_limit(l);
+		}
+		g_array_index(l->prev_frames, struct pf_frame, i) = s->frames[i];
+		g_array_index(l->prev_stacks, guint32, i) = stack;
+	}
+	l->prev_depth = s->depth;
+	l->prev_flags = s->flags;
+	if (shared < s->depth && s->depth && l->memo_bytes < LOAD_MEMO_MAX_BYTES) {
+		gsize fb = s->depth * sizeof *s->frames;
+		struct memo_key *k = g_malloc(sizeof *k + fb);
+		*k = probe;
+		k->frames = memcpy(k + 1, s->frames, fb);
+		g_hash_table_insert(l->memo, k, GUINT_TO_POINTER(stack));
+		l->memo_bytes += sizeof *k + fb + 32;
+	}
+	profile_add_sample(l->p, l->cur_thread, s->mono_ns, s->cpu_ns,
+			   s->wall_ns, s->flags, stack);
+	return 0;
+}
+
+static void on_warning(void *ctx, const struct pf_error *w)
+{
+	struct load *l = ctx;
+	char msg[sizeof w->msg + 1];
+
+	memcpy(msg, w->msg, sizeof w->msg);
+	msg[sizeof w->msg] = '\0';
+	load_warn(l, w->offset, msg);
+}
+
+static char *header_string(const char *s, gsize cap)
+{
+	const char *end = memchr(s, '\0', cap);
+	return g_strndup(s, end ? (gsize)(end - s) : cap);
+}
+
+gboolean profile_load_file(struct profile *p, const char *path, GError **error)
+{
+	static const struct pf_visitor visitor = {
+		.on_thread = on_thread,
+		.on_string = on_string,
+		.on_code = on_code,
+		.on_sample = on_sample,
+		.on_warning = on_warning,
+		.on_thread_name = on_thread_name,
+		.on_mark = on_mark,
+	};
+	struct pf_file *f = NULL;
+	struct pf_error err = {0};
+	const struct pf_header *h;
+	struct profile_process info = {0};
+	struct load l = {0};
+	struct stat st;
+	const char *const *argv;
+	int argc, rc;
+	char *hostname, *pyver;
+
+	if (stat(path, &st) != 0) {
+		int e = errno;
+		g_set_error(error, PROFILE_ERROR, PROFILE_ERROR_IO, "%s: %s",
+			    path, g_strerror(e));
+		return FALSE;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		g_set_error(error, PROFILE_ERROR, PROFILE_ERROR_IO,
+			    "%s: is a directory", path);
+		return FALSE;
+	}
+	if (pf_file_open(path, &f, &err) != 0) {
+		err.msg[sizeof err.msg - 1] = '\0';
+		g_set_error(error, PROFILE_ERROR, PROFILE_ERROR_FORMAT,
+			    "%s: offset %" G_GUINT64_FORMAT ": %s", path,
+			    (guint64)err.offset, err.msg);
+		return FALSE;
+	}
+	h = pf_file_header(f);
+
+	info.path = path;
+	info.pid = h->pid;
+	info.ppid = h->ppid;
+	argv = pf_file_argv(f, &argc);
+	info.argv = g_new0(char *, (argc > 0 ? (gsize)argc : 0) + 1);
+	for (int i = 0; i < argc && argv; i++)
+		info.argv[i] = g_utf8_make_valid(argv[i] ? argv[i] : "", -1);
+	info.argv_truncated = (h->flags & PF_FLAG_CMDLINE_TRUNCATED) != 0;
+	info.hostname = hostname = header_string(h->hostname, sizeof h->hostname);
+	info.py_version = pyver = header_string(h->py_version, sizeof h->py_version);
+	info.py_hexversion = h->py_hexversion;
+	info.py_static = (h->flags & PF_FLAG_PY_STATIC) != 0;
+	info.mode = h->mode == PF_MODE_WALL ? PROFILE_MODE_WALL : PROFILE_MODE_CPU;
+	info.source = h->source <= PF_SOURCE_PERF_TASK_CLOCK ? h->source
+							     : PROFILE_SOURCE_NONE;
+	info.interval_ns = h->interval_ns;
+	info.start_realtime_ns = h->start_realtime_ns;
+	info.start_mono_ns = h->start_monotonic_ns;
+	info.complete = h->state == PF_STATE_COMPLETE;
+	info.end_mono_ns = info.complete ? h->end_monotonic_ns : 0;
+	info.end_reason = info.complete && h->end_reason <= PF_END_STOP
+				  ? h->end_reason : PROFILE_END_NONE;
+	info.end_signal = (int)h->end_signal;
+	info.signals = h->signals;
+	info.header_samples = h->samples;
+	memcpy(info.dropped, h->dropped, sizeof info.dropped);
+
+	l.p = p;
+	l.path = profile_intern(p, path, -1);
+	l.process = profile_add_process(p, &info);
+	g_strfreev(info.argv);
+	g_free(hostname);
+	g_free(pyver);
+	l.py_hexversion = h->py_hexversion;
+	l.strings = g_hash_table_new(g_direct_hash, g_direct_equal);
+	l.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					load_code_free);
+	l.threads = g_hash_table_new(g_direct_hash, g_direct_equal);
+	l.prev_frames = g_array_new(FALSE, FALSE, sizeof(struct pf_frame));
+	l.memo = g_hash_table_new_full(memo_hash, memo_equal, g_free, NULL);
+	l.prev_stacks = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	if (!info.complete)
+		g_ptr_array_add(p->warnings,
+				g_strdup_printf("%s: was cut short (the process did "
+						"not finish writing it)", path));
+	l.names = g_array_new(FALSE, FALSE, sizeof(struct load_name));
+	rc = pf_file_visit(f, &visitor, &l);
+	if (rc == 0)
+		load_apply_names(&l);
+	g_array_unref(l.names);
+
+	g_hash_table_unref(l.strings);
+	g_hash_table_unref(l.codes);
+	g_free(l.code_array);
+	g_hash_table_unref(l.threads);
+	g_array_unref(l.prev_frames);
+	g_array_unref(l.prev_stacks);
+	g_hash_table_unref(l.memo);
+	pf_file_close(f);
+	if (rc != 0) {
+		if (!l.error)
+			g_set_error(&l.error, PROFILE_ERROR, PROFILE_ERROR_FORMAT,
+				    "%s: decoding stopped", path);
+		g_propagate_error(error, l.error);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,293 @@
+/*
+ * tree.c - the call tree of a profile's samples, built on demand.
+ *
+ * Each thread's samples are walked in order; a stack is resolved to its
+ * node once per thread (stacks are shared, samples repeat them), asking
+ * the hide or classify predicate once per frame.  Nodes are found by
+ * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
+ */
+#include "config.h"
+
+#include "collector/profile.h"
+
+#include <string.h>
+
+#include "collector/profile-private.h"
+
+/* ---- the stack -> node walk ---- */
+
+#define VERDICT_UNKNOWN 0xfffffffeu
+
+void profile_walk_init(struct profile_walk *w, const struct profile *p,
+		       const struct profile_tree *t,
+		       const struct profile_tree_options *opts,
+		       profile_walk_child_fn child, gpointer data)
+{
+	memset(w, 0, sizeof *w);
+	w->p = p;
+	w->t = t;
+	w->opts = opts;
+	w->child = child;
+	w->data = data;
+	w->stacks = g_new0(struct profile_walk_stack, profile_n_stacks(p));
+	w->scratch = g_array_new(FALSE, FALSE, sizeof(guint32));
+	w->verdict = g_new(guint32, profile_n_frames(p) + 1);
+	for (guint32 i = 0; i <= profile_n_frames(p); i++)
+		w->verdict[i] = VERDICT_UNKNOWN;
+}
+
+void profile_walk_release(struct profile_walk *w)
+{
+	g_free(w->stacks);
+	g_array_unref(w->scratch);
+	g_free(w->verdict);
+}
+
+void profile_walk_thread(struct profile_walk *w, guint32 top)
+{
+	w->cur_epoch++;
+	w->top = top;
+}
+
+/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
+static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
+{
+	const struct profile_tree_options *o = w->opts;
+
+	if (!o || (!o->hide && !o->classify))
+		return 0;
+	if (w->verdict[frame] == VERDICT_UNKNOWN) {
+		if (o->classify)
+			w->verdict[frame] = o->classify(w->p, frame, o->classify_data);
+		else
+			w->verdict[frame] = o->hide(w->p, frame, o->hide_data)
+						    ? PROFILE_TREE_HIDDEN : 0;
+	}
+	return w->verdict[frame];
+}
+
+guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
+{
+	guint32 s = stack, node;
+
+	if (s == 0)
+		return w->top;
+	if (w->stacks[s].epoch == w->cur_epoch)
+		return w->stacks[s].node;
+	g_array_set_size(w->scratch, 0);
+	while (s != 0 && w->stacks[s].epoch != w->cur_epoch) {
+		g_array_append_val(w->scratch, s);
+		s = profile_stack(w->p, s)->parent;
+	}
+	node = s ? w->stacks[s].node : w->top;
+	for (guint i = w->scratch->len; i-- > 0;) {
+		guint32 id = g_array_index(w->scratch, guint32, i);
+		guint32 frame = profile_stack(w->p, id)->frame;
+		guint32 v = walk_verdict(w, frame), child = 0;
+
+		if (v == 0)
+			child = w->child(w->data, node, frame);
+		else if (v != PROFILE_TREE_HIDDEN &&
+			 profile_tree_node(w->t, node)->frame != v)
+			child = w->child(w->data, node, v);
+		/* no such child: the frame was trimmed away with the stem */
+		if (child)
+			node = child;
+		w->stacks[id].node = node;
+		w->stacks[id].epoch = w->cur_epoch;
+	}
+	return node;
+}
+
+/* ---- building ---- */
+
+struct tree_build {
+	struct profile_tree *t;
+	GPtrArray *edge_pages;  /* struct edge per node: the index keys */
+	GHashTable *edges;      /* (parent node, frame) -> node */
+	int thread;             /* of the nodes being made, -1 if grouped */
+};
+
+/* The child of parent for frame, made if new (a profile_walk_child_fn) */
+static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
+{
+	struct tree_build *b = data;
+	struct edge probe = {parent, frame}, *key;
+	struct profile_node node = {0};
+	const struct profile_node *up;
+	guint32 id;
+
+	id = GPOINTER_TO_UINT(g_hash_table_lookup(b->edges, &probe));
+	if (id)
+		return id;
+	up = profile_tree_node(b->t, parent);
+	id = b->t->nodes->len;
+	node.frame = frame;
+	node.parent = parent;
+	node.depth = up->depth + 1;
+	node.thread = b->thread;
+	g_array_append_val(b->t->nodes, node);
+	key = page_append(b->edge_pages, sizeof *key, id);
+	*key = probe;
+	g_hash_table_insert(b->edges, key, GUINT_TO_POINTER(id));
+	return id;
+}
+
+static int tree_compare(gconstpointer a, gconstpointer b, gpointer data)
+{
+	const struct profile_tree *t = data;
+	guint32 ia = *(const guint32 *)a, ib = *(const guint32 *)b;
+	const struct profile_node *x = profile_tree_node(t, ia);
+	const struct profile_node *y = profile_tree_node(t, ib);
+	const struct profile_frame *fx, *fy;
+	int c;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->total_samples != y->total_samples)
+		return x->total_samples > y->total_samples ? -1 : 1;
+	fx = profile_frame(t->profile, x->frame);
+	fy = profile_frame(t->profile, y->frame);
+	if ((c = strcmp(profile_frame_label(fx), profile_frame_label(fy))))
+		return c;
+	if ((c = strcmp(fx->filename, fy->filename)))
+		return c;
+	if (fx->line != fy->line)
+		return fx->line < fy->line ? -1 : 1;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+struct profile_tree *profile_tree_build(const struct profile *p,
+					const struct profile_tree_options *opts)
+{
+	struct profile_tree *t = g_new0(struct profile_tree, 1);
+	struct tree_build b = {.t = t};
+	struct profile_walk w;
+	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
+	struct profile_node root = {0};
+
+	t->profile = p;
+	t->nodes = g_array_new(FALSE, FALSE, sizeof(struct profile_node));
+	root.thread = -1;
+	g_array_append_val(t->nodes, root);
+	b.edge_pages = g_ptr_array_new_with_free_func(g_free);
+	page_append(b.edge_pages, sizeof(struct edge), 0);
+	b.edges = g_hash_table_new(edge_hash, edge_equal);
+	profile_walk_init(&w, p, t, opts, tree_child, &b);
+
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(p, ti);
+		const struct profile_sample *s =
+			(const struct profile_sample *)(gpointer)th->samples->data;
+		gboolean wall = profile_process(p, th->process)->mode ==
+				PROFILE_MODE_WALL;
+
+		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
+		profile_walk_thread(&w, tree_child(&b, 0,
+				 group == PROFILE_GROUP_THREAD ? th->frame
+				 : group == PROFILE_GROUP_PROCESS
+					 ? profile_process(p, th->process)->frame
+				 : group == PROFILE_GROUP_NAME ? th->name_frame
+							       : p->frame_all_threads));
+		for (guint i = 0; i < th->samples->len; i++) {
+			guint32 node, idle = 0;
+			struct profile_node *nd;
+			guint64 wait = profile_sample_wait_ns(p, th, &s[i]);
+			gboolean counts = profile_tree_counts(opts, p, th, &s[i]);
+
+			if (!counts && wait >= s[i].wall_ns)
+				continue;
+			node = profile_walk_node(&w, s[i].stack);
+			/* no verdict is asked for [idle]: it is no frame of
+			 * the program, and no rule may take it away.  A
+			 * wall-mode sample's running time goes to its stack,
+			 * its waiting time to the [idle] below it. */
+			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
+			    !(opts && opts->no_idle))
+				idle = tree_child(&b, node, p->frame_idle);
+			nd = &g_array_index(t->nodes, struct profile_node, node);
+			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
+			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))
+				nd->self_samples++;
+			if (idle) {
+				nd = &g_array_index(t->nodes, struct profile_node, idle);
+				nd->self_ns += wait;
+				if (profile_sample_idle(p, th, &s[i]))
+					nd->self_samples++;
+			}
+		}
+	}
+
+	g_ptr_array_unref(b.edge_pages);
+	g_hash_table_unref(b.edges);
+	profile_walk_release(&w);
+	profile_tree_finish(t);
+	return t;
+}
+
+static void trim_free(gpointer data)
+{
+	struct profile_trim *tr = data;
+	g_free(tr->first);
+	g_free(tr->last);
+	g_free(tr);
+}
+
+void profile_tree_finish(struct profile_tree *t)
+{
+	guint32 n, *fill;
+
+	if (!t->trims)
+		t->trims = g_ptr_array_new_with_free_func(trim_free);
+	if (t->children)
+		g_array_unref(t->children);
+	/* a child always has a larger id than its parent */
+	n = t->nodes->len;
+	for (guint32 i = 0; i < n; i++) {
+		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
+		nd->total_ns = nd->self_ns;
+		nd->total_samples = nd->self_samples;
+		nd->n_children = 0;
+	}
+	for (guint32 i = n; i-- > 1;) {
+		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
+		struct profile_node *up = &g_array_index(t->nodes, struct profile_node, nd->parent);
+		up->total_ns += nd->total_ns;
+		up->total_samples += nd->total_samples;
+		up->n_children++;
+	}
+	t->children = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
+	g_array_set_size(t->children, n ? n - 1 : 0);
+	fill = g_new0(guint32, n);
+	for (guint32 i = 0, at = 0; i < n; i++) {
+		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
+		nd->first_child = at;
+		fill[i] = at;
+		at += nd->n_children;
+	}
+	for (guint32 i = 1; i < n; i++) {
+		guint32 up = g_array_index(t->nodes, struct profile_node, i).parent;
+		g_array_index(t->children, guint32, fill[up]++) = i;
+	}
+	for (guint32 i = 0; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		if (nd->n_children > 1)
+			g_qsort_with_data(&g_array_index(t->children, guint32, nd->first_child),
+					  (gint)nd->n_children, sizeof(guint32),
+					  tree_compare, t);
+	}
+
+	g_free(fill);
+}
+
+void profile_tree_free(struct profile_tree *t)
+{
+	if (!t)
+		return;
+	g_array_unref(t->nodes);
+	g_array_unref(t->children);
+	g_ptr_array_unref(t->trims);
+	g_free(t);
+}
