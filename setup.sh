@@ -13,7 +13,7 @@ what=${1:-demo}
 PACKAGES="build-essential autoconf automake libtool pkg-config
   libglib2.0-dev libunwind-dev libcunit1-dev python3 python3-dev valgrind
   libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-glib-dev
-  chromium golang-go librsvg2-bin nodejs debootstrap"
+  chromium golang-go librsvg2-bin nodejs debootstrap clang"
 # Debian's nodejs comes without npm; NodeSource's includes it and conflicts
 # with Debian's npm package.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"

@@ -175,6 +175,15 @@ gboolean hide_rules_add(struct hide_rules *r, enum hide_level level,
 	const char *eq = strchr(spec, '='), *body = spec;
 	char *group = NULL, **terms;
 
+	/* GLib's globs and regexes take UTF-8 only (a glob ending in a
+	 * truncated sequence fails an assertion in g_pattern_spec_new) */
+	if (!g_utf8_validate(spec, -1, NULL)) {
+		char *shown = g_utf8_make_valid(spec, -1);
+		g_set_error(error, HIDE_ERROR, HIDE_ERROR_SYNTAX,
+			    "'%s': not valid UTF-8", shown);
+		g_free(shown);
+		return FALSE;
+	}
 	/* "NAME=..." names a group when NAME is a plain word */
 	if (eq && eq > spec) {
 		gboolean word = TRUE;
