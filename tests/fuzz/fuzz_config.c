@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "collector/config.h"
+#include "collector/conf.h"
 #include "collector/hide.h"
 #include "collector/profile.h"
 #include "frames.h"

@@ -17,7 +17,7 @@
 #include <glib.h>
 
 #include "format/read.h"
-#include "collector/linetable.h"
+#include "format/linetable.h"
 #include "collector/profile.h"
 
 #define MAX_CODES 4096

@@ -1,7 +1,7 @@
 /*
  * fuzz_settings.c - the preload's PYPROF_* parser on arbitrary values.
  *
- * The input is an environment, one NAME=VALUE per line; config_load reads
+ * The input is an environment, one NAME=VALUE per line; settings_load reads
  * it through a fake getenv, as tests/unit/test_config.c does.  Every value
  * also goes through each single-value parser, and the output template,
  * when set, is expanded.
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1), *line, *next;
 	char why[256], path[4096];
-	struct config c;
+	struct settings c;
 	uint64_t u;
 	int b;
 
@@ -48,15 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		values[n_vars++] = eq + 1;
 	}
 	for (int i = 0; i < n_vars; i++) {
-		config_parse_interval(values[i], &u);
-		config_parse_size(values[i], &u);
-		config_parse_bool(values[i], &b);
-		config_output_path(values[i], 42, 1700000000, "host", i % 3,
+		settings_parse_interval(values[i], &u);
+		settings_parse_size(values[i], &u);
+		settings_parse_bool(values[i], &b);
+		settings_output_path(values[i], 42, 1700000000, "host", i % 3,
 				   path, i % 2 ? sizeof path : 16);
 	}
 	memset(&c, 0, sizeof c);
-	if (config_load(&c, fake_get, why, sizeof why) == 0)
-		config_output_path(c.output, 1234, 1700000000, "box", 1, path,
+	if (settings_load(&c, fake_get, why, sizeof why) == 0)
+		settings_output_path(c.output, 1234, 1700000000, "box", 1, path,
 				   sizeof path);
 	else if (!memchr(why, '\0', sizeof why))
 		abort(); /* the reason must be a string */

@@ -2,7 +2,7 @@
 # pyprof.conf and the hide rules.  Built with $(FUZZ_CC) (clang) by the
 # rules below, each from the product sources it needs, so the ordinary
 # build keeps its compiler and flags.  run-fuzz.sh runs them for
-# PYPROF_FUZZ_SECONDS each (15 by default) in `make check`; `make fuzz`
+# PYPROF_FUZZ_SECONDS each (10 by default) in `make check`; `make fuzz`
 # for longer runs (300 s each unless PYPROF_FUZZ_SECONDS says otherwise).
 FUZZ_TARGETS = tests/fuzz/fuzz_read tests/fuzz/fuzz_settings \
 	tests/fuzz/fuzz_config tests/fuzz/fuzz_hide
@@ -10,18 +10,20 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN_CFLAGS) -I$(top_builddir) -I$(top_srcdir) -I$(top_srcdir)/format
 FUZZ_GLIB = $(GLIB_CFLAGS)
-FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/linetable.c \
+FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/load.c \
+	$(srcdir)/collector/tree.c $(srcdir)/format/linetable.c \
 	$(srcdir)/format/read.c
 FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h \
-	$(srcdir)/collector/profile.h $(srcdir)/collector/linetable.h \
+	$(srcdir)/collector/profile.h $(srcdir)/collector/profile-private.h \
+	$(srcdir)/format/linetable.h \
 	$(srcdir)/collector/hide.h $(srcdir)/collector/trim.h \
-	$(srcdir)/collector/config.h $(srcdir)/preload/settings.h \
+	$(srcdir)/collector/conf.h $(srcdir)/preload/settings.h \
 	$(srcdir)/tests/fuzz/frames.h
 fuzz_read_srcs = $(srcdir)/tests/fuzz/fuzz_read.c $(FUZZ_COLLECTOR)
 fuzz_settings_srcs = $(srcdir)/tests/fuzz/fuzz_settings.c \
 	$(srcdir)/preload/settings.c
 fuzz_config_srcs = $(srcdir)/tests/fuzz/fuzz_config.c \
-	$(srcdir)/collector/config.c $(srcdir)/collector/hide.c $(FUZZ_COLLECTOR)
+	$(srcdir)/collector/conf.c $(srcdir)/collector/hide.c $(FUZZ_COLLECTOR)
 fuzz_hide_srcs = $(srcdir)/tests/fuzz/fuzz_hide.c $(srcdir)/collector/hide.c \
 	$(srcdir)/collector/trim.c $(FUZZ_COLLECTOR)
 

@@ -2,7 +2,7 @@
 # run-fuzz.sh - the libFuzzer targets: the file reader (read), the
 # PYPROF_* settings (settings), pyprof.conf (config) and the hide rules
 # (hide).  Each target first runs every input kept in regress/TARGET/
-# once, then fuzzes for PYPROF_FUZZ_SECONDS (15 by default) from its seed
+# once, then fuzzes for PYPROF_FUZZ_SECONDS (10 by default) from its seed
 # corpus in corpus/TARGET/.  Any crash, leak, sanitizer report or input
 # slower than 10 s fails; the executions and coverage of each target go to
 # the log.
@@ -21,7 +21,7 @@
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$(pwd)}"
-seconds=${PYPROF_FUZZ_SECONDS:-15}
+seconds=${PYPROF_FUZZ_SECONDS:-10}
 src=$top_srcdir/tests/fuzz
 bin=$top_builddir/tests/fuzz
 targets=${*:-read settings config hide}
