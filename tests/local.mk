@@ -33,6 +33,18 @@ UNIT_TESTS += tests/unit/test_settings
 endif
 
 if HAVE_CUNIT
+# sigchain.c linked in: the test's own sigaction() and signal() go through
+# the interposer, as a target's do.
+check_PROGRAMS += tests/unit/test_sigchain
+tests_unit_test_sigchain_SOURCES = tests/unit/test_sigchain.c \
+	preload/sigchain.c preload/sigchain.h preload/handler.h
+tests_unit_test_sigchain_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_sigchain_LDADD = $(CUNIT_LIBS) $(DL_LIBS)
+TESTS += tests/unit/test_sigchain
+UNIT_TESTS += tests/unit/test_sigchain
+endif
+
+if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_read
 tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
