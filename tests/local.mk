@@ -82,6 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/0090-run.sh \
 	tests/integration/0300-threads.sh \
 	tests/integration/0310-wall.sh \
+	tests/integration/0400-no-harm.sh \
+	tests/integration/0410-faults.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -108,7 +110,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
-	tests/targets/interactive.py tests/targets/stem.py
+	tests/targets/interactive.py tests/targets/stem.py \
+	tests/targets/noharm.py tests/faults/noperf.c
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write
