@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -48,6 +49,38 @@ static int allocate(int fd, uint64_t off, uint64_t len)
 		done += (uint64_t)r;
 	}
 	return 0;
+}
+
+/* Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which kills a program
+ * that set it back to the default (Python ignores it; a program that
+ * manages its own file sizes may not).  So the limit is a bound like the
+ * disk's: checked first, and a chunk it would cut is never asked for. */
+static int under_fsize_limit(uint64_t end)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1;
+	return end <= (uint64_t)rl.rlim_cur;
+}
+
+int pf_fd_high(int fd)
+{
+	struct rlimit rl;
+	long base = 512;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		base = (long)(rl.rlim_cur / 2);
+	/* Far beyond 1024 the kernel's descriptor table would grow to the
+	 * number for nothing: programs count on low numbers, not on these. */
+	if (base > 1024)
+		base = 1024;
+	if (fd >= base)
+		return fd;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	close(fd);
+	return hi;
 }
 
 /* Leaves PF_RESERVE_BYTES for the rest of the system. */
@@ -87,6 +120,20 @@ int pf_writer_create(struct pf_writer *w, const char *path, uint64_t max_size,
 		errno = saved;
 		return -1;
 	}
+	if ((fd = pf_fd_high(fd)) < 0) {
+		saved = errno;
+		snprintf(err, err_len, "no descriptor for %s: %s", path,
+			 strerror(saved));
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+	if (!under_fsize_limit(PF_HEADER_SIZE + PF_CHUNK_SIZE)) {
+		saved = EFBIG;
+		snprintf(err, err_len,
+			 "RLIMIT_FSIZE leaves no room for %s", path);
+		goto fail;
+	}
 	if (!space_left(fd, PF_HEADER_SIZE) ||
 	    allocate(fd, 0, PF_HEADER_SIZE) != 0) {
 		saved = errno ? errno : ENOSPC;
@@ -103,6 +150,7 @@ int pf_writer_create(struct pf_writer *w, const char *path, uint64_t max_size,
 	}
 	w->fd = fd;
 	w->hdr = map;
+	w->page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	{
 		struct stat st;
 		if (fstat(fd, &st) == 0) {
@@ -166,8 +214,17 @@ int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 			__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
+		/* Shorter than the chunks before this one: truncated under
+		 * us.  Growing it again would only write behind a lost
+		 * header. */
+		if ((uint64_t)st.st_size < off) {
+			__atomic_store_n(&w->lost, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
 	}
-	if (!space_left(w->fd, PF_CHUNK_SIZE) ||
+	if (!under_fsize_limit(off + PF_CHUNK_SIZE) ||
+	    !space_left(w->fd, PF_CHUNK_SIZE) ||
 	    allocate(w->fd, off, PF_CHUNK_SIZE) != 0) {
 		/* The claimed chunk stays a hole with a zero magic: readers
 		 * skip it.  Nothing more will fit, so stop trying. */
@@ -183,6 +240,23 @@ int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 	c->chunk = (uint8_t *)ch;
 	c->pos = PF_CHUNK_HEADER_SIZE;
 	return 0;
+}
+
+int pf_writer_fault(struct pf_writer *w, const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr, base = (uintptr_t)w->hdr, page;
+
+	if (!w->hdr || a < base || a >= base + w->map_size)
+		return 0;
+	__atomic_store_n(&w->lost, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
+	/* Only pages past the file's new end fault, and the mapping's end is
+	 * past them all: what stays in the file stays shared. */
+	page = a & ~(w->page_size - 1);
+	return mmap((void *)page, base + w->map_size - page,
+		    PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+		    0) != MAP_FAILED;
 }
 
 void pf_writer_finish(struct pf_writer *w, enum pf_end_reason why, int sig)

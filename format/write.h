@@ -31,6 +31,8 @@ struct pf_writer {
 	uint32_t max_chunks;
 	int full; /* sticky: no more chunks will be had */
 	uint64_t dev, ino; /* the file, to notice fd being closed and reused */
+	uintptr_t page_size;
+	int lost; /* sticky: the file lost pages under the mapping (truncated) */
 };
 
 /* A thread's place in its current chunk.  Owned by one thread. */
@@ -84,6 +86,23 @@ static inline void pf_count_drop(struct pf_writer *w, enum pf_drop why)
 {
 	__atomic_fetch_add(&w->hdr->dropped[why], 1, __ATOMIC_RELAXED);
 }
+
+/*
+ * Async-signal-safe, for a SIGBUS handler.  If addr lies in w's mapping
+ * (the file was truncated under it: a copy-truncate rotation, `truncate`),
+ * puts anonymous memory in place of the pages from addr's to the end, so
+ * that the faulting store succeeds when retried, and stops recording for
+ * good.  Returns 1 then, 0 if addr is not the writer's.
+ */
+int pf_writer_fault(struct pf_writer *w, const void *addr);
+
+/*
+ * Async-signal-safe.  Moves fd (one of pyprof's own) out of the numbers a
+ * program expects to get from open(): to the upper half of the soft
+ * RLIMIT_NOFILE (at most from 1024 up), close-on-exec.  Returns the new
+ * descriptor, or -1 (fd closed) when there is no room there.
+ */
+int pf_fd_high(int fd);
 
 /* Async-signal-safe.  Marks the file complete with a reason; idempotent
  * (the first caller wins).  pf_writer_unfinish() undoes it, for an exec

@@ -1,8 +1,8 @@
 /*
  * handler.c - the SIGPROF handler, and the records it writes.
  *
- * The handler (handler_sigprof and everything it calls, each marked
- * HANDLER: see handler.h) may only:
+ * The handler (handler_sigprof, called from sigchain.c's dispatch, and
+ * everything it calls, each marked HANDLER: see handler.h) may only:
  *   - load and store memory mapped before it runs (the file mapping, the
  *     intern tables, this thread's struct thread_state);
  *   - use lock-free atomics;
@@ -21,7 +21,7 @@
  *     pthread_getspecific and pthread_self (glibc: loads, no lock).
  * Never malloc, stdio, locks, dlsym, or the Python C API.  It never waits:
  * whatever it cannot do at once it drops, and counts the drop by reason in
- * the file's header.  errno is saved and restored.
+ * the file's header.  errno is saved and restored (by dispatch).
  *
  * Re-entrancy: a thread's state is written by the handler and, rarely, by
  * the thread itself outside the handler (start, stop).  `busy` marks both;
@@ -249,36 +249,30 @@ HANDLER static void take_sample(struct thread_state *t)
 	thread_record_stack(t, n, flags, mono, cpu);
 }
 
-HANDLER static int ours(const siginfo_t *si, const struct thread_state *t)
+/* Ours: our timers' signals carry the cookie; our perf events' come as
+ * I/O signals (POLL_*) from a descriptor we used.  Anything else (kill,
+ * sigqueue, the program's setitimer or timer_create) is the program's. */
+HANDLER static int ours(const siginfo_t *si)
 {
 	if (si->si_code == SI_TIMER)
 		return si->si_value.sival_ptr == &timer_cookie;
-	if (t && t->perf_fd >= 0 && (si->si_code == POLL_HUP ||
-				     si->si_code == POLL_IN))
-		return si->si_fd == t->perf_fd;
+	if (si->si_code >= POLL_IN && si->si_code <= POLL_HUP)
+		return timers_perf_fd_was_ours(si->si_fd);
 	return 0;
 }
 
-HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc)
+/* Called by sigchain's handler, which saved errno and hands whatever is
+ * not ours (the program's own profiler, a kill) to the program's action. */
+HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
 {
-	int saved = errno;
 	struct thread_state *t = self;
 
+	(void)sig;
+	(void)uc;
+	if (!ours(si))
+		return 0;
 	if (!t && si->si_code != SI_TIMER)
 		t = by_tid_get(gettid_()); /* an adopted thread's perf signal */
-	if (!ours(si, t)) {
-		/* Somebody else's SIGPROF (the program's own profiler):
-		 * hand it on rather than swallow it. */
-		if (old_action.sa_flags & SA_SIGINFO) {
-			if (old_action.sa_sigaction)
-				old_action.sa_sigaction(sig, si, uc);
-		} else if (old_action.sa_handler != SIG_DFL &&
-			   old_action.sa_handler != SIG_IGN) {
-			old_action.sa_handler(sig);
-		}
-		errno = saved;
-		return;
-	}
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		goto out;
 	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
@@ -298,5 +292,5 @@ HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc)
 out:
 	if (t && t->perf_fd >= 0)
 		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
-	errno = saved;
+	return 1;
 }

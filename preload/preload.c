@@ -12,8 +12,9 @@
  * The rest keeps the file honest at the edges of the process's life:
  *   exit()          atexit handler: mark the file complete
  *   _exit()         interposed (os._exit never runs atexit handlers)
- *   SIGTERM         a handler, only where the disposition was the default,
- *                   that completes the file and dies of the same signal
+ *   SIGTERM, and SIGPROF or SIGBUS the program did not take: sigchain.c's
+ *                   default action completes the file and dies of the
+ *                   same signal
  *   exec*()         interposed: complete the file; undo if exec fails
  *   fork()          the child gets a file of its own (pthread_atfork)
  * A SIGKILL leaves state WRITING; every committed record is still there.
@@ -41,6 +42,7 @@
 #include "pyintro.h"
 #include "names.h"
 #include "sampler.h"
+#include "sigchain.h"
 #include "encode.h"
 #include "write.h"
 
@@ -118,16 +120,39 @@ static void open_log(void)
 		log_fd = 2;
 		return;
 	}
-	log_fd = open(settings.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* As carefully as the profile: a log in a shared directory must not
+	 * follow a link somebody planted there, nor append to a file of
+	 * another user's; and its number stays out of the program's way.
+	 * The processes of a tree share one log, so it may exist. */
+	log_fd = open(settings.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+					    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+		      0600);
 	if (log_fd < 0) {
-		say(1, "cannot open PYPROF_LOG=%s: %s", settings.log, strerror(errno));
-	} else {
-		struct stat st;
-		if (fstat(log_fd, &st) == 0) {
-			log_dev = st.st_dev;
-			log_ino = st.st_ino;
-		}
+		say(1, "cannot open PYPROF_LOG=%s: %s", settings.log,
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return;
 	}
+	{
+		struct stat st;
+		const char *bad = NULL;
+		if (fstat(log_fd, &st) != 0)
+			bad = strerror(errno);
+		else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) &&
+			 !S_ISFIFO(st.st_mode))
+			bad = "not a file, a FIFO or a terminal";
+		else if (S_ISREG(st.st_mode) && st.st_uid != geteuid())
+			bad = "the file belongs to another user";
+		if (bad) {
+			close(log_fd);
+			log_fd = -1;
+			say(1, "cannot use PYPROF_LOG=%s: %s", settings.log, bad);
+			return;
+		}
+		log_dev = st.st_dev;
+		log_ino = st.st_ino;
+	}
+	if ((log_fd = pf_fd_high(log_fd)) < 0)
+		say(1, "cannot use PYPROF_LOG=%s: no descriptor", settings.log);
 }
 
 /* --- the file ----------------------------------------------------------- */
@@ -185,6 +210,17 @@ static int open_file(void)
 			say(1, "%s; not profiling", err);
 			return -1;
 		}
+		/* /dev/null and the like: a .1 beside it would be a stray
+		 * file in /dev, not a profile. */
+		{
+			struct stat st;
+			if (lstat(path, &st) == 0 &&
+			    (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+				say(1, "PYPROF_OUTPUT=%s is a device, not a file or a directory; not profiling",
+				    path);
+				return -1;
+			}
+		}
 	}
 	if (attempt == 100) {
 		say(1, "%s exists, and so do 99 more; not profiling", path);
@@ -214,7 +250,7 @@ static pid_t file_pid_or_self(void)
 	return file_pid ? file_pid : getpid();
 }
 
-/* Called from _exit, exec, and on_sigterm. */
+/* Called from _exit, exec, and on_death. */
 HANDLER static void finish(enum pf_end_reason why, int sig)
 {
 	if (!on || !writer.hdr || getpid() != file_pid)
@@ -290,6 +326,7 @@ static void before_exec(void)
 			finish(PF_END_EXEC, 0);
 		}
 		sampler_exec_prepare();
+		sigchain_hand_back();
 	}
 	errno = saved;
 }
@@ -300,6 +337,7 @@ static void after_failed_exec(void)
 
 	if (on && writer.hdr && getpid() == file_pid) {
 		pf_writer_unfinish(&writer);
+		sigchain_take_again();
 		sampler_exec_failed();
 		sampler_set_active(1);
 	}
@@ -363,12 +401,23 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 /* --- lifecycle ---------------------------------------------------------- */
 
-HANDLER static void on_sigterm(int sig)
+/* A signal the program did not take is about to kill it (sigchain's
+ * default action): the file is complete, and says which signal ended it. */
+HANDLER static void on_death(int sig)
 {
 	finish(PF_END_SIGNAL, sig);
-	/* SA_RESETHAND put the default action back: die of the same signal,
-	 * so the parent sees the status it would have seen without us. */
-	raise(sig);
+}
+
+/* A store into the file's mapping after the file was truncated under it
+ * would kill the program with SIGBUS; the writer puts memory there
+ * instead and recording stops. */
+HANDLER static int on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_code <= 0 || !writer.hdr)
+		return 0; /* sent, not a fault */
+	return pf_writer_fault(&writer, si->si_addr);
 }
 
 static void on_exit_(void)
@@ -416,7 +465,6 @@ static const char *env(const char *name) { return getenv(name); }
 __attribute__((constructor)) static void pyprof_load(void)
 {
 	char why[512];
-	struct sigaction sa, old;
 	int r;
 
 	char settings_why[512];
@@ -440,7 +488,8 @@ __attribute__((constructor)) static void pyprof_load(void)
 	}
 	if (settings.start && open_file() != 0)
 		return;
-	if (sampler_init(&settings, &layout, &writer) != 0) {
+	if (sigchain_init(on_death) != 0 ||
+	    sampler_init(&settings, &layout, &writer) != 0) {
 		say(1, "cannot install the sampler: %s; not profiling",
 		    strerror(errno));
 		if (writer.hdr) {
@@ -454,14 +503,14 @@ __attribute__((constructor)) static void pyprof_load(void)
 		say(0, "thread names unavailable: C API functions not found");
 	pthread_atfork(NULL, NULL, atfork_child);
 	atexit(on_exit_);
-	if (sigaction(SIGTERM, NULL, &old) == 0 &&
-	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_sigterm;
-		sa.sa_flags = SA_RESETHAND | SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	/* SIGTERM only while the program leaves it at the default, which is
+	 * when the file needs finishing before the process dies; a handler
+	 * of the program's goes to the kernel as it is. */
+	if (sigchain_claim(SIGTERM, SIGCHAIN_WHILE_DEFAULT, NULL,
+			   SA_RESTART) != 0 ||
+	    sigchain_claim(SIGBUS, SIGCHAIN_FIRST, on_sigbus,
+			   SA_RESTART | SA_ONSTACK) != 0)
+		say(1, "cannot watch SIGTERM and SIGBUS: %s", strerror(errno));
 	if (writer.hdr) {
 		writer.hdr->source = (uint32_t)sampler_source();
 		sampler_set_active(1);

@@ -70,8 +70,6 @@ extern struct pf_writer *writer;
 extern int active; /* recording on; see sampler_set_active */
 /* sigev_value of our timers: tells our SIGPROF from anybody else's */
 extern int timer_cookie;
-/* the program's SIGPROF disposition, which the handler hands others' on to */
-extern struct sigaction old_action;
 
 /*
  * A thread's state is written by its own handler, by the thread itself
@@ -136,8 +134,8 @@ HANDLER static inline struct thread_state *by_tid_get(int tid)
 
 /* --- records into a thread's chunk (handler.c) ---------------------------- */
 
-/* The SIGPROF handler, for sigaction. */
-HANDLER void handler_sigprof(int sig, siginfo_t *si, void *uc);
+/* pyprof's part of SIGPROF (a sigchain_fn): 1 if the signal was ours. */
+HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc);
 
 /* Space for a body of n bytes in t's chunk, opening a new chunk if it is
  * full; NULL when the file is. */
@@ -168,6 +166,9 @@ HANDLER void thread_record_stack(struct thread_state *t, int n,
 /* Picks the process's source (enum pf_source) from the settings, and the
  * descriptor ceiling for perf events.  Before any timers_arm. */
 void timers_init(const struct settings *s);
+
+/* Whether fd was ever one of our perf events (see handler.c's ours()). */
+HANDLER int timers_perf_fd_was_ours(int fd);
 /* Arms t's source, or the CPU timer where that fails.  0 or -1. */
 int timers_arm(struct thread_state *t);
 /* Stops t's signals: deletes its timer, closes its perf event.

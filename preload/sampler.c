@@ -29,6 +29,7 @@
 #include "names.h"
 #include "sampler.h"
 #include "sampler-int.h"
+#include "sigchain.h"
 
 __thread struct thread_state *self
 	__attribute__((tls_model("initial-exec")));
@@ -38,8 +39,6 @@ const struct py_layout *layout;
 struct pf_writer *writer;
 int active;
 int timer_cookie;
-struct sigaction old_action;
-static struct sigaction our_action;
 static uint32_t next_serial;
 static pthread_key_t stop_key;
 
@@ -328,8 +327,6 @@ void sampler_resume(void)
 int sampler_init(const struct settings *s, const struct py_layout *L,
 		 struct pf_writer *w)
 {
-	struct sigaction sa;
-
 	settings = s;
 	layout = L;
 	writer = w;
@@ -340,13 +337,11 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (by_tid == MAP_FAILED)
 		by_tid = NULL; /* adoption is then unavailable; nothing else */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = handler_sigprof;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGPROF, &sa, &old_action) != 0)
+	/* SA_RESTART whatever the program sets for SIGPROF: our signals
+	 * must never fail a system call with EINTR. */
+	if (sigchain_claim(SIGPROF, SIGCHAIN_FIRST, handler_sigprof,
+			   SA_RESTART) != 0)
 		return -1;
-	our_action = sa;
 	timers_init(s);
 	if (w->hdr)
 		w->hdr->source = (uint32_t)sampler_source();
@@ -361,10 +356,10 @@ void sampler_exec_prepare(void)
 	struct thread_state *t = self;
 
 	/* Pending signals survive execve, and the new image's SIGPROF is
-	 * SIG_DFL, which terminates it: stop this thread's source, let
-	 * SIG_IGN discard whatever is pending, then hand the new image the
-	 * disposition the program had before pyprof.  Other threads' signals
-	 * are directed at them and die with them. */
+	 * SIG_DFL, which terminates it: stop this thread's source and let
+	 * SIG_IGN discard whatever is pending; the caller then hands the
+	 * new image the program's own dispositions (sigchain_hand_back).
+	 * Other threads' signals are directed at them and die with them. */
 	if (t)
 		timers_disarm(t);
 	/* The sampler thread is left alone: the exec ends it, and stopping
@@ -374,15 +369,13 @@ void sampler_exec_prepare(void)
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPROF, &ign, NULL);
-	sigaction(SIGPROF, &old_action, NULL);
+	sigchain_kernel_action(SIGPROF, &ign, NULL);
 }
 
 void sampler_exec_failed(void)
 {
 	struct thread_state *t = self;
 
-	sigaction(SIGPROF, &our_action, NULL);
 	if (t)
 		timers_arm(t);
 }

@@ -253,8 +253,19 @@ int settings_output_path(const char *output, int pid, long start_time,
 			snprintf(num, sizeof num, "%ld", start_time);
 			break;
 		case 'h':
-			if (put(buf, cap, &n, host, strlen(host)))
-				return -1;
+			/* The host name is anybody's to set (a container's
+			 * is its image's): inside a path it is one name,
+			 * never a separator or a way up. */
+			for (size_t k = 0; host[k]; k++) {
+				char ch = host[k];
+				if (!((ch >= 'a' && ch <= 'z') ||
+				      (ch >= 'A' && ch <= 'Z') ||
+				      (ch >= '0' && ch <= '9') || ch == '-' ||
+				      ch == '_' || (ch == '.' && k > 0)))
+					ch = '_';
+				if (put(buf, cap, &n, &ch, 1))
+					return -1;
+			}
 			continue;
 		case '%':
 			snprintf(num, sizeof num, "%%");

@@ -25,7 +25,20 @@
 
 static int source; /* enum pf_source, from timers_init */
 
-static int fd_ceiling = 512; /* half of RLIMIT_NOFILE, set at init */
+/* Descriptors ever used for our perf events: a signal of one may still be
+ * pending after the thread closed it (it exited, or fell back to the
+ * timer), and must not reach the program's SIGPROF action, whose default
+ * kills.  Never cleared, for that reason. */
+#define PERF_FDS_SEEN 65536
+static uint8_t perf_fds_seen[PERF_FDS_SEEN / 8];
+
+HANDLER int timers_perf_fd_was_ours(int fd)
+{
+	if (fd < 0 || fd >= PERF_FDS_SEEN)
+		return 1; /* beyond the map: no program makes SIGPROF an I/O signal */
+	return (__atomic_load_n(&perf_fds_seen[fd / 8], __ATOMIC_RELAXED) >>
+		(fd % 8)) & 1;
+}
 
 static int arm_timer(struct thread_state *t)
 {
@@ -81,13 +94,15 @@ static int arm_perf(struct thread_state *t)
 			  PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	/* A perf event is a file descriptor of the program's.  Never take
-	 * the upper half of its limit: a program with many threads would
-	 * meet EMFILE sooner than without pyprof.  The timer takes none. */
-	if (fd >= fd_ceiling) {
-		close(fd);
+	/* A perf event is a descriptor in the program's table: keep it out
+	 * of the low numbers the program's own open() would get.  Where the
+	 * upper half is used up, the thread gets the timer, which takes
+	 * none. */
+	if ((fd = pf_fd_high(fd)) < 0)
 		return -1;
-	}
+	if (fd < PERF_FDS_SEEN)
+		__atomic_fetch_or(&perf_fds_seen[fd / 8],
+				  (uint8_t)(1u << (fd % 8)), __ATOMIC_RELAXED);
 	if (fcntl(fd, F_SETFL, O_ASYNC) != 0 ||
 	    fcntl(fd, F_SETSIG, SIGPROF) != 0 ||
 	    fcntl(fd, F_SETOWN_EX, &owner) != 0 ||
@@ -121,13 +136,6 @@ void timers_disarm(struct thread_state *t)
 
 void timers_init(const struct settings *s)
 {
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		fd_ceiling = (int)(rl.rlim_cur / 2);
-	else
-		fd_ceiling = 1 << 20;
-
 	/* The perf task-clock event by default, wherever the process may
 	 * open one: it keeps any asked rate (the CPU timer only fires on the
 	 * kernel tick, 250 Hz here) and, counting user mode only, it never

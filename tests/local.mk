@@ -33,6 +33,18 @@ UNIT_TESTS += tests/unit/test_settings
 endif
 
 if HAVE_CUNIT
+# sigchain.c linked in: the test's own sigaction() and signal() go through
+# the interposer, as a target's do.
+check_PROGRAMS += tests/unit/test_sigchain
+tests_unit_test_sigchain_SOURCES = tests/unit/test_sigchain.c \
+	preload/sigchain.c preload/sigchain.h preload/handler.h
+tests_unit_test_sigchain_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_sigchain_LDADD = $(CUNIT_LIBS) $(DL_LIBS)
+TESTS += tests/unit/test_sigchain
+UNIT_TESTS += tests/unit/test_sigchain
+endif
+
+if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_read
 tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
@@ -70,6 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/0090-run.sh \
 	tests/integration/0300-threads.sh \
 	tests/integration/0310-wall.sh \
+	tests/integration/0400-no-harm.sh \
+	tests/integration/0410-faults.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -96,7 +110,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
-	tests/targets/interactive.py tests/targets/stem.py
+	tests/targets/interactive.py tests/targets/stem.py \
+	tests/targets/noharm.py tests/faults/noperf.c
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write

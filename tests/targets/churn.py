@@ -1,7 +1,9 @@
 """Thread churn: argv[1] threads created and joined in waves of 50, each
-doing a little work, while the main thread works too."""
+doing a little work, while the main thread works too.  argv[1] = "Ns":
+waves for N seconds instead."""
 import sys
 import threading
+import time
 
 
 def work(n):
@@ -12,9 +14,15 @@ def work(n):
 
 
 def main():
-    total = int(sys.argv[1])
+    arg = sys.argv[1]
+    deadline = None
+    if arg.endswith("s"):
+        deadline = time.monotonic() + float(arg[:-1])
+        total = float("inf")
+    else:
+        total = int(arg)
     done = 0
-    while done < total:
+    while done < total and (deadline is None or time.monotonic() < deadline):
         wave = [threading.Thread(target=work, args=(2000 + done % 7 * 1000,)) for _ in range(50)]
         for t in wave:
             t.start()
@@ -22,7 +30,7 @@ def main():
         for t in wave:
             t.join()
         done += len(wave)
-    print("churned", done)
+    print("churned", "for a while" if deadline else done)
 
 
 main()
