@@ -108,6 +108,10 @@ def case_nofile():
     t = threading.Thread(target=spin, args=(0.05,))
     t.start()
     t.join()
+    # join() returns before the thread has left pthread_exit (where the
+    # load happens): wait for the thread itself to be gone
+    while os.path.exists("/proc/self/task/%d" % t.native_id):
+        time.sleep(0.01)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
     fds = []
