@@ -6,22 +6,79 @@ AM_TESTS_ENVIRONMENT = \
 	PYPROF_BIN='$(abs_top_builddir)/pyprof'; \
 	export top_srcdir top_builddir PYPROF_LIB PYPROF_BIN;
 
-# The CUnit programs alone.
-check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS)"
-# What the sanitizer build (configure --enable-asan --enable-ubsan) runs:
-# the CUnit programs, and the library under the sanitizers inside real
-# interpreters (0055, which loads libasan first with LD_PRELOAD).  The
-# other integration tests are the plain build's: their timings and
-# tolerances are not meant for a library slowed down by ASan.
-SAN_TESTS = $(UNIT_TESTS) tests/integration/0055-sanitizers.sh
-check-san:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(SAN_TESTS)"
-.PHONY: check-unit check-san
-if SANITIZE
-TESTS += tests/integration/0055-sanitizers.sh
+# --- the CUnit programs: every unit test's rule is here -------------------
+EXTRA_DIST += tests/unit/unit.h
+# The collector's and the renderers' tests link the model's sources
+# ($(collector_model), collector/local.mk) and the renderers'
+# ($(render_format_sources), render/local.mk) directly.
+if HAVE_CUNIT
+# test_profile brings its own fake reader and line table, so the model is
+# tested on exactly the records each test describes.
+check_PROGRAMS += tests/unit/test_profile tests/unit/test_render \
+	tests/unit/test_cli
+tests_unit_test_profile_SOURCES = tests/unit/test_profile.c \
+	$(collector_model)
+tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+
+tests_unit_test_render_SOURCES = tests/unit/test_render.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h \
+	render/render.h render/render.c render/text.c render/collapsed.c \
+	$(render_format_sources)
+nodist_tests_unit_test_render_SOURCES = $(render_generated)
+tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+
+# html, speedscope, pprof, trace, svg and json of a synthetic profile:
+# totals, structure, escaping (JSON parsed back with json-glib)
+if HAVE_JSON_GLIB
+check_PROGRAMS += tests/unit/test_formats
+tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h \
+	render/render.h render/render.c render/text.c render/collapsed.c \
+	$(render_format_sources)
+nodist_tests_unit_test_formats_SOURCES = $(render_generated)
+tests_unit_test_formats_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(JSON_GLIB_CFLAGS)
+tests_unit_test_formats_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS)
+TESTS += tests/unit/test_formats
+UNIT_TESTS += tests/unit/test_formats
 endif
-EXTRA_DIST += tests/integration/0055-sanitizers.sh
+
+# runs the built pyprof ($PYPROF_BIN, from tests/local.mk)
+tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
+tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+
+TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+
+# wall mode end to end: a file written with format/write.c, read by the
+# built pyprof ($PYPROF_BIN)
+check_PROGRAMS += tests/unit/test_wall
+tests_unit_test_wall_SOURCES = tests/unit/test_wall.c
+tests_unit_test_wall_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_wall_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+TESTS += tests/unit/test_wall
+UNIT_TESTS += tests/unit/test_wall
+
+# hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
+check_PROGRAMS += tests/unit/test_hide
+tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h \
+	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
+	collector/conf.c collector/conf.h
+tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+TESTS += tests/unit/test_hide
+UNIT_TESTS += tests/unit/test_hide
+endif
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_settings
@@ -52,6 +109,32 @@ tests_unit_test_read_LDADD = libpfformat.la $(CUNIT_LIBS)
 TESTS += tests/unit/test_read
 UNIT_TESTS += tests/unit/test_read
 endif
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test_write
+tests_unit_test_write_SOURCES = tests/unit/test_write.c
+tests_unit_test_write_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
+TESTS += tests/unit/test_write
+UNIT_TESTS += tests/unit/test_write
+endif
+
+# The CUnit programs alone.
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS)"
+# What the sanitizer build (configure --enable-asan --enable-ubsan) runs:
+# the CUnit programs, and the library under the sanitizers inside real
+# interpreters (0055, which loads libasan first with LD_PRELOAD).  The
+# other integration tests are the plain build's: their timings and
+# tolerances are not meant for a library slowed down by ASan.
+SAN_TESTS = $(UNIT_TESTS) tests/integration/0055-sanitizers.sh
+check-san:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(SAN_TESTS)"
+.PHONY: check-unit check-san
+if SANITIZE
+TESTS += tests/integration/0055-sanitizers.sh
+endif
+EXTRA_DIST += tests/integration/0055-sanitizers.sh
 
 # the dependency rules between folders, on the #include lines
 TESTS += tests/check-deps.sh
@@ -112,15 +195,6 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
 	tests/targets/interactive.py tests/targets/stem.py \
 	tests/targets/noharm.py tests/faults/noperf.c
-
-if HAVE_CUNIT
-check_PROGRAMS += tests/unit/test_write
-tests_unit_test_write_SOURCES = tests/unit/test_write.c
-tests_unit_test_write_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
-TESTS += tests/unit/test_write
-UNIT_TESTS += tests/unit/test_write
-endif
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.

@@ -7,8 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
+
+#include "tests/unit/unit.h"
 
 /* Runs pyprof with args; returns its exit status, stderr in *err. */
 static int run(const char *const *args, char **out, char **err)
@@ -100,18 +101,16 @@ static void test_cli__missing_file_is_bad_input(void)
 
 static void test_cli__garbage_file_is_bad_input(void)
 {
-	char *path = NULL, *out = NULL, *err = NULL;
-	int fd = g_file_open_tmp("test_cli-XXXXXX.pyprof", &path, NULL);
+	char *out = NULL, *err = NULL;
+	char *path = unit_write_temp("not a profile at all\n", 21, ".pyprof");
 	const char *a[] = {"report", NULL, NULL};
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(write(fd, "not a profile at all\n", 21), 21);
-	close(fd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	a[1] = path;
 	CU_ASSERT_EQUAL(run(a, &out, &err), 1);
 	CU_ASSERT_TRUE(g_str_has_prefix(err, "pyprof: ") && strstr(err, ": offset "));
 	unlink(path);
-	g_free(path);
+	free(path);
 	g_free(out);
 	g_free(err);
 }
@@ -131,28 +130,14 @@ static void test_cli__version_and_help(void)
 	g_free(err);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("cli", NULL, NULL);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_cli__negative_depth);
-	ADD(test_cli__unknown_color);
-	ADD(test_cli__min_percent_over_100);
-	ADD(test_cli__unknown_format);
-	ADD(test_cli__unknown_command);
-	ADD(test_cli__report_needs_files);
-	ADD(test_cli__run_bad_interval);
-	ADD(test_cli__missing_file_is_bad_input);
-	ADD(test_cli__garbage_file_is_bad_input);
-	ADD(test_cli__version_and_help);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("cli",
+	  UNIT_TEST(test_cli__negative_depth),
+	  UNIT_TEST(test_cli__unknown_color),
+	  UNIT_TEST(test_cli__min_percent_over_100),
+	  UNIT_TEST(test_cli__unknown_format),
+	  UNIT_TEST(test_cli__unknown_command),
+	  UNIT_TEST(test_cli__report_needs_files),
+	  UNIT_TEST(test_cli__run_bad_interval),
+	  UNIT_TEST(test_cli__missing_file_is_bad_input),
+	  UNIT_TEST(test_cli__garbage_file_is_bad_input),
+	  UNIT_TEST(test_cli__version_and_help))

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <zlib.h>
@@ -36,22 +35,18 @@
 #include "render/emit.h"
 #include "render/render.h"
 #include "render/profile.pb-c.h"
+#include "tests/unit/unit.h"
 
 #define EVIL "ev\"il</script><b>\x01\xe2\x80\xa8\\x"
 #define TOTAL_NS G_GUINT64_CONSTANT(12000000000)
 
+#define FRAME(name, qual, def, line) unit_frame(p, file, name, qual, def, line)
+
 static struct profile *make_profile(void)
 {
-	struct profile *p = profile_new();
-	struct profile_process info = {
-		.path = "t.pyprof", .pid = 4242, .mode = PROFILE_MODE_CPU,
-		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
-	};
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "t.pyprof",
+					     1000000, 500);
 	const char *file = profile_intern(p, "app.py", -1);
-#define FRAME(name, qual, def, line) \
-	profile_frame_intern(p, PROFILE_FRAME_PYTHON, file, \
-			     profile_intern(p, name, -1), \
-			     qual ? profile_intern(p, qual, -1) : NULL, def, line, -1)
 	guint32 mod = FRAME("<module>", "<module>", 1, 1);
 	guint32 main_ = FRAME("main", "main", 10, 12);
 	guint32 work = FRAME("work", "work", 20, 23);
@@ -59,11 +54,8 @@ static struct profile *make_profile(void)
 	guint32 run = FRAME("run", "Worker.run", 40, 40);
 	guint32 evil = FRAME(EVIL, NULL, 50, 51);
 	guint32 s_main, s_work, s_tiny, s_run, s_evil;
-	guint t0, t1;
+	guint t0 = 0, t1 = 1;
 
-	profile_add_process(p, &info);
-	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
-	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
 	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
 	s_work = profile_stack_push(p, s_main, work);
 	s_tiny = profile_stack_push(p, s_main, tiny);
@@ -82,16 +74,7 @@ static struct profile *make_profile(void)
  * 100) and worker (1, tid 101), no samples yet. */
 static struct profile *wall_profile_new(void)
 {
-	struct profile *p = profile_new();
-	struct profile_process info = {
-		.path = "w.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
-		.complete = TRUE, .interval_ns = 1000000, .start_mono_ns = 500,
-	};
-
-	profile_add_process(p, &info);
-	profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
-	profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
-	return p;
+	return unit_profile_new(PROFILE_MODE_WALL, "w.pyprof", 1000000, 500);
 }
 
 static struct profile *make_wall_profile(void)
@@ -994,38 +977,24 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	profile_free(p);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("formats", NULL, NULL);
-#define T(name) CU_add_test(s, #name, test_formats__##name)
-	T(emit_numbers);
-	T(json_string_round_trip);
-	T(json_tree_and_totals);
-	T(json_hostile_name_survives);
-	T(speedscope_profiles_weights_in_seconds);
-	T(speedscope_stacks_name_frames);
-	T(speedscope_honours_hiding);
-	T(trace_nesting_and_time_order);
-	T(trace_slices_span_sample_time);
-	T(pprof_types_and_totals);
-	T(pprof_locations_functions_labels);
-	T(svg_is_well_formed_with_names);
-	T(html_embeds_tree_columns);
-	T(html_full_tree_when_hiding);
-	T(wall_json_idle_leaf);
-	T(wall_speedscope_idle_leaf);
-	T(wall_trace_idle_slice_on_the_waiting_frame);
-	T(wall_pprof_svg_html_idle_leaf);
-	T(wall_no_idle_totals_agree);
-	T(wall_waits_of_running_samples_counted);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("formats",
+	  UNIT_TEST(test_formats__emit_numbers),
+	  UNIT_TEST(test_formats__json_string_round_trip),
+	  UNIT_TEST(test_formats__json_tree_and_totals),
+	  UNIT_TEST(test_formats__json_hostile_name_survives),
+	  UNIT_TEST(test_formats__speedscope_profiles_weights_in_seconds),
+	  UNIT_TEST(test_formats__speedscope_stacks_name_frames),
+	  UNIT_TEST(test_formats__speedscope_honours_hiding),
+	  UNIT_TEST(test_formats__trace_nesting_and_time_order),
+	  UNIT_TEST(test_formats__trace_slices_span_sample_time),
+	  UNIT_TEST(test_formats__pprof_types_and_totals),
+	  UNIT_TEST(test_formats__pprof_locations_functions_labels),
+	  UNIT_TEST(test_formats__svg_is_well_formed_with_names),
+	  UNIT_TEST(test_formats__html_embeds_tree_columns),
+	  UNIT_TEST(test_formats__html_full_tree_when_hiding),
+	  UNIT_TEST(test_formats__wall_json_idle_leaf),
+	  UNIT_TEST(test_formats__wall_speedscope_idle_leaf),
+	  UNIT_TEST(test_formats__wall_trace_idle_slice_on_the_waiting_frame),
+	  UNIT_TEST(test_formats__wall_pprof_svg_html_idle_leaf),
+	  UNIT_TEST(test_formats__wall_no_idle_totals_agree),
+	  UNIT_TEST(test_formats__wall_waits_of_running_samples_counted))

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -23,6 +22,7 @@
 #include "collector/hide.h"
 #include "collector/profile.h"
 #include "collector/trim.h"
+#include "tests/unit/unit.h"
 
 /* ---- building profiles ---- */
 
@@ -780,11 +780,9 @@ static void test_config__list_split_and_escapes(void)
 
 static char *write_conf(const char *text)
 {
-	char *path = NULL;
-	int fd = g_file_open_tmp("test_hide-XXXXXX.conf", &path, NULL);
-	CU_ASSERT_TRUE(fd >= 0);
-	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	char *path = unit_write_temp(text, strlen(text), ".conf");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	return path;
 }
 
@@ -815,7 +813,7 @@ static void test_config__file_rules_and_settings(void)
 	config_release(&c);
 	profile_free(p);
 	g_unlink(path);
-	g_free(path);
+	free(path);
 }
 
 static void test_config__errors_name_file_and_key(void)
@@ -840,7 +838,7 @@ static void test_config__errors_name_file_and_key(void)
 		g_error_free(e);
 		config_release(&c);
 		g_unlink(path);
-		g_free(path);
+		free(path);
 	}
 }
 
@@ -868,50 +866,36 @@ static void test_config__environment(void)
 	config_release(&c);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("hide", NULL, NULL);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_hide__function_glob_matches_name_or_qualname);
-	ADD(test_hide__file_glob_and_regex);
-	ADD(test_hide__module_matches_package_and_submodules);
-	ADD(test_hide__terms_must_all_match);
-	ADD(test_hide__bad_rules_are_errors);
-	ADD(test_hide__module_of_paths);
-	ADD(test_hide__hidden_frame_reparents_callees_and_keeps_totals);
-	ADD(test_hide__hidden_root_frame_time_goes_to_thread);
-	ADD(test_hide__collapse_makes_one_node_per_run);
-	ADD(test_hide__collapse_group_named_after_pattern);
-	ADD(test_hide__hidden_frames_inside_a_run_do_not_split_it);
-	ADD(test_hide__precedence_levels_then_show_hide_collapse);
-	ADD(test_hide__verdicts_are_per_frame_not_per_sample);
-	ADD(test_trim__stem_of_plumbing_is_removed);
-	ADD(test_trim__branch_stops_trimming);
-	ADD(test_trim__plumbing_side_work_is_no_branch);
-	ADD(test_trim__self_time_at_the_stem_stops_trimming);
-	ADD(test_trim__program_code_is_never_trimmed);
-	ADD(test_trim__show_rule_and_config_plumbing);
-	ADD(test_trim__stems_ending_alike_are_merged);
-	ADD(test_trim__lines_of_a_function_are_one_frame);
-	ADD(test_hide__idle_leaf_below_the_waiting_frame);
-	ADD(test_hide__rules_never_take_idle_away);
-	ADD(test_hide__no_idle_leaves_idle_samples_out);
-	ADD(test_hide__cpu_mode_has_no_idle);
-	ADD(test_trim__idle_is_the_waiting_frame_own_time);
-	ADD(test_hide__ipython_preset_makes_cells_roots);
-	ADD(test_hide__not_ipython);
-	ADD(test_config__list_split_and_escapes);
-	ADD(test_config__file_rules_and_settings);
-	ADD(test_config__errors_name_file_and_key);
-	ADD(test_config__environment);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("hide",
+	  UNIT_TEST(test_hide__function_glob_matches_name_or_qualname),
+	  UNIT_TEST(test_hide__file_glob_and_regex),
+	  UNIT_TEST(test_hide__module_matches_package_and_submodules),
+	  UNIT_TEST(test_hide__terms_must_all_match),
+	  UNIT_TEST(test_hide__bad_rules_are_errors),
+	  UNIT_TEST(test_hide__module_of_paths),
+	  UNIT_TEST(test_hide__hidden_frame_reparents_callees_and_keeps_totals),
+	  UNIT_TEST(test_hide__hidden_root_frame_time_goes_to_thread),
+	  UNIT_TEST(test_hide__collapse_makes_one_node_per_run),
+	  UNIT_TEST(test_hide__collapse_group_named_after_pattern),
+	  UNIT_TEST(test_hide__hidden_frames_inside_a_run_do_not_split_it),
+	  UNIT_TEST(test_hide__precedence_levels_then_show_hide_collapse),
+	  UNIT_TEST(test_hide__verdicts_are_per_frame_not_per_sample),
+	  UNIT_TEST(test_trim__stem_of_plumbing_is_removed),
+	  UNIT_TEST(test_trim__branch_stops_trimming),
+	  UNIT_TEST(test_trim__plumbing_side_work_is_no_branch),
+	  UNIT_TEST(test_trim__self_time_at_the_stem_stops_trimming),
+	  UNIT_TEST(test_trim__program_code_is_never_trimmed),
+	  UNIT_TEST(test_trim__show_rule_and_config_plumbing),
+	  UNIT_TEST(test_trim__stems_ending_alike_are_merged),
+	  UNIT_TEST(test_trim__lines_of_a_function_are_one_frame),
+	  UNIT_TEST(test_hide__idle_leaf_below_the_waiting_frame),
+	  UNIT_TEST(test_hide__rules_never_take_idle_away),
+	  UNIT_TEST(test_hide__no_idle_leaves_idle_samples_out),
+	  UNIT_TEST(test_hide__cpu_mode_has_no_idle),
+	  UNIT_TEST(test_trim__idle_is_the_waiting_frame_own_time),
+	  UNIT_TEST(test_hide__ipython_preset_makes_cells_roots),
+	  UNIT_TEST(test_hide__not_ipython),
+	  UNIT_TEST(test_config__list_split_and_escapes),
+	  UNIT_TEST(test_config__file_rules_and_settings),
+	  UNIT_TEST(test_config__errors_name_file_and_key),
+	  UNIT_TEST(test_config__environment))

@@ -8,12 +8,12 @@
  */
 #include <string.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
 
 #include "collector/profile.h"
 #include "format/read.h"
 #include "format/linetable.h"
+#include "tests/unit/unit.h"
 
 /* ---- the fake reader ---- */
 
@@ -529,34 +529,20 @@ static void test_profile__idle_flag_means_nothing_in_cpu_mode(void)
 	profile_free(p);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("profile", NULL, NULL);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_profile__cpu_weight_is_measured_cpu_time);
-	ADD(test_profile__wall_weight_is_wall_time);
-	ADD(test_profile__children_heaviest_first);
-	ADD(test_profile__lines_and_definition);
-	ADD(test_profile__qualname_preferred);
-	ADD(test_profile__thread_names);
-	ADD(test_profile__truncated_frame_at_root);
-	ADD(test_profile__unknown_code_is_unknown_frame);
-	ADD(test_profile__cut_short_file_warns_and_keeps_samples);
-	ADD(test_profile__bad_file_error_names_file_and_offset);
-	ADD(test_profile__stacks_are_interned);
-	ADD(test_profile__hidden_frames_give_time_to_caller);
-	ADD(test_profile__group_all_merges_threads);
-	ADD(test_profile__two_files_are_two_processes);
-	ADD(test_profile__idle_samples_in_wall_mode);
-	ADD(test_profile__idle_flag_means_nothing_in_cpu_mode);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("profile",
+	  UNIT_TEST(test_profile__cpu_weight_is_measured_cpu_time),
+	  UNIT_TEST(test_profile__wall_weight_is_wall_time),
+	  UNIT_TEST(test_profile__children_heaviest_first),
+	  UNIT_TEST(test_profile__lines_and_definition),
+	  UNIT_TEST(test_profile__qualname_preferred),
+	  UNIT_TEST(test_profile__thread_names),
+	  UNIT_TEST(test_profile__truncated_frame_at_root),
+	  UNIT_TEST(test_profile__unknown_code_is_unknown_frame),
+	  UNIT_TEST(test_profile__cut_short_file_warns_and_keeps_samples),
+	  UNIT_TEST(test_profile__bad_file_error_names_file_and_offset),
+	  UNIT_TEST(test_profile__stacks_are_interned),
+	  UNIT_TEST(test_profile__hidden_frames_give_time_to_caller),
+	  UNIT_TEST(test_profile__group_all_merges_threads),
+	  UNIT_TEST(test_profile__two_files_are_two_processes),
+	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
+	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode))

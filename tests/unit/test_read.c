@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 
 #include "format.h"
 #include "read.h"
+#include "tests/unit/unit.h"
 
 /* --- a builder of .pyprof bytes ------------------------------------------ */
 
@@ -404,15 +404,9 @@ static void test_read__round_trip(void)
 
 static char *write_temp(const uint8_t *bytes, size_t len)
 {
-	const char *dir = getenv("TMPDIR");
-	char *path = malloc(4096);
-	int fd;
+	char *path = unit_write_temp(bytes, len, ".pyprof");
 
-	snprintf(path, 4096, "%s/test_read.XXXXXX", dir && *dir ? dir : "/tmp");
-	fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_FATAL(write(fd, bytes, len) == (ssize_t)len);
-	close(fd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	return path;
 }
 
@@ -1029,53 +1023,28 @@ static void test_read__bad_sizes(void)
 	fb_free(&b);
 }
 
-int main(void)
-{
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(x) { #x, x }
-		T(test_read__round_trip),
-		T(test_read__open_by_path),
-		T(test_read__argv_truncated_without_nul),
-		T(test_read__torn_record),
-		T(test_read__short_record_length),
-		T(test_read__record_past_chunk),
-		T(test_read__chunk_without_thread_record),
-		T(test_read__zero_ids_are_warned),
-		T(test_read__unused_chunk_is_silent),
-		T(test_read__shared_beyond_previous_depth),
-		T(test_read__depth_limit),
-		T(test_read__file_cut_mid_chunk_keeps_prefix),
-		T(test_read__claims_past_max_size_are_quiet),
-		T(test_read__last_claim_unallocated_is_quiet),
-		T(test_read__callback_stops_visit),
-		T(test_read__truncated_at_every_length),
-		T(test_read__random_byte_flips),
-		T(test_read__empty_file),
-		T(test_read__missing_file),
-		T(test_read__foreign_file),
-		T(test_read__short_header),
-		T(test_read__big_endian),
-		T(test_read__newer_major_version),
-		T(test_read__bad_sizes),
-#undef T
-	};
-	CU_pSuite suite;
-	unsigned failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("read", NULL, NULL);
-	if (!suite)
-		return 2;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-}
+UNIT_MAIN("read",
+	  UNIT_TEST(test_read__round_trip),
+	  UNIT_TEST(test_read__open_by_path),
+	  UNIT_TEST(test_read__argv_truncated_without_nul),
+	  UNIT_TEST(test_read__torn_record),
+	  UNIT_TEST(test_read__short_record_length),
+	  UNIT_TEST(test_read__record_past_chunk),
+	  UNIT_TEST(test_read__chunk_without_thread_record),
+	  UNIT_TEST(test_read__zero_ids_are_warned),
+	  UNIT_TEST(test_read__unused_chunk_is_silent),
+	  UNIT_TEST(test_read__shared_beyond_previous_depth),
+	  UNIT_TEST(test_read__depth_limit),
+	  UNIT_TEST(test_read__file_cut_mid_chunk_keeps_prefix),
+	  UNIT_TEST(test_read__claims_past_max_size_are_quiet),
+	  UNIT_TEST(test_read__last_claim_unallocated_is_quiet),
+	  UNIT_TEST(test_read__callback_stops_visit),
+	  UNIT_TEST(test_read__truncated_at_every_length),
+	  UNIT_TEST(test_read__random_byte_flips),
+	  UNIT_TEST(test_read__empty_file),
+	  UNIT_TEST(test_read__missing_file),
+	  UNIT_TEST(test_read__foreign_file),
+	  UNIT_TEST(test_read__short_header),
+	  UNIT_TEST(test_read__big_endian),
+	  UNIT_TEST(test_read__newer_major_version),
+	  UNIT_TEST(test_read__bad_sizes))

@@ -22,35 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
 
 #include "collector/profile.h"
 #include "render/render.h"
+#include "tests/unit/unit.h"
+
+#define FRAME(name, qual, def, line) unit_frame(p, file, name, qual, def, line)
 
 static struct profile *make_profile(void)
 {
-	struct profile *p = profile_new();
-	struct profile_process info = {
-		.path = "t.pyprof", .pid = 4242, .mode = PROFILE_MODE_CPU,
-		.complete = TRUE,
-	};
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "t.pyprof", 0, 0);
 	const char *file = profile_intern(p, "app.py", -1);
-#define FRAME(name, qual, def, line) \
-	profile_frame_intern(p, PROFILE_FRAME_PYTHON, file, \
-			     profile_intern(p, name, -1), \
-			     qual ? profile_intern(p, qual, -1) : NULL, def, line, -1)
 	guint32 mod = FRAME("<module>", "<module>", 1, 1);
 	guint32 main_ = FRAME("main", "main", 10, 12);
 	guint32 work = FRAME("work", "work", 20, 23);
 	guint32 tiny = FRAME("tiny", NULL, 30, 30);
 	guint32 run = FRAME("run", "Worker.run", 40, 40);
 	guint32 s_main, s_work, s_tiny, s_run;
-	guint t0, t1;
+	guint t0 = 0, t1 = 1;
 
-	profile_add_process(p, &info);
-	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
-	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
 	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
 	s_work = profile_stack_push(p, s_main, work);
 	s_tiny = profile_stack_push(p, s_main, tiny);
@@ -65,11 +56,7 @@ static struct profile *make_profile(void)
 
 static struct profile *make_wall_profile(void)
 {
-	struct profile *p = profile_new();
-	struct profile_process info = {
-		.path = "w.pyprof", .pid = 4242, .mode = PROFILE_MODE_WALL,
-		.complete = TRUE,
-	};
+	struct profile *p = unit_profile_new(PROFILE_MODE_WALL, "w.pyprof", 0, 0);
 	const char *file = profile_intern(p, "app.py", -1);
 	guint32 mod = FRAME("<module>", "<module>", 1, 1);
 	guint32 main_ = FRAME("main", "main", 10, 12);
@@ -78,11 +65,8 @@ static struct profile *make_wall_profile(void)
 	guint32 run = FRAME("run", "Worker.run", 40, 40);
 	guint32 poll = FRAME("poll", "poll", 45, 46);
 	guint32 s_main, s_work, s_wait, s_run, s_poll;
-	guint t0, t1;
+	guint t0 = 0, t1 = 1;
 
-	profile_add_process(p, &info);
-	t0 = profile_add_thread(p, 0, 1, 100, PROFILE_THREAD_MAIN, 0, NULL, 0);
-	t1 = profile_add_thread(p, 0, 2, 101, 0, 0, "worker", 6);
 	s_main = profile_stack_push(p, profile_stack_push(p, 0, mod), main_);
 	s_work = profile_stack_push(p, s_main, work);
 	s_wait = profile_stack_push(p, s_main, wait);
@@ -443,33 +427,19 @@ static void test_render__cpu_mode_ignores_idle_flag_and_no_idle(void)
 	      "2.000 100.0%  Worker.run  app.py:40\n");
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("render", NULL, NULL);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_render__text_default);
-	ADD(test_render__text_ascii_min_percent_zero);
-	ADD(test_render__text_depth);
-	ADD(test_render__text_min_percent_cuts_a_suffix);
-	ADD(test_render__text_thread_own_time_is_hidden_line);
-	ADD(test_render__text_color);
-	ADD(test_render__collapsed_samples);
-	ADD(test_render__collapsed_ns_without_thread);
-	ADD(test_render__collapsed_cleans_separators);
-	ADD(test_render__empty_profile);
-	ADD(test_render__wall_idle_leaf_and_split_header);
-	ADD(test_render__wall_no_idle_is_running_time_only);
-	ADD(test_render__wall_merged_threads_list_each_split_first);
-	ADD(test_render__wall_collapsed_idle_leaf);
-	ADD(test_render__cpu_mode_ignores_idle_flag_and_no_idle);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("render",
+	  UNIT_TEST(test_render__text_default),
+	  UNIT_TEST(test_render__text_ascii_min_percent_zero),
+	  UNIT_TEST(test_render__text_depth),
+	  UNIT_TEST(test_render__text_min_percent_cuts_a_suffix),
+	  UNIT_TEST(test_render__text_thread_own_time_is_hidden_line),
+	  UNIT_TEST(test_render__text_color),
+	  UNIT_TEST(test_render__collapsed_samples),
+	  UNIT_TEST(test_render__collapsed_ns_without_thread),
+	  UNIT_TEST(test_render__collapsed_cleans_separators),
+	  UNIT_TEST(test_render__empty_profile),
+	  UNIT_TEST(test_render__wall_idle_leaf_and_split_header),
+	  UNIT_TEST(test_render__wall_no_idle_is_running_time_only),
+	  UNIT_TEST(test_render__wall_merged_threads_list_each_split_first),
+	  UNIT_TEST(test_render__wall_collapsed_idle_leaf),
+	  UNIT_TEST(test_render__cpu_mode_ignores_idle_flag_and_no_idle))

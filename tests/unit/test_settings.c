@@ -2,7 +2,6 @@
  * test_settings.c - PYPROF_* parsing: every value a user may type, and the
  * bad ones that must leave pyprof dormant with a reason.
  */
-#include <CUnit/Basic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +9,7 @@
 
 #include "format.h"
 #include "preload/settings.h"
+#include "tests/unit/unit.h"
 
 static void test_settings__interval_units(void)
 {
@@ -172,25 +172,13 @@ static void test_settings__output_existing_dir(void)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("settings", NULL, NULL);
-	CU_add_test(s, "interval_units", test_settings__interval_units);
-	CU_add_test(s, "interval_bad", test_settings__interval_bad);
-	CU_add_test(s, "size", test_settings__size);
-	CU_add_test(s, "defaults", test_settings__defaults);
-	CU_add_test(s, "modes", test_settings__modes);
-	CU_add_test(s, "bad_values_named", test_settings__bad_values_named);
-	CU_add_test(s, "log_values", test_settings__log_values);
-	CU_add_test(s, "output_template", test_settings__output_template);
-	CU_add_test(s, "output_existing_dir", test_settings__output_existing_dir);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-}
+UNIT_MAIN("settings",
+	  UNIT_TEST(test_settings__interval_units),
+	  UNIT_TEST(test_settings__interval_bad),
+	  UNIT_TEST(test_settings__size),
+	  UNIT_TEST(test_settings__defaults),
+	  UNIT_TEST(test_settings__modes),
+	  UNIT_TEST(test_settings__bad_values_named),
+	  UNIT_TEST(test_settings__log_values),
+	  UNIT_TEST(test_settings__output_template),
+	  UNIT_TEST(test_settings__output_existing_dir))

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 
 #include "preload/sigchain.h"
+#include "tests/unit/unit.h"
 
 /* the kernel's handler for sig, past every libc wrapper */
 static void *kernel_handler(int sig)
@@ -212,27 +212,19 @@ static void test_sigchain__unclaimed_signals_pass_through(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		UNIT_TEST(test_sigchain__view_is_what_the_process_had),
+		UNIT_TEST(test_sigchain__ours_never_reach_the_program),
+		UNIT_TEST(test_sigchain__save_and_restore),
+		UNIT_TEST(test_sigchain__mask_and_resethand_honoured),
+		UNIT_TEST(test_sigchain__ignored_is_ignored),
+		UNIT_TEST(test_sigchain__default_kills_with_that_signal),
+		UNIT_TEST(test_sigchain__while_default_gives_the_kernel_the_program_s),
+		UNIT_TEST(test_sigchain__hand_back_for_exec),
+		UNIT_TEST(test_sigchain__unclaimed_signals_pass_through),
+	};
 
 	if (sigchain_init(on_death) != 0)
-		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("sigchain", NULL, NULL);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_sigchain__view_is_what_the_process_had);
-	ADD(test_sigchain__ours_never_reach_the_program);
-	ADD(test_sigchain__save_and_restore);
-	ADD(test_sigchain__mask_and_resethand_honoured);
-	ADD(test_sigchain__ignored_is_ignored);
-	ADD(test_sigchain__default_kills_with_that_signal);
-	ADD(test_sigchain__while_default_gives_the_kernel_the_program_s);
-	ADD(test_sigchain__hand_back_for_exec);
-	ADD(test_sigchain__unclaimed_signals_pass_through);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+		return 2;
+	return unit_run("sigchain", tests, sizeof tests / sizeof tests[0]);
 }

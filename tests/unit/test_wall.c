@@ -20,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
 #include "format.h"
 #include "write.h"
+#include "tests/unit/unit.h"
 
 static char *dir, *path;
 static gboolean write_failed; /* suite_init runs outside any test: no asserts */
@@ -354,26 +354,11 @@ static void test_wall__run_passes_mode_wall(void)
 	g_free(lib);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("wall", suite_init, suite_clean);
-#define ADD(t) CU_add_test(s, #t, t)
-	ADD(test_wall__text_idle_leaf_and_split_headers);
-	ADD(test_wall__no_idle_drops_waiting_from_trees_and_totals);
-	ADD(test_wall__collapsed_idle_leaf);
-	ADD(test_wall__merged_threads_list_each_thread_split);
-	ADD(test_wall__hide_rules_keep_idle);
-	ADD(test_wall__threads_table_splits_by_idle_flag);
-	ADD(test_wall__run_passes_mode_wall);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-		 CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}
+UNIT_MAIN_SUITE("wall", suite_init, suite_clean,
+	  UNIT_TEST(test_wall__text_idle_leaf_and_split_headers),
+	  UNIT_TEST(test_wall__no_idle_drops_waiting_from_trees_and_totals),
+	  UNIT_TEST(test_wall__collapsed_idle_leaf),
+	  UNIT_TEST(test_wall__merged_threads_list_each_thread_split),
+	  UNIT_TEST(test_wall__hide_rules_keep_idle),
+	  UNIT_TEST(test_wall__threads_table_splits_by_idle_flag),
+	  UNIT_TEST(test_wall__run_passes_mode_wall))

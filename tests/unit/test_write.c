@@ -3,17 +3,20 @@
  * reads back, torn records stop a chunk and nothing else, and the size
  * bound turns into "full" instead of SIGBUS.
  */
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "encode.h"
 #include "read.h"
 #include "write.h"
+#include "tests/unit/unit.h"
 
 static char dir[64];
 static char path[128];
@@ -355,8 +358,13 @@ static void test_write__reused_fd_is_not_ours(void)
 	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), 0);
 	snprintf(other, sizeof other, "%s/other", dir);
 	close(w.fd);
+	/* the writer's number is a high one (see descriptor_stays_high): a
+	 * program gets it back with dup2, or once it has used all below */
 	fd = open(other, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	CU_ASSERT_EQUAL_FATAL(fd, w.fd); /* the lowest free number: the same */
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(dup2(fd, w.fd), w.fd);
+	close(fd);
+	fd = w.fd;
 	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), -1);
 	CU_ASSERT_EQUAL(w.full, 1);
 	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
@@ -364,6 +372,107 @@ static void test_write__reused_fd_is_not_ours(void)
 	close(fd);
 	unlink(other);
 	w.fd = -1;
+	pf_writer_close(&w);
+}
+
+/* pyprof's descriptor never takes the number the program's next open()
+ * would get. */
+static void test_write__descriptor_stays_high(void)
+{
+	struct pf_writer w;
+	char err[256];
+	int before, after;
+
+	unlink(path);
+	before = open("/dev/null", O_RDONLY);
+	CU_ASSERT_FATAL(before >= 0);
+	close(before);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT(w.fd > before);
+	CU_ASSERT(fcntl(w.fd, F_GETFD) & FD_CLOEXEC);
+	after = open("/dev/null", O_RDONLY);
+	CU_ASSERT_EQUAL(after, before);
+	close(after);
+	pf_writer_close(&w);
+}
+
+/* Under RLIMIT_FSIZE, with SIGXFSZ at its default (which kills), the file
+ * stops growing at the limit instead: in a child, so the limit and the
+ * disposition stay there. */
+static void test_write__fsize_limit_is_a_bound(void)
+{
+	pid_t pid;
+	int status;
+
+	unlink(path);
+	pid = fork();
+	if (pid == 0) {
+		struct pf_writer w;
+		struct pf_cursor c = {.thread = 1, .tid = 1};
+		struct rlimit rl;
+		char err[256];
+		int n = 0;
+
+		signal(SIGXFSZ, SIG_DFL);
+		getrlimit(RLIMIT_FSIZE, &rl);
+		rl.rlim_cur = PF_HEADER_SIZE + 2 * PF_CHUNK_SIZE;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		if (pf_writer_create(&w, path, 1 << 20, err, sizeof err) != 0)
+			_exit(10);
+		while (pf_writer_next_chunk(&w, &c) == 0)
+			n++;
+		_exit(n == 2 && w.full ? 0 : 11);
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+}
+
+/* The file truncated under the mapping: pf_writer_fault (what the SIGBUS
+ * handler calls) puts memory where the lost pages were, so the store that
+ * faulted succeeds when retried; recording stops; an address outside the
+ * mapping is not the writer's. */
+static void test_write__truncated_file_fault(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 1, .tid = 1};
+	char err[256];
+	uint8_t *p;
+	int local;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(truncate(path, 0), 0);
+	p = c.chunk + 100;
+	CU_ASSERT_EQUAL(pf_writer_fault(&w, &local), 0);
+	CU_ASSERT_EQUAL(pf_writer_fault(&w, p), 1);
+	*p = 42; /* would have been SIGBUS */
+	CU_ASSERT_EQUAL(*p, 42);
+	CU_ASSERT_EQUAL(w.lost, 1);
+	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), -1);
+	pf_writer_close(&w);
+}
+
+/* A file shortened under the writer (without a fault yet) is noticed when
+ * the next chunk is wanted: never grown again behind a lost header. */
+static void test_write__shrunk_file_stops_growth(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 1, .tid = 1};
+	char err[256];
+	struct stat st;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
+	/* the header stays: its page is still the file's, so claiming the
+	 * next chunk touches no lost page */
+	CU_ASSERT_EQUAL_FATAL(truncate(path, PF_HEADER_SIZE), 0);
+	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), -1);
+	CU_ASSERT_EQUAL(w.lost, 1);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, PF_HEADER_SIZE);
 	pf_writer_close(&w);
 }
 
@@ -404,26 +513,17 @@ static void test_write__layout_is_documented(void)
 	CU_ASSERT_EQUAL(PF_DROP_NO_THREAD, 6);
 }
 
-int main(void)
-{
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("write", suite_init, suite_clean);
-	CU_add_test(s, "round_trip", test_write__round_trip);
-	CU_add_test(s, "torn_record", test_write__torn_record);
-	CU_add_test(s, "gap_moves_the_clock", test_write__gap_moves_the_clock);
-	CU_add_test(s, "negative_delta_is_no_time", test_write__negative_delta_is_no_time);
-	CU_add_test(s, "size_bound", test_write__size_bound);
-	CU_add_test(s, "creation_rules", test_write__creation_rules);
-	CU_add_test(s, "finish", test_write__finish);
-	CU_add_test(s, "reused_fd_is_not_ours", test_write__reused_fd_is_not_ours);
-	CU_add_test(s, "layout_is_documented", test_write__layout_is_documented);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-}
+UNIT_MAIN_SUITE("write", suite_init, suite_clean,
+	  UNIT_TEST(test_write__round_trip),
+	  UNIT_TEST(test_write__torn_record),
+	  UNIT_TEST(test_write__gap_moves_the_clock),
+	  UNIT_TEST(test_write__negative_delta_is_no_time),
+	  UNIT_TEST(test_write__size_bound),
+	  UNIT_TEST(test_write__creation_rules),
+	  UNIT_TEST(test_write__finish),
+	  UNIT_TEST(test_write__reused_fd_is_not_ours),
+	  UNIT_TEST(test_write__descriptor_stays_high),
+	  UNIT_TEST(test_write__fsize_limit_is_a_bound),
+	  UNIT_TEST(test_write__truncated_file_fault),
+	  UNIT_TEST(test_write__shrunk_file_stops_growth),
+	  UNIT_TEST(test_write__layout_is_documented))
