@@ -348,6 +348,22 @@ static const GOptionEntry render_entries[] = {
 	G_OPTION_ENTRY_NULL
 };
 
+static gboolean opt_grace(const gchar *name, const gchar *value,
+			  gpointer data, GError **error)
+{
+	char *end;
+	double v = g_ascii_strtod(value, &end);
+
+	if (end == value || *end || !(v >= 0 && v <= 86400)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: '%s' is not a number of seconds from 0 to 86400",
+			    name, value);
+		return FALSE;
+	}
+	((struct report_opts *)data)->grace = v;
+	return TRUE;
+}
+
 static const GOptionEntry run_entries[] = {
 	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
 	 "Sampling interval, e.g. 1ms (PYPROF_INTERVAL)", "TIME"},
@@ -358,6 +374,9 @@ static const GOptionEntry run_entries[] = {
 	 "Keep the .pyprof files in DIR instead of a temporary directory", "DIR"},
 	{"keep", 'k', 0, G_OPTION_ARG_NONE, NULL,
 	 "Keep the temporary directory and say where it is", NULL},
+	{"grace", 0, 0, G_OPTION_ARG_CALLBACK, opt_grace,
+	 "After COMMAND exits, wait up to S seconds for the processes it "
+	 "started (default 5)", "S"},
 	G_OPTION_ENTRY_NULL
 };
 
@@ -417,6 +436,7 @@ void options_init(struct report_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->format = render_lookup("text");
+	o->grace = 5;
 	o->color = COLOR_AUTO;
 	render_options_init(&o->render);
 	config_init(&o->config);

@@ -2,6 +2,14 @@
  * run.c - `pyprof run`: run a command with libpyprof.so preloaded into a
  * directory of its own, then report every profile it wrote, and exit as
  * the command did.
+ *
+ * Every process of the command's tree writes its own file, and a file is
+ * complete only when its process ends.  The command's own children may
+ * outlive it (multiprocessing's resource tracker, a daemon), so pyprof is
+ * their subreaper: they become its children when their parent dies, and
+ * it waits for them too, for a bounded grace period, before it reads the
+ * files.  Whoever is still running then is named in the report as still
+ * running, not as a damaged file.
  */
 #include "config.h"
 
@@ -10,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -88,6 +98,64 @@ static G_GNUC_NORETURN void exit_like(int status)
 		exit(128 + sig);
 	}
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/* Reaps every child (the command's orphans, adopted as subreaper) until
+ * none is left or `grace` seconds have passed. */
+static void wait_children(double grace)
+{
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	gint64 end = g_get_monotonic_time() + (gint64)(grace * 1e6);
+
+	for (;;) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || g_get_monotonic_time() >= end)
+			return; /* ECHILD: all gone */
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* pid -> name of the children still running, or NULL if there are none. */
+static GHashTable *still_running(void)
+{
+	GHashTable *h = NULL;
+	GDir *tasks = g_dir_open("/proc/self/task", 0, NULL);
+	const char *tid;
+
+	while (tasks && (tid = g_dir_read_name(tasks))) {
+		char *path = g_strdup_printf("/proc/self/task/%s/children", tid);
+		char *text = NULL, **pids;
+
+		if (g_file_get_contents(path, &text, NULL, NULL)) {
+			pids = g_strsplit(g_strstrip(text), " ", -1);
+			for (char **q = pids; *q; q++) {
+				int pid = atoi(*q);
+				char *comm_path, *comm = NULL;
+				if (pid <= 0)
+					continue;
+				comm_path = g_strdup_printf("/proc/%d/comm", pid);
+				if (!g_file_get_contents(comm_path, &comm, NULL, NULL))
+					comm = g_strdup("?");
+				g_strstrip(comm);
+				if (!h)
+					h = g_hash_table_new_full(g_direct_hash,
+								  g_direct_equal,
+								  NULL, g_free);
+				g_hash_table_replace(h, GINT_TO_POINTER(pid), comm);
+				g_free(comm_path);
+			}
+			g_strfreev(pids);
+		}
+		g_free(text);
+		g_free(path);
+	}
+	if (tasks)
+		g_dir_close(tasks);
+	return h;
 }
 
 int cmd_run(int argc, char **argv)
@@ -182,6 +250,8 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	fflush(NULL);
+	/* the command's orphans become ours to wait for (see the top) */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	child = fork();
 	if (child == 0) {
 		sigaction(SIGINT, &old_int, NULL);
@@ -197,6 +267,7 @@ int cmd_run(int argc, char **argv)
 	} else {
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
+		wait_children(o.grace);
 	}
 	/* The library must not follow into the report's own children (none
 	 * today, but a pager could come). */
@@ -217,6 +288,14 @@ int cmd_run(int argc, char **argv)
 						"(was '%s' a Python program?)\n", cmd[0]);
 		} else {
 			struct profile *p = profile_new();
+			p->running = still_running();
+			if (p->running)
+				fprintf(stderr, "pyprof: warning: %u process%s the command "
+						"started still running after %g s "
+						"(--grace): reporting what they wrote so far\n",
+					g_hash_table_size(p->running),
+					g_hash_table_size(p->running) == 1 ? "" : "es",
+					o.grace);
 			pipeline_load(p, (char **)files->pdata, (int)files->len, TRUE);
 			if (p->processes->len)
 				pipeline_render(p, &o, stderr);

@@ -528,10 +528,20 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	l.memo = g_hash_table_new_full(memo_hash, memo_equal, g_free, NULL);
 	l.prev_stacks = g_array_new(FALSE, FALSE, sizeof(guint32));
 
-	if (!info.complete)
-		g_ptr_array_add(p->warnings,
-				g_strdup_printf("%s: was cut short (the process did "
-						"not finish writing it)", path));
+	if (!info.complete) {
+		const char *name = p->running ?
+			g_hash_table_lookup(p->running,
+					    GINT_TO_POINTER(info.pid)) : NULL;
+		if (name)
+			g_ptr_array_add(p->warnings,
+					g_strdup_printf("%s: process %d (%s) is still "
+							"running: its profile so far",
+							path, (int)info.pid, name));
+		else
+			g_ptr_array_add(p->warnings,
+					g_strdup_printf("%s: was cut short (the process did "
+							"not finish writing it)", path));
+	}
 	l.names = g_array_new(FALSE, FALSE, sizeof(struct load_name));
 	rc = pf_file_visit(f, &visitor, &l);
 	if (rc == 0)

@@ -103,6 +103,8 @@ void profile_free(struct profile *p)
 	g_ptr_array_unref(p->processes);
 	g_ptr_array_unref(p->threads);
 	g_ptr_array_unref(p->warnings);
+	if (p->running)
+		g_hash_table_unref(p->running);
 	g_array_unref(p->marks);
 	g_hash_table_unref(p->frame_index);
 	g_hash_table_unref(p->stack_index);

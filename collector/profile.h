@@ -212,6 +212,9 @@ struct profile {
 	GPtrArray *processes; /* of struct profile_process * */
 	GPtrArray *threads;   /* of struct profile_thread *, grouped by process */
 	GPtrArray *warnings;  /* of char *: "FILE: offset N: message" */
+	/* pid -> name (char *) of processes the caller knows are still
+	 * running, whose files are unfinished for that reason; NULL: none */
+	GHashTable *running;
 	enum profile_mode mode; /* of the first process loaded; CPU if none */
 	gboolean mixed_modes;   /* processes disagree on the mode */
 	guint64 n_samples;

@@ -65,4 +65,40 @@ if [ "$status" -eq 2 ] && grep -q 'fast' "$work/stderr"; then
 else
 	fail "run --interval fast: status $status, $(cat "$work/stderr")"
 fi
+# The command's children that outlive it: a spawn pool's helper processes
+# are waited for, so every file is complete; a process still running
+# after --grace is named as running, not reported as a damaged file.
+cat >"$work/pool.py" <<'PY'
+import multiprocessing as mp
+def f(x):
+    return sum(i % (x + 1) for i in range(100000))
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    with mp.Pool(2) as p:
+        print(sum(p.map(f, range(8))))
+PY
+"$PYPROF_BIN" run -- "$py" "$work/pool.py" >/dev/null 2>"$work/stderr" || true
+if grep -q "cut short" "$work/stderr"; then
+	fail "run: a spawn pool's helper reported as cut short: $(grep 'cut short' "$work/stderr")"
+elif ! grep -q "f  " "$work/stderr" && ! grep -q " f " "$work/stderr"; then
+	fail "run: the pool's workers are not in the report: $(head -20 "$work/stderr")"
+else
+	ok "run: a spawn pool's processes are all waited for: no file cut short"
+fi
+
+set +e
+"$PYPROF_BIN" run --grace 0.3 -- "$py" -c '
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time\nfor i in range(2000000): pass\ntime.sleep(1.5)"],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)' >/dev/null 2>"$work/stderr"
+status=$?
+set -e
+if [ "$status" -eq 0 ] && grep -q "1 process the command started still running after 0.3 s" "$work/stderr" &&
+   grep -q "is still running: its profile so far" "$work/stderr" && ! grep -q "cut short" "$work/stderr"; then
+	ok "run --grace 0.3: a child still running is named as running, not damaged"
+else
+	fail "run --grace: status $status, $(cat "$work/stderr" | head -5)"
+fi
+sleep 1.5 # let it finish before $work goes
+
 finish
