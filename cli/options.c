@@ -323,16 +323,19 @@ static const GOptionEntry render_entries[] = {
 	 "Merge the same call paths of every thread into one tree (--group=all)", NULL},
 	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
 	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
-	{"hide", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	/* rules as bytes (FILENAME): GLib's conversion would fail with a
+	 * message naming neither the option nor the value; the rule parser
+	 * names both */
+	{"hide", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
 	 "Hide frames matching RULE; their time goes to their caller "
 	 "(repeatable; see pyprof.conf(5))", "RULE"},
-	{"collapse", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	{"collapse", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
 	 "Show consecutive frames matching RULE as one node, [NAME] with "
 	 "NAME=RULE (repeatable)", "RULE"},
-	{"show", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	{"show", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
 	 "Exempt frames matching RULE from hiding, collapsing and trimming "
 	 "(repeatable)", "RULE"},
-	{"preset", 0, 0, G_OPTION_ARG_CALLBACK, opt_rule,
+	{"preset", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
 	 "Apply a preset rule set: ipython, importlib, runpy, asyncio, "
 	 "threading (repeatable)", "NAME"},
 	{"config", 0, 0, G_OPTION_ARG_FILENAME, NULL,

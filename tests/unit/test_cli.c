@@ -64,6 +64,20 @@ static void test_cli__min_percent_over_100(void)
 	expect_usage_error(a, "--min-percent: expected a percentage from 0 to 100, got '200'");
 }
 
+/* A rule that is not UTF-8 is refused naming the option, not with GLib's
+ * "Invalid byte sequence in conversion input". */
+static void test_cli__rule_not_utf8_names_the_option(void)
+{
+	const char *a[] = {"report", "--hide=\xff", "x.pyprof", NULL};
+	expect_usage_error(a, "pyprof: report: --hide: '\xef\xbf\xbd': not valid UTF-8");
+}
+
+static void test_cli__run_bad_grace(void)
+{
+	const char *a[] = {"run", "--grace", "soon", "--", "true", NULL};
+	expect_usage_error(a, "--grace: 'soon' is not a number of seconds from 0 to 86400");
+}
+
 static void test_cli__unknown_format(void)
 {
 	const char *a[] = {"report", "--format", "pdf", "x.pyprof", NULL};
@@ -135,6 +149,8 @@ UNIT_MAIN("cli",
 	  UNIT_TEST(test_cli__unknown_color),
 	  UNIT_TEST(test_cli__min_percent_over_100),
 	  UNIT_TEST(test_cli__unknown_format),
+	  UNIT_TEST(test_cli__rule_not_utf8_names_the_option),
+	  UNIT_TEST(test_cli__run_bad_grace),
 	  UNIT_TEST(test_cli__unknown_command),
 	  UNIT_TEST(test_cli__report_needs_files),
 	  UNIT_TEST(test_cli__run_bad_interval),
