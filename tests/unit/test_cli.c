@@ -116,7 +116,7 @@ static void test_cli__missing_file_is_bad_input(void)
 static void test_cli__garbage_file_is_bad_input(void)
 {
 	char *out = NULL, *err = NULL;
-	char *path = unit_write_temp("not a profile at all\n", 21, ".pyprof");
+	char *path = unit_write_temp("not a profile at all\n", 21);
 	const char *a[] = {"report", NULL, NULL};
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);

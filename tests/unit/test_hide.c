@@ -780,7 +780,7 @@ static void test_config__list_split_and_escapes(void)
 
 static char *write_conf(const char *text)
 {
-	char *path = unit_write_temp(text, strlen(text), ".conf");
+	char *path = unit_write_temp(text, strlen(text));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	return path;

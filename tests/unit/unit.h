@@ -65,21 +65,19 @@ static inline int unit_run(const char *suite, const struct unit_test *tests,
 	}
 #define UNIT_MAIN(suite, ...) UNIT_MAIN_SUITE(suite, NULL, NULL, __VA_ARGS__)
 
-/* Writes len bytes to a new file in $TMPDIR (or /tmp) whose name ends with
- * suffix, and returns its path, which the caller frees (and unlinks);
- * NULL if it cannot. */
-static inline char *unit_write_temp(const void *bytes, size_t len,
-				    const char *suffix)
+/* Writes len bytes to a new file in $TMPDIR (or /tmp) and returns its
+ * path, which the caller frees (and unlinks); NULL if it cannot. */
+static inline char *unit_write_temp(const void *bytes, size_t len)
 {
 	const char *dir = getenv("TMPDIR");
-	size_t n = strlen(dir ? dir : "/tmp") + strlen(suffix) + 32;
+	size_t n = strlen(dir && *dir ? dir : "/tmp") + 32;
 	char *path = malloc(n);
 	int fd;
 
 	if (!path)
 		return NULL;
-	snprintf(path, n, "%s/pyprof-unit-XXXXXX%s", dir ? dir : "/tmp", suffix);
-	fd = mkstemps(path, (int)strlen(suffix));
+	snprintf(path, n, "%s/pyprof-unit-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
 	if (fd < 0) {
 		free(path);
 		return NULL;
