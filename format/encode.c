@@ -41,6 +41,11 @@ size_t pf_put_thread_name(uint8_t *p, const struct pf_rec_thread_name *rec,
 	return put_fixed(p, rec, sizeof *rec, name, rec->name_len);
 }
 
+size_t pf_put_segment(uint8_t *p, const struct pf_rec_segment *rec)
+{
+	return put_fixed(p, rec, sizeof *rec, NULL, 0);
+}
+
 size_t pf_put_mark(uint8_t *p, const struct pf_rec_mark *rec,
 		   const char *label)
 {

@@ -72,6 +72,9 @@ size_t pf_put_code(uint8_t *p, const struct pf_rec_code *rec);
 size_t pf_put_thread_name(uint8_t *p, const struct pf_rec_thread_name *rec,
 			  const char *name);
 
+/* PF_REC_SEGMENT: 12 bytes. */
+size_t pf_put_segment(uint8_t *p, const struct pf_rec_segment *rec);
+
 /* PF_REC_MARK: rec, then rec->label_len bytes of label. */
 size_t pf_put_mark(uint8_t *p, const struct pf_rec_mark *rec,
 		   const char *label);

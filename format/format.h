@@ -7,9 +7,12 @@
  * knows these bytes.
  *
  * The one idea: a file is a fixed header followed by fixed-size chunks, each
- * owned by exactly one thread of the profiled process.  A thread appends
- * records to its own chunk without locks; claiming a new chunk is one atomic
- * add on the header.  A record is committed by storing its first word last
+ * owned by exactly one thread of the profiled process at a time.  A thread
+ * appends records to its own chunk without locks; claiming a new chunk is
+ * one atomic add on the header.  A thread that ends hands the unused rest of
+ * its chunk on (2.0): a new thread takes it over and marks where with a
+ * PF_REC_SEGMENT record, so a thread costs the file what it records, not a
+ * whole chunk.  A record is committed by storing its first word last
  * (release order), and a zero first word means "nothing committed after
  * this point".  So every prefix of the writing process's life - including a
  * SIGKILL at any instant - leaves a file whose committed records all decode.
@@ -37,7 +40,10 @@
  * A reader skips record types it does not know by their length.  Every chunk
  * opens with a PF_REC_THREAD record, so a chunk decodes on its own: the
  * time baselines for the deltas in PF_REC_SAMPLE and the "previous stack"
- * that a sample shares frames with both restart at each chunk.  Only string
+ * that a sample shares frames with both restart at each chunk.  A
+ * PF_REC_SEGMENT record ends the records of the chunk's thread so far; what
+ * follows it belongs to the thread it names, as if it were a chunk of that
+ * thread's of its own (opening with a PF_REC_THREAD record too).  Only string
  * and code ids cross chunks: they are process-wide, and a record that uses
  * an id is always written after the record that defines it has committed.
  *
@@ -53,7 +59,8 @@
 
 #define PF_MAGIC "\x7fPYPROF\n"
 #define PF_MAGIC_LEN 8
-#define PF_VERSION_MAJOR 1 /* a reader refuses a different major */
+#define PF_VERSION_MAJOR 2 /* a reader refuses a major it does not know */
+#define PF_VERSION_MAJOR_MIN 1 /* the oldest it reads: 1 has no segments */
 #define PF_VERSION_MINOR 0 /* a reader accepts a newer minor */
 #define PF_BYTE_ORDER 0x01020304u
 
@@ -163,6 +170,19 @@ enum pf_record_type {
 	PF_REC_SAMPLE = 4,
 	PF_REC_THREAD_NAME = 5,
 	PF_REC_MARK = 6,
+	PF_REC_SEGMENT = 7,
+};
+
+/*
+ * PF_REC_SEGMENT (2.0): the rest of this chunk is another thread's, taken
+ * over when the chunk's thread ended; a chunk may hold several.  Body:
+ *   u32 thread, tid, seq   as in struct pf_chunk_header, for what follows
+ * The next record is that thread's PF_REC_THREAD.
+ */
+struct pf_rec_segment {
+	uint32_t thread;
+	uint32_t tid;
+	uint32_t seq;
 };
 
 /*
@@ -331,6 +351,7 @@ _Static_assert(offsetof(struct pf_header, hostname) == 312, "hostname");
 _Static_assert(offsetof(struct pf_header, cmdline) == 1024, "cmdline");
 _Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
 _Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");
+_Static_assert(sizeof(struct pf_rec_segment) == 12, "segment record");
 _Static_assert(sizeof(struct pf_rec_code) == 24, "code record");
 _Static_assert(sizeof(struct pf_rec_thread_name) == 24, "thread name record");
 _Static_assert(sizeof(struct pf_rec_mark) == 16, "mark record");

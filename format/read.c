@@ -39,13 +39,25 @@
 #define READ_MIN_CHUNK_SIZE 4096u
 #define READ_MAX_CHUNK_SIZE (1u << 30)
 
+/* A chunk as the reader sees it: a whole chunk of the file, or one segment
+ * of it (format 2.0: a PF_REC_SEGMENT record hands the rest of a chunk to
+ * another thread).  Offsets are from the chunk's start. */
 struct chunk {
 	uint64_t off;    /* file offset of the chunk header */
 	uint32_t avail;  /* bytes of the chunk present in the file */
-	uint32_t end;    /* records decode in [PF_CHUNK_HEADER_SIZE, end) */
+	uint32_t start;  /* its first record (its PF_REC_THREAD) */
+	uint32_t limit;  /* where the next segment begins, or avail */
+	uint32_t end;    /* records decode in [start, end) */
 	uint32_t thread, tid, seq;
 	uint32_t index;  /* chunk number in the file, a tie-breaker */
 	int damaged;
+};
+
+struct rec {
+	unsigned type;
+	uint64_t off;       /* file offset of the head */
+	const uint8_t *body;
+	uint32_t body_len;
 };
 
 struct pf_file {
@@ -179,11 +191,13 @@ static int check_header(struct pf_file *f, struct pf_error *err)
 				  o[0], o[1], o[2], o[3]);
 		return -1;
 	}
-	if (h->version_major != PF_VERSION_MAJOR) {
+	if (h->version_major < PF_VERSION_MAJOR_MIN ||
+	    h->version_major > PF_VERSION_MAJOR) {
 		set_error(err, offsetof(struct pf_header, version_major),
 			  "unsupported format version %u.%u (this reader "
-			  "knows major version %u)",
-			  h->version_major, h->version_minor, PF_VERSION_MAJOR);
+			  "knows major versions %u to %u)",
+			  h->version_major, h->version_minor,
+			  PF_VERSION_MAJOR_MIN, PF_VERSION_MAJOR);
 		return -1;
 	}
 	if (h->header_size < PF_HEADER_SIZE ||
@@ -329,8 +343,9 @@ struct visit {
 	struct pf_file *f;
 	const struct pf_visitor *v;
 	void *ctx;
-	struct chunk *chunks; /* usable chunks, sorted by (thread, seq) */
-	uint32_t nchunks;
+	struct chunk *chunks; /* usable chunks and segments, sorted by
+			       * (thread, seq) */
+	uint32_t nchunks, cap;
 	uint32_t *code_ids;   /* sorted after the code walk */
 	size_t ncode_ids, code_ids_cap;
 	/* ids are small and dense in files pyprof writes: a bitmap answers
@@ -385,6 +400,61 @@ static int u32_cmp(const void *a, const void *b)
 
 /* Reads the chunk headers, warns about what cannot be used, and keeps the
  * rest sorted by (thread, seq). */
+static int next_record(struct visit *vi, struct chunk *c, uint32_t *pos,
+		       uint32_t limit, struct rec *r, int check);
+
+static int push_chunk(struct visit *vi, const struct chunk *c)
+{
+	if (vi->nchunks == vi->cap) {
+		uint32_t cap = vi->cap * 2;
+		struct chunk *n = cap > vi->cap ?
+			realloc(vi->chunks, cap * sizeof(*n)) : NULL;
+		if (!n)
+			return -1;
+		vi->chunks = n;
+		vi->cap = cap;
+	}
+	vi->chunks[vi->nchunks++] = *c;
+	return 0;
+}
+
+/* Adds chunk c, or its segments: each PF_REC_SEGMENT record ends the one
+ * before it and opens the next, for the thread it names.  Only record
+ * heads are read here; a damaged record ends the splitting, and the walk
+ * of that segment says what is wrong. */
+static int add_segments(struct visit *vi, struct chunk *c)
+{
+	uint32_t pos = c->start;
+	struct rec r;
+
+	if (vi->f->hdr->version_major < 2)
+		return push_chunk(vi, c);
+	while (next_record(vi, c, &pos, c->avail, &r, 0) > 0) {
+		struct chunk next = *c;
+
+		if (r.type != PF_REC_SEGMENT)
+			continue;
+		c->limit = (uint32_t)(r.off - c->off);
+		if (r.body_len < sizeof(struct pf_rec_segment) ||
+		    rd32(r.body) == 0) {
+			warn(vi, r.off, "segment record at offset %llu is "
+			     "cut short or names thread 0",
+			     (unsigned long long)r.off);
+			vi->f->stats.chunks_damaged++;
+			break;
+		}
+		if (push_chunk(vi, c) != 0)
+			return -1;
+		next.thread = rd32(r.body);
+		next.tid = rd32(r.body + 4);
+		next.seq = rd32(r.body + 8);
+		next.start = next.end = pos;
+		next.limit = c->avail;
+		*c = next;
+	}
+	return push_chunk(vi, c);
+}
+
 static int collect_chunks(struct visit *vi)
 {
 	struct pf_file *f = vi->f;
@@ -411,7 +481,8 @@ static int collect_chunks(struct visit *vi)
 		     "file is cut short: the header claims %llu chunks, the "
 		     "file holds %u", (unsigned long long)want, f->chunks);
 
-	vi->chunks = calloc(f->chunks ? f->chunks : 1, sizeof(*vi->chunks));
+	vi->cap = f->chunks ? f->chunks : 1;
+	vi->chunks = calloc(vi->cap, sizeof(*vi->chunks));
 	if (!vi->chunks)
 		return -1;
 	for (i = 0; i < f->chunks; i++) {
@@ -456,8 +527,10 @@ static int collect_chunks(struct visit *vi)
 			f->stats.chunks_damaged++;
 			continue;
 		}
-		c.end = PF_CHUNK_HEADER_SIZE;
-		vi->chunks[vi->nchunks++] = c;
+		c.start = c.end = PF_CHUNK_HEADER_SIZE;
+		c.limit = c.avail;
+		if (add_segments(vi, &c) != 0)
+			return -1;
 	}
 	qsort(vi->chunks, vi->nchunks, sizeof(*vi->chunks), chunk_cmp);
 	for (i = 1; i < vi->nchunks; i++) {
@@ -471,12 +544,6 @@ static int collect_chunks(struct visit *vi)
 	return 0;
 }
 
-struct rec {
-	unsigned type;
-	uint64_t off;       /* file offset of the head */
-	const uint8_t *body;
-	uint32_t body_len;
-};
 
 /* Steps to the record at *pos (relative to the chunk) within [.., limit).
  * Returns 1 with *r filled and *pos advanced, 0 at the end of committed
@@ -562,13 +629,13 @@ static int parse_thread(struct visit *vi, const struct chunk *c,
 static int walk_structure(struct visit *vi, struct chunk *c,
 			  uint32_t *last_thread)
 {
-	uint32_t pos = PF_CHUNK_HEADER_SIZE;
+	uint32_t pos = c->start;
 	struct pf_thread_info t;
 	struct rec r;
 	int first = 1, rc, ret;
 
 	for (;;) {
-		rc = next_record(vi, c, &pos, c->avail, &r, 1);
+		rc = next_record(vi, c, &pos, c->limit, &r, 1);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
@@ -581,12 +648,12 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 				     "begin with a thread record (type %u)",
 				     (unsigned long long)c->off, r.type);
 				damage(vi, c);
-				c->end = PF_CHUNK_HEADER_SIZE;
+				c->end = c->start;
 				return 0;
 			}
 			if (parse_thread(vi, c, &r, &t, NULL, NULL, 1) != 0) {
 				damage(vi, c);
-				c->end = PF_CHUNK_HEADER_SIZE;
+				c->end = c->start;
 				return 0;
 			}
 			first = 0;
@@ -692,7 +759,7 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 /* Walk 2: code objects, within what walk 1 accepted. */
 static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 {
-	uint32_t pos = PF_CHUNK_HEADER_SIZE;
+	uint32_t pos = c->start;
 	struct rec r;
 	int ret;
 
@@ -847,7 +914,7 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 /* Walk 3: samples, within what walk 1 accepted. */
 static int walk_samples(struct visit *vi, struct chunk *c)
 {
-	uint32_t pos = PF_CHUNK_HEADER_SIZE, depth = 0, k;
+	uint32_t pos = c->start, depth = 0, k;
 	uint64_t mono = 0;
 	struct rec r;
 	int first = 1, ret;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "write.h"
 
 static uint64_t mono_ns(void)
@@ -184,12 +185,58 @@ void pf_writer_close(struct pf_writer *w)
 	w->fd = -1;
 }
 
+void pf_writer_give_back(struct pf_writer *w, struct pf_cursor *c)
+{
+	uint64_t idx, rest;
+
+	if (!c->chunk || c->pos + PF_REST_MIN > PF_CHUNK_SIZE ||
+	    __atomic_load_n(&w->lost, __ATOMIC_RELAXED))
+		return;
+	idx = (uint64_t)(c->chunk - (uint8_t *)w->hdr - PF_HEADER_SIZE) /
+	      PF_CHUNK_SIZE;
+	rest = (idx + 1) << 32 | c->pos;
+	for (unsigned i = 0; i < PF_WRITER_RESTS; i++) {
+		uint64_t empty = 0;
+		if (__atomic_compare_exchange_n(&w->rests[i], &empty, rest, 0,
+						__ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	c->pos = PF_CHUNK_SIZE; /* given away, or left unused */
+}
+
+/* A thread's first records into a rest given back, if there is one. */
+static int take_rest(struct pf_writer *w, struct pf_cursor *c)
+{
+	for (unsigned i = 0; i < PF_WRITER_RESTS; i++) {
+		uint64_t rest = __atomic_load_n(&w->rests[i], __ATOMIC_RELAXED);
+		struct pf_rec_segment seg = {c->thread, c->tid, 0};
+		uint8_t *body;
+
+		if (!rest || !__atomic_compare_exchange_n(&w->rests[i], &rest, 0,
+							  0, __ATOMIC_ACQUIRE,
+							  __ATOMIC_RELAXED))
+			continue;
+		c->chunk = (uint8_t *)w->hdr + PF_HEADER_SIZE +
+			   ((rest >> 32) - 1) * PF_CHUNK_SIZE;
+		c->pos = (uint32_t)rest;
+		c->seq = 0;
+		body = pf_cursor_space(c, sizeof seg);
+		pf_cursor_commit(c, PF_REC_SEGMENT, pf_put_segment(body, &seg));
+		return 0;
+	}
+	return -1;
+}
+
 int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 {
 	uint32_t n;
 	uint64_t off;
 	struct pf_chunk_header *ch;
 
+	if (!c->chunk && !__atomic_load_n(&w->lost, __ATOMIC_RELAXED) &&
+	    take_rest(w, c) == 0)
+		return 0;
 	if (__atomic_load_n(&w->full, __ATOMIC_RELAXED))
 		return -1;
 	/* A CAS loop rather than fetch_add, so chunks_claimed never counts

@@ -12,6 +12,12 @@
  * really allocated.  So a full disk or the size bound turns into counted
  * drops, never into SIGBUS; and the writer leaves PF_RESERVE_BYTES free on
  * the file system for everyone else.
+ *
+ * Threads that come and go: a thread that ends gives the unused rest of its
+ * chunk back (pf_writer_give_back), and a new thread's first records go
+ * there, after a PF_REC_SEGMENT record, before it claims a chunk of its
+ * own.  The rests wait in a small lock-free table in struct pf_writer: a
+ * rest that finds the table full is left unused, which costs space only.
  */
 #ifndef PYPROF_WRITE_H
 #define PYPROF_WRITE_H
@@ -20,6 +26,11 @@
 #include <stdint.h>
 
 #include "format.h"
+
+/* Chunk rests kept for new threads, and the smallest worth keeping (a
+ * segment and thread record, and some samples) */
+#define PF_WRITER_RESTS 64
+#define PF_REST_MIN 2048u
 
 /* Space the writer leaves free on the file system */
 #define PF_RESERVE_BYTES (64ull << 20)
@@ -33,6 +44,9 @@ struct pf_writer {
 	uint64_t dev, ino; /* the file, to notice fd being closed and reused */
 	uintptr_t page_size;
 	int lost; /* sticky: the file lost pages under the mapping (truncated) */
+	/* rests of chunks given back, each (chunk index + 1) << 32 | offset
+	 * of the rest; 0 = empty slot */
+	uint64_t rests[PF_WRITER_RESTS];
 };
 
 /* A thread's place in its current chunk.  Owned by one thread. */
@@ -55,9 +69,17 @@ int pf_writer_create(struct pf_writer *w, const char *path, uint64_t max_size,
 void pf_writer_close(struct pf_writer *w);
 
 /* Async-signal-safe.  Claims a fresh chunk for c's thread and writes its
- * chunk header (c->seq counts up).  Returns 0, or -1 when no space can be
- * had (the writer is then full for good). */
+ * chunk header (c->seq counts up); a thread's first chunk (c->chunk NULL)
+ * is the rest of one given back, when there is one, opened with a
+ * PF_REC_SEGMENT record.  Either way the caller writes the thread record
+ * next.  Returns 0, or -1 when no space can be had (the writer is then
+ * full for good). */
 int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c);
+
+/* Async-signal-safe.  c's thread has written its last record: the rest of
+ * its chunk, if worth it, is kept for a new thread.  c then writes no more
+ * into that chunk (a later record would open the thread's next one). */
+void pf_writer_give_back(struct pf_writer *w, struct pf_cursor *c);
 
 /* Async-signal-safe.  Where a record of body_len bytes would go in c's
  * current chunk, or NULL if it does not fit there. */

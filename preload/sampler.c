@@ -266,6 +266,10 @@ void sampler_thread_stop(void)
 	live_remove(t);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	timers_disarm(t);
+	/* Nothing writes with t->cur any more: the rest of its chunk is
+	 * the next new thread's (write.h) */
+	if (writer->hdr)
+		pf_writer_give_back(writer, &t->cur);
 	pthread_setspecific(stop_key, NULL);
 	thread_state_free(t);
 	/* others may have been renamed since the last look */

@@ -404,7 +404,7 @@ static void test_read__round_trip(void)
 
 static char *write_temp(const uint8_t *bytes, size_t len)
 {
-	char *path = unit_write_temp(bytes, len, ".pyprof");
+	char *path = unit_write_temp(bytes, len);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	return path;
@@ -591,6 +591,74 @@ static void test_read__chunk_without_thread_record(void)
 			       "warning @4112 chunk at offset 4096 does not "
 			       "begin with a thread record (type 2)");
 	CU_ASSERT_STRING_EQUAL(l.lines[2], "string 2 'fine'");
+	CU_ASSERT_EQUAL(st.chunks_damaged, 1);
+	log_free(&l);
+	fb_free(&b);
+}
+
+/* Format 2: a segment record hands the rest of a chunk to the thread it
+ * names; a version-1 file has no segments, so there the same bytes are an
+ * unknown record and the chunk stays its first thread's. */
+static void segment_file(struct fb *b, uint16_t major)
+{
+	struct pf_rec_segment seg = {5, 55, 0};
+
+	fb_init(b, 4096, 1);
+	fb_header(b)->version_major = major;
+	fb_chunk(b, 0, 1, 11, 0);
+	fb_thread(b, 0, "first", 0, 0);
+	fb_string(b, 1, "one");
+	fb_rec(b, PF_REC_SEGMENT, &seg, sizeof seg);
+	fb_thread(b, 0, "second", 0, 0);
+	fb_string(b, 2, "two");
+}
+
+static void test_read__segment_is_the_named_thread_s(void)
+{
+	struct fb b;
+	struct log l = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st;
+
+	segment_file(&b, 2);
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	CU_ASSERT_STRING_EQUAL(l.lines[0], "thread 1 tid 11 flags 0 pthread 7f0000001000 name 'first'");
+	CU_ASSERT_STRING_EQUAL(l.lines[1], "string 1 'one'");
+	CU_ASSERT_STRING_EQUAL(l.lines[2], "thread 5 tid 55 flags 0 pthread 7f0000001000 name 'second'");
+	CU_ASSERT_STRING_EQUAL(l.lines[3], "string 2 'two'");
+	CU_ASSERT_EQUAL(st.chunks_damaged, 0);
+	log_free(&l);
+	fb_free(&b);
+
+	segment_file(&b, 1);
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 3);
+	CU_ASSERT_STRING_EQUAL(l.lines[0], "thread 1 tid 11 flags 0 pthread 7f0000001000 name 'first'");
+	CU_ASSERT_STRING_EQUAL(l.lines[2], "string 2 'two'");
+	log_free(&l);
+	fb_free(&b);
+}
+
+/* A segment record too short to name its thread ends the chunk there,
+ * with a warning that names its offset. */
+static void test_read__short_segment_is_damage(void)
+{
+	struct fb b;
+	struct log l = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st;
+	uint32_t half = 5;
+
+	fb_init(&b, 4096, 1);
+	fb_chunk(&b, 0, 1, 11, 0);
+	fb_thread(&b, 0, "first", 0, 0);
+	fb_rec(&b, PF_REC_SEGMENT, &half, sizeof half);
+	fb_thread(&b, 0, "lost", 0, 0);
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(l.lines[0], "segment record at offset"));
+	CU_ASSERT_STRING_EQUAL(l.lines[1], "thread 1 tid 11 flags 0 pthread 7f0000001000 name 'first'");
 	CU_ASSERT_EQUAL(st.chunks_damaged, 1);
 	log_free(&l);
 	fb_free(&b);
@@ -990,8 +1058,8 @@ static void test_read__newer_major_version(void)
 	fb_header(&b)->version_major = PF_VERSION_MAJOR + 1;
 	fb_header(&b)->version_minor = 3;
 	expect_open_error(b.buf, b.size, 8,
-			  "unsupported format version 2.3 (this reader knows "
-			  "major version 1)");
+			  "unsupported format version 3.3 (this reader knows "
+			  "major versions 1 to 2)");
 	/* a newer minor is fine */
 	fb_header(&b)->version_major = PF_VERSION_MAJOR;
 	fb_header(&b)->version_minor = PF_VERSION_MINOR + 5;
@@ -1031,6 +1099,8 @@ UNIT_MAIN("read",
 	  UNIT_TEST(test_read__short_record_length),
 	  UNIT_TEST(test_read__record_past_chunk),
 	  UNIT_TEST(test_read__chunk_without_thread_record),
+	  UNIT_TEST(test_read__segment_is_the_named_thread_s),
+	  UNIT_TEST(test_read__short_segment_is_damage),
 	  UNIT_TEST(test_read__zero_ids_are_warned),
 	  UNIT_TEST(test_read__unused_chunk_is_silent),
 	  UNIT_TEST(test_read__shared_beyond_previous_depth),

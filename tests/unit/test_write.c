@@ -375,6 +375,117 @@ static void test_write__reused_fd_is_not_ours(void)
 	pf_writer_close(&w);
 }
 
+/* Threads that come and go share chunks: the rest of an ended thread's
+ * chunk opens the next new thread's records, after a segment record, and
+ * the reader gives every sample to its own thread. */
+struct per_thread {
+	unsigned samples[4], threads[4];
+	uint32_t tid[4];
+	int warnings;
+};
+static int pt_thread(void *ctx, const struct pf_thread_info *t)
+{
+	struct per_thread *z = ctx;
+	if (t->thread < 4) {
+		z->threads[t->thread]++;
+		z->tid[t->thread] = t->tid;
+	}
+	return 0;
+}
+static int pt_sample(void *ctx, const struct pf_sample *s)
+{
+	struct per_thread *z = ctx;
+	if (s->thread < 4)
+		z->samples[s->thread]++;
+	return 0;
+}
+static void pt_warning(void *ctx, const struct pf_error *w)
+{
+	((struct per_thread *)ctx)->warnings++;
+	fprintf(stderr, "\nwarning: %s\n", w->msg);
+}
+
+static void test_write__ended_thread_s_rest_goes_to_the_next(void)
+{
+	static const struct pf_visitor v = {
+		.on_thread = pt_thread, .on_sample = pt_sample,
+		.on_warning = pt_warning,
+	};
+	struct pf_writer w;
+	struct pf_cursor a = {.thread = 1, .tid = 100}, b = {.thread = 2, .tid = 200},
+			 c = {.thread = 3, .tid = 300};
+	struct per_thread z = {0};
+	struct pf_file *f;
+	struct pf_error err;
+	char errs[256];
+	uint32_t code = 1;
+	uint8_t *first;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, errs, sizeof errs), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &a), 0);
+	first = a.chunk;
+	put_thread(&a, 1000, 0);
+	put_string(&a, 1, "f");
+	put_code(&a, 1, 1, 1);
+	put_sample(&a, 10, 10, 0, 1, &code);
+	put_sample(&a, 10, 10, 1, 0, &code);
+	pf_writer_give_back(&w, &a);
+
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &b), 0);
+	CU_ASSERT_PTR_EQUAL(b.chunk, first);
+	CU_ASSERT_EQUAL(b.seq, 0);
+	put_thread(&b, 2000, 0);
+	for (int i = 0; i < 3; i++)
+		put_sample(&b, 10, 10, 0, 1, &code);
+	pf_writer_give_back(&w, &b);
+
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &c), 0);
+	CU_ASSERT_PTR_EQUAL(c.chunk, first);
+	put_thread(&c, 3000, 0);
+	put_sample(&c, 10, 10, 0, 1, &code);
+	CU_ASSERT_EQUAL(w.hdr->chunks_claimed, 1);
+
+	/* the first thread writes again: a chunk of its own, its next */
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &a), 0);
+	CU_ASSERT_PTR_NOT_EQUAL(a.chunk, first);
+	CU_ASSERT_EQUAL(a.seq, 1);
+	put_thread(&a, 4000, 0);
+	put_sample(&a, 10, 10, 0, 1, &code);
+	CU_ASSERT_EQUAL(w.hdr->chunks_claimed, 2);
+	pf_writer_close(&w);
+
+	CU_ASSERT_EQUAL_FATAL(pf_file_open(path, &f, &err), 0);
+	CU_ASSERT_EQUAL(pf_file_visit(f, &v, &z), 0);
+	pf_file_close(f);
+	CU_ASSERT_EQUAL(z.warnings, 0);
+	CU_ASSERT_EQUAL(z.samples[1], 3);
+	CU_ASSERT_EQUAL(z.samples[2], 3);
+	CU_ASSERT_EQUAL(z.samples[3], 1);
+	CU_ASSERT_EQUAL(z.tid[2], 200);
+	CU_ASSERT_EQUAL(z.tid[3], 300);
+}
+
+/* A rest too small to be worth it is not handed on. */
+static void test_write__small_rest_is_kept_back(void)
+{
+	struct pf_writer w;
+	struct pf_cursor a = {.thread = 1, .tid = 100}, b = {.thread = 2, .tid = 200};
+	char errs[256];
+	uint8_t *first;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, errs, sizeof errs), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &a), 0);
+	first = a.chunk;
+	a.pos = PF_CHUNK_SIZE - PF_REST_MIN + 4;
+	pf_writer_give_back(&w, &a);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_next_chunk(&w, &b), 0);
+	CU_ASSERT_PTR_NOT_EQUAL(b.chunk, first);
+	CU_ASSERT_EQUAL(w.hdr->chunks_claimed, 2);
+	pf_writer_close(&w);
+}
+
 /* pyprof's descriptor never takes the number the program's next open()
  * would get. */
 static void test_write__descriptor_stays_high(void)
@@ -523,6 +634,8 @@ UNIT_MAIN_SUITE("write", suite_init, suite_clean,
 	  UNIT_TEST(test_write__finish),
 	  UNIT_TEST(test_write__reused_fd_is_not_ours),
 	  UNIT_TEST(test_write__descriptor_stays_high),
+	  UNIT_TEST(test_write__ended_thread_s_rest_goes_to_the_next),
+	  UNIT_TEST(test_write__small_rest_is_kept_back),
 	  UNIT_TEST(test_write__fsize_limit_is_a_bound),
 	  UNIT_TEST(test_write__truncated_file_fault),
 	  UNIT_TEST(test_write__shrunk_file_stops_growth),
