@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "write.h"
 
 #define THREADS 4
@@ -49,8 +50,7 @@ static uint8_t *space(struct pf_cursor *c, size_t n)
 			exit(1);
 		}
 		p = pf_cursor_space(c, sizeof t);
-		memcpy(p, &t, sizeof t);
-		pf_cursor_commit(c, PF_REC_THREAD, sizeof t);
+		pf_cursor_commit(c, PF_REC_THREAD, pf_put_thread(p, &t, NULL));
 		p = pf_cursor_space(c, n);
 	}
 	return p;
@@ -88,16 +88,14 @@ int main(int argc, char **argv)
 		int len = i <= FILES ? snprintf(name, sizeof name, "/srv/app/module%u.py", i)
 				     : snprintf(name, sizeof name, "function_%u", i);
 		uint8_t *p = space(&cur[0], 4 + (size_t)len);
-		memcpy(p, &i, 4);
-		memcpy(p + 4, name, (size_t)len);
-		pf_cursor_commit(&cur[0], PF_REC_STRING, 4 + (size_t)len);
+		pf_cursor_commit(&cur[0], PF_REC_STRING,
+				 pf_put_string(p, i, name, (size_t)len));
 	}
 	for (uint32_t i = 1; i <= CODES; i++) {
 		struct pf_rec_code c = {i, 1 + i % FILES, FILES + i, 0,
 					(int32_t)(10 + i % 500), 0};
 		uint8_t *p = space(&cur[0], sizeof c);
-		memcpy(p, &c, sizeof c);
-		pf_cursor_commit(&cur[0], PF_REC_CODE, sizeof c);
+		pf_cursor_commit(&cur[0], PF_REC_CODE, pf_put_code(p, &c));
 	}
 	for (int t = 0; t < THREADS; t++)
 		chunk_seq[t] = cur[t].chunk ? cur[t].seq : ~0u;
@@ -124,29 +122,21 @@ int main(int argc, char **argv)
 		/* the shared prefix holds only within a chunk */
 		if (cur[t].seq != chunk_seq[t])
 			keep = 0;
-		p += pf_varint_put(p, 1000000);     /* dt */
-		p += pf_varint_put(p, 1000000);     /* dcpu */
-		p += pf_varint_put(p, PF_SAMPLE_GIL);
-		p += pf_varint_put(p, keep);
-		p += pf_varint_put(p, d - keep);
-		for (uint32_t i = keep; i < d; i++) {
-			p += pf_varint_put(p, stack[t][i]);
-			p += pf_varint_put(p, 1 + rnd(40));
-		}
+		/* dt and dcpu 1 ms; lasti even, below 80 */
+		p += pf_put_sample_head(p, 1000000, 1000000, PF_SAMPLE_GIL,
+					keep, d - keep);
+		for (uint32_t i = keep; i < d; i++)
+			p += pf_put_frame(p, stack[t][i], (int32_t)(2 * rnd(40)));
 		uint8_t *dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
 		if (!dst) {
 			/* new chunk: write the full stack */
 			space(&cur[t], (size_t)(p - buf));
 			p = buf;
-			p += pf_varint_put(p, 1000000);
-			p += pf_varint_put(p, 1000000);
-			p += pf_varint_put(p, PF_SAMPLE_GIL);
-			p += pf_varint_put(p, 0);
-			p += pf_varint_put(p, d);
-			for (uint32_t i = 0; i < d; i++) {
-				p += pf_varint_put(p, stack[t][i]);
-				p += pf_varint_put(p, 1 + rnd(40));
-			}
+			p += pf_put_sample_head(p, 1000000, 1000000,
+						PF_SAMPLE_GIL, 0, d);
+			for (uint32_t i = 0; i < d; i++)
+				p += pf_put_frame(p, stack[t][i],
+						  (int32_t)(2 * rnd(40)));
 			dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
 		}
 		memcpy(dst, buf, (size_t)(p - buf));
