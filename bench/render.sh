@@ -8,7 +8,7 @@ b=${1:?usage: bench/render.sh BUILDDIR}
 src=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pyprof-render.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -I"$b" -I"$src/format" "$src/bench/gen-profile.c" "$src/format/write.c" -o "$tmp/gen"
+gcc -O2 -I"$b" -I"$src/format" "$src/bench/gen-profile.c" "$src/format/write.c" "$src/format/encode.c" -o "$tmp/gen"
 "$tmp/gen" "$tmp/big.pyprof" 10000000 >/dev/null
 echo "format      seconds  peak RSS   output"
 for f in text collapsed json html svg pprof speedscope trace; do
