@@ -3,4 +3,5 @@
 noinst_LTLIBRARIES += libpfformat.la
 libpfformat_la_SOURCES = format/format.h format/write.h format/write.c \
 	format/encode.h format/encode.c \
-	format/read.h format/read.c format/linetable.h format/linetable.c
+	format/read.h format/read-int.h format/read.c format/visit.c \
+	format/linetable.h format/linetable.c

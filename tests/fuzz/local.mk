@@ -12,8 +12,8 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 FUZZ_GLIB = $(GLIB_CFLAGS)
 FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/load.c \
 	$(srcdir)/collector/tree.c $(srcdir)/format/linetable.c \
-	$(srcdir)/format/read.c
-FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h \
+	$(srcdir)/format/read.c $(srcdir)/format/visit.c
+FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h $(srcdir)/format/read-int.h \
 	$(srcdir)/collector/profile.h $(srcdir)/collector/profile-private.h \
 	$(srcdir)/format/linetable.h \
 	$(srcdir)/collector/hide.h $(srcdir)/collector/trim.h \
