@@ -26,8 +26,10 @@ for py in $pythons; do
 		case $drops in
 		*full*) fail "$v $mode: the file filled up ($drops; $threads threads, $size bytes)" ;;
 		*)
-			# the few that ended before their first sample have none
-			if [ "$threads" -ge 150 ]; then
+			# More threads than the file has chunks (63), the old
+			# bound; not all 200, since a thread that ends before
+			# its first sample leaves no record.
+			if [ "$threads" -gt 100 ]; then
 				ok "$v $mode: $threads threads in $size bytes, dropped: $drops"
 			else
 				fail "$v $mode: only $threads threads recorded ($size bytes)"
