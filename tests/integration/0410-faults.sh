@@ -30,19 +30,6 @@ reference() {
 	set -e
 }
 
-# compare TAG: the profiled run ($got, got.out/err) against the reference
-compare() {
-	if [ "$got" -ne "$want" ]; then
-		fail "$1: exit status $got, without pyprof $want: $(head -c 300 "$work/got.err")"
-		return 1
-	fi
-	if ! cmp -s "$work/ref.out" "$work/got.out" || ! cmp -s "$work/ref.err" "$work/got.err"; then
-		fail "$1: output differs: $(diff "$work/ref.out" "$work/got.out" | head -6; diff "$work/ref.err" "$work/got.err" | head -4)"
-		return 1
-	fi
-	return 0
-}
-
 # readable TAG FILES...: pyprof report reads every file
 readable() {
 	tag=$1
@@ -97,7 +84,7 @@ for py in $pythons; do
 			exit $s' sh "$work/mnt" "$work" "$PYPROF_LIB" "$py" "$prog"
 		got=$?
 		set -e
-		if compare "$v full file system" &&
+		if same_as_unprofiled "$v full file system" &&
 			readable "$v full file system" "$work/full.pyprof"; then
 			d=$("$PYPROF_BIN" info "$work/full.pyprof" | sed -n 's/^dropped: *//p')
 			case $d in
@@ -118,7 +105,7 @@ for py in $pythons; do
 	wait $pid
 	got=$?
 	set -e
-	compare "$v directory removed" && ok "$v: output directory removed mid-run: program unaffected"
+	same_as_unprofiled "$v directory removed" && ok "$v: output directory removed mid-run: program unaffected"
 
 	reference "$py" spin
 	rm -rf "$work/ren" && mkdir -p "$work/ren"
@@ -130,7 +117,7 @@ for py in $pythons; do
 	wait $pid
 	got=$?
 	set -e
-	if compare "$v file renamed" && readable "$v file renamed" "$work/ren/renamed.data"; then
+	if same_as_unprofiled "$v file renamed" && readable "$v file renamed" "$work/ren/renamed.data"; then
 		if "$PYPROF_BIN" info "$work/ren/renamed.data" | grep -q "^state: *complete"; then
 			ok "$v: file renamed mid-run: program unaffected, the renamed file complete"
 		else
@@ -145,7 +132,7 @@ for py in $pythons; do
 		"$work/noperf" "$py" "$prog" spin) >"$work/got.out" 2>"$work/got.err"
 	got=$?
 	set -e
-	if compare "$v perf refused" && readable "$v perf refused" "$work"/out/*.pyprof; then
+	if same_as_unprofiled "$v perf refused" && readable "$v perf refused" "$work"/out/*.pyprof; then
 		src=$("$PYPROF_BIN" info "$work"/out/*.pyprof | sed -n 's/^source: *//p')
 		n=$("$PYPROF_BIN" info "$work"/out/*.pyprof | sed -n 's/^samples: *\([0-9]*\) read.*/\1/p')
 		if [ "$src" = "thread CPU timer" ] && [ "${n:-0}" -gt 20 ]; then
@@ -163,7 +150,7 @@ for py in $pythons; do
 			"$py" "$prog" "$case") >"$work/got.out" 2>"$work/got.err"
 		got=$?
 		set -e
-		compare "$v $case" && readable "$v $case" "$work"/out/*.pyprof &&
+		same_as_unprofiled "$v $case" && readable "$v $case" "$work"/out/*.pyprof &&
 			ok "$v $case: output and status as without pyprof ($(ls "$work/out" | wc -l) files, all readable)"
 	done
 

@@ -61,6 +61,21 @@ find_pythons() {
 pythons=$(find_pythons)
 [ -n "$pythons" ] || skip "no CPython 3.8 or later found"
 
+# same_as_unprofiled TAG: the profiled run (status $got, $work/got.out and
+# got.err) against the unprofiled one ($want, ref.out, ref.err): a FAIL
+# naming the difference, and status 1, if they differ.
+same_as_unprofiled() {
+	if [ "$got" -ne "$want" ]; then
+		fail "$1: exit status $got, without pyprof $want: $(head -c 300 "$work/got.err")"
+		return 1
+	fi
+	if ! cmp -s "$work/ref.out" "$work/got.out" || ! cmp -s "$work/ref.err" "$work/got.err"; then
+		fail "$1: output differs: $(diff "$work/ref.out" "$work/got.out" | head -6; diff "$work/ref.err" "$work/got.err" | head -4)"
+		return 1
+	fi
+	return 0
+}
+
 pyver() { "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'; }
 
 # profile OUTDIR PYTHON ARGS...: runs PYTHON with the preload, files into
