@@ -134,6 +134,19 @@ static gboolean opt_percent_of(const gchar *name, const gchar *value,
 	return i >= 0;
 }
 
+static gboolean opt_sort(const gchar *name, const gchar *value, gpointer data,
+			 GError **error)
+{
+	static const char *const words[] = {"self", "total", "name", NULL};
+	static const enum render_sort sort[] = {RENDER_SORT_SELF,
+						RENDER_SORT_TOTAL, RENDER_SORT_NAME};
+	int i = opt_choice(name, value, words, error);
+
+	if (i >= 0)
+		((struct report_opts *)data)->render.sort = sort[i];
+	return i >= 0;
+}
+
 /* The tree grouping named by one of words, group[i] for words[i] */
 static gboolean opt_grouping(const gchar *name, const gchar *value,
 			     const char *const *words,
@@ -304,6 +317,12 @@ static const GOptionEntry render_entries[] = {
 	 "text: colour: auto (default), always or never", "WHEN"},
 	{"ascii", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "text: draw the tree with ASCII characters only", NULL},
+	{"flat", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "text: a table of functions by self time, with their total time, "
+	 "instead of the tree", NULL},
+	{"sort", 0, 0, G_OPTION_ARG_CALLBACK, opt_sort,
+	 "text --flat: order by self time (default), total time or name",
+	 "self|total|name"},
 	{"weight", 0, 0, G_OPTION_ARG_CALLBACK, opt_weight,
 	 "collapsed: count samples (default) or ns", "samples|ns"},
 	{"no-thread-frame", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, NULL,
@@ -404,6 +423,8 @@ GOptionContext *options_context_new(const char *usage, const char *summary,
 			e[n].arg_data = &o->threads_table;
 		else if (!strcmp(e[n].long_name, "ascii"))
 			e[n].arg_data = &o->render.ascii;
+		else if (!strcmp(e[n].long_name, "flat"))
+			e[n].arg_data = &o->render.flat;
 		else if (!strcmp(e[n].long_name, "no-thread-frame"))
 			e[n].arg_data = &o->render.thread_frame;
 		else if (!strcmp(e[n].long_name, "config"))

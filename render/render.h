@@ -22,6 +22,10 @@ enum render_error_code {
 	RENDER_ERROR_WRITE,
 };
 
+/* The order of --flat's table: heaviest self time first (the default),
+ * total time first, or by function name. */
+enum render_sort { RENDER_SORT_SELF, RENDER_SORT_TOTAL, RENDER_SORT_NAME };
+
 /* Options shared by the renderers; each uses those that apply to it. */
 struct render_options {
 	gboolean color;          /* ANSI colour (the caller resolves "auto") */
@@ -39,6 +43,8 @@ struct render_options {
 	const struct profile_tree_options *tree_options;
 	const struct profile_tree *full;
 	const char *title;       /* html, svg: the page title, NULL: default */
+	gboolean flat;           /* text: a table of functions, not a tree */
+	enum render_sort sort;   /* text --flat: the order of the table */
 };
 
 #define RENDER_DEFAULT_MIN_PERCENT 1.0

@@ -27,6 +27,19 @@
  * 3.020 s wall — running ...", so the split of each stays visible.  The
  * split is the threads' own (every sample kept after --window and
  * --thread), not the tree's, so hiding and trimming never change it.
+ *
+ * --flat puts a table of functions under the same header instead of the
+ * tree, as pstats prints one:
+ *
+ *     self s  self%  total s  total%  function  hottest line
+ *      2.000  50.0%    4.000 100.0%  work  app.py:23
+ *
+ * A function's self time is the sum over the tree's nodes of that function
+ * (hidden frames' time is already their callers'), its total the sum over
+ * its outermost nodes only, so recursion is not counted twice; the line
+ * shown is the one with the most self time (or, for a function with none,
+ * the first seen).  Rows under --min-percent in both columns are summed
+ * into one "more below" line.
  */
 #include "config.h"
 
@@ -296,6 +309,187 @@ static void text_trims(struct text *x, guint32 thread)
 	}
 }
 
+/* --- --flat ------------------------------------------------------------- */
+
+struct flat_row {
+	guint32 function;       /* profile_frame's function id */
+	guint32 line_frame;     /* the frame shown: its hottest line */
+	guint64 line_self_ns;
+	guint64 self_ns, total_ns;
+	guint active;           /* nodes of it on the walk's path */
+};
+
+struct flat_walk {
+	guint32 node;
+	gboolean leaving;
+};
+
+static int flat_cmp(gconstpointer pa, gconstpointer pb, gpointer data)
+{
+	const struct flat_row *a = *(struct flat_row *const *)pa;
+	const struct flat_row *b = *(struct flat_row *const *)pb;
+	const struct text *x = data;
+	const struct profile_frame *fa = profile_frame(x->p, a->line_frame);
+	const struct profile_frame *fb = profile_frame(x->p, b->line_frame);
+	int by_name = strcmp(profile_frame_label(fa), profile_frame_label(fb));
+	guint64 ka = x->o->sort == RENDER_SORT_TOTAL ? a->total_ns : a->self_ns;
+	guint64 kb = x->o->sort == RENDER_SORT_TOTAL ? b->total_ns : b->self_ns;
+
+	if (x->o->sort == RENDER_SORT_NAME && by_name)
+		return by_name;
+	if (ka != kb)
+		return ka < kb ? 1 : -1;
+	if (a->total_ns != b->total_ns)
+		return a->total_ns < b->total_ns ? 1 : -1;
+	if (a->self_ns != b->self_ns)
+		return a->self_ns < b->self_ns ? 1 : -1;
+	if (by_name)
+		return by_name;
+	return strcmp(fa->filename, fb->filename);
+}
+
+/* The rows of thread node `thread`'s functions, unsorted. */
+static GPtrArray *flat_rows(const struct text *x, guint32 thread)
+{
+	GHashTable *by_fn = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTable *line_self = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct flat_walk));
+	GHashTableIter it;
+	gpointer k, v;
+	guint32 n;
+	const guint32 *kids = profile_tree_children(x->t, thread, &n);
+
+	for (guint32 i = n; i-- > 0;) {
+		struct flat_walk w = {kids[i], FALSE};
+		g_array_append_val(todo, w);
+	}
+	while (todo->len) {
+		struct flat_walk w = g_array_index(todo, struct flat_walk, todo->len - 1);
+		const struct profile_node *nd = profile_tree_node(x->t, w.node);
+		const struct profile_frame *f = profile_frame(x->p, nd->frame);
+		struct flat_row *r;
+
+		g_array_set_size(todo, todo->len - 1);
+		r = g_hash_table_lookup(by_fn, GUINT_TO_POINTER(f->function));
+		if (w.leaving) {
+			r->active--;
+			continue;
+		}
+		if (!r) {
+			r = g_new0(struct flat_row, 1);
+			r->function = f->function;
+			r->line_frame = nd->frame;
+			g_hash_table_insert(by_fn, GUINT_TO_POINTER(f->function), r);
+			g_ptr_array_add(rows, r);
+		}
+		if (!r->active++)
+			r->total_ns += nd->total_ns;
+		r->self_ns += nd->self_ns;
+		if (nd->self_ns) {
+			guint64 *ls = g_hash_table_lookup(line_self,
+							  GUINT_TO_POINTER(nd->frame));
+			if (!ls) {
+				ls = g_new0(guint64, 1);
+				g_hash_table_insert(line_self,
+						    GUINT_TO_POINTER(nd->frame), ls);
+			}
+			*ls += nd->self_ns;
+		}
+		{
+			struct flat_walk back = {w.node, TRUE};
+			g_array_append_val(todo, back);
+		}
+		kids = profile_tree_children(x->t, w.node, &n);
+		for (guint32 i = n; i-- > 0;) {
+			struct flat_walk c = {kids[i], FALSE};
+			g_array_append_val(todo, c);
+		}
+	}
+	/* each function's hottest line */
+	g_hash_table_iter_init(&it, line_self);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		guint32 frame = GPOINTER_TO_UINT(k);
+		guint64 ns = *(guint64 *)v;
+		const struct profile_frame *f = profile_frame(x->p, frame);
+		struct flat_row *r = g_hash_table_lookup(by_fn,
+							 GUINT_TO_POINTER(f->function));
+		if (ns > r->line_self_ns) {
+			r->line_self_ns = ns;
+			r->line_frame = frame;
+		}
+		g_free(v);
+	}
+	g_hash_table_unref(line_self);
+	g_hash_table_unref(by_fn);
+	g_array_unref(todo);
+	return rows;
+}
+
+static void text_flat(struct text *x, guint32 thread)
+{
+	GPtrArray *rows = flat_rows(x, thread);
+	gboolean c = x->o->color;
+	guint more = 0;
+	guint64 more_ns = 0;
+
+	g_ptr_array_sort_with_data(rows, flat_cmp, x);
+	fprintf(x->out, "%s self s  self%%  total s  total%%  function  hottest line%s\n",
+		c ? C_DIM : "", c ? C_RESET : "");
+	for (guint i = 0; i < rows->len; i++) {
+		const struct flat_row *r = g_ptr_array_index(rows, i);
+		const struct profile_frame *f = profile_frame(x->p, r->line_frame);
+		double self_pct = share(x, r->self_ns), total_pct = share(x, r->total_ns);
+		GString *l = x->line;
+
+		if (self_pct < x->o->min_percent && total_pct < x->o->min_percent) {
+			more++;
+			more_ns += r->self_ns;
+			continue;
+		}
+		g_string_printf(l, "%s%7.3f %5.1f%%%s  %7.3f %5.1f%%  ",
+				c ? share_color(self_pct) : "",
+				(double)r->self_ns / 1e9, self_pct, c ? C_RESET : "",
+				(double)r->total_ns / 1e9, total_pct);
+		if (c)
+			g_string_append(l, C_BOLD);
+		render_append_clean(l, profile_frame_label(f), 0);
+		if (c)
+			g_string_append(l, C_RESET);
+		if (f->kind == PROFILE_FRAME_PYTHON) {
+			g_string_append(l, c ? "  " C_CYAN : "  ");
+			render_append_clean(l, f->filename, 0);
+			if (f->line >= 0)
+				g_string_append_printf(l, ":%d", f->line);
+			if (c)
+				g_string_append(l, C_RESET);
+		}
+		g_string_append_c(l, '\n');
+		fputs(l->str, x->out);
+	}
+	/* the thread's own time, as the tree shows it: so that the self
+	 * column adds up to the header */
+	{
+		guint64 own = profile_tree_node(x->t, thread)->self_ns;
+		if (own && share(x, own) >= x->o->min_percent)
+			fprintf(x->out, "%s%7.3f %5.1f%%%s  %7.3f %5.1f%%  [hidden]  %sframes hidden or trimmed (--show-all shows them)%s\n",
+				c ? share_color(share(x, own)) : "",
+				(double)own / 1e9, share(x, own), c ? C_RESET : "",
+				(double)own / 1e9, share(x, own),
+				c ? C_DIM : "", c ? C_RESET : "");
+		else if (own) {
+			more++;
+			more_ns += own;
+		}
+	}
+	if (more)
+		fprintf(x->out, "%s%7.3f %5.1f%%  %s %u more below %.1f%%%s\n",
+			c ? C_DIM : "", (double)more_ns / 1e9, share(x, more_ns),
+			x->o->ascii ? "..." : "…", more, x->o->min_percent,
+			c ? C_RESET : "");
+	g_ptr_array_unref(rows);
+}
+
 gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error)
 {
@@ -322,7 +516,10 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		x.ref = o->percent_of_total ? root->total_ns : nd->total_ns;
 		text_thread_header(&x, threads[i], root->total_ns);
 		text_trims(&x, threads[i]);
-		text_children(&x, threads[i], 1);
+		if (o->flat)
+			text_flat(&x, threads[i]);
+		else
+			text_children(&x, threads[i], 1);
 	}
 	g_string_free(x.line, TRUE);
 	g_string_free(x.prefix, TRUE);

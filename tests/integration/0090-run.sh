@@ -45,6 +45,31 @@ else
 	fail "run --output-dir: nothing in $work/keep"
 fi
 
+# the flat view of a real file: the table's header and rows that add up
+"$PYPROF_BIN" report --flat --min-percent 0 "$work"/keep/*.pyprof >"$work/flat" 2>&1 || true
+if grep -q "^ self s  self%  total s  total%  function  hottest line$" "$work/flat" &&
+   python3 - "$work/flat" <<'PY'
+import re, sys
+tables = []  # [header seconds, sum of the self column, rows] per thread
+for line in open(sys.argv[1]):
+    m = re.search(r": \d+ samples?, ([0-9.]+) s CPU", line)
+    if m:
+        tables.append([float(m.group(1)), 0.0, 0])
+        continue
+    m = re.match(r"\s+([0-9.]+)\s+[0-9.]+%\s", line)
+    if m and tables:
+        tables[-1][1] += float(m.group(1))
+        tables[-1][2] += 1
+# each row and the header are rounded to the millisecond
+sys.exit(0 if tables and all(abs(h - s) <= 0.0005 * (n + 1) + 1e-9
+                             for h, s, n in tables) else 1)
+PY
+then
+	ok "report --flat: a pstats-like table whose self column adds up to the header"
+else
+	fail "report --flat: $(head -12 "$work/flat")"
+fi
+
 # killed by a signal: the same signal, so the shell sees 128+15
 set +e
 "$PYPROF_BIN" run -- "$py" -c 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)' >/dev/null 2>&1

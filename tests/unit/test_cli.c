@@ -72,6 +72,12 @@ static void test_cli__rule_not_utf8_names_the_option(void)
 	expect_usage_error(a, "pyprof: report: --hide: '\xef\xbf\xbd': not valid UTF-8");
 }
 
+static void test_cli__bad_sort(void)
+{
+	const char *a[] = {"report", "--flat", "--sort=speed", "x.pyprof", NULL};
+	expect_usage_error(a, "--sort: expected self, total or name, got 'speed'");
+}
+
 static void test_cli__run_bad_grace(void)
 {
 	const char *a[] = {"run", "--grace", "soon", "--", "true", NULL};
@@ -151,6 +157,7 @@ UNIT_MAIN("cli",
 	  UNIT_TEST(test_cli__unknown_format),
 	  UNIT_TEST(test_cli__rule_not_utf8_names_the_option),
 	  UNIT_TEST(test_cli__run_bad_grace),
+	  UNIT_TEST(test_cli__bad_sort),
 	  UNIT_TEST(test_cli__unknown_command),
 	  UNIT_TEST(test_cli__report_needs_files),
 	  UNIT_TEST(test_cli__run_bad_interval),

@@ -143,6 +143,83 @@ static void test_render__text_default(void)
 	      "2.000 100.0%  Worker.run  app.py:40\n");
 }
 
+/* --flat: functions by self time, with their total; the self column adds
+ * up to the header, the rows under --min-percent summed into one line. */
+static void test_render__flat_by_self(void)
+{
+	struct render_options o;
+	render_options_init(&o);
+	o.flat = TRUE;
+	check("text", &o,
+	      "MainThread (pid 4242, tid 100): 8 samples, 10.000 s CPU (83.3% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  6.000  60.0%    6.000  60.0%  work  app.py:23\n"
+	      "  3.950  39.5%   10.000 100.0%  main  app.py:12\n"
+	      "  0.000   0.0%   10.000 100.0%  <module>  app.py:1\n"
+	      "  0.050   0.5%  … 1 more below 1.0%\n"
+	      "\n"
+	      "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (16.7% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  2.000 100.0%    2.000 100.0%  Worker.run  app.py:40\n");
+}
+
+static void test_render__flat_sort_total_and_name(void)
+{
+	struct render_options o;
+	render_options_init(&o);
+	o.flat = TRUE;
+	o.ascii = TRUE;
+	o.min_percent = 0;
+	o.sort = RENDER_SORT_TOTAL;
+	check("text", &o,
+	      "MainThread (pid 4242, tid 100): 8 samples, 10.000 s CPU (83.3% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  3.950  39.5%   10.000 100.0%  main  app.py:12\n"
+	      "  0.000   0.0%   10.000 100.0%  <module>  app.py:1\n"
+	      "  6.000  60.0%    6.000  60.0%  work  app.py:23\n"
+	      "  0.050   0.5%    0.050   0.5%  tiny  app.py:30\n"
+	      "\n"
+	      "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (16.7% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  2.000 100.0%    2.000 100.0%  Worker.run  app.py:40\n");
+	o.sort = RENDER_SORT_NAME;
+	check("text", &o,
+	      "MainThread (pid 4242, tid 100): 8 samples, 10.000 s CPU (83.3% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  0.000   0.0%   10.000 100.0%  <module>  app.py:1\n"
+	      "  3.950  39.5%   10.000 100.0%  main  app.py:12\n"
+	      "  0.050   0.5%    0.050   0.5%  tiny  app.py:30\n"
+	      "  6.000  60.0%    6.000  60.0%  work  app.py:23\n"
+	      "\n"
+	      "worker (pid 4242, tid 101): 1 sample, 2.000 s CPU (16.7% of all)\n"
+	      " self s  self%  total s  total%  function  hottest line\n"
+	      "  2.000 100.0%    2.000 100.0%  Worker.run  app.py:40\n");
+}
+
+/* Recursion: a function's total counts its outermost calls only, and its
+ * hottest line is the one with the most self time. */
+static void test_render__flat_recursion_counted_once(void)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "r.pyprof", 0, 0);
+	const char *file = profile_intern(p, "rec.py", -1);
+	guint32 a5 = FRAME("a", "a", 4, 5), b8 = FRAME("b", "b", 7, 8);
+	guint32 a6 = FRAME("a", "a", 4, 6), b9 = FRAME("b", "b", 7, 9);
+	guint32 s1 = profile_stack_push(p, profile_stack_push(p, 0, a5), b8);
+	guint32 s2 = profile_stack_push(p, profile_stack_push(p, s1, a6), b9);
+	struct render_options o;
+
+	profile_add_sample(p, 0, 1000, 1000000000, 0, 0, s2);   /* a b a b9 */
+	profile_add_sample(p, 0, 2000, 1000000000, 0, 0, s2);
+	profile_add_sample(p, 0, 3000, 1000000000, 0, 0, s1);   /* a b8 */
+	render_options_init(&o);
+	o.flat = TRUE;
+	check_text(render_profile(p, "text", NULL, &o),
+		   "MainThread (pid 4242, tid 100): 3 samples, 3.000 s CPU (100.0% of all)\n"
+		   " self s  self%  total s  total%  function  hottest line\n"
+		   "  3.000 100.0%    3.000 100.0%  b  rec.py:9\n"
+		   "  0.000   0.0%    3.000 100.0%  a  rec.py:5\n");
+}
+
 static void test_render__text_ascii_min_percent_zero(void)
 {
 	struct render_options o;
@@ -429,6 +506,9 @@ static void test_render__cpu_mode_ignores_idle_flag_and_no_idle(void)
 
 UNIT_MAIN("render",
 	  UNIT_TEST(test_render__text_default),
+	  UNIT_TEST(test_render__flat_by_self),
+	  UNIT_TEST(test_render__flat_sort_total_and_name),
+	  UNIT_TEST(test_render__flat_recursion_counted_once),
 	  UNIT_TEST(test_render__text_ascii_min_percent_zero),
 	  UNIT_TEST(test_render__text_depth),
 	  UNIT_TEST(test_render__text_min_percent_cuts_a_suffix),
