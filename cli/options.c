@@ -388,7 +388,7 @@ static gboolean opt_grace(const gchar *name, const gchar *value,
 
 static const GOptionEntry run_entries[] = {
 	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
-	 "Sampling interval, e.g. 1ms (PYPROF_INTERVAL)", "TIME"},
+	 "Sampling interval, e.g. 5ms (default 1ms, or PYPROF_INTERVAL)", "TIME"},
 	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, opt_mode,
 	 "cpu (the default: CPU time per thread) or wall (wall time, "
 	 "waiting shown as [idle]); PYPROF_MODE", "cpu|wall"},

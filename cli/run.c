@@ -32,6 +32,8 @@
 #include "cli/pipeline.h"
 #include "collector/profile.h"
 
+#define RUN_DEFAULT_INTERVAL "1ms"
+
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/pyprof"
 #endif
@@ -238,8 +240,14 @@ int cmd_run(int argc, char **argv)
 		g_setenv("PYPROF_OUTPUT", out_dir, TRUE);
 		g_free(out_dir);
 	}
+	/* A command run by hand is mostly short: 1 ms gives a program of
+	 * half a second hundreds of samples (the library's own 10 ms default
+	 * is for services that run for days).  PYPROF_INTERVAL, if set, and
+	 * --interval still win. */
 	if (o.interval)
 		g_setenv("PYPROF_INTERVAL", o.interval, TRUE);
+	else if (!g_getenv("PYPROF_INTERVAL"))
+		g_setenv("PYPROF_INTERVAL", RUN_DEFAULT_INTERVAL, TRUE);
 	if (o.mode)
 		g_setenv("PYPROF_MODE", o.mode, TRUE);
 

@@ -45,6 +45,18 @@ else
 	fail "run --output-dir: nothing in $work/keep"
 fi
 
+# run's own default interval is 1 ms; PYPROF_INTERVAL and --interval win
+iv() { "$PYPROF_BIN" info "$1"/*.pyprof | sed -n 's/^interval: *\([0-9.]* ms\) asked.*/\1/p'; }
+got1=$(iv "$work/keep")
+rm -rf "$work/keep5" && mkdir -p "$work/keep5"
+PYPROF_INTERVAL=5ms "$PYPROF_BIN" run --output-dir "$work/keep5" -- "$py" prog.py 0 >/dev/null 2>&1
+got5=$(iv "$work/keep5")
+if [ "$got1" = "1.000 ms" ] && [ "$got5" = "5.000 ms" ]; then
+	ok "run: 1 ms unless PYPROF_INTERVAL says otherwise"
+else
+	fail "run: default interval '$got1', with PYPROF_INTERVAL=5ms '$got5'"
+fi
+
 # the flat view of a real file: the table's header and rows that add up
 "$PYPROF_BIN" report --flat --min-percent 0 "$work"/keep/*.pyprof >"$work/flat" 2>&1 || true
 if grep -q "^ self s  self%  total s  total%  function  hottest line$" "$work/flat" &&
