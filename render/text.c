@@ -74,6 +74,29 @@ static const char *share_color(double pct)
 	return pct >= 50 ? C_RED : pct >= 20 ? C_YELLOW : pct >= 5 ? C_GREEN : C_DIM;
 }
 
+/* The function (bold) and, for Python frames, file:line (cyan). */
+static void text_append_frame(const struct text *x, GString *l,
+			      const struct profile_frame *f)
+{
+	gboolean c = x->o->color;
+
+	if (c)
+		g_string_append(l, C_BOLD);
+	render_append_clean(l, profile_frame_label(f), 0);
+	if (c)
+		g_string_append(l, C_RESET);
+	if (f->kind != PROFILE_FRAME_PYTHON)
+		return;
+	g_string_append(l, c ? "  " C_CYAN : "  ");
+	render_append_clean(l, f->filename, 0);
+	if (f->line >= 0)
+		g_string_append_printf(l, ":%d", f->line);
+	else
+		g_string_append(l, ":?");
+	if (c)
+		g_string_append(l, C_RESET);
+}
+
 static void text_frame(struct text *x, guint32 id, const char *connector)
 {
 	const struct profile_node *nd = profile_tree_node(x->t, id);
@@ -86,21 +109,7 @@ static void text_frame(struct text *x, guint32 id, const char *connector)
 	g_string_append(l, connector);
 	g_string_append_printf(l, "%s%.3f %5.1f%%%s  ", c ? share_color(pct) : "",
 			       (double)nd->total_ns / 1e9, pct, c ? C_RESET : "");
-	if (c)
-		g_string_append(l, C_BOLD);
-	render_append_clean(l, profile_frame_label(f), 0);
-	if (c)
-		g_string_append(l, C_RESET);
-	if (f->kind == PROFILE_FRAME_PYTHON) {
-		g_string_append(l, c ? "  " C_CYAN : "  ");
-		render_append_clean(l, f->filename, 0);
-		if (f->line >= 0)
-			g_string_append_printf(l, ":%d", f->line);
-		else
-			g_string_append(l, ":?");
-		if (c)
-			g_string_append(l, C_RESET);
-	}
+	text_append_frame(x, l, f);
 	g_string_append_c(l, '\n');
 	fputs(l->str, x->out);
 }
@@ -451,19 +460,7 @@ static void text_flat(struct text *x, guint32 thread)
 				c ? share_color(self_pct) : "",
 				(double)r->self_ns / 1e9, self_pct, c ? C_RESET : "",
 				(double)r->total_ns / 1e9, total_pct);
-		if (c)
-			g_string_append(l, C_BOLD);
-		render_append_clean(l, profile_frame_label(f), 0);
-		if (c)
-			g_string_append(l, C_RESET);
-		if (f->kind == PROFILE_FRAME_PYTHON) {
-			g_string_append(l, c ? "  " C_CYAN : "  ");
-			render_append_clean(l, f->filename, 0);
-			if (f->line >= 0)
-				g_string_append_printf(l, ":%d", f->line);
-			if (c)
-				g_string_append(l, C_RESET);
-		}
+		text_append_frame(x, l, f);
 		g_string_append_c(l, '\n');
 		fputs(l->str, x->out);
 	}
