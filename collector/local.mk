@@ -1,5 +1,6 @@
 # collector/: reading files into the profile model, hide rules, trimming,
-# the config file; linked into pyprof (cli/local.mk) and the unit tests.
+# the config file, native symbols (symbols.c, with libdw); linked into
+# pyprof (cli/local.mk) and the unit tests.
 # format/linetable.[ch] decode CPython line tables.
 # The model: profile.c (strings, frames, stacks, threads), load.c (files
 # into it: the one file that knows the format) and tree.c (call trees).
@@ -8,4 +9,7 @@ collector_model = collector/profile.c collector/profile.h \
 pyprof_SOURCES += $(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/conf.c collector/conf.h
+	collector/conf.c collector/conf.h \
+	collector/symbols.c collector/symbols.h
+pyprof_CPPFLAGS += $(LIBDW_CFLAGS)
+pyprof_LDADD += $(LIBDW_LIBS) $(DEMANGLE_LIBS)

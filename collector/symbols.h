@@ -14,7 +14,10 @@
  * Nothing here prints or exits.  An object that cannot be opened, or whose
  * build-id differs from the recorded one (the file changed since, or the
  * report is made on another machine), gives answers with function NULL,
- * and is listed by symbolizer_missing().
+ * and is listed by symbolizer_missing().  An object that was read keeps
+ * its file and its debug file open until symbolizer_free(), so the first
+ * one opened raises the process's soft limit of open files to the hard
+ * limit.
  */
 #ifndef PYPROF_SYMBOLS_H
 #define PYPROF_SYMBOLS_H
@@ -36,7 +39,8 @@ struct sym_info {
 	const char *object;   /* the containing object's path, NULL if the
 			       * address is in no recorded object */
 	guint64 offset;       /* address - bias (the ELF vaddr), for
-			       * "libz.so.1+0x1a2b3" when function is NULL */
+			       * "libz.so.1+0x1a2b3" when function is NULL;
+			       * the address itself when object is NULL */
 	const char *function; /* symbol name, C++ names demangled */
 	const char *source;   /* source file from DWARF, NULL if none */
 	int line;             /* its line, -1 if unknown */
@@ -65,5 +69,11 @@ gboolean symbolizer_lookup(struct symbolizer *s, guint process, guint64 addr,
  * NULL-terminated array owned by the symbolizer, valid until the next
  * lookup. */
 const char *const *symbolizer_missing(struct symbolizer *s);
+
+/* The demangled form of a C++ symbol name ("_ZN3foo3barEi" ->
+ * "foo::bar(int)"), newly allocated (g_free it); NULL when name is no
+ * mangled C++ name, or pyprof was built without libstdc++'s demangler.
+ * symbolizer_lookup() already answers demangled names. */
+char *symbols_demangle(const char *name);
 
 #endif
