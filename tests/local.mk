@@ -78,6 +78,19 @@ tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_hide
 UNIT_TESTS += tests/unit/test_hide
+
+# native symbols, looked up in the test program itself (so -g: it is its
+# own DWARF) and in libc
+check_PROGRAMS += tests/unit/test_symbols
+tests_unit_test_symbols_SOURCES = tests/unit/test_symbols.c \
+	collector/symbols.c collector/symbols.h
+tests_unit_test_symbols_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(LIBDW_CFLAGS) \
+	$(CUNIT_CFLAGS)
+tests_unit_test_symbols_CFLAGS = $(AM_CFLAGS) -g
+tests_unit_test_symbols_LDADD = $(GLIB_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS) \
+	$(CUNIT_LIBS)
+TESTS += tests/unit/test_symbols
+UNIT_TESTS += tests/unit/test_symbols
 endif
 
 if HAVE_CUNIT
