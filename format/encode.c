@@ -51,3 +51,18 @@ size_t pf_put_mark(uint8_t *p, const struct pf_rec_mark *rec,
 {
 	return put_fixed(p, rec, sizeof *rec, label, rec->label_len);
 }
+
+size_t pf_put_native(uint8_t *p, const struct pf_rec_native *rec)
+{
+	return put_fixed(p, rec, sizeof *rec, NULL, 0);
+}
+
+size_t pf_put_object(uint8_t *p, const struct pf_rec_object *rec,
+		     const char *path, const uint8_t *build_id)
+{
+	size_t n = put_fixed(p, rec, sizeof *rec, path, rec->path_len);
+
+	if (rec->build_id_len)
+		memcpy(p + n, build_id, rec->build_id_len);
+	return n + rec->build_id_len;
+}

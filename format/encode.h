@@ -79,4 +79,12 @@ size_t pf_put_segment(uint8_t *p, const struct pf_rec_segment *rec);
 size_t pf_put_mark(uint8_t *p, const struct pf_rec_mark *rec,
 		   const char *label);
 
+/* PF_REC_NATIVE: 16 bytes. */
+size_t pf_put_native(uint8_t *p, const struct pf_rec_native *rec);
+
+/* PF_REC_OBJECT: rec, then path_len bytes of path, then build_id_len
+ * bytes of build-id. */
+size_t pf_put_object(uint8_t *p, const struct pf_rec_object *rec,
+		     const char *path, const uint8_t *build_id);
+
 #endif

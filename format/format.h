@@ -61,7 +61,8 @@
 #define PF_MAGIC_LEN 8
 #define PF_VERSION_MAJOR 2 /* a reader refuses a major it does not know */
 #define PF_VERSION_MAJOR_MIN 1 /* the oldest it reads: 1 has no segments */
-#define PF_VERSION_MINOR 0 /* a reader accepts a newer minor */
+#define PF_VERSION_MINOR 1 /* a reader accepts a newer minor; 1 adds
+			    * native frames (PF_REC_NATIVE, PF_REC_OBJECT) */
 #define PF_BYTE_ORDER 0x01020304u
 
 #define PF_HEADER_SIZE 4096u
@@ -120,6 +121,7 @@ enum pf_drop {
 /* pf_header.flags */
 #define PF_FLAG_CMDLINE_TRUNCATED 0x1u
 #define PF_FLAG_PY_STATIC 0x2u   /* libpython linked into the executable */
+#define PF_FLAG_NATIVE 0x4u      /* 2.1: native stacks recorded (PYPROF_NATIVE) */
 
 struct pf_header {
 	char magic[8];               /* 0   PF_MAGIC */
@@ -171,6 +173,47 @@ enum pf_record_type {
 	PF_REC_THREAD_NAME = 5,
 	PF_REC_MARK = 6,
 	PF_REC_SEGMENT = 7,
+	PF_REC_NATIVE = 8,  /* 2.1 */
+	PF_REC_OBJECT = 9,  /* 2.1 */
+};
+
+/*
+ * PF_REC_NATIVE (2.1): a frame id that names a native instruction address
+ * instead of a code object.  Ids are drawn from the code ids (one space),
+ * once per process and address, and a sample's frame with this id is a
+ * native frame (its lasti_plus_1 is 0 and means nothing).  Body:
+ *   u32 id
+ *   u32 flags          0
+ *   u64 address        the one to look up: the interrupted instruction for
+ *                      the leaf-most native frame of a sample, a return
+ *                      address less one for the others
+ * Which object holds the address, the PF_REC_OBJECT records say.
+ */
+struct pf_rec_native {
+	uint32_t id;
+	uint32_t flags;
+	uint64_t address;
+};
+
+/*
+ * PF_REC_OBJECT (2.1): an object (executable, shared library) the process
+ * had loaded, written at start and whenever the set of loaded objects
+ * changed; in any thread's chunk.  Of two records whose ranges overlap,
+ * the one with the later mono_ns is the object mapped there since.  Body:
+ *   u64 mono_ns        when it was seen loaded
+ *   u64 bias           load bias: an address is bias + the ELF vaddr
+ *   u64 lo, hi         its executable segments span [lo, hi)
+ *   u32 path_len       bytes of path after the fixed part
+ *   u32 build_id_len   bytes of NT_GNU_BUILD_ID after the path (may be 0)
+ *   path, build-id     path as the loader has it; the executable's is the
+ *                      resolved /proc/self/exe; "[vdso]" for the vDSO
+ */
+struct pf_rec_object {
+	uint64_t mono_ns;
+	uint64_t bias;
+	uint64_t lo, hi;
+	uint32_t path_len;
+	uint32_t build_id_len;
 };
 
 /*
@@ -256,6 +299,10 @@ struct pf_rec_code {
  * which adds up the deltas, stays right; shared is the previous depth
  * and count 0, so the stack carries on.  Readers count nothing for it. */
 #define PF_SAMPLE_GAP 0x8u
+/* 2.1, native mode: the native stack could not be merged with the Python
+ * frames (it ended early, or its eval-loop calls did not pair with the
+ * Python runs): the frames are the Python stack alone, never a guess */
+#define PF_SAMPLE_UNMERGED 0x10u
 
 /*
  * PF_REC_THREAD_NAME: a Python thread name learned at mono_ns, for the
@@ -355,5 +402,7 @@ _Static_assert(sizeof(struct pf_rec_segment) == 12, "segment record");
 _Static_assert(sizeof(struct pf_rec_code) == 24, "code record");
 _Static_assert(sizeof(struct pf_rec_thread_name) == 24, "thread name record");
 _Static_assert(sizeof(struct pf_rec_mark) == 16, "mark record");
+_Static_assert(sizeof(struct pf_rec_native) == 16, "native record");
+_Static_assert(sizeof(struct pf_rec_object) == 40, "object record");
 
 #endif

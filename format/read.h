@@ -86,6 +86,22 @@ struct pf_code_info {
 	uint32_t linetable_len;
 };
 
+/* PF_REC_NATIVE: a frame id naming a native address (2.1) */
+struct pf_native_info {
+	uint32_t id;
+	uint64_t address;
+};
+
+/* PF_REC_OBJECT (2.1) */
+struct pf_object_info {
+	uint64_t mono_ns;
+	uint64_t bias, lo, hi;
+	const char *path;        /* not NUL-terminated; path_len bytes */
+	uint32_t path_len;
+	const uint8_t *build_id; /* build_id_len bytes, may be 0 */
+	uint32_t build_id_len;
+};
+
 struct pf_frame {
 	uint32_t code_id;
 	int32_t lasti; /* byte offset of the instruction, -1 if not started */
@@ -116,6 +132,11 @@ struct pf_visitor {
 	int (*on_thread_name)(void *ctx, const struct pf_thread_name *n);
 	/* PF_REC_MARK records, in the first pass, with the chunk's thread */
 	int (*on_mark)(void *ctx, const struct pf_mark *m);
+	/* PF_REC_OBJECT records, in the first pass (2.1) */
+	int (*on_object)(void *ctx, const struct pf_object_info *o);
+	/* PF_REC_NATIVE records, with the codes: a sample's frame whose
+	 * code_id is a native id is that native address (2.1) */
+	int (*on_native)(void *ctx, const struct pf_native_info *n);
 };
 
 /*

@@ -409,6 +409,40 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 			break;
 		case PF_REC_SAMPLE:
 			break;
+		case PF_REC_NATIVE:
+			if (r.body_len < sizeof(struct pf_rec_native) ||
+			    rd32(r.body) == 0) {
+				warn(vi, r.off, "native record at offset %llu "
+				     "is cut short or has id 0",
+				     (unsigned long long)r.off);
+				break;
+			}
+			break;
+		case PF_REC_OBJECT:
+			if (r.body_len < sizeof(struct pf_rec_object) ||
+			    (uint64_t)rd32(r.body + 32) + rd32(r.body + 36) >
+			    r.body_len - sizeof(struct pf_rec_object)) {
+				warn(vi, r.off, "object record at offset %llu "
+				     "is cut short", (unsigned long long)r.off);
+				break;
+			}
+			if (vi->v->on_object) {
+				struct pf_object_info o = {
+					.mono_ns = rd64(r.body),
+					.bias = rd64(r.body + 8),
+					.lo = rd64(r.body + 16),
+					.hi = rd64(r.body + 24),
+					.path_len = rd32(r.body + 32),
+					.build_id_len = rd32(r.body + 36),
+					.path = (const char *)r.body +
+						sizeof(struct pf_rec_object),
+				};
+				o.build_id = r.body + sizeof(struct pf_rec_object) +
+					     o.path_len;
+				if ((ret = vi->v->on_object(vi->ctx, &o)))
+					return ret;
+			}
+			break;
 		case PF_REC_MARK:
 			if (r.body_len < sizeof(struct pf_rec_mark) ||
 			    rd32(r.body + 12) > r.body_len -
@@ -461,7 +495,22 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 	return 0;
 }
 
-/* Walk 2: code objects, within what walk 1 accepted. */
+static int add_code_id(struct visit *vi, uint32_t id)
+{
+	if (vi->ncode_ids == vi->code_ids_cap) {
+		size_t cap = vi->code_ids_cap ? vi->code_ids_cap * 2 : 256;
+		uint32_t *n = realloc(vi->code_ids, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		vi->code_ids = n;
+		vi->code_ids_cap = cap;
+	}
+	vi->code_ids[vi->ncode_ids++] = id;
+	return 0;
+}
+
+/* Walk 2: code objects and native addresses (one id space), within what
+ * walk 1 accepted. */
 static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 {
 	uint32_t pos = c->start;
@@ -471,6 +520,21 @@ static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 	while (next_record(vi, c, &pos, c->end, &r, 0) > 0) {
 		struct pf_code_info ci;
 
+		if (r.type == PF_REC_NATIVE &&
+		    r.body_len >= sizeof(struct pf_rec_native) && rd32(r.body)) {
+			struct pf_native_info ni = {
+				.id = rd32(r.body),
+				.address = rd64(r.body + 8),
+			};
+			if (add_code_id(vi, ni.id) != 0) {
+				*oom = 1;
+				return -1;
+			}
+			if (vi->v->on_native &&
+			    (ret = vi->v->on_native(vi->ctx, &ni)) != 0)
+				return ret;
+			continue;
+		}
 		if (r.type != PF_REC_CODE ||
 		    r.body_len < sizeof(struct pf_rec_code) ||
 		    rd32(r.body) == 0) /* warned by the structure walk */
@@ -484,18 +548,10 @@ static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 		ci.flags = rd32(r.body + 20);
 		ci.linetable = r.body + sizeof(struct pf_rec_code);
 		ci.linetable_len = r.body_len - sizeof(struct pf_rec_code);
-		if (vi->ncode_ids == vi->code_ids_cap) {
-			size_t cap = vi->code_ids_cap ? vi->code_ids_cap * 2
-						      : 256;
-			uint32_t *n = realloc(vi->code_ids, cap * sizeof(*n));
-			if (!n) {
-				*oom = 1;
-				return -1;
-			}
-			vi->code_ids = n;
-			vi->code_ids_cap = cap;
+		if (add_code_id(vi, ci.id) != 0) {
+			*oom = 1;
+			return -1;
 		}
-		vi->code_ids[vi->ncode_ids++] = ci.id;
 		if (vi->v->on_code && (ret = vi->v->on_code(vi->ctx, &ci)) != 0)
 			return ret;
 	}
