@@ -11,7 +11,9 @@
  *     intern_string (intern.c); pyintro_current_tstate,
  *     pyintro_finalizing, pyintro_holds_gil, pystack_walk, pycode_read,
  *     pystr_utf8 and pyintro_copy (tstate.c, pystack.c, remote.c, and the
- *     self-check in selfcheck.c);
+ *     self-check in selfcheck.c); native_stack and native_merge
+ *     (native.c), and through them libunwind's unw_backtrace, on a thread
+ *     that native_warm readied (see native.c);
  *   - call, of format/: pf_writer_next_chunk, pf_cursor_space,
  *     pf_cursor_commit, pf_count_drop, the pf_put_* encoders and
  *     linetable_line (the self-check's);
@@ -40,6 +42,7 @@
 #include <time.h>
 
 #include "intern.h"
+#include "native.h"
 #include "sampler-int.h"
 
 /* --- records into this thread's chunk ----------------------------------- */
@@ -157,9 +160,10 @@ HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
 	thread_gap(t, mono, cpu);
 }
 
-/* Writes the stack in t->walk[0..n) (leaf first) as a sample standing
+/* Writes the stack in frames[0..n) (leaf first) as a sample standing
  * for the time since the previous one. */
-HANDLER void thread_record_stack(struct thread_state *t, int n,
+HANDLER void thread_record_stack(struct thread_state *t,
+				 const struct py_raw_frame *frames, int n,
 				 uint32_t flags, uint64_t mono, uint64_t cpu)
 {
 	struct rec_sink sink = {sink_space, sink_commit, t};
@@ -174,7 +178,7 @@ HANDLER void thread_record_stack(struct thread_state *t, int n,
 	dcpu = cpu - t->last_cpu;
 	/* prev[] is root first, walk[] leaf first. */
 	while ((int)shared < n && shared < t->prev_depth) {
-		const struct py_raw_frame *f = &t->walk[n - 1 - shared];
+		const struct py_raw_frame *f = &frames[n - 1 - shared];
 		const struct prev_frame *p = &t->prev[shared];
 		if (p->code != f->code || p->frame != f->frame ||
 		    p->lasti != f->lasti)
@@ -187,8 +191,10 @@ HANDLER void thread_record_stack(struct thread_state *t, int n,
 	if (!chunk_before && new_chunk(t) != 0)
 		return thread_drop(t, PF_DROP_FULL, mono, cpu);
 	for (int i = (int)shared; i < n; i++) {
-		const struct py_raw_frame *f = &t->walk[n - 1 - i];
-		uint32_t id = intern_code(layout, f->code, &sink);
+		const struct py_raw_frame *f = &frames[n - 1 - i];
+		uint32_t id = f->frame == NATIVE_FRAME
+				      ? intern_native(f->code, &sink)
+				      : intern_code(layout, f->code, &sink);
 		if (!id && writer->full)
 			return thread_drop(t, PF_DROP_FULL, mono, cpu);
 		t->prev[i].code = f->code;
@@ -220,10 +226,48 @@ HANDLER void thread_record_stack(struct thread_state *t, int n,
 	__atomic_fetch_add(&writer->hdr->samples, 1, __ATOMIC_RELAXED);
 }
 
-HANDLER static void take_sample(struct thread_state *t)
+/* Native mode: the native stack of the interrupted thread, merged with
+ * its n Python frames in t->walk (none: a thread running no Python).
+ * Returns the frames to record, and their count in *n; the Python stack
+ * alone, flagged, where the two cannot be merged. */
+HANDLER static const struct py_raw_frame *
+with_native(struct thread_state *t, const void *uc, int *n, uint32_t *flags)
+{
+	int nn, complete, m;
+
+	if (!t->native_ready) {
+		*flags |= PF_SAMPLE_UNMERGED;
+		return t->walk;
+	}
+	nn = native_stack(uc, &t->native_root, t->nat, NATIVE_MAX, &complete);
+	if (nn > 0 && !*n && complete) {
+		/* no Python: the native stack is the whole story */
+		if (nn > PF_MAX_DEPTH)
+			nn = PF_MAX_DEPTH;
+		for (int i = 0; i < nn; i++) {
+			t->mix[i].code = t->nat[i];
+			t->mix[i].frame = NATIVE_FRAME;
+			t->mix[i].lasti = 0;
+			t->mix[i].run_start = 0;
+		}
+		*n = nn;
+		return t->mix;
+	}
+	if (nn <= 0 || !complete || (*flags & PF_SAMPLE_TRUNCATED) ||
+	    (m = native_merge(t->walk, *n, t->nat, nn, t->mix,
+			      PF_MAX_DEPTH)) < 0) {
+		*flags |= PF_SAMPLE_UNMERGED;
+		return t->walk;
+	}
+	*n = m;
+	return t->mix;
+}
+
+HANDLER static void take_sample(struct thread_state *t, const void *uc)
 {
 	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
 	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	const struct py_raw_frame *frames = t->walk;
 	uintptr_t ts;
 	int n, truncated = 0;
 	uint32_t flags = 0;
@@ -231,6 +275,14 @@ HANDLER static void take_sample(struct thread_state *t)
 	if (writer->full)
 		return thread_drop(t, PF_DROP_FULL, mono, cpu);
 	ts = pyintro_current_tstate(layout);
+	if (!ts && settings->native && t->native_ready) {
+		/* a thread of C code, or one whose Python has ended */
+		n = 0;
+		frames = with_native(t, uc, &n, &flags);
+		if (n > 0)
+			return thread_record_stack(t, frames, n, flags, mono,
+						   cpu);
+	}
 	if (!ts)
 		return thread_drop(t, pyintro_finalizing(layout) ? PF_DROP_FINALIZING
 							  : PF_DROP_NO_PYTHON,
@@ -246,7 +298,9 @@ HANDLER static void take_sample(struct thread_state *t)
 		flags |= PF_SAMPLE_GIL;
 	if (truncated)
 		flags |= PF_SAMPLE_TRUNCATED;
-	thread_record_stack(t, n, flags, mono, cpu);
+	if (settings->native)
+		frames = with_native(t, uc, &n, &flags);
+	thread_record_stack(t, frames, n, flags, mono, cpu);
 }
 
 /* Ours: our timers' signals carry the cookie; our perf events' come as
@@ -268,7 +322,6 @@ HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
 	struct thread_state *t = self;
 
 	(void)sig;
-	(void)uc;
 	if (!ours(si))
 		return 0;
 	if (!t && si->si_code != SI_TIMER)
@@ -287,7 +340,7 @@ HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
 		goto out;
 	}
 	if (!settings->floor)
-		take_sample(t);
+		take_sample(t, uc);
 	unbusy(t);
 out:
 	if (t && t->perf_fd >= 0)

@@ -15,6 +15,7 @@
 
 #define CODE_SLOTS (1u << 17)
 #define STRING_SLOTS (1u << 16)
+#define NATIVE_SLOTS (1u << 16)
 #define MAX_NAME 4096
 /* A code record must fit a fresh chunk beside its thread record. */
 #define MAX_LINETABLE (PF_CHUNK_SIZE / 2)
@@ -35,21 +36,35 @@ struct string_slot {
 	const char *bytes; /* the record's body, in the file mapping */
 };
 
+struct native_slot {
+	uint32_t state;
+	uint32_t id;
+	uintptr_t address;
+};
+
 static struct code_slot *codes;
 static struct string_slot *strings;
-static uint32_t code_count, string_count; /* slots taken, for the 3/4 cap */
+static struct native_slot *natives;
+static uint32_t code_count, string_count, native_count; /* slots taken,
+							  * for the 3/4 cap */
 static uint32_t next_code_id, next_string_id;
+
+#define TABLES_SIZE                                     \
+	(sizeof(struct code_slot) * CODE_SLOTS +          \
+	 sizeof(struct string_slot) * STRING_SLOTS +      \
+	 sizeof(struct native_slot) * NATIVE_SLOTS)
 
 int intern_init(void)
 {
-	void *p = mmap(NULL, sizeof(struct code_slot) * CODE_SLOTS +
-				     sizeof(struct string_slot) * STRING_SLOTS,
-		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	/* never touched pages cost nothing: without native frames the
+	 * native table stays unbacked */
+	void *p = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	codes = p;
 	strings = (struct string_slot *)(codes + CODE_SLOTS);
+	natives = (struct native_slot *)(strings + STRING_SLOTS);
 	return 0;
 }
 
@@ -59,10 +74,8 @@ void intern_reset(void)
 		return;
 	/* MADV_DONTNEED on private anonymous memory gives zero pages back,
 	 * without touching the pages that were never used. */
-	madvise(codes, sizeof(struct code_slot) * CODE_SLOTS +
-			       sizeof(struct string_slot) * STRING_SLOTS,
-		MADV_DONTNEED);
-	code_count = string_count = 0;
+	madvise(codes, TABLES_SIZE, MADV_DONTNEED);
+	code_count = string_count = native_count = 0;
 	next_code_id = next_string_id = 0;
 }
 
@@ -222,6 +235,44 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 		e->qualname = v.qualname;
 		e->linetable = v.linetable;
 		e->firstlineno = v.firstlineno;
+		__atomic_store_n(&e->state, 2, __ATOMIC_RELEASE);
+		return rec.id;
+	}
+	return 0;
+}
+
+HANDLER uint32_t intern_native(uintptr_t address, const struct rec_sink *sink)
+{
+	uint32_t i = (uint32_t)mix(address) & (NATIVE_SLOTS - 1);
+
+	if (!natives)
+		return 0;
+	for (uint32_t probe = 0; probe < NATIVE_SLOTS; probe++) {
+		struct native_slot *e = &natives[(i + probe) & (NATIVE_SLOTS - 1)];
+		uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+
+		if (st == 2) {
+			if (e->address == address)
+				return e->id;
+			continue;
+		}
+		if (st == 1)
+			continue;
+		if (!claim(&e->state, &native_count, NATIVE_SLOTS)) {
+			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0)
+				return 0;
+			continue;
+		}
+		struct pf_rec_native rec = {0};
+		uint8_t *body = sink->space(sink->ctx, sizeof rec);
+		if (!body)
+			return 0;
+		/* one id space with the codes: a frame is (id, lasti) */
+		rec.id = __atomic_add_fetch(&next_code_id, 1, __ATOMIC_RELAXED);
+		rec.address = address;
+		sink->commit(sink->ctx, PF_REC_NATIVE, pf_put_native(body, &rec));
+		e->id = rec.id;
+		e->address = address;
 		__atomic_store_n(&e->state, 2, __ATOMIC_RELEASE);
 		return rec.id;
 	}

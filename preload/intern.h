@@ -49,4 +49,8 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 HANDLER uint32_t intern_string(const char *s, size_t len,
 			       const struct rec_sink *sink);
 
+/* The id of a native instruction address (a PF_REC_NATIVE record, its id
+ * from the code ids), defining it through sink if new; 0 on failure. */
+HANDLER uint32_t intern_native(uintptr_t address, const struct rec_sink *sink);
+
 #endif

@@ -81,6 +81,7 @@
 	F(fr_lasti,               104,  104,   96,    N,    N,    N,    N,    N) \
 	F(fr_instr,                 N,    N,    N,   56,   56,    D,    D,    D) \
 	F(fr_owner,                 N,    N,    N,   69,   70,    D,    D,    D) \
+	F(fr_is_entry,              N,    N,    N,   68,    N,    N,    N,    N) \
 	F(fr_owner_generator,       N,    N,    N,    1,    1,    1,    1,    1) \
 	F(fr_owner_cstack,          N,    N,    N,    N,    3,    3,    4,    N) \
 	F(fr_owner_interpreter,     N,    N,    N,    N,    N,    N,    3,    3) \

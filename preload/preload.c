@@ -41,6 +41,7 @@
 #include "settings.h"
 #include "pyintro.h"
 #include "names.h"
+#include "native.h"
 #include "sampler.h"
 #include "sigchain.h"
 #include "encode.h"
@@ -236,6 +237,8 @@ static int open_file(void)
 	h->py_hexversion = layout.hexversion;
 	if (layout.is_static)
 		h->flags |= PF_FLAG_PY_STATIC;
+	if (native_enabled())
+		h->flags |= PF_FLAG_NATIVE;
 	snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
 	memcpy(h->hostname, host, sizeof h->hostname - 1);
 	read_cmdline(h);
@@ -486,6 +489,10 @@ __attribute__((constructor)) static void pyprof_load(void)
 		say(1, "%s; not profiling", why);
 		return;
 	}
+	if (settings.native && native_init(why, sizeof why) != 0) {
+		say(1, "native stacks unavailable: %s; Python frames only", why);
+		settings.native = 0;
+	}
 	if (settings.start && open_file() != 0)
 		return;
 	if (sigchain_init(on_death) != 0 ||
@@ -518,6 +525,7 @@ __attribute__((constructor)) static void pyprof_load(void)
 	if (sampler_thread_start() != 0)
 		say(1, "cannot start the main thread's timer: %s",
 		    strerror(errno));
+	native_objects_poll(sampler_write_record);
 	if (sampler_wall_start() != 0)
 		say(1, "cannot start the wall-mode sampler thread: %s; "
 		    "waiting threads are not sampled", strerror(errno));

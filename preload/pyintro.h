@@ -74,6 +74,7 @@ struct py_layout {
 	int ts_datastack_chunk, ts_datastack_top; /* 3.11/3.12: see pystack.c */
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (3.11+) */
 	int fr_back, fr_code, fr_lasti, fr_instr, fr_owner;
+	int fr_is_entry;              /* 3.11: the first frame of an eval call */
 	int fr_owner_generator, fr_owner_cstack; /* enum _frameowner values */
 	int fr_owner_interpreter;     /* 3.14+: owners >= this are not code */
 	int fr_code_tag;              /* 3.14+: _PyStackRef tag bits, else 0 */
@@ -92,6 +93,9 @@ struct py_raw_frame {
 	uintptr_t code;  /* PyCodeObject *, type-checked */
 	uintptr_t frame; /* the frame's address (tells recursion levels apart) */
 	int32_t lasti;   /* byte offset of the current instruction, -1 if none */
+	/* The root-most frame of the frames one call of the eval loop runs
+	 * (pystack_walk): each is its own on 3.8-3.10 */
+	int32_t run_start;
 };
 
 /* What pycode_read() found; the string pointers are Python str objects,

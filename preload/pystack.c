@@ -25,7 +25,9 @@
 
 #include "pystack-int.h"
 
-enum hop { HOP_BAD = -1, HOP_SKIP = 0, HOP_KEEP = 1 };
+/* HOP_ENTRY: a frame that is not code but marks where a call of the eval
+ * loop begins (3.12+), which native merging needs to know */
+enum hop { HOP_BAD = -1, HOP_SKIP = 0, HOP_KEEP = 1, HOP_ENTRY = 2 };
 
 /* <= 3.10: a PyFrameObject; f_lasti is -1 before the first instruction. */
 HANDLER static enum hop frame_object(const struct py_layout *L, uintptr_t f,
@@ -49,6 +51,7 @@ HANDLER static enum hop frame_object(const struct py_layout *L, uintptr_t f,
 		return HOP_BAD;
 	rf->code = code;
 	rf->lasti = lasti;
+	rf->run_start = 1; /* one eval call per frame */
 	return HOP_KEEP;
 }
 
@@ -80,7 +83,7 @@ HANDLER static enum hop interp_frame(const struct py_layout *L, uintptr_t f,
 	if (owner > (unsigned)max_owner)
 		return HOP_BAD;
 	if (skip_from >= 0 && owner >= (unsigned)skip_from)
-		return HOP_SKIP;
+		return HOP_ENTRY;
 
 	/* 3.14+: f_executable is a _PyStackRef, tagged in its low bits. */
 	code = ld_ptr(f + L->fr_code) & ~(uintptr_t)L->fr_code_tag;
@@ -103,6 +106,7 @@ HANDLER static enum hop interp_frame(const struct py_layout *L, uintptr_t f,
 
 	rf->code = code;
 	rf->lasti = off < 0 ? -1 : (int32_t)off;
+	rf->run_start = L->fr_is_entry >= 0 && ld_u8(f + L->fr_is_entry);
 	return HOP_KEEP;
 }
 
@@ -204,7 +208,7 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 	unsigned power = 1, steps = 0;
 	struct py_raw_frame rf;
 	enum hop h;
-	int n = 0;
+	int n = 0, open = 0;
 
 	if (truncated)
 		*truncated = 0;
@@ -224,6 +228,10 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 				     : interp_frame(L, f, &rf);
 		if (h == HOP_BAD)
 			return -1;
+		/* 3.12+: the frame kept last is the root-most of its run */
+		if (h == HOP_ENTRY && open)
+			out[n - 1].run_start = 1;
+		open = h == HOP_ENTRY ? 0 : open;
 		if (h == HOP_KEEP) {
 			if (n == max) {
 				if (truncated)
@@ -232,6 +240,7 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 			}
 			rf.frame = f;
 			out[n++] = rf;
+			open = 1;
 		}
 		last = f;
 		next = ld_ptr(f + L->fr_back);
@@ -249,6 +258,8 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 	if (!f && last && L->ts_base_frame >= 0 &&
 	    last != ld_ptr(ts + L->ts_base_frame))
 		return -1;
+	if (n)
+		out[n - 1].run_start = 1;
 	return n;
 }
 

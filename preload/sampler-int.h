@@ -22,6 +22,7 @@
 
 #include "encode.h"
 #include "handler.h"
+#include "native.h"
 #include "pyintro.h"
 #include "settings.h"
 #include "write.h"
@@ -53,8 +54,13 @@ struct thread_state {
 	uint64_t tick_mono, tick_cpu; /* the clocks at the previous tick */
 	uint32_t search_skip, search_backoff; /* no state found: back off */
 	int wall_left;                /* not read at the last tick */
+	int native_ready;             /* native_warm() ran in this thread */
+	struct native_root native_root;
 	struct prev_frame prev[PF_MAX_DEPTH];
 	struct py_raw_frame walk[PF_MAX_DEPTH];
+	/* native mode (pages never touched without it) */
+	uintptr_t nat[NATIVE_MAX];
+	struct py_raw_frame mix[PF_MAX_DEPTH];
 	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX];
 };
 
@@ -157,8 +163,9 @@ HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu);
 HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
 			 uint64_t mono, uint64_t cpu);
 
-/* Writes t->walk[0..n) (leaf first) as a sample ending at (mono, cpu). */
-HANDLER void thread_record_stack(struct thread_state *t, int n,
+/* Writes frames[0..n) (leaf first) as a sample ending at (mono, cpu). */
+HANDLER void thread_record_stack(struct thread_state *t,
+				 const struct py_raw_frame *frames, int n,
 				 uint32_t flags, uint64_t mono, uint64_t cpu);
 
 /* --- what raises the signal (timers.c) ------------------------------------ */

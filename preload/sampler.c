@@ -146,6 +146,8 @@ int sampler_thread_start(void)
 	t = thread_state_new(gettid_());
 	if (!t)
 		return -1;
+	if (settings->native)
+		t->native_ready = native_warm(t->is_main, &t->native_root) == 0;
 	if ((timers_arm(t))) {
 		thread_state_free(t);
 		return -1;
@@ -299,6 +301,31 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 	return r;
 }
 
+int sampler_write_record_any(unsigned type, const void *body, size_t len)
+{
+	int r = -1;
+
+	if (self)
+		return sampler_write_record(type, body, len);
+	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		return -1;
+	pthread_mutex_lock(&by_tid_lock);
+	for (struct thread_state *t = live; t && r; t = t->next_live) {
+		uint8_t *p;
+
+		if (!try_busy(t))
+			continue;
+		if (t->cur.chunk && (p = thread_space(t, len))) {
+			memcpy(p, body, len);
+			pf_cursor_commit(&t->cur, type, len);
+			r = 0;
+		}
+		unbusy(t);
+	}
+	pthread_mutex_unlock(&by_tid_lock);
+	return r;
+}
+
 HANDLER void sampler_set_active(int on)
 {
 	__atomic_store_n(&active, on, __ATOMIC_RELEASE);
@@ -349,7 +376,7 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 	timers_init(s);
 	if (w->hdr)
 		w->hdr->source = (uint32_t)sampler_source();
-	if (s->mode == PF_MODE_WALL)
+	if (s->mode == PF_MODE_WALL || s->native)
 		wall_init();
 	return 0;
 }
@@ -406,8 +433,10 @@ void sampler_after_fork(struct pf_writer *w)
 	pthread_mutex_init(&spare_lock, NULL);
 	spare = NULL;
 	intern_reset();
+	native_objects_reset();
 	if (w->hdr)
 		w->hdr->source = (uint32_t)sampler_source();
 	sampler_thread_start();
+	native_objects_poll(sampler_write_record);
 	wall_after_fork();
 }

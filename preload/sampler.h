@@ -42,6 +42,9 @@ void sampler_thread_stop(void);
  * 0, or -1 if the thread is not sampled, recording is off or the file is
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
+/* The same from any thread, sampled or not (the sampler thread): into
+ * the chunk of a live thread it can have at once, or -1. */
+int sampler_write_record_any(unsigned type, const void *body, size_t len);
 
 /* Turns recording on or off for every thread; while off the handler
  * returns at once.  Also on SIGTERM, from finish() in preload.c. */
@@ -65,8 +68,9 @@ void sampler_exec_failed(void);
  * thread afresh on the new writer. */
 void sampler_after_fork(struct pf_writer *w);
 
-/* Wall mode only (else a no-op): starts the sampler thread
- * that records waiting threads (see wall.c).  0 or -1. */
+/* Wall mode, or native mode (else a no-op): starts the sampler thread
+ * that records waiting threads (see wall.c), and notes newly loaded
+ * objects (native.c).  0 or -1. */
 int sampler_wall_start(void);
 /* Stops it and waits for it to end. */
 void sampler_wall_stop(void);

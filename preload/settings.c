@@ -184,6 +184,11 @@ int settings_load(struct settings *st, const char *(*get)(const char *name),
 		snprintf(why, why_len, "PYPROF_FLOOR=%s: expected 1 or 0", v);
 		return -1;
 	}
+	st->native = 0;
+	if ((v = get("PYPROF_NATIVE")) && settings_parse_bool(v, &st->native)) {
+		snprintf(why, why_len, "PYPROF_NATIVE=%s: expected 1 or 0", v);
+		return -1;
+	}
 	if ((v = get("PYPROF_OUTPUT")) && *v)
 		st->output = v;
 	if ((v = get("PYPROF_LOG")) && *v) {

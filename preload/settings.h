@@ -33,6 +33,7 @@ struct settings {
 	const char *log;    /* NULL: silent; "stderr", or a file to append to */
 	int floor;          /* benchmarks: take signals, record nothing */
 	int start;          /* record from load; 0: wait for pyprof_start() */
+	int native;         /* native stacks too (PYPROF_NATIVE) */
 };
 
 /* Parses "250us", "1ms", "0.5ms", "10ms", "1s" (units ns, us, ms, s).  A

@@ -118,7 +118,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		flags |= PF_SAMPLE_GIL;
 	else
 		flags |= PF_SAMPLE_IDLE;
-	thread_record_stack(t, n, flags, now, cpu);
+	thread_record_stack(t, t->walk, n, flags, now, cpu);
 	return 0;
 }
 
@@ -174,8 +174,15 @@ static void wall_tick(void)
 	pthread_mutex_unlock(&by_tid_lock);
 }
 
+/* Native mode: how often the loaded objects are looked at.  An address
+ * in an object loaded and unloaded between two looks stays unnamed. */
+#define OBJECTS_POLL_NS 100000000u
+
 static void *wall_main(void *arg)
 {
+	const int wall = settings->mode == PF_MODE_WALL;
+	const uint64_t period = wall ? settings->interval_ns : OBJECTS_POLL_NS;
+	uint64_t polled = 0;
 	struct timespec next;
 
 	(void)arg;
@@ -183,7 +190,7 @@ static void *wall_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&wall_lock);
 	while (!wall_stop_flag) {
-		uint64_t ns = (uint64_t)next.tv_nsec + settings->interval_ns;
+		uint64_t ns = (uint64_t)next.tv_nsec + period;
 		struct timespec now;
 
 		next.tv_sec += (time_t)(ns / 1000000000u);
@@ -200,8 +207,13 @@ static void *wall_main(void *arg)
 		if (wall_stop_flag)
 			break;
 		pthread_mutex_unlock(&wall_lock);
-		if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		if (wall && __atomic_load_n(&active, __ATOMIC_ACQUIRE))
 			wall_tick();
+		if (settings->native &&
+		    clock_ns(CLOCK_MONOTONIC) - polled >= OBJECTS_POLL_NS) {
+			native_objects_poll(sampler_write_record_any);
+			polled = clock_ns(CLOCK_MONOTONIC);
+		}
 		pthread_mutex_lock(&wall_lock);
 	}
 	pthread_mutex_unlock(&wall_lock);
@@ -261,7 +273,7 @@ int sampler_wall_start(void)
 {
 	int r;
 
-	if (!settings || settings->mode != PF_MODE_WALL)
+	if (!settings || (settings->mode != PF_MODE_WALL && !native_enabled()))
 		return 0;
 	pthread_mutex_lock(&wall_ctl);
 	wall_wanted = 1;

@@ -121,6 +121,9 @@ int main(void)
 	P("fr_instr", offsetof(_PyInterpreterFrame, instr_ptr));
 #endif
 	P("fr_owner", offsetof(_PyInterpreterFrame, owner));
+#if PY_VERSION_HEX < 0x030c0000
+	P("fr_is_entry", offsetof(_PyInterpreterFrame, is_entry));
+#endif
 	P("fr_owner_generator", FRAME_OWNED_BY_GENERATOR);
 #if PY_VERSION_HEX >= 0x030c0000 && PY_VERSION_HEX < 0x030f0000
 	P("fr_owner_cstack", FRAME_OWNED_BY_CSTACK);
