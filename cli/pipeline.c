@@ -260,6 +260,7 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 	trim = !o->no_trim && o->config.trim != 0;
 	if (!show_all) {
 		hide_rules_add_plumbing(o->config.rules);
+		hide_rules_add_native(o->config.rules);
 		if (hide_profile_is_ipython(p))
 			hide_rules_add_preset(o->config.rules, HIDE_LEVEL_DEFAULT,
 					      "ipython", NULL);

@@ -22,13 +22,14 @@ enum field {
 	FIELD_MODULE,
 	FIELD_NAME,
 	FIELD_QUALNAME,
+	FIELD_OBJECT,       /* a native frame's object, by base name */
 	FIELD_IPYTHON_CELL, /* internal: <ipython-input-N-...> <module> */
 };
 
 static const char *const field_names[] = {
 	[FIELD_FUNCTION] = "function", [FIELD_FILE] = "file",
 	[FIELD_MODULE] = "module", [FIELD_NAME] = "name",
-	[FIELD_QUALNAME] = "qualname",
+	[FIELD_QUALNAME] = "qualname", [FIELD_OBJECT] = "object",
 };
 
 struct term {
@@ -121,7 +122,7 @@ static gboolean parse_term(const char *text, struct term *t, GError **error)
 			char *f = g_strndup(text, len);
 			g_set_error(error, HIDE_ERROR, HIDE_ERROR_SYNTAX,
 				    "'%s': unknown field '%s' (expected file, module, "
-				    "name, qualname or function)", text, f);
+				    "name, qualname, function or object)", text, f);
 			g_free(f);
 			return FALSE;
 		}
@@ -364,6 +365,30 @@ static const struct preset_rule plumbing[] = {
 	{0, NULL},
 };
 
+/* The interpreter's own native frames: the eval loop and the calls
+ * between a Python function and the C function it calls, and the process's
+ * and threads' entry points.  Hidden, so that a native stack reads
+ * compress_part -> zlib_compress -> deflate; their time is their nearest
+ * shown caller's, which for the eval loop is the Python function it runs.
+ * `object:*` keeps them to native frames. */
+static const struct preset_rule native_interpreter[] = {
+	{HIDE_ACTION_HIDE, "object:* name~^_?PyEval_"},
+	{HIDE_ACTION_HIDE, "object:* name~^_TAIL_CALL_"},
+	{HIDE_ACTION_HIDE, "object:* name~^_?Py(Object|Function|Vectorcall|CFunction|Method)_"
+			   "(Vectorcall|Call|FastCall)"},
+	{HIDE_ACTION_HIDE, "object:* name~^_PyObject_(MakeTpCall|Call_Prepend|VectorcallTstate)"},
+	{HIDE_ACTION_HIDE, "object:* name~vectorcall"},
+	{HIDE_ACTION_HIDE, "object:* name~^(cfunction_call|function_code_fastcall|call_function|"
+			   "do_call_core|slot_tp_call|method_call|partial_call|call_trampoline|"
+			   "context_run|object_vacall|exec_code_in_module)$"},
+	{HIDE_ACTION_HIDE, "object:* name~^(builtin_exec|_Py_call_instrumentation)"},
+	{HIDE_ACTION_HIDE, "object:* name~^(main|_start|__libc_start_main|__libc_start_call_main|"
+			   "Py_BytesMain|Py_Main|Py_RunMain|run_mod|run_eval_code_obj|"
+			   "thread_run|pythread_wrapper|start_thread|clone|clone3)$"},
+	{HIDE_ACTION_HIDE, "object:* name~^(pymain_|_PyRun_|PyRun_|pyrun_)"},
+	{0, NULL},
+};
+
 static const struct {
 	const char *name, *description;
 	const struct preset_rule *rules;
@@ -429,6 +454,11 @@ gboolean hide_rules_add_preset(struct hide_rules *r, enum hide_level level,
 void hide_rules_add_plumbing(struct hide_rules *r)
 {
 	add_builtin(r, HIDE_LEVEL_DEFAULT, plumbing);
+}
+
+void hide_rules_add_native(struct hide_rules *r)
+{
+	add_builtin(r, HIDE_LEVEL_DEFAULT, native_interpreter);
 }
 
 /* ---- modules ---- */
@@ -529,6 +559,13 @@ static gboolean term_match(const struct term *t, const struct profile_frame *f,
 		return glob_or_re(t, f->name);
 	case FIELD_QUALNAME:
 		return glob_or_re(t, q);
+	case FIELD_OBJECT: {
+		const char *base;
+		if (f->kind != PROFILE_FRAME_NATIVE)
+			return FALSE;
+		base = strrchr(f->filename, '/');
+		return glob_or_re(t, base ? base + 1 : f->filename);
+	}
 	case FIELD_IPYTHON_CELL:
 		return ipython_cell(f) >= 0;
 	}
@@ -582,14 +619,15 @@ void hide_rules_apply(struct hide_rules *r, struct profile *p)
 
 		r->verdict[id] = 0;
 		r->plumbing[id] = 0;
-		if (f->kind != PROFILE_FRAME_PYTHON)
+		if (!profile_frame_is_code(f))
 			continue;
 		if (f->function != id && f->function < id) {
 			r->verdict[id] = r->verdict[f->function];
 			r->plumbing[id] = r->plumbing[f->function];
 			continue;
 		}
-		module = g_hash_table_lookup(modules, f->filename);
+		module = f->kind == PROFILE_FRAME_NATIVE
+				 ? "" : g_hash_table_lookup(modules, f->filename);
 		if (!module) {
 			module = hide_module_of(f->filename);
 			g_hash_table_insert(modules, (gpointer)f->filename, (gpointer)module);

@@ -7,14 +7,15 @@
  *
  *     [GROUP=]TERM [TERM...]        every TERM must match
  *     TERM = FIELD:GLOB | FIELD~REGEX | GLOB
- *     FIELD = file | module | name | qualname | function
+ *     FIELD = file | module | name | qualname | function | object
  *
  * A bare GLOB tests `function` (the name or the qualified name).  Rules
  * are compiled once (hide_rules_add) and evaluated once per frame of a
  * profile (hide_rules_apply), never per sample: the tree builder asks
  * hide_rules_classify, which reads the answer from an array.
  *
- * Rules judge Python frames only: synthetic frames ([truncated],
+ * Rules judge Python and native frames (object matches only the latter,
+ * by its object's base name; module only the former): synthetic frames ([truncated],
  * [unknown], and [idle], which is not even part of a stack; see
  * profile.h) are always kept, whatever a rule's pattern matches.
  *
@@ -77,6 +78,11 @@ gboolean hide_rules_add_preset(struct hide_rules *r, enum hide_level level,
  * threading's and multiprocessing's bootstrap, concurrent.futures'
  * workers, asyncio's loop, IPython's entry point) at the default level. */
 void hide_rules_add_plumbing(struct hide_rules *r);
+
+/* Adds the hide rules for the interpreter's own native frames (the eval
+ * loop, the call machinery, the entry points: see hide.c) at the default
+ * level. */
+void hide_rules_add_native(struct hide_rules *r);
 
 /* The preset names, NULL-terminated, and a one-line description of each. */
 const char *const *hide_presets(void);

@@ -21,6 +21,7 @@
 #include "format.h"
 #include "read.h"
 #include "linetable.h"
+#include "collector/symbols.h"
 
 _Static_assert((int)PROFILE_MODE_CPU == (int)PF_MODE_CPU, "mode");
 _Static_assert((int)PROFILE_MODE_WALL == (int)PF_MODE_WALL, "mode");
@@ -62,6 +63,8 @@ struct load_code {
 	GHashTable *by_lasti; /* lasti + 1 -> frame id */
 	int last_lasti;       /* the last lookup, answered without hashing */
 	guint32 last_frame;
+	gboolean native;      /* a PF_REC_NATIVE id: address, no code */
+	guint64 address;
 };
 
 /* A whole sample's frames, as the file gives them, -> stack id.  Programs
@@ -136,8 +139,23 @@ struct load {
 	GHashTable *memo;        /* struct memo_key * -> stack id */
 	gsize memo_bytes;
 	GArray *names;           /* struct load_name, applied after the visit */
+	guint symbols_process;   /* this file's process in `symbols` */
+	guint32 stack_unmerged;  /* stack of just "[native: unmerged]" */
 	GError *error;
 };
+
+/* One symbolizer for every file loaded in this run: a report of a process
+ * tree opens each libpython or libz once (collector/symbols.h).  Each file
+ * is its own process in it. */
+static struct symbolizer *symbols;
+static guint symbols_processes;
+static guint symbols_missing_told;
+
+__attribute__((destructor)) static void symbols_release(void)
+{
+	symbolizer_free(symbols);
+	symbols = NULL;
+}
 
 struct load_name {
 	guint32 tid;
@@ -265,6 +283,71 @@ static int on_code(void *ctx, const struct pf_code_info *ci)
 	return 0;
 }
 
+static int on_native(void *ctx, const struct pf_native_info *ni)
+{
+	struct load *l = ctx;
+	struct load_code *c;
+
+	if (g_hash_table_contains(l->codes, GUINT_TO_POINTER(ni->id)))
+		return 0;
+	c = g_new0(struct load_code, 1);
+	if (ni->id > l->code_max_id)
+		l->code_max_id = ni->id;
+	c->native = TRUE;
+	c->address = ni->address;
+	g_hash_table_insert(l->codes, GUINT_TO_POINTER(ni->id), c);
+	return 0;
+}
+
+static int on_object(void *ctx, const struct pf_object_info *o)
+{
+	struct load *l = ctx;
+	char *path = g_strndup(o->path, o->path_len);
+	struct sym_object so = {
+		.path = path,
+		.build_id = o->build_id_len ? o->build_id : NULL,
+		.build_id_len = o->build_id_len,
+		.bias = o->bias,
+		.lo = o->lo,
+		.hi = o->hi,
+	};
+
+	if (!symbols)
+		symbols = symbolizer_new();
+	symbolizer_add(symbols, l->symbols_process, &so);
+	g_free(path);
+	return 0;
+}
+
+/* The frame of a native address: its function where the object's symbols
+ * say, else "object+0xOFFSET", else the bare address. */
+static guint32 native_frame(struct load *l, struct load_code *c)
+{
+	struct sym_info si = {0};
+	const char *object, *name, *source = NULL;
+	char *tmp = NULL;
+
+	if (!symbols)
+		symbols = symbolizer_new();
+	symbolizer_lookup(symbols, l->symbols_process, c->address, &si);
+	object = profile_intern(l->p, si.object ? si.object : "", -1);
+	if (si.function) {
+		name = profile_intern(l->p, si.function, -1);
+		source = si.source ? profile_intern(l->p, si.source, -1) : NULL;
+	} else if (si.object) {
+		const char *base = strrchr(si.object, '/');
+		tmp = g_strdup_printf("%s+0x%" G_GINT64_MODIFIER "x",
+				      base ? base + 1 : si.object, si.offset);
+		name = profile_intern(l->p, tmp, -1);
+	} else {
+		tmp = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", c->address);
+		name = profile_intern(l->p, tmp, -1);
+	}
+	g_free(tmp);
+	return profile_frame_intern_native(l->p, object, name, source,
+					   source ? si.line : -1);
+}
+
 static const char *load_string(struct load *l, guint32 id, const char *dflt)
 {
 	const char *s = id ? g_hash_table_lookup(l->strings, GUINT_TO_POINTER(id))
@@ -287,6 +370,11 @@ static guint32 load_frame(struct load *l, const struct pf_frame *pf)
 		c = g_hash_table_lookup(l->codes, GUINT_TO_POINTER(pf->code_id));
 	if (!c)
 		return l->p->frame_unknown;
+	if (c->native) {
+		if (!c->last_frame)
+			c->last_frame = native_frame(l, c);
+		return c->last_frame;
+	}
 	if (c->last_frame && c->last_lasti == pf->lasti)
 		return c->last_frame;
 	if (!c->by_lasti) {
@@ -377,8 +465,16 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 	    !(l->stack_truncated = profile_stack_push(l->p, 0, l->p->frame_truncated)))
 		return load_limit(l);
 	base = trunc ? l->stack_truncated : 0;
+	if (s->flags & PF_SAMPLE_UNMERGED) {
+		if (!l->stack_unmerged &&
+		    !(l->stack_unmerged = profile_stack_push(
+			      l->p, 0, profile_frame_unmerged(l->p))))
+			return load_limit(l);
+		base = l->stack_unmerged;
+	}
 
-	if (((l->prev_flags ^ s->flags) & PF_SAMPLE_TRUNCATED) == 0) {
+	if (((l->prev_flags ^ s->flags) &
+	     (PF_SAMPLE_TRUNCATED | PF_SAMPLE_UNMERGED)) == 0) {
 		const struct pf_frame *prev =
 			(const struct pf_frame *)(gpointer)l->prev_frames->data;
 		guint32 n = MIN(l->prev_depth, s->depth);
@@ -386,9 +482,10 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		       prev[shared].lasti == s->frames[shared].lasti)
 			shared++;
 	}
-	struct memo_key probe = {0, s->depth, trunc, s->frames};
+	const guint32 based = trunc | (s->flags & PF_SAMPLE_UNMERGED);
+	struct memo_key probe = {0, s->depth, based, s->frames};
 	if (shared < s->depth) {
-		probe.hash = memo_hash_frames(s->frames, s->depth, trunc);
+		probe.hash = memo_hash_frames(s->frames, s->depth, based);
 		stack = GPOINTER_TO_UINT(g_hash_table_lookup(l->memo, &probe));
 		if (stack) {
 			/* the per-frame path is not known: nothing to share
@@ -455,6 +552,8 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 		.on_warning = on_warning,
 		.on_thread_name = on_thread_name,
 		.on_mark = on_mark,
+		.on_native = on_native,
+		.on_object = on_object,
 	};
 	struct pf_file *f = NULL;
 	struct pf_error err = {0};
@@ -543,7 +642,17 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 							"not finish writing it)", path));
 	}
 	l.names = g_array_new(FALSE, FALSE, sizeof(struct load_name));
+	l.symbols_process = symbols_processes++;
 	rc = pf_file_visit(f, &visitor, &l);
+	if (symbols) {
+		const char *const *missing = symbolizer_missing(symbols);
+		guint n = missing ? g_strv_length((char **)missing) : 0;
+		for (; symbols_missing_told < n; symbols_missing_told++)
+			g_ptr_array_add(p->warnings,
+					g_strdup_printf("%s: native frames not named: "
+							"%s", path,
+							missing[symbols_missing_told]));
+	}
 	if (rc == 0)
 		load_apply_names(&l);
 	g_array_unref(l.names);

@@ -260,6 +260,36 @@ guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 }
 
 guint32 profile_frame_truncated(struct profile *p) { return p->frame_truncated; }
+
+guint32 profile_frame_unmerged(struct profile *p)
+{
+	if (!p->frame_unmerged)
+		p->frame_unmerged = profile_frame_intern(
+			p, PROFILE_FRAME_UNMERGED, profile_intern(p, "", -1),
+			profile_intern(p, "[native: unmerged]", -1), NULL, -1,
+			-1, -1);
+	return p->frame_unmerged;
+}
+
+guint32 profile_frame_intern_native(struct profile *p, const char *object,
+				    const char *name, const char *source,
+				    int line)
+{
+	guint32 id = profile_frame_intern(p, PROFILE_FRAME_NATIVE, object,
+					  name, NULL, -1, line, -1);
+	struct profile_frame *f;
+
+	/* The source is not part of the identity (an inlined function's
+	 * lines may come from a header): the first one seen names it. */
+	if (id && source && !(f = (struct profile_frame *)profile_frame(p, id))->source)
+		f->source = source;
+	if (id && source) {
+		f = (struct profile_frame *)profile_frame(p, profile_frame(p, id)->function);
+		if (!f->source)
+			f->source = source;
+	}
+	return id;
+}
 guint32 profile_frame_unknown(struct profile *p) { return p->frame_unknown; }
 guint32 profile_frame_idle(const struct profile *p) { return p->frame_idle; }
 

@@ -165,6 +165,13 @@ enum profile_frame_kind {
 				  * see collector/hide.h */
 	PROFILE_FRAME_IDLE,      /* "[idle]", only as a tree leaf: see the
 				  * top of this file */
+	PROFILE_FRAME_NATIVE,    /* a native function: filename is its
+				  * object's path, source and line its place
+				  * in the source where debug info says */
+	PROFILE_FRAME_UNMERGED,  /* "[native: unmerged]": at the root side of
+				  * a native-mode sample whose native stack
+				  * could not be merged; its Python frames
+				  * follow, whole */
 };
 
 struct profile_frame {
@@ -177,7 +184,16 @@ struct profile_frame {
 	int thread;           /* PROFILE_FRAME_THREAD: thread index, -1 if
 			       * grouped by name; -1 for other kinds */
 	guint32 function;     /* the frame id of this frame with line = -1 */
+	const char *source;   /* PROFILE_FRAME_NATIVE: the source file of
+			       * line, NULL if unknown; NULL for others */
 };
+
+/* Whether f names a function at a place (Python or native code), as
+ * opposed to the synthetic frames */
+static inline gboolean profile_frame_is_code(const struct profile_frame *f)
+{
+	return f->kind == PROFILE_FRAME_PYTHON || f->kind == PROFILE_FRAME_NATIVE;
+}
 
 /* The name to show: qualname when present, else name. */
 static inline const char *profile_frame_label(const struct profile_frame *f)
@@ -226,6 +242,7 @@ struct profile {
 	GPtrArray *frame_pages, *stack_pages;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
+	guint32 frame_unmerged;
 };
 
 struct profile *profile_new(void);
@@ -274,6 +291,14 @@ guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 			     const char *filename, const char *name,
 			     const char *qualname, int firstlineno, int line,
 			     int thread);
+/* A native frame: function `name` of the object at path `object`, at
+ * `line` of `source` (NULL and -1 when unknown).  Strings from
+ * profile_intern.  Its identity is (object, name, line); 0 if full. */
+guint32 profile_frame_intern_native(struct profile *p, const char *object,
+				    const char *name, const char *source,
+				    int line);
+/* "[native: unmerged]" */
+guint32 profile_frame_unmerged(struct profile *p);
 /* The synthetic "[truncated]", "[unknown]" and "[idle]" frames */
 guint32 profile_frame_truncated(struct profile *p);
 guint32 profile_frame_unknown(struct profile *p);

@@ -37,11 +37,12 @@ static const char *spell(struct collapsed *c, guint32 frame)
 	render_append_clean(b, profile_frame_label(f), ';');
 	if (f->kind == PROFILE_FRAME_PYTHON) {
 		g_string_append(b, " (");
-		render_append_clean(b, f->filename, ';');
-		if (f->line >= 0)
-			g_string_append_printf(b, ":%d)", f->line);
-		else
-			g_string_append(b, ":?)");
+		render_append_place(b, f, ';');
+		g_string_append_c(b, ')');
+	} else if (f->kind == PROFILE_FRAME_NATIVE) {
+		g_string_append(b, " [");
+		render_append_place(b, f, ';');
+		g_string_append_c(b, ']');
 	}
 	return c->spelled[frame] = g_string_free(b, FALSE);
 }

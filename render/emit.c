@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "emit.h"
+#include "render.h"
 
 #include <string.h>
 
@@ -104,6 +105,13 @@ void emit_seconds(FILE *out, guint64 ns)
 
 char *emit_frame_title(const struct profile_frame *f)
 {
+	if (f->kind == PROFILE_FRAME_NATIVE) {
+		GString *b = g_string_new(profile_frame_label(f));
+		g_string_append(b, " [");
+		render_append_place(b, f, 0);
+		g_string_append_c(b, ']');
+		return g_string_free(b, FALSE);
+	}
 	if (f->kind != PROFILE_FRAME_PYTHON)
 		return g_strdup(profile_frame_label(f));
 	if (f->line >= 0)

@@ -175,14 +175,16 @@ static void write_data(struct html *h, const struct profile_tree *t,
 		const struct profile_frame *f =
 			profile_frame(p, g_array_index(h->frames, guint32, i));
 		g_string_assign(b, i ? "," : "");
-		emit_json_string(b, f->kind == PROFILE_FRAME_PYTHON ? f->filename : "");
+		emit_json_string(b, f->kind == PROFILE_FRAME_PYTHON ? f->filename
+				    : f->kind == PROFILE_FRAME_NATIVE
+					    ? render_native_file(f) : "");
 		fputs(b->str, out);
 	}
 	fputs("],\n\"line\":[", out);
 	for (guint i = 0; i < h->frames->len; i++) {
 		const struct profile_frame *f =
 			profile_frame(p, g_array_index(h->frames, guint32, i));
-		fprintf(out, "%s%d", i ? "," : "", f->kind == PROFILE_FRAME_PYTHON ? f->line : -1);
+		fprintf(out, "%s%d", i ? "," : "", profile_frame_is_code(f) ? f->line : -1);
 	}
 	fputs("]}}", out);
 }

@@ -37,6 +37,8 @@ static const char *kind_name(enum profile_frame_kind k)
 	case PROFILE_FRAME_UNKNOWN: return "unknown";
 	case PROFILE_FRAME_THREAD: return "thread";
 	case PROFILE_FRAME_IDLE: return "idle";
+	case PROFILE_FRAME_NATIVE: return "native";
+	case PROFILE_FRAME_UNMERGED: return "unmerged";
 	default: return "group";
 	}
 }
@@ -65,6 +67,18 @@ static const char *frame_fields(const struct profile *p, char **cache,
 			g_string_append(b, ",\"function\":");
 			emit_json_string(b, f->name);
 		}
+	} else if (f->kind == PROFILE_FRAME_NATIVE) {
+		g_string_append(b, ",\"object\":");
+		emit_json_string(b, f->filename);
+		g_string_append(b, ",\"file\":");
+		if (f->source)
+			emit_json_string(b, f->source);
+		else
+			g_string_append(b, "null");
+		if (f->source && f->line >= 0)
+			g_string_append_printf(b, ",\"line\":%d", f->line);
+		else
+			g_string_append(b, ",\"line\":null");
 	}
 	return cache[frame] = g_string_free(b, FALSE);
 }

@@ -107,7 +107,9 @@ static guint64 function_id(struct pprof *x, guint32 frame)
 	pf->id = x->functions->len + 1;
 	pf->name = str_index(x, pprof_name(x, profile_frame_label(ff)));
 	pf->system_name = str_index(x, ff->name);
-	pf->filename = str_index(x, ff->filename);
+	pf->filename = str_index(x, ff->kind == PROFILE_FRAME_NATIVE
+					    ? render_native_file(ff)
+					    : ff->filename);
 	pf->start_line = ff->firstlineno > 0 ? ff->firstlineno : 0;
 	g_ptr_array_add(x->functions, pf);
 	return x->function[fn] = pf->id;

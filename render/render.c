@@ -59,6 +59,30 @@ void render_append_clean(GString *buf, const char *s, char also)
 	}
 }
 
+const char *render_native_file(const struct profile_frame *f)
+{
+	return f->source ? f->source : f->filename;
+}
+
+void render_append_place(GString *buf, const struct profile_frame *f,
+			 char also)
+{
+	if (f->kind == PROFILE_FRAME_NATIVE) {
+		const char *path = render_native_file(f);
+		const char *base = strrchr(path, '/');
+
+		render_append_clean(buf, base ? base + 1 : path, also);
+		if (f->source && f->line >= 0)
+			g_string_append_printf(buf, ":%d", f->line);
+		return;
+	}
+	render_append_clean(buf, f->filename, also);
+	if (f->line >= 0)
+		g_string_append_printf(buf, ":%d", f->line);
+	else
+		g_string_append(buf, ":?");
+}
+
 gboolean render_check_stream(FILE *out, GError **error)
 {
 	if (fflush(out) != 0 || ferror(out)) {

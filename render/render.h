@@ -97,6 +97,17 @@ gboolean render_html(const struct profile *p, const struct profile_tree *t,
  * escape sequences to a terminal or break a line-based format. */
 void render_append_clean(GString *buf, const char *s, char also);
 
+/* A code frame's place, cleaned as render_append_clean does: "file:line"
+ * (":?" for an unknown line) for Python; for native code the source
+ * file's base name and line where debug info gave them, else the base name
+ * of the object ("libz.so.1").  Renderers put it in parentheses for
+ * Python and in brackets for native frames: "deflate [libz.so.1]". */
+void render_append_place(GString *buf, const struct profile_frame *f,
+			 char also);
+/* A native frame's file for formats that have a file field: its source
+ * file, else its object's path */
+const char *render_native_file(const struct profile_frame *f);
+
 /* Sets a RENDER_ERROR_WRITE error if out has its error flag set, after
  * flushing it; returns FALSE then. */
 gboolean render_check_stream(FILE *out, GError **error);

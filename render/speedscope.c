@@ -162,9 +162,11 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 			profile_frame(p, g_array_index(s.frames, guint32, i));
 		g_string_assign(b, i ? ",\n{\"name\":" : "\n{\"name\":");
 		emit_json_string(b, profile_frame_label(f));
-		if (f->kind == PROFILE_FRAME_PYTHON) {
+		if (profile_frame_is_code(f)) {
 			g_string_append(b, ",\"file\":");
-			emit_json_string(b, f->filename);
+			emit_json_string(b, f->kind == PROFILE_FRAME_NATIVE
+						    ? render_native_file(f)
+						    : f->filename);
 			if (f->line >= 0)
 				g_string_append_printf(b, ",\"line\":%d", f->line);
 		}

@@ -85,14 +85,14 @@ static void text_append_frame(const struct text *x, GString *l,
 	render_append_clean(l, profile_frame_label(f), 0);
 	if (c)
 		g_string_append(l, C_RESET);
-	if (f->kind != PROFILE_FRAME_PYTHON)
+	if (!profile_frame_is_code(f))
 		return;
 	g_string_append(l, c ? "  " C_CYAN : "  ");
-	render_append_clean(l, f->filename, 0);
-	if (f->line >= 0)
-		g_string_append_printf(l, ":%d", f->line);
-	else
-		g_string_append(l, ":?");
+	if (f->kind == PROFILE_FRAME_NATIVE)
+		g_string_append_c(l, '[');
+	render_append_place(l, f, 0);
+	if (f->kind == PROFILE_FRAME_NATIVE)
+		g_string_append_c(l, ']');
 	if (c)
 		g_string_append(l, C_RESET);
 }

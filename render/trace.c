@@ -60,6 +60,13 @@ static const char *opening(struct trace *x, guint32 frame)
 		g_string_append(b, ",\"cat\":\"python\",\"args\":{\"file\":");
 		emit_json_string(b, f->filename);
 		g_string_append_printf(b, ",\"line\":%d}}", f->line);
+	} else if (f->kind == PROFILE_FRAME_NATIVE) {
+		g_string_append(b, ",\"cat\":\"native\",\"args\":{\"object\":");
+		emit_json_string(b, f->filename);
+		g_string_append(b, ",\"file\":");
+		emit_json_string(b, render_native_file(f));
+		g_string_append_printf(b, ",\"line\":%d}}",
+				       f->source ? f->line : -1);
 	} else if (f->kind == PROFILE_FRAME_IDLE) {
 		g_string_append(b, ",\"cat\":\"idle\"}");
 	} else {
