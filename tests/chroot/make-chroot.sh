@@ -50,7 +50,7 @@ apt_opts="-o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -
 inchroot() { chroot "$new" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 
 {
-	debootstrap --variant=minbase --include=python3.14,python3.14-dev \
+	debootstrap --variant=minbase --include=python3.14,python3.14-dev,libunwind8 \
 		sid "$new" "$mirror" &&
 	echo "deb $mirror experimental main" >"$new/etc/apt/sources.list.d/experimental.list" &&
 	inchroot apt-get $apt_opts update &&

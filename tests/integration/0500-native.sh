@@ -1,0 +1,91 @@
+#!/bin/sh
+# PYPROF_NATIVE=1: native frames merged with the Python frames, on every
+# interpreter.  C libraries under their Python callers (zlib, hashlib),
+# C -> Python -> C sandwiches (sorted with a key, a ctypes callback from
+# qsort, a generator resumed by sum), a C++ library loaded while sampling
+# whose exceptions still work, a thread that runs no Python, the
+# interpreter's frames hidden by default and shown by --show-all, the
+# "[native: unmerged]" marker where the native stack is deeper than what
+# is kept, and every renderer naming native frames.
+. "$(dirname "$0")/setup.sh"
+
+command -v g++ >/dev/null 2>&1 || skip "no g++ to build the C++ test library"
+prog=$targets/native.py
+lib=$work/libnative_work.so
+g++ -shared -fPIC -O1 -g -o "$lib" "$targets/native_work.cc" -lpthread ||
+	{ fail "cannot build the C++ test library"; finish; exit 1; }
+
+# has TAG REGEX: a collapsed line matches (extended regex)
+has() {
+	if grep -Eq -- "$2" "$work/c.txt"; then
+		ok "$v: $1"
+	else
+		fail "$v: $1: no line matches /$2/; e.g. $(grep -E 'compress_part' "$work/c.txt" | head -2 | cut -c1-400)"
+	fi
+}
+
+for py in $pythons; do
+	v=$(pyver "$py")
+	rm -rf "$work/out" "$work/ref.out"
+	set +e
+	(cd "$work" && NATIVE_DUR=0.4 "$py" "$prog" "$lib") >"$work/ref.out" 2>"$work/ref.err"
+	want=$?
+	(cd "$work" && NATIVE_DUR=0.4 PYPROF_NATIVE=1 PYPROF_INTERVAL=1ms \
+		PYPROF_OUTPUT="$work/out" LD_PRELOAD="$PYPROF_LIB" "$py" "$prog" "$lib") \
+		>"$work/got.out" 2>"$work/got.err"
+	got=$?
+	set -e
+	same_as_unprofiled "$v native" || continue
+	ok "$v: same output and status as unprofiled (C++ exceptions caught: $(grep caught "$work/got.out"))"
+	f=$(ls "$work"/out/*.pyprof)
+	if ! "$PYPROF_BIN" report -f collapsed "$f" >"$work/c.txt" 2>"$work/c.err"; then
+		fail "$v: report failed: $(head -3 "$work/c.err")"
+		continue
+	fi
+	"$PYPROF_BIN" report -f collapsed --show-all "$f" >"$work/all.txt"
+	has "zlib's deflate under compress_part" \
+		'until \([^;]*\);compress_part \([^;]*native\.py:[0-9]+\);([^;(]*\[[^];]*\];)*deflate[^;]* \[libz'
+	has "the hash's C code under digest" \
+		'digest \([^;]*native\.py:[0-9]+\);([^;(]*\[[^];]*\];)*[^;(]*\[[^];]*\] [0-9]+$'
+	has "sorted(key=): C between sorter and key" \
+		'sorter \([^;]*\);([^;(]*\[[^];]*\];)+key \([^;]*native\.py'
+	has "ctypes callback: libc's qsort between use_qsort and cmp" \
+		'use_qsort \([^;]*\);([^;(]*\[[^];]*\];)*[^;(]*\[libc\.so\.6\];([^;(]*\[[^];]*\];)*cmp \('
+	has "a generator resumed from C: C between consume and gen" \
+		'consume \([^;]*\);([^;(]*\[[^];]*\];)+gen \([^;]*native\.py'
+	has "C++ names demangled, under their Python caller" \
+		'main \([^;]*\);([^;(]*\[[^];]*\];)*native_work::spin\(int\) \['
+	if grep 'native_work::burn_loop() \[' "$work/c.txt" | grep -vq '\.py:'; then
+		ok "$v: a thread with no Python: its native stack alone"
+	else
+		fail "$v: no native-only stack with native_work::burn_loop: $(grep -m2 burn_loop "$work/c.txt" | cut -c1-300)"
+	fi
+	has "a native stack deeper than kept: marked, Python frames whole" \
+		'\[native: unmerged\];.*deep \([^;]*\);deep \([^;]*\);.*deep_spin \('
+	if grep -q '_PyEval_EvalFrame' "$work/c.txt"; then
+		fail "$v: interpreter frames shown by default: $(grep -m1 -o '[^;]*_PyEval_EvalFrame[^;]*' "$work/c.txt")"
+	elif grep -q '_PyEval_EvalFrameDefault \[' "$work/all.txt"; then
+		ok "$v: the eval loop hidden by default, shown by --show-all"
+	else
+		fail "$v: --show-all shows no _PyEval_EvalFrameDefault"
+	fi
+	unmerged=$(grep -F '[native: unmerged]' "$work/c.txt" | grep -vc 'deep ' || true)
+	total=$(awk '{n += $NF} END {print n}' "$work/c.txt")
+	um=$(grep -F '[native: unmerged]' "$work/c.txt" | grep -v 'deep ' | awk '{n += $NF} END {print n + 0}')
+	if [ $((um * 100)) -le "$total" ]; then
+		ok "$v: $um of $total samples unmerged outside the deep case ($unmerged stacks)"
+	else
+		fail "$v: $um of $total samples unmerged outside the deep case: $(grep -F '[native: unmerged]' "$work/c.txt" | grep -v 'deep ' | head -2 | cut -c1-300)"
+	fi
+	for fmt in text json speedscope trace html svg; do
+		"$PYPROF_BIN" report -f "$fmt" "$f" >"$work/r.$fmt" 2>"$work/r.err" ||
+			{ fail "$v: $fmt report failed: $(head -2 "$work/r.err")"; continue; }
+		grep -q 'deflate' "$work/r.$fmt" ||
+			fail "$v: the $fmt report does not name deflate"
+	done
+	"$PYPROF_BIN" report -f pprof -o "$work/r.pb.gz" "$f" &&
+		zcat "$work/r.pb.gz" | grep -aq 'deflate' ||
+		fail "$v: the pprof report does not name deflate"
+	ok "$v: text, json, speedscope, trace, html, svg and pprof name native frames"
+done
+finish
