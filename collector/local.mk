@@ -4,12 +4,14 @@
 # format/linetable.[ch] decode CPython line tables.
 # The model: profile.c (strings, frames, stacks, threads), load.c (files
 # into it: the one file that knows the format) and tree.c (call trees).
+# Whatever links the model links libdw too (load.c names native frames).
 collector_model = collector/profile.c collector/profile.h \
-	collector/profile-private.h collector/load.c collector/tree.c
+	collector/profile-private.h collector/load.c collector/tree.c \
+	collector/symbols.c collector/symbols.h
+collector_model_libs = $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 pyprof_SOURCES += $(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/conf.c collector/conf.h \
-	collector/symbols.c collector/symbols.h
+	collector/conf.c collector/conf.h
 pyprof_CPPFLAGS += $(LIBDW_CFLAGS)
-pyprof_LDADD += $(LIBDW_LIBS) $(DEMANGLE_LIBS)
+pyprof_LDADD += $(collector_model_libs)

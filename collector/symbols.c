@@ -343,11 +343,20 @@ static gboolean object_try(struct symbolizer *s, struct object *o,
 	Dwarf_Addr bias = 0;
 	int fd, id_len;
 
+	struct stat st;
+
 	raise_fd_limit(s);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A path comes from the file being read: a FIFO or a device named
+	 * there must neither block the report nor be read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		object_fail(s, o, path, errno == ENOENT || errno == ENOTDIR
 						? "not found" : g_strerror(errno));
+		return FALSE;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		object_fail(s, o, path, "not a regular file");
 		return FALSE;
 	}
 	o->dwfl = dwfl_begin(&callbacks);

@@ -18,8 +18,9 @@ check_PROGRAMS += tests/unit/test_profile tests/unit/test_render \
 	tests/unit/test_cli
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c \
 	$(collector_model)
-tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+tests_unit_test_profile_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_profile_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
 
 tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 	$(collector_model) \
@@ -27,10 +28,11 @@ tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
 nodist_tests_unit_test_render_SOURCES = $(render_generated)
-tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
 tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
-	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) \
+	$(collector_model_libs)
 
 # html, speedscope, pprof, trace, svg and json of a synthetic profile:
 # totals, structure, escaping (JSON parsed back with json-glib)
@@ -42,10 +44,11 @@ tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
 	render/render.h render/render.c render/text.c render/collapsed.c \
 	$(render_format_sources)
 nodist_tests_unit_test_formats_SOURCES = $(render_generated)
-tests_unit_test_formats_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
+tests_unit_test_formats_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(JSON_GLIB_CFLAGS)
 tests_unit_test_formats_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
-	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS)
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS) \
+	$(collector_model_libs)
 TESTS += tests/unit/test_formats
 UNIT_TESTS += tests/unit/test_formats
 endif
@@ -74,8 +77,9 @@ tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/conf.c collector/conf.h
-tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
 TESTS += tests/unit/test_hide
 UNIT_TESTS += tests/unit/test_hide
 

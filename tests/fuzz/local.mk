@@ -9,15 +9,18 @@ FUZZ_TARGETS = tests/fuzz/fuzz_read tests/fuzz/fuzz_settings \
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN_CFLAGS) -I$(top_builddir) -I$(top_srcdir) -I$(top_srcdir)/format
-FUZZ_GLIB = $(GLIB_CFLAGS)
+FUZZ_GLIB = $(GLIB_CFLAGS) $(LIBDW_CFLAGS)
+FUZZ_GLIB_LIBS = $(GLIB_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/load.c \
-	$(srcdir)/collector/tree.c $(srcdir)/format/linetable.c \
+	$(srcdir)/collector/tree.c $(srcdir)/collector/symbols.c \
+	$(srcdir)/format/linetable.c \
 	$(srcdir)/format/read.c $(srcdir)/format/visit.c
 FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h $(srcdir)/format/read-int.h \
 	$(srcdir)/collector/profile.h $(srcdir)/collector/profile-private.h \
 	$(srcdir)/format/linetable.h \
 	$(srcdir)/collector/hide.h $(srcdir)/collector/trim.h \
 	$(srcdir)/collector/conf.h $(srcdir)/preload/settings.h \
+	$(srcdir)/collector/symbols.h \
 	$(srcdir)/tests/fuzz/frames.h
 fuzz_read_srcs = $(srcdir)/tests/fuzz/fuzz_read.c $(FUZZ_COLLECTOR)
 fuzz_settings_srcs = $(srcdir)/tests/fuzz/fuzz_settings.c \
@@ -38,16 +41,16 @@ clean-fuzz:
 
 tests/fuzz/fuzz_read: $(fuzz_read_srcs) $(FUZZ_DEPS) config.h
 	$(AM_V_CC)$(MKDIR_P) tests/fuzz && \
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_read_srcs) $(GLIB_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_read_srcs) $(FUZZ_GLIB_LIBS)
 tests/fuzz/fuzz_settings: $(fuzz_settings_srcs) $(FUZZ_DEPS) config.h
 	$(AM_V_CC)$(MKDIR_P) tests/fuzz && \
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(fuzz_settings_srcs)
 tests/fuzz/fuzz_config: $(fuzz_config_srcs) $(FUZZ_DEPS) config.h
 	$(AM_V_CC)$(MKDIR_P) tests/fuzz && \
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_config_srcs) $(GLIB_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_config_srcs) $(FUZZ_GLIB_LIBS)
 tests/fuzz/fuzz_hide: $(fuzz_hide_srcs) $(FUZZ_DEPS) config.h
 	$(AM_V_CC)$(MKDIR_P) tests/fuzz && \
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_hide_srcs) $(GLIB_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_GLIB) -o $@ $(fuzz_hide_srcs) $(FUZZ_GLIB_LIBS)
 
 TESTS += tests/fuzz/run-fuzz.sh
 AM_TESTS_ENVIRONMENT += FUZZ_CC='$(FUZZ_CC)'; export FUZZ_CC;
