@@ -18,6 +18,19 @@
 
 /* ---- option callbacks: validate, with messages naming the value ---- */
 
+static gboolean opt_sysroot(const gchar *name, const gchar *value,
+			    gpointer data, GError **error)
+{
+	if (!g_file_test(value, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "%s: '%s' is not a directory", name, value);
+		return FALSE;
+	}
+	(void)data;
+	profile_set_sysroot(value);
+	return TRUE;
+}
+
 static gboolean opt_format(const gchar *name, const gchar *value, gpointer data,
 			   GError **error)
 {
@@ -362,6 +375,9 @@ static const GOptionEntry render_entries[] = {
 	 "~/.config/pyprof/pyprof.conf", "FILE"},
 	{"show-all", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Show every recorded frame: no hiding, collapsing or trimming", NULL},
+	{"sysroot", 0, 0, G_OPTION_ARG_CALLBACK, opt_sysroot,
+	 "Native frames: read the profiled process's objects under DIR (its "
+	 "container's or chroot's root) rather than at their paths", "DIR"},
 	{"no-trim", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Keep the stem of start-up plumbing above the program's code", NULL},
 	{"trim-self-percent", 0, 0, G_OPTION_ARG_CALLBACK, opt_trim_percent,

@@ -377,6 +377,7 @@ static const struct preset_rule native_interpreter[] = {
 	{HIDE_ACTION_HIDE, "object:* name~^_?Py(Object|Function|Vectorcall|CFunction|Method)_"
 			   "(Vectorcall|Call|FastCall)"},
 	{HIDE_ACTION_HIDE, "object:* name~^_PyObject_(MakeTpCall|Call_Prepend|VectorcallTstate)"},
+	{HIDE_ACTION_HIDE, "object:* name~^_Py_(BuiltinCall|CallBuiltin|VectorCall).*StackRef"},
 	{HIDE_ACTION_HIDE, "object:* name~vectorcall"},
 	{HIDE_ACTION_HIDE, "object:* name~^(cfunction_call|function_code_fastcall|call_function|"
 			   "do_call_core|slot_tp_call|method_call|partial_call|call_trampoline|"
@@ -386,6 +387,10 @@ static const struct preset_rule native_interpreter[] = {
 			   "Py_BytesMain|Py_Main|Py_RunMain|run_mod|run_eval_code_obj|"
 			   "thread_run|pythread_wrapper|start_thread|clone|clone3)$"},
 	{HIDE_ACTION_HIDE, "object:* name~^(pymain_|_PyRun_|PyRun_|pyrun_)"},
+	/* a stripped interpreter names only its exported functions: the
+	 * rest of it is the eval loop's parts and the call machinery */
+	{HIDE_ACTION_HIDE, "object~^(python3(\\.[0-9]+)?|libpython3.*)$ "
+			   "name~\\+0x[0-9a-f]+$"},
 	{0, NULL},
 };
 

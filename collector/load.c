@@ -151,6 +151,13 @@ static struct symbolizer *symbols;
 static guint symbols_processes;
 static guint symbols_missing_told;
 
+void profile_set_sysroot(const char *root)
+{
+	if (!symbols)
+		symbols = symbolizer_new();
+	symbolizer_set_root(symbols, root);
+}
+
 __attribute__((destructor)) static void symbols_release(void)
 {
 	symbolizer_free(symbols);

@@ -257,6 +257,10 @@ void profile_free(struct profile *p);
  */
 gboolean profile_load_file(struct profile *p, const char *path, GError **error);
 
+/* Native frames of the files loaded from now on are named from the
+ * objects under root (see symbolizer_set_root); NULL: at their paths. */
+void profile_set_sysroot(const char *root);
+
 /* --- building a profile (the loader uses these; so can tests) --- */
 
 /* Returns an interned copy of s[0..len) (len -1: NUL-terminated); invalid

@@ -101,6 +101,7 @@ struct symbolizer {
 	GPtrArray *missing;    /* NULL-terminated, rebuilt when dirty */
 	gboolean missing_dirty;
 	gboolean raised_fd_limit;
+	char *root;            /* symbolizer_set_root */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -407,6 +408,20 @@ static gboolean object_ready(struct symbolizer *s, struct object *o)
 	while (o->tried < o->paths->len) {
 		const char *path = g_ptr_array_index(o->paths, o->tried);
 		o->tried++;
+		if (s->root && *path == '/') {
+			/* under the root first; then the path itself (a folder
+			 * shared with the host), which the build-id vouches for */
+			char *under = g_strconcat(s->root, path, NULL);
+			gboolean ok = object_try(s, o, intern(s, under));
+			g_free(under);
+			if (ok) {
+				o->state = OBJECT_OPEN;
+				s->missing_dirty = TRUE;
+				return TRUE;
+			}
+			if (!o->build_id_len)
+				continue;
+		}
 		if (object_try(s, o, path)) {
 			o->state = OBJECT_OPEN;
 			s->missing_dirty = TRUE;
@@ -479,6 +494,7 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
+	g_free(s->root);
 	g_hash_table_destroy(s->processes);
 	g_ptr_array_free(s->order, TRUE);
 	g_hash_table_destroy(s->objects);
@@ -634,4 +650,12 @@ const char *const *symbolizer_missing(struct symbolizer *s)
 	g_ptr_array_sort(s->missing, failure_cmp);
 	g_ptr_array_add(s->missing, NULL);
 	return (const char *const *)s->missing->pdata;
+}
+
+void symbolizer_set_root(struct symbolizer *s, const char *root)
+{
+	g_free(s->root);
+	s->root = root && *root && strcmp(root, "/") ? g_strdup(root) : NULL;
+	if (s->root && g_str_has_suffix(s->root, "/"))
+		s->root[strlen(s->root) - 1] = '\0';
 }

@@ -64,6 +64,11 @@ void symbolizer_add(struct symbolizer *s, guint process,
 gboolean symbolizer_lookup(struct symbolizer *s, guint process, guint64 addr,
 			   struct sym_info *out);
 
+/* Looks for every recorded object under root (a container's or a
+ * chroot's file system, as the profiled process saw it) instead of at its
+ * path; NULL or "/" for the paths as they are.  Before the first lookup. */
+void symbolizer_set_root(struct symbolizer *s, const char *root);
+
 /* The paths of objects that were needed by a lookup and could not be
  * read, each with why ("not found", "build-id differs", ...): a
  * NULL-terminated array owned by the symbolizer, valid until the next

@@ -253,9 +253,14 @@ with_native(struct thread_state *t, const void *uc, int *n, uint32_t *flags)
 		*n = nn;
 		return t->mix;
 	}
-	if (nn <= 0 || !complete || (*flags & PF_SAMPLE_TRUNCATED) ||
-	    (m = native_merge(t->walk, *n, t->nat, nn, t->mix,
-			      PF_MAX_DEPTH)) < 0) {
+	if (nn <= 0 || !complete || (*flags & PF_SAMPLE_TRUNCATED)) {
+		*flags |= PF_SAMPLE_UNMERGED;
+		return t->walk;
+	}
+	m = native_merge(t->walk, *n, t->nat, nn, t->mix, PF_MAX_DEPTH);
+	if (m < 0 && native_learn(uc, t->walk, *n, t->cursor) > 0)
+		m = native_merge(t->walk, *n, t->nat, nn, t->mix, PF_MAX_DEPTH);
+	if (m < 0) {
 		*flags |= PF_SAMPLE_UNMERGED;
 		return t->walk;
 	}

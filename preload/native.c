@@ -42,12 +42,38 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "native.h"
 #include "sampler-int.h"
 
 static int (*unw_backtrace_)(void **, int);
-static uintptr_t eval_lo, eval_hi;
-static int native_on;
+static int (*unw_init_local2_)(unw_cursor_t *, unw_context_t *, int);
+static int (*unw_step_)(unw_cursor_t *);
+static int (*unw_get_reg_)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+static int (*unw_get_proc_info_)(unw_cursor_t *, unw_proc_info_t *);
+static int native_on, python_minor;
+
+/*
+ * Where the eval loop's code is.  The dynamic symbol gives one range; an
+ * optimised build splits the function (GCC's hot/cold partitioning, a
+ * PGO build's), and a stripped interpreter names no other part.  So from
+ * 3.12, where each eval call keeps its entry frame on the C stack, the
+ * parts are learned: when a stack does not pair, it is unwound once more,
+ * frame by frame with stack pointers, the native frame whose stack holds
+ * a run's entry frame is that run's eval call, and the unwind information
+ * says where the code of that frame's function part begins and ends.
+ * Append-only, published by the count.
+ */
+#define EVAL_RANGES 16
+static struct {
+	uintptr_t lo, hi;
+} eval_ranges[EVAL_RANGES];
+static int eval_nranges;
+/* Learning unwinds left: each costs a slow unwind with locks, and a stack
+ * that fails to pair for other reasons would otherwise pay it every time */
+static int learn_budget = 1024;
 
 /* How many of the handler's own frames (sigchain's dispatch, the
  * handler, the unwinder's call) and the signal trampoline precede the
@@ -63,15 +89,17 @@ static int resolve_eval(void)
 	if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
 	    !sym->st_size)
 		return -1;
-	eval_lo = (uintptr_t)f;
-	eval_hi = eval_lo + sym->st_size;
+	eval_ranges[0].lo = (uintptr_t)f;
+	eval_ranges[0].hi = (uintptr_t)f + sym->st_size;
+	eval_nranges = 1;
 	return 0;
 }
 
-int native_init(char *why, size_t cap)
+int native_init(int minor, char *why, size_t cap)
 {
 	void *h;
 
+	python_minor = minor;
 	if (resolve_eval() != 0) {
 		snprintf(why, cap, "_PyEval_EvalFrameDefault not found with "
 			 "its size in the dynamic symbols");
@@ -83,6 +111,10 @@ int native_init(char *why, size_t cap)
 		return -1;
 	}
 	*(void **)&unw_backtrace_ = dlsym(h, "unw_backtrace");
+	*(void **)&unw_init_local2_ = dlsym(h, "_ULx86_64_init_local2");
+	*(void **)&unw_step_ = dlsym(h, "_ULx86_64_step");
+	*(void **)&unw_get_reg_ = dlsym(h, "_ULx86_64_get_reg");
+	*(void **)&unw_get_proc_info_ = dlsym(h, "_ULx86_64_get_proc_info");
 	if (!unw_backtrace_) {
 		snprintf(why, cap, "libunwind.so.8 has no unw_backtrace");
 		return -1;
@@ -111,8 +143,22 @@ int native_warm(int is_main, struct native_root *root)
 	void *buf[256];
 	int n;
 
+	pthread_attr_t attr;
+	void *stack;
+	size_t size;
+
 	if (!native_on)
 		return -1;
+	/* An "instruction" inside the thread's own stack is the unwinder
+	 * gone astray (seen with C++ exceptions in flight) */
+	root->stack_lo = root->stack_hi = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &stack, &size) == 0) {
+			root->stack_lo = (uintptr_t)stack;
+			root->stack_hi = (uintptr_t)stack + size;
+		}
+		pthread_attr_destroy(&attr);
+	}
 	n = unw_backtrace_(buf, 256);
 	if (is_main) {
 		root->lo = (uintptr_t)getauxval(AT_ENTRY);
@@ -161,14 +207,81 @@ HANDLER int native_stack(const void *uc, const struct native_root *root,
 		    (uintptr_t)buf[n - 1] < root->hi;
 	/* Leaf first; the callers' return addresses less one, so that each
 	 * names the call instruction's line, not the next one. */
-	for (int i = first; i < n; i++)
-		out[i - first] = (uintptr_t)buf[i] - (i > first);
+	for (int i = first; i < n; i++) {
+		uintptr_t a = (uintptr_t)buf[i];
+		if (a >= root->stack_lo && a < root->stack_hi)
+			return -1;
+		out[i - first] = a - (i > first);
+	}
 	return n - first;
 }
 
 HANDLER static int is_eval(uintptr_t a)
 {
-	return a >= eval_lo && a < eval_hi;
+	int n = __atomic_load_n(&eval_nranges, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
+		if (a >= eval_ranges[i].lo && a < eval_ranges[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Adds [lo, hi) unless known; one writer at a time (the CAS on the
+ * count's claim), readers see it once the count is stored. */
+HANDLER static int add_range(uintptr_t lo, uintptr_t hi)
+{
+	static int claim;
+	int n, expect = 0;
+
+	if (is_eval(lo) || hi <= lo)
+		return 0;
+	if (!__atomic_compare_exchange_n(&claim, &expect, 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0; /* another thread is adding: the next failure retries */
+	n = eval_nranges;
+	if (n < EVAL_RANGES) {
+		eval_ranges[n].lo = lo;
+		eval_ranges[n].hi = hi;
+		__atomic_store_n(&eval_nranges, n + 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&claim, 0, __ATOMIC_RELEASE);
+	return n < EVAL_RANGES;
+}
+
+HANDLER int native_learn(const void *uc, const struct py_raw_frame *py,
+			 int np, void *cursor_space)
+{
+	unw_cursor_t *c = cursor_space;
+	unw_word_t sp, next_sp, ip;
+	unw_proc_info_t pi;
+	int learned = 0, steps = 0, r = 0;
+
+	if (python_minor < 12 || !unw_init_local2_ || !unw_step_ ||
+	    !unw_get_reg_ || !unw_get_proc_info_ ||
+	    __atomic_sub_fetch(&learn_budget, 1, __ATOMIC_RELAXED) < 0)
+		return 0;
+	if (unw_init_local2_(c, (unw_context_t *)(uintptr_t)uc,
+			     UNW_INIT_SIGNAL_FRAME) < 0 ||
+	    unw_get_reg_(c, UNW_REG_SP, &sp) < 0)
+		return 0;
+	/* Frame k's locals lie in [its SP, its caller's SP): where a run's
+	 * entry frame lies, frame k is that run's eval call. */
+	while (steps++ < NATIVE_MAX) {
+		if (unw_get_reg_(c, UNW_REG_IP, &ip) < 0 ||
+		    unw_get_proc_info_(c, &pi) < 0)
+			break;
+		/* the cursor moves on: keep this frame's bounds first */
+		unw_word_t lo = pi.start_ip, hi = pi.end_ip;
+		if ((r = unw_step_(c)) <= 0 ||
+		    unw_get_reg_(c, UNW_REG_SP, &next_sp) < 0)
+			break;
+		for (int i = 0; i < np; i++)
+			if (py[i].entry && py[i].entry >= sp &&
+			    py[i].entry < next_sp && !is_eval(ip))
+				learned += add_range(lo, hi);
+		sp = next_sp;
+	}
+	return learned;
 }
 
 HANDLER int native_merge(const struct py_raw_frame *py, int np,

@@ -22,10 +22,12 @@
 /* Where a thread's stack ends when unwound to its root: [lo, hi) */
 struct native_root {
 	uintptr_t lo, hi;
+	uintptr_t stack_lo, stack_hi; /* the thread's stack */
 };
 
-/* Loads libunwind privately and finds the eval loop.  0, or -1 with why. */
-int native_init(char *why, size_t cap);
+/* Loads libunwind privately and finds the eval loop of CPython 3.minor.
+ * 0, or -1 with why. */
+int native_init(int minor, char *why, size_t cap);
 /* native_init succeeded */
 int native_enabled(void);
 /* Readies the calling thread's unwinding state, outside any handler,
@@ -47,6 +49,16 @@ HANDLER int native_stack(const void *uc, const struct native_root *root,
 HANDLER int native_merge(const struct py_raw_frame *py, int np,
 			 const uintptr_t *nat, int nn,
 			 struct py_raw_frame *out, int max);
+
+/* Room for a libunwind cursor, of the installed version whatever the
+ * header's (a newer one may be larger) */
+#define NATIVE_CURSOR_SPACE 8192
+
+/* 3.12+: learns the parts of the eval loop that the stack at uc shows
+ * (py[] with entry set: a pystack_walk), unwinding it slowly once; see
+ * native.c.  Returns how many new parts it found. */
+HANDLER int native_learn(const void *uc, const struct py_raw_frame *py,
+			 int np, void *cursor_space);
 
 /* Writes a PF_REC_OBJECT for each loaded object not written yet, if the
  * set changed since the last call.  Not from a handler.  0, or -1 if some

@@ -489,7 +489,7 @@ __attribute__((constructor)) static void pyprof_load(void)
 		say(1, "%s; not profiling", why);
 		return;
 	}
-	if (settings.native && native_init(why, sizeof why) != 0) {
+	if (settings.native && native_init(layout.minor, why, sizeof why) != 0) {
 		say(1, "native stacks unavailable: %s; Python frames only", why);
 		settings.native = 0;
 	}

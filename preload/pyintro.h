@@ -96,6 +96,9 @@ struct py_raw_frame {
 	/* The root-most frame of the frames one call of the eval loop runs
 	 * (pystack_walk): each is its own on 3.8-3.10 */
 	int32_t run_start;
+	/* 3.12+, on a run_start frame: the address of the entry frame of its
+	 * eval call (on the C stack), 0 if none */
+	uintptr_t entry;
 };
 
 /* What pycode_read() found; the string pointers are Python str objects,

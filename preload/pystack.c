@@ -229,8 +229,10 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 		if (h == HOP_BAD)
 			return -1;
 		/* 3.12+: the frame kept last is the root-most of its run */
-		if (h == HOP_ENTRY && open)
+		if (h == HOP_ENTRY && open) {
 			out[n - 1].run_start = 1;
+			out[n - 1].entry = f;
+		}
 		open = h == HOP_ENTRY ? 0 : open;
 		if (h == HOP_KEEP) {
 			if (n == max) {
@@ -239,6 +241,7 @@ HANDLER int pystack_walk(const struct py_layout *L, uintptr_t ts,
 				break;
 			}
 			rf.frame = f;
+			rf.entry = 0;
 			out[n++] = rf;
 			open = 1;
 		}

@@ -61,6 +61,7 @@ struct thread_state {
 	/* native mode (pages never touched without it) */
 	uintptr_t nat[NATIVE_MAX];
 	struct py_raw_frame mix[PF_MAX_DEPTH];
+	uint64_t cursor[NATIVE_CURSOR_SPACE / 8];
 	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX];
 };
 
