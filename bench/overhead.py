@@ -10,6 +10,7 @@ configuration and its floor.
 usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]
   BENCH_COST=1: only the per-sample cost configurations
   BENCH_WALL=1: wall mode against CPU mode (add waiters.py to the workloads)
+  BENCH_NATIVE=1: native stacks (PYPROF_NATIVE=1) against Python frames only
   BENCH_WORKLOADS="calls.py cpu.py": a subset of the workloads"""
 import json
 import os
@@ -40,6 +41,7 @@ CONFIGS_COST = [
     ("none", None),
     ("perf 250us floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us", "PYPROF_FLOOR": "1"}),
     ("perf 250us", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us"}),
+    ("native 250us", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "250us", "PYPROF_NATIVE": "1"}),
 ]
 # Wall mode against CPU mode and no profiling, on workloads with waiting
 # threads too (waiters.py).
@@ -49,7 +51,19 @@ CONFIGS_WALL = [
     ("wall 10ms", {"PYPROF_MODE": "wall"}),
     ("wall 1ms", {"PYPROF_MODE": "wall", "PYPROF_INTERVAL": "1ms"}),
 ]
-CONFIGS = CONFIGS_COST if os.environ.get("BENCH_COST") else \
+# Native stacks (PYPROF_NATIVE=1) against Python frames only, at 10 ms and
+# 1 ms, with the floor of the same source.
+CONFIGS_NATIVE = [
+    ("none", None),
+    ("perf 10ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "10ms", "PYPROF_FLOOR": "1"}),
+    ("default (perf 10ms)", {}),
+    ("native 10ms", {"PYPROF_NATIVE": "1"}),
+    ("perf 1ms floor", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms", "PYPROF_FLOOR": "1"}),
+    ("perf 1ms", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms"}),
+    ("native 1ms", {"PYPROF_NATIVE": "1", "PYPROF_INTERVAL": "1ms"}),
+]
+CONFIGS = CONFIGS_NATIVE if os.environ.get("BENCH_NATIVE") else \
+    CONFIGS_COST if os.environ.get("BENCH_COST") else \
     CONFIGS_WALL if os.environ.get("BENCH_WALL") else CONFIGS_ALL
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "calls.py cpu.py threads.py").split()
 

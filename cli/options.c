@@ -412,6 +412,9 @@ static const GOptionEntry run_entries[] = {
 	 "Keep the .pyprof files in DIR instead of a temporary directory", "DIR"},
 	{"keep", 'k', 0, G_OPTION_ARG_NONE, NULL,
 	 "Keep the temporary directory and say where it is", NULL},
+	{"native", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "Record native (C, C++) frames with the Python ones (PYPROF_NATIVE=1)",
+	 NULL},
 	{"grace", 0, 0, G_OPTION_ARG_CALLBACK, opt_grace,
 	 "After COMMAND exits, wait up to S seconds for the processes it "
 	 "started (default 5)", "S"},
@@ -462,6 +465,8 @@ GOptionContext *options_context_new(const char *usage, const char *summary,
 			e[n].arg_data = &o->output_dir;
 		else if (!strcmp(e[n].long_name, "keep"))
 			e[n].arg_data = &o->keep;
+		else if (!strcmp(e[n].long_name, "native"))
+			e[n].arg_data = &o->native;
 		n++;
 	}
 	e[n] = (GOptionEntry)G_OPTION_ENTRY_NULL;

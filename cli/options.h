@@ -38,6 +38,7 @@ struct report_opts {
 	char *mode;
 	char *output_dir;
 	gboolean keep;
+	gboolean native; /* --native: PYPROF_NATIVE=1 */
 	double grace;  /* --grace: seconds to wait for the command's children */
 	char *title;
 	char *window; /* --window LABEL: only samples inside those marks */

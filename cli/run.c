@@ -250,6 +250,8 @@ int cmd_run(int argc, char **argv)
 		g_setenv("PYPROF_INTERVAL", RUN_DEFAULT_INTERVAL, TRUE);
 	if (o.mode)
 		g_setenv("PYPROF_MODE", o.mode, TRUE);
+	if (o.native)
+		g_setenv("PYPROF_NATIVE", "1", TRUE);
 
 	/* The terminal sends ^C and ^\ to the whole foreground group: the
 	 * command decides what they mean, pyprof waits to report. */

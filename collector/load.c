@@ -149,7 +149,7 @@ struct load {
  * is its own process in it. */
 static struct symbolizer *symbols;
 static guint symbols_processes;
-static guint symbols_missing_told;
+static GHashTable *symbols_told; /* of symbolizer_missing()'s lines */
 
 void profile_set_sysroot(const char *root)
 {
@@ -162,6 +162,9 @@ __attribute__((destructor)) static void symbols_release(void)
 {
 	symbolizer_free(symbols);
 	symbols = NULL;
+	if (symbols_told)
+		g_hash_table_destroy(symbols_told);
+	symbols_told = NULL;
 }
 
 struct load_name {
@@ -321,6 +324,8 @@ static int on_object(void *ctx, const struct pf_object_info *o)
 
 	if (!symbols)
 		symbols = symbolizer_new();
+	if (!symbols_told)
+		symbols_told = g_hash_table_new(g_str_hash, g_str_equal);
 	symbolizer_add(symbols, l->symbols_process, &so);
 	g_free(path);
 	return 0;
@@ -652,13 +657,12 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	l.symbols_process = symbols_processes++;
 	rc = pf_file_visit(f, &visitor, &l);
 	if (symbols) {
-		const char *const *missing = symbolizer_missing(symbols);
-		guint n = missing ? g_strv_length((char **)missing) : 0;
-		for (; symbols_missing_told < n; symbols_missing_told++)
-			g_ptr_array_add(p->warnings,
-					g_strdup_printf("%s: native frames not named: "
-							"%s", path,
-							missing[symbols_missing_told]));
+		/* each missing object once, by the first file that needed it */
+		for (const char *const *m = symbolizer_missing(symbols); m && *m; m++)
+			if (g_hash_table_add(symbols_told, (gpointer)*m))
+				g_ptr_array_add(p->warnings,
+						g_strdup_printf("%s: native frames not "
+								"named: %s", path, *m));
 	}
 	if (rc == 0)
 		load_apply_names(&l);

@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
 #ifdef HAVE_CXA_DEMANGLE
@@ -64,6 +65,8 @@ struct answer {
 	guint64 vaddr;      /* the key */
 	const char *function, *source;
 	int line;
+	guint64 start;      /* no function: where the unwind information
+			     * says its code begins, else vaddr */
 };
 
 struct failure {
@@ -459,8 +462,27 @@ static struct answer *object_answer(struct symbolizer *s, struct object *o,
 	ans = g_new0(struct answer, 1);
 	ans->vaddr = vaddr;
 	ans->line = -1;
-	if ((sym = object_find_sym(o, a)))
+	ans->start = vaddr;
+	if ((sym = object_find_sym(o, a))) {
 		ans->function = sym_shown(s, sym);
+	} else {
+		/* A function no symbol names (a static one of a stripped
+		 * library) still has its own unwind entry: all its addresses
+		 * then make one frame, not one each. */
+		Dwarf_Addr cfi_bias;
+		Dwarf_CFI *cfi = dwfl_module_eh_cfi(o->mod, &cfi_bias);
+		Dwarf_Frame *fr = NULL;
+		Dwarf_Addr lo, hi;
+
+		if (!cfi)
+			cfi = dwfl_module_dwarf_cfi(o->mod, &cfi_bias);
+		if (cfi && dwarf_cfi_addrframe(cfi, a - cfi_bias, &fr) == 0) {
+			if (dwarf_frame_info(fr, &lo, &hi, NULL) >= 0 &&
+			    lo + cfi_bias >= o->mod_bias)
+				ans->start = lo + cfi_bias - o->mod_bias;
+			free(fr);
+		}
+	}
 	if ((l = dwfl_module_getsrc(o->mod, a))) {
 		const char *src = dwfl_lineinfo(l, NULL, &line, NULL, NULL,
 						NULL);
@@ -617,6 +639,8 @@ gboolean symbolizer_lookup(struct symbolizer *s, guint process, guint64 addr,
 	out->function = ans->function;
 	out->source = ans->source;
 	out->line = ans->line;
+	if (!ans->function)
+		out->offset = ans->start;
 	return TRUE;
 }
 

@@ -119,6 +119,19 @@ UNIT_TESTS += tests/unit/test_sigchain
 endif
 
 if HAVE_CUNIT
+# native.c linked in, with an eval loop of the test's own, exported as
+# CPython exports its own
+check_PROGRAMS += tests/unit/test_native
+tests_unit_test_native_SOURCES = tests/unit/test_native.c \
+	preload/native.c preload/native.h
+tests_unit_test_native_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_native_LDFLAGS = -export-dynamic
+tests_unit_test_native_LDADD = libpfformat.la $(CUNIT_LIBS) $(DL_LIBS) -lpthread
+TESTS += tests/unit/test_native
+UNIT_TESTS += tests/unit/test_native
+endif
+
+if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_read
 tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)

@@ -14,9 +14,10 @@ hidden, so the report's root is the cell's code.
 Options: --show-all, --hide PATTERN, --collapse PATTERN, --show PATTERN,
 --preset NAME, --format FORMAT, -o FILE, --depth N, --min-percent P,
 --idle, --no-idle (wall mode: waiting shown as [idle], or left out),
---interval DURATION and --mode cpu|wall (only when this extension loads
-the library: both are fixed when the library loads; with the library
-preloaded, set PYPROF_INTERVAL and PYPROF_MODE instead).  See pyprof(1).
+--interval DURATION, --mode cpu|wall and --native (native frames too;
+only when this extension loads the library: all three are fixed when the
+library loads; with the library preloaded, set PYPROF_INTERVAL,
+PYPROF_MODE and PYPROF_NATIVE instead).  See pyprof(1).
 """
 import ctypes
 import os
@@ -38,7 +39,8 @@ _CELL_FILE = "<pyprof-cell>"
 # options taking a value, and flags, passed on to `pyprof report`
 _VALUED = {"--hide", "--collapse", "--show", "--preset", "--format", "-o",
            "--depth", "--min-percent", "--config"}
-_FLAGS = {"--show-all", "--no-trim", "--ascii", "--idle", "--no-idle"}
+_FLAGS = {"--show-all", "--no-trim", "--ascii", "--idle", "--no-idle",
+          "--native"}
 _MODES = ("cpu", "wall")
 
 
@@ -69,15 +71,16 @@ def _collector_path():
 class _Library:
     """libpyprof.so's control API, preloaded or loaded here."""
 
-    def __init__(self, interval=None, mode=None):
+    def __init__(self, interval=None, mode=None, native=False):
         self.loaded_here = False
         # what the library read, or is about to read, at its start
         self.mode = os.environ.get("PYPROF_MODE") or "cpu"
+        self.native = os.environ.get("PYPROF_NATIVE", "0") not in ("", "0", "no", "false", "off")
         lib = ctypes.CDLL(None)
         if not hasattr(lib, "pyprof_start"):
             saved = {k: os.environ.get(k) for k in
                      ("PYPROF_START", "PYPROF_OUTPUT", "PYPROF_INTERVAL",
-                      "PYPROF_MODE")}
+                      "PYPROF_MODE", "PYPROF_NATIVE")}
             self.tmpdir = tempfile.mkdtemp(prefix="pyprof-ipython-")
             os.environ["PYPROF_START"] = "0"
             os.environ["PYPROF_OUTPUT"] = self.tmpdir + "/"
@@ -85,6 +88,9 @@ class _Library:
                 os.environ["PYPROF_INTERVAL"] = interval
             if mode:
                 os.environ["PYPROF_MODE"] = self.mode = mode
+            if native:
+                os.environ["PYPROF_NATIVE"] = "1"
+                self.native = True
             try:
                 lib = ctypes.CDLL(_library_path())
             finally:
@@ -157,9 +163,12 @@ def _run(ip, line, cell):
     if not code.strip():
         raise PyprofError("nothing to profile: give a statement or use %%pyprof")
     interval = mode = None
+    native = False
     report = []
     for o in opts:
-        if isinstance(o, str):
+        if o == "--native":
+            native = True
+        elif isinstance(o, str):
             report.append(o)
         elif o[0] == "--interval":
             interval = o[1]
@@ -170,7 +179,10 @@ def _run(ip, line, cell):
         else:
             report += [o[0], o[1]]
     if _library is None:
-        _library = _Library(interval, mode)
+        _library = _Library(interval, mode, native)
+    elif native and not _library.native:
+        print("pyprof: --native is fixed when the library loads (loaded "
+              "without it); ignored", file=sys.stderr)
     elif interval:
         print("pyprof: --interval is fixed when the library loads; ignored",
               file=sys.stderr)

@@ -226,6 +226,81 @@ static void test_hide__module_matches_package_and_submodules(void)
 	CU_ASSERT_FALSE(hides("module~^asyncio$", "/usr/lib/python3.11/asyncio/tasks.py:f"));
 }
 
+/* Whether the built-in native rules (or the one rule `spec`, if given)
+ * hide the native frame `name` of object `object`. */
+static gboolean hides_native(const char *spec, const char *object,
+			     const char *name)
+{
+	struct profile *p = profile_new();
+	guint32 f = profile_frame_intern_native(p, profile_intern(p, object, -1),
+						profile_intern(p, name, -1),
+						NULL, -1);
+	struct hide_rules *r = spec ? rules(HIDE_ACTION_HIDE, spec)
+				    : hide_rules_new();
+	gboolean hit;
+
+	if (!spec)
+		hide_rules_add_native(r);
+	hide_rules_apply(r, p);
+	hit = hide_rules_classify(p, f, r) == PROFILE_TREE_HIDDEN;
+	hide_rules_free(r);
+	profile_free(p);
+	return hit;
+}
+
+static void test_hide__object_matches_native_frames_only(void)
+{
+	CU_ASSERT_TRUE(hides_native("object:libz.so*", "/lib/x86_64-linux-gnu/libz.so.1", "deflate"));
+	CU_ASSERT_FALSE(hides_native("object:libz.so*", "/lib/x86_64-linux-gnu/libc.so.6", "deflate"));
+	CU_ASSERT_TRUE(hides_native("deflate", "/lib/libz.so.1", "deflate"));
+	/* Python frames have no object */
+	CU_ASSERT_FALSE(hides("object:*", "/home/me/app.py:deflate"));
+	CU_ASSERT_FALSE(hides("object:* deflate", "/home/me/app.py:deflate"));
+}
+
+static void test_hide__interpreter_native_frames_hidden_by_default(void)
+{
+	static const char *const machinery[] = {
+		"_PyEval_EvalFrameDefault", "_PyEval_Vector", "PyEval_EvalCode",
+		"_PyFunction_Vectorcall", "_PyObject_MakeTpCall",
+		"cfunction_vectorcall_O", "method_vectorcall_FASTCALL",
+		"PyObject_Vectorcall", "_PyObject_VectorcallTstate",
+		"cfunction_call", "slot_tp_call", "call_function",
+		"Py_BytesMain", "pymain_run_python", "_PyRun_SimpleFileObject",
+		"run_mod", "main", "__libc_start_main", "_start", "clone3",
+		"start_thread", "thread_run", "python3.11+0x1a2b3",
+	};
+	static const char *const kept[] = {
+		"zlib_compress", "deflate", "builtin_sorted", "list_sort_impl",
+		"gc_collect_main", "take_gil", "PyObject_Malloc", "main_loop",
+		"sha256_block_data_order",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(machinery); i++) {
+		const char *obj = g_str_has_prefix(machinery[i], "python3.11")
+					  ? "/usr/bin/python3.11"
+					  : "/usr/lib/libpython3.11.so.1.0";
+		if (!hides_native(NULL, obj, machinery[i]))
+			CU_FAIL_FATAL(machinery[i]);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(kept); i++)
+		if (hides_native(NULL, "/usr/lib/libpython3.11.so.1.0", kept[i]))
+			CU_FAIL_FATAL(kept[i]);
+	/* the unnamed parts of other objects are theirs, not machinery */
+	CU_ASSERT_FALSE(hides_native(NULL, "/lib/libz.so.1", "libz.so.1+0x1a2b"));
+	/* and a Python function of the same name is the program's */
+	{
+		struct profile *p = profile_new();
+		guint32 f = frame_of(p, "/home/me/app.py:_PyEval_EvalFrameDefault");
+		struct hide_rules *r = hide_rules_new();
+		hide_rules_add_native(r);
+		hide_rules_apply(r, p);
+		CU_ASSERT_NOT_EQUAL(hide_rules_classify(p, f, r), PROFILE_TREE_HIDDEN);
+		hide_rules_free(r);
+		profile_free(p);
+	}
+}
+
 static void test_hide__terms_must_all_match(void)
 {
 	const char *rule = "module:threading function~^(Thread\\.)?run$";
@@ -871,6 +946,8 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__file_glob_and_regex),
 	  UNIT_TEST(test_hide__module_matches_package_and_submodules),
 	  UNIT_TEST(test_hide__terms_must_all_match),
+	  UNIT_TEST(test_hide__object_matches_native_frames_only),
+	  UNIT_TEST(test_hide__interpreter_native_frames_hidden_by_default),
 	  UNIT_TEST(test_hide__bad_rules_are_errors),
 	  UNIT_TEST(test_hide__module_of_paths),
 	  UNIT_TEST(test_hide__hidden_frame_reparents_callees_and_keeps_totals),

@@ -268,9 +268,32 @@ static void on_warning(void *ctx, const struct pf_error *w)
 	log_add(l, "warning @%llu %s", (unsigned long long)w->offset, w->msg);
 }
 
+static int on_native(void *ctx, const struct pf_native_info *n)
+{
+	struct log *l = ctx;
+
+	log_add(l, "native %u %llx", n->id, (unsigned long long)n->address);
+	return stop(l);
+}
+
+static int on_object(void *ctx, const struct pf_object_info *o)
+{
+	struct log *l = ctx;
+	char id[2 * 20 + 1] = "";
+
+	for (uint32_t i = 0; i < o->build_id_len && i < 20; i++)
+		snprintf(id + 2 * i, 3, "%02x", o->build_id[i]);
+	log_add(l, "object mono %llu bias %llx [%llx, %llx) '%.*s' id %s",
+		(unsigned long long)o->mono_ns, (unsigned long long)o->bias,
+		(unsigned long long)o->lo, (unsigned long long)o->hi,
+		(int)o->path_len, o->path, id);
+	return stop(l);
+}
+
 static const struct pf_visitor logger = {
 	.on_thread = on_thread, .on_string = on_string, .on_code = on_code,
 	.on_sample = on_sample, .on_warning = on_warning,
+	.on_native = on_native, .on_object = on_object,
 };
 
 /* Compares the log with expected lines (NULL-terminated). */
@@ -611,6 +634,50 @@ static void segment_file(struct fb *b, uint16_t major)
 	fb_rec(b, PF_REC_SEGMENT, &seg, sizeof seg);
 	fb_thread(b, 0, "second", 0, 0);
 	fb_string(b, 2, "two");
+}
+
+/* 2.1: native ids share the code ids (a sample may name one before the
+ * codes of other chunks), objects are reported whole, and a cut-short
+ * object record is warned about, not read past. */
+static void test_read__native_and_object_records(void)
+{
+	struct fb b;
+	struct log l = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st;
+	struct pf_rec_native nr = { 7, 0, 0x7f00deadbeefull };
+	struct pf_rec_object orec = { 100, 0x7f0000000000ull, 0x7f0000001000ull,
+				      0x7f0000009000ull, 9, 4 };
+	uint8_t body[sizeof orec + 13];
+	const uint64_t frames[] = { 7, 0 };
+	size_t bad;
+
+	fb_init(&b, 4096, 1);
+	fb_chunk(&b, 0, 1, 11, 0);
+	fb_thread(&b, PF_THREAD_MAIN, "main", 0, 0);
+	fb_rec(&b, PF_REC_NATIVE, &nr, sizeof nr);
+	memcpy(body, &orec, sizeof orec);
+	memcpy(body + sizeof orec, "/lib/x.so\x01\x02\xab\xcd", 13);
+	fb_rec(&b, PF_REC_OBJECT, body, sizeof body);
+	fb_sample(&b, 10, 10, 0, 0, 1, frames);
+	orec.path_len = 200; /* longer than the record */
+	memcpy(body, &orec, sizeof orec);
+	bad = fb_rec(&b, PF_REC_OBJECT, body, sizeof body);
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 5);
+	CU_ASSERT_STRING_EQUAL(l.lines[0], "thread 1 tid 11 flags 1 pthread 7f0000001000 name 'main'");
+	CU_ASSERT_STRING_EQUAL(l.lines[1], "object mono 100 bias 7f0000000000 [7f0000001000, 7f0000009000) '/lib/x.so' id 0102abcd");
+	{
+		char want[96];
+		snprintf(want, sizeof want, "warning @%zu object record at offset %zu is cut short", bad, bad);
+		CU_ASSERT_STRING_EQUAL(l.lines[2], want);
+	}
+	CU_ASSERT_STRING_EQUAL(l.lines[3], "native 7 7f00deadbeef");
+	CU_ASSERT_STRING_EQUAL(l.lines[4], "sample t1 mono 10 cpu 10 wall 10 flags 0 [7:-1]");
+	CU_ASSERT_EQUAL(st.frames_unresolved, 0);
+	CU_ASSERT_EQUAL(st.records_skipped, 0);
+	log_free(&l);
+	fb_free(&b);
 }
 
 static void test_read__segment_is_the_named_thread_s(void)
@@ -1100,6 +1167,7 @@ UNIT_MAIN("read",
 	  UNIT_TEST(test_read__record_past_chunk),
 	  UNIT_TEST(test_read__chunk_without_thread_record),
 	  UNIT_TEST(test_read__segment_is_the_named_thread_s),
+	  UNIT_TEST(test_read__native_and_object_records),
 	  UNIT_TEST(test_read__short_segment_is_damage),
 	  UNIT_TEST(test_read__zero_ids_are_warned),
 	  UNIT_TEST(test_read__unused_chunk_is_silent),
