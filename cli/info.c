@@ -26,7 +26,7 @@ static void print_clean(const char *s)
 static void info_process(const struct profile *p, guint pi)
 {
 	const struct profile_process *pr = profile_process(p, pi);
-	guint64 samples = 0, cpu = 0, wall = 0, dropped = 0;
+	guint64 samples = 0, cpu = 0, wall = 0, dropped = 0, unmerged = 0;
 	GString *cmd = g_string_new(NULL);
 
 	for (guint i = 0; i < pr->n_threads; i++) {
@@ -34,6 +34,9 @@ static void info_process(const struct profile *p, guint pi)
 		samples += t->samples->len;
 		cpu += t->cpu_ns;
 		wall += t->wall_ns;
+		for (guint j = 0; pr->native && j < t->samples->len; j++)
+			unmerged += (g_array_index(t->samples, struct profile_sample,
+						   j).flags & PROFILE_SAMPLE_UNMERGED) != 0;
 	}
 	for (char **a = pr->argv; *a; a++) {
 		const char *s = *a;
@@ -66,6 +69,9 @@ static void info_process(const struct profile *p, guint pi)
 	printf("build:     %s\n", pr->py_static
 		? "libpython linked into the executable (static)"
 		: "shared libpython");
+	if (pr->native)
+		printf("native:    recorded; %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+		       " samples not merged ([native: unmerged])\n", unmerged, samples);
 	printf("mode:      %s\n", profile_mode_name(pr->mode));
 	printf("source:    %s\n", profile_source_name(pr->source));
 	printf("interval:  %.3f ms asked", (double)pr->interval_ns / 1e6);

@@ -31,7 +31,8 @@ _Static_assert((int)PROFILE_END_STOP == (int)PF_END_STOP, "end");
 _Static_assert(PROFILE_DROP_COUNT == PF_DROP_COUNT, "drops");
 _Static_assert(PROFILE_SAMPLE_GIL == PF_SAMPLE_GIL &&
 		       PROFILE_SAMPLE_TRUNCATED == PF_SAMPLE_TRUNCATED &&
-		       PROFILE_SAMPLE_IDLE == PF_SAMPLE_IDLE,
+		       PROFILE_SAMPLE_IDLE == PF_SAMPLE_IDLE &&
+		       PROFILE_SAMPLE_UNMERGED == PF_SAMPLE_UNMERGED,
 	       "sample flags");
 _Static_assert(PROFILE_THREAD_MAIN == PF_THREAD_MAIN, "thread flags");
 
@@ -609,6 +610,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	info.py_version = pyver = header_string(h->py_version, sizeof h->py_version);
 	info.py_hexversion = h->py_hexversion;
 	info.py_static = (h->flags & PF_FLAG_PY_STATIC) != 0;
+	info.native = (h->flags & PF_FLAG_NATIVE) != 0;
 	info.mode = h->mode == PF_MODE_WALL ? PROFILE_MODE_WALL : PROFILE_MODE_CPU;
 	info.source = h->source <= PF_SOURCE_PERF_TASK_CLOCK ? h->source
 							     : PROFILE_SOURCE_NONE;

@@ -101,6 +101,7 @@ enum profile_end {
 #define PROFILE_SAMPLE_GIL 0x1u
 #define PROFILE_SAMPLE_TRUNCATED 0x2u
 #define PROFILE_SAMPLE_IDLE 0x4u
+#define PROFILE_SAMPLE_UNMERGED 0x10u
 
 #define PROFILE_THREAD_MAIN 0x1u /* = PF_THREAD_MAIN */
 
@@ -114,6 +115,7 @@ struct profile_process {
 	const char *py_version;
 	guint32 py_hexversion;
 	gboolean py_static;    /* libpython linked into the executable */
+	gboolean native;       /* native stacks were recorded */
 	enum profile_mode mode;
 	enum profile_source source;
 	guint64 interval_ns;   /* asked for */
