@@ -5,7 +5,8 @@ to count the bytes of each record kind, padding included.
 
 usage: python3 bench/bytes.py LIBPYPROF.so PYTHON [INTERVAL]
   PYPROF_MODE=wall: in wall mode, with tests/targets/wall.py too (threads
-  that wait, whose samples repeat their stack)"""
+  that wait, whose samples repeat their stack)
+  PYPROF_NATIVE=1: with native frames"""
 import os
 import struct
 import subprocess
@@ -19,6 +20,7 @@ WORKLOADS = [
     ("depth ~20, calls changing at the leaf", [os.path.join(here, "workloads", "depth20.py")]),
     ("500-deep recursion", [os.path.join(here, "..", "tests", "targets", "deep.py"), "500"]),
     ("call-heavy (bench/workloads/calls.py)", [os.path.join(here, "workloads", "calls.py"), "20000"]),
+    ("through C, ~40 native frames (bench/workloads/cdepth.py)", [os.path.join(here, "workloads", "cdepth.py"), "4000"]),
 ]
 if os.environ.get("PYPROF_MODE") == "wall":
     WORKLOADS.append(("wall mode: tests/targets/wall.py (4 threads, 3 of them waiting)",

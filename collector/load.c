@@ -32,7 +32,8 @@ _Static_assert(PROFILE_DROP_COUNT == PF_DROP_COUNT, "drops");
 _Static_assert(PROFILE_SAMPLE_GIL == PF_SAMPLE_GIL &&
 		       PROFILE_SAMPLE_TRUNCATED == PF_SAMPLE_TRUNCATED &&
 		       PROFILE_SAMPLE_IDLE == PF_SAMPLE_IDLE &&
-		       PROFILE_SAMPLE_UNMERGED == PF_SAMPLE_UNMERGED,
+		       PROFILE_SAMPLE_UNMERGED == PF_SAMPLE_UNMERGED &&
+		       PROFILE_SAMPLE_WAIT_MASK == PF_SAMPLE_WAIT_MASK,
 	       "sample flags");
 _Static_assert(PROFILE_THREAD_MAIN == PF_THREAD_MAIN, "thread flags");
 
@@ -505,6 +506,8 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 			 * with the next sample but the memo itself */
 			l->prev_depth = 0;
 			l->prev_flags = s->flags;
+			if (s->flags & PF_SAMPLE_WAIT_MASK)
+				profile_frame_idle_intern(l->p, s->flags);
 			profile_add_sample(l->p, l->cur_thread, s->mono_ns,
 					   s->cpu_ns, s->wall_ns, s->flags, stack);
 			return 0;
@@ -534,6 +537,8 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		g_hash_table_insert(l->memo, k, GUINT_TO_POINTER(stack));
 		l->memo_bytes += sizeof *k + fb + 32;
 	}
+	if (s->flags & PF_SAMPLE_WAIT_MASK)
+		profile_frame_idle_intern(l->p, s->flags);
 	profile_add_sample(l->p, l->cur_thread, s->mono_ns, s->cpu_ns,
 			   s->wall_ns, s->flags, stack);
 	return 0;

@@ -271,6 +271,33 @@ guint32 profile_frame_unmerged(struct profile *p)
 	return p->frame_unmerged;
 }
 
+static const char *const wait_labels[PROFILE_WAIT_KINDS] = {
+	NULL, "[idle: GIL]", "[idle: lock]", "[idle: sleep]", "[idle: I/O]",
+	"[idle: child]", "[idle: syscall]", NULL,
+};
+
+guint32 profile_frame_idle_intern(struct profile *p, guint32 flags)
+{
+	guint k = (flags & PROFILE_SAMPLE_WAIT_MASK) >> PROFILE_SAMPLE_WAIT_SHIFT;
+
+	if (!wait_labels[k])
+		return p->frame_idle;
+	if (!p->frame_idle_kind[k])
+		p->frame_idle_kind[k] = profile_frame_intern(
+			p, PROFILE_FRAME_IDLE, profile_intern(p, "", -1),
+			profile_intern(p, wait_labels[k], -1), NULL, -1, -1, -1);
+	return p->frame_idle_kind[k] ? p->frame_idle_kind[k] : p->frame_idle;
+}
+
+guint32 profile_idle_frame_of(const struct profile *p, guint32 flags)
+{
+	guint k = (flags & PROFILE_SAMPLE_WAIT_MASK) >> PROFILE_SAMPLE_WAIT_SHIFT;
+
+	if (!p->frame_idle_kind[k])
+		return p->frame_idle;
+	return p->frame_idle_kind[k];
+}
+
 guint32 profile_frame_intern_native(struct profile *p, const char *object,
 				    const char *name, const char *source,
 				    int line)

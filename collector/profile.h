@@ -102,6 +102,12 @@ enum profile_end {
 #define PROFILE_SAMPLE_TRUNCATED 0x2u
 #define PROFILE_SAMPLE_IDLE 0x4u
 #define PROFILE_SAMPLE_UNMERGED 0x10u
+/* Wall mode: what the thread waited for in the sample's waiting time
+ * (= PF_SAMPLE_WAIT_*, enum pf_wait): 1 the GIL, 2 a lock, 3 a sleep, 4
+ * I/O, 5 a child process, 6 another system call; 0 not known */
+#define PROFILE_SAMPLE_WAIT_SHIFT 5
+#define PROFILE_SAMPLE_WAIT_MASK (7u << PROFILE_SAMPLE_WAIT_SHIFT)
+#define PROFILE_WAIT_KINDS 8
 
 #define PROFILE_THREAD_MAIN 0x1u /* = PF_THREAD_MAIN */
 
@@ -245,6 +251,9 @@ struct profile {
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
 	guint32 frame_unmerged;
+	/* "[idle: GIL]" ...: the [idle] of samples that say what they
+	 * waited for, made when the first such sample is loaded */
+	guint32 frame_idle_kind[PROFILE_WAIT_KINDS];
 };
 
 struct profile *profile_new(void);
@@ -305,6 +314,12 @@ guint32 profile_frame_intern_native(struct profile *p, const char *object,
 				    int line);
 /* "[native: unmerged]" */
 guint32 profile_frame_unmerged(struct profile *p);
+/* The [idle] frame for a sample with these flags: "[idle: GIL]", "[idle:
+ * lock]", "[idle: sleep]", "[idle: I/O]", "[idle: child]", "[idle:
+ * syscall]" where it says what it waited for, else "[idle]".  The _intern
+ * form makes it (the loader's); the other only finds it. */
+guint32 profile_frame_idle_intern(struct profile *p, guint32 flags);
+guint32 profile_idle_frame_of(const struct profile *p, guint32 flags);
 /* The synthetic "[truncated]", "[unknown]" and "[idle]" frames */
 guint32 profile_frame_truncated(struct profile *p);
 guint32 profile_frame_unknown(struct profile *p);

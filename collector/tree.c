@@ -206,7 +206,8 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 			 * its waiting time to the [idle] below it. */
 			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
 			    !(opts && opts->no_idle))
-				idle = tree_child(&b, node, p->frame_idle);
+				idle = tree_child(&b, node,
+						  profile_idle_frame_of(p, s[i].flags));
 			nd = &g_array_index(t->nodes, struct profile_node, node);
 			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
 			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))

@@ -42,7 +42,8 @@ static guint32 function_of(const struct profile_tree *t, guint32 node)
  * never plumbing itself. */
 static gboolean is_idle(const struct profile_tree *t, guint32 node)
 {
-	return profile_tree_node(t, node)->frame == profile_frame_idle(t->profile);
+	return profile_frame(t->profile, profile_tree_node(t, node)->frame)->kind ==
+	       PROFILE_FRAME_IDLE;
 }
 
 /* Follows the stem from `set` (the nodes of one function under a thread),

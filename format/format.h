@@ -303,6 +303,20 @@ struct pf_rec_code {
  * frames (it ended early, or its eval-loop calls did not pair with the
  * Python runs): the frames are the Python stack alone, never a guess */
 #define PF_SAMPLE_UNMERGED 0x10u
+/* 2.1, wall mode: what the thread waited for in the time the sample stands
+ * for that it was not on CPU (all of it with PF_SAMPLE_IDLE), from the
+ * system call it was seen blocked in; 0 when not known */
+#define PF_SAMPLE_WAIT_SHIFT 5
+#define PF_SAMPLE_WAIT_MASK (7u << PF_SAMPLE_WAIT_SHIFT)
+enum pf_wait {
+	PF_WAIT_UNKNOWN = 0,
+	PF_WAIT_GIL = 1,   /* a futex of the interpreter's GIL */
+	PF_WAIT_LOCK = 2,  /* any other futex: a lock, a condition, a queue */
+	PF_WAIT_SLEEP = 3, /* nanosleep, clock_nanosleep */
+	PF_WAIT_IO = 4,    /* read, write, poll, select, epoll, accept, ... */
+	PF_WAIT_CHILD = 5, /* wait4, waitid */
+	PF_WAIT_OTHER = 6, /* another system call */
+};
 
 /*
  * PF_REC_THREAD_NAME: a Python thread name learned at mono_ns, for the

@@ -305,6 +305,13 @@ HANDLER static void take_sample(struct thread_state *t, const void *uc)
 		flags |= PF_SAMPLE_TRUNCATED;
 	if (settings->native)
 		frames = with_native(t, uc, &n, &flags);
+	if (settings->mode == PF_MODE_WALL) {
+		/* what the sampler thread saw it wait for, lately (wall.c) */
+		uint32_t k = __atomic_load_n(&t->wait_hint, __ATOMIC_ACQUIRE);
+		uint64_t at = __atomic_load_n(&t->wait_hint_mono, __ATOMIC_RELAXED);
+		if (k && mono - at <= 2 * settings->interval_ns)
+			flags |= k << PF_SAMPLE_WAIT_SHIFT;
+	}
 	thread_record_stack(t, frames, n, flags, mono, cpu);
 }
 

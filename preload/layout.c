@@ -56,6 +56,8 @@
 	F(is_next,                  0,    0,    0,    0,    0,    D,    D,    D) \
 	F(is_threads_head,          8,    8,    8,   16,   72,    D,    D,    D) \
 	F(is_finalizing,            N,    N,    N,    N,  104, 7384, 7392, 7384) \
+	F(rt_gil,                1152,  352,  352,  360,    N,    N,    N,    N) \
+	F(gil_size,               208,  208,  208,  208,  208,  208,  208,  208) \
 	F(is_gil_ptr,               N,    N,    N,    N,  384,    D,    D,    D) \
 	F(gil_locked,               N,    N,    N,    N,   16,    D,    D,    D) \
 	F(gil_last_holder,          N,    N,    N,    N,    8,    D,    D,    D) \

@@ -14,8 +14,8 @@
  *     (allocated on first touch): so each thread calls it once outside the
  *     handler (native_warm) before its first signal, and a thread that
  *     never did is not unwound.
- *   - Merging (native_merge): each run of Python frames goes under the
- *     eval-loop call that runs it.  Eval calls are recognised by address,
+ *   - Merging (native_merge): each run of Python frames goes where the
+ *     eval-loop call that runs it is, just before that call's frame.  Eval calls are recognised by address,
  *     the range of _PyEval_EvalFrameDefault (its size from the dynamic
  *     symbol table, which every CPython exports it in), and paired with the
  *     runs root first, so that a race at the leaf (a call entered before
@@ -305,21 +305,24 @@ HANDLER int native_merge(const struct py_raw_frame *py, int np,
 		return -1;
 	paired = evals < runs ? evals : runs;
 	/* Root first into out[] from its end, so that out[] comes out leaf
-	 * first as the walk's does. */
+	 * first as the walk's does.  An eval call's frame goes after the
+	 * run it runs, between the run's innermost frame and the C code that
+	 * frame called: its address moves with every instruction of that
+	 * frame, and before the run it would make each sample differ from
+	 * the last at the run's root (the file shares the equal prefix). */
 	for (int i = nn - 1; i >= 0; i--) {
-		struct py_raw_frame *f = &out[max - 1 - o++];
+		struct py_raw_frame f = {
+			.code = nat[i], .frame = NATIVE_FRAME,
+		};
 
-		f->code = nat[i];
-		f->frame = NATIVE_FRAME;
-		f->lasti = 0;
-		f->run_start = 0;
-		if (!is_eval(nat[i]) || e++ >= paired)
-			continue;
-		/* the run this eval call runs: from its root-most frame to
-		 * before the next run's */
-		do
-			out[max - 1 - o++] = py[pi--];
-		while (pi >= 0 && !py[pi].run_start);
+		if (is_eval(nat[i]) && e++ < paired) {
+			/* the run: from its root-most frame to before the
+			 * next run's */
+			do
+				out[max - 1 - o++] = py[pi--];
+			while (pi >= 0 && !py[pi].run_start);
+		}
+		out[max - 1 - o++] = f;
 	}
 	/* the one run linked before its eval call */
 	while (pi >= 0)

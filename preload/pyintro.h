@@ -63,6 +63,8 @@ struct py_layout {
 	/* PyInterpreterState */
 	int is_next, is_threads_head, is_finalizing, is_gil_ptr;
 	int gil_locked, gil_last_holder; /* in struct _gil_runtime_state */
+	int rt_gil;                   /* <= 3.11: _PyRuntime.ceval.gil */
+	int gil_size;                 /* sizeof(struct _gil_runtime_state) */
 	/* PyThreadState */
 	int ts_next, ts_interp, ts_frame, ts_cframe, ts_current_frame;
 	int ts_thread_id, ts_native_thread_id, ts_state;
@@ -133,6 +135,13 @@ HANDLER int pyintro_finalizing(const struct py_layout *L);
 
 /* Non-zero if tstate holds the GIL now. */
 HANDLER int pyintro_holds_gil(const struct py_layout *L, uintptr_t tstate);
+
+/* Where the GIL of tstate's interpreter is: *size bytes from the return
+ * value (its condition variable and mutex among them), 0 if not known.
+ * For wall mode's sampler thread, which tells a thread waiting for the
+ * GIL by the futex it sleeps on. */
+uintptr_t pyintro_gil(const struct py_layout *L, uintptr_t tstate,
+		      size_t *size);
 
 /*
  * Walks tstate's frames from the innermost (out[0]) outwards,

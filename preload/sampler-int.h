@@ -54,6 +54,11 @@ struct thread_state {
 	uint64_t tick_mono, tick_cpu; /* the clocks at the previous tick */
 	uint32_t search_skip, search_backoff; /* no state found: back off */
 	int wall_left;                /* not read at the last tick */
+	int syscall_fd;               /* its /proc/self/task/TID/syscall, -1 */
+	uint32_t wait_kind;           /* enum pf_wait at its last idle sample */
+	uint32_t wait_hint;           /* wall mode: what the sampler thread saw
+				       * it wait for last, and when */
+	uint64_t wait_hint_mono;
 	int native_ready;             /* native_warm() ran in this thread */
 	struct native_root native_root;
 	struct prev_frame prev[PF_MAX_DEPTH];

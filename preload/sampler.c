@@ -120,6 +120,7 @@ static struct thread_state *thread_state_new(int tid)
 	/* an adopted thread's pthread_t is not to be had from outside it */
 	t->pthread = tid == gettid_() ? (uint64_t)pthread_self() : 0;
 	t->perf_fd = -1;
+	t->syscall_fd = -1;
 	t->cur.thread = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
 	t->cur.tid = (uint32_t)t->tid;
 	t->last_mono = clock_ns(CLOCK_MONOTONIC);
@@ -131,6 +132,9 @@ static struct thread_state *thread_state_new(int tid)
 
 static void thread_state_free(struct thread_state *t)
 {
+	if (t->syscall_fd >= 0)
+		close(t->syscall_fd);
+	t->syscall_fd = -1;
 	pthread_mutex_lock(&spare_lock);
 	*(struct thread_state **)t = spare;
 	spare = t;
@@ -419,8 +423,12 @@ void sampler_after_fork(struct pf_writer *w)
 	 * fds of all of them did, but they count the parent's threads: close
 	 * them, so the child holds no descriptor it did not open. */
 	for (struct thread_state *t = live; t; t = t->next_live)
+	{
 		if (t->perf_fd >= 0)
 			close(t->perf_fd);
+		if (t->syscall_fd >= 0)
+			close(t->syscall_fd);
+	}
 	live = NULL;
 	self = NULL;
 	next_serial = 0;

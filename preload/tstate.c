@@ -320,3 +320,21 @@ HANDLER int pyintro_holds_gil(const struct py_layout *L, uintptr_t ts)
 	return 1;
 }
 
+
+uintptr_t pyintro_gil(const struct py_layout *L, uintptr_t ts, size_t *size)
+{
+	uintptr_t interp, gil;
+
+	*size = L->gil_size > 0 ? (size_t)L->gil_size : 0;
+	if (!L->runtime || !*size)
+		return 0;
+	if (L->rt_gil >= 0)
+		return L->runtime + (uintptr_t)L->rt_gil;
+	if (L->is_gil_ptr < 0 || !ptr_ok(ts))
+		return 0;
+	interp = ld_ptr(ts + L->ts_interp);
+	if (!ptr_ok(interp))
+		return 0;
+	gil = ld_ptr(interp + L->is_gil_ptr);
+	return ptr_ok(gil) ? gil : 0;
+}

@@ -27,7 +27,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 
@@ -50,6 +52,96 @@ static uint64_t wall_ticks, wall_reads, wall_repeats; /* for PYPROF_LOG */
  * is cheap. */
 static uint64_t wall_deadline;
 
+/*
+ * What a waiting thread waits for (enum pf_wait), from the system call it
+ * is blocked in, which the kernel shows in /proc/self/task/TID/syscall
+ * without a signal or ptrace: a futex of its interpreter's GIL, another
+ * futex, a sleep, I/O.  A thread that has not run since its last idle
+ * sample waits for the same thing.  The file stays open (in the upper
+ * descriptor range, see pf_fd_high) for the thread's life: opening it at
+ * each tick would take, again and again, the lowest free descriptor
+ * number for a moment from under the program.
+ */
+static uint32_t wait_kind(struct thread_state *t, uintptr_t ts, int ran)
+{
+	char path[64], buf[256];
+	unsigned long long nr, a1, a2;
+	uintptr_t gil;
+	size_t gil_size;
+	ssize_t n;
+
+	if (!ran && t->wait_kind)
+		return t->wait_kind;
+	if (t->syscall_fd < 0) {
+		int fd;
+		snprintf(path, sizeof path, "/proc/self/task/%d/syscall", t->tid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (fd = pf_fd_high(fd)) < 0)
+			return t->wait_kind = PF_WAIT_UNKNOWN;
+		t->syscall_fd = fd;
+	}
+	n = pread(t->syscall_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return t->wait_kind = PF_WAIT_UNKNOWN;
+	buf[n] = '\0';
+	/* "NR 0xARG1 0xARG2 ... 0xSP 0xPC", "-1 0xSP 0xPC" outside a system
+	 * call, "running" */
+	if (sscanf(buf, "%llu %llx %llx", &nr, &a1, &a2) != 3)
+		return t->wait_kind = PF_WAIT_UNKNOWN;
+	/* select or poll with nothing to watch is a sleep: time.sleep
+	 * before 3.11 */
+#ifdef SYS_select
+	if (nr == SYS_select && a1 == 0)
+		return t->wait_kind = PF_WAIT_SLEEP;
+#endif
+#ifdef SYS_poll
+	if (nr == SYS_poll && a2 == 0)
+		return t->wait_kind = PF_WAIT_SLEEP;
+#endif
+	if ((nr == SYS_pselect6 && a1 == 0) || (nr == SYS_ppoll && a2 == 0))
+		return t->wait_kind = PF_WAIT_SLEEP;
+	switch (nr) {
+	case SYS_futex:
+		gil = pyintro_gil(layout, ts, &gil_size);
+		return t->wait_kind = gil && a1 >= gil && a1 < gil + gil_size
+					      ? PF_WAIT_GIL : PF_WAIT_LOCK;
+#ifdef SYS_futex_waitv
+	case SYS_futex_waitv:
+		return t->wait_kind = PF_WAIT_LOCK;
+#endif
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		return t->wait_kind = PF_WAIT_SLEEP;
+	case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv:
+	case SYS_write: case SYS_writev: case SYS_pwrite64:
+	case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:
+	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+	case SYS_accept: case SYS_accept4: case SYS_connect:
+	case SYS_ppoll: case SYS_pselect6: case SYS_epoll_pwait:
+#ifdef SYS_poll
+	case SYS_poll:
+#endif
+#ifdef SYS_select
+	case SYS_select:
+#endif
+#ifdef SYS_epoll_wait
+	case SYS_epoll_wait:
+#endif
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
+#ifdef SYS_io_uring_enter
+	case SYS_io_uring_enter:
+#endif
+		return t->wait_kind = PF_WAIT_IO;
+	case SYS_wait4:
+	case SYS_waitid:
+		return t->wait_kind = PF_WAIT_CHILD;
+	default:
+		return t->wait_kind = PF_WAIT_OTHER;
+	}
+}
+
 /* 1 if t was left for the next tick */
 static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 {
@@ -60,8 +152,23 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 
 	t->tick_mono = now;
 	t->tick_cpu = cpu;
-	if (on_cpu || now - t->last_mono < settings->interval_ns)
+	if (on_cpu || now - t->last_mono < settings->interval_ns) {
+		/* Its own signals cover it, and its next sample's wall time
+		 * less CPU time is time it waited: what for, this look says
+		 * (the latest look, if within two intervals of the sample:
+		 * one look in two may find it running).  A thread that
+		 * takes turns with another for the GIL is the case: it runs
+		 * half the time, its own samples carry the other half. */
+		if (t->tstate && tick_wall > tick_cpu + settings->interval_ns / 4) {
+			uint32_t k = wait_kind(t, t->tstate, 1);
+			if (k != PF_WAIT_UNKNOWN) {
+				__atomic_store_n(&t->wait_hint_mono, now,
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&t->wait_hint, k, __ATOMIC_RELEASE);
+			}
+		}
 		return 0;
+	}
 	if (writer->full)
 		return thread_drop(t, PF_DROP_FULL, now, cpu), 0;
 	if (pyintro_finalizing(layout))
@@ -114,10 +221,17 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 			flags |= PF_SAMPLE_TRUNCATED;
 		wall_reads++;
 	}
-	if (pyintro_holds_gil(layout, ts) && !pyintro_remote_failed())
+	if (pyintro_holds_gil(layout, ts) && !pyintro_remote_failed()) {
 		flags |= PF_SAMPLE_GIL;
-	else
-		flags |= PF_SAMPLE_IDLE;
+	} else {
+		uint32_t k = wait_kind(t, ts, cpu != t->last_cpu);
+
+		flags |= PF_SAMPLE_IDLE | k << PF_SAMPLE_WAIT_SHIFT;
+		if (k != PF_WAIT_UNKNOWN) {
+			__atomic_store_n(&t->wait_hint_mono, now, __ATOMIC_RELAXED);
+			__atomic_store_n(&t->wait_hint, k, __ATOMIC_RELEASE);
+		}
+	}
 	thread_record_stack(t, t->walk, n, flags, now, cpu);
 	return 0;
 }

@@ -246,7 +246,7 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 		node[n] = at;
 		ns[n++] = weight - wait;
 	}
-	if (wait && (idle = emit_map_child(m, at, profile_frame_idle(m->p)))) {
+	if (wait && (idle = emit_map_child(m, at, profile_idle_frame_of(m->p, s->flags)))) {
 		node[n] = idle;
 		ns[n++] = wait;
 	}

@@ -71,7 +71,10 @@ int main(void)
 	P("is_gil_ptr", offsetof(PyInterpreterState, ceval.gil));
 	P("gil_locked", offsetof(struct _gil_runtime_state, locked));
 	P("gil_last_holder", offsetof(struct _gil_runtime_state, last_holder));
+#else
+	P("rt_gil", offsetof(_PyRuntimeState, ceval.gil));
 #endif
+	P("gil_size", sizeof(struct _gil_runtime_state));
 
 	/* PyThreadState */
 	P("ts_next", offsetof(PyThreadState, next));

@@ -80,14 +80,15 @@ static void test_native__runs_under_their_eval_calls(void)
 	CU_ASSERT_FATAL(inited);
 	n = native_merge(walk, 3, nat, 5, out, 16);
 	CU_ASSERT_EQUAL_FATAL(n, 8);
-	/* leaf first: C5, c, eval1, C3, b, a, eval0, C1 */
+	/* leaf first: C5, eval1, c, C3, eval0, b, a, C1: each eval call
+	 * between its run's innermost frame and the C code that called */
 	CU_ASSERT(is_native(&out[0], C(5)));
-	CU_ASSERT(is_py(&out[1], 0xc));
-	CU_ASSERT(is_native(&out[2], eval(1)));
+	CU_ASSERT(is_native(&out[1], eval(1)));
+	CU_ASSERT(is_py(&out[2], 0xc));
 	CU_ASSERT(is_native(&out[3], C(3)));
-	CU_ASSERT(is_py(&out[4], 0xb));
-	CU_ASSERT(is_py(&out[5], 0xa));
-	CU_ASSERT(is_native(&out[6], eval(0)));
+	CU_ASSERT(is_native(&out[4], eval(0)));
+	CU_ASSERT(is_py(&out[5], 0xb));
+	CU_ASSERT(is_py(&out[6], 0xa));
 	CU_ASSERT(is_native(&out[7], C(1)));
 }
 
@@ -101,14 +102,14 @@ static void test_native__one_eval_per_frame(void)
 
 	CU_ASSERT_EQUAL_FATAL(n, 10);
 	CU_ASSERT(is_native(&out[0], C(7)));
-	CU_ASSERT(is_py(&out[1], 0xc));
-	CU_ASSERT(is_native(&out[2], eval(2)));
+	CU_ASSERT(is_native(&out[1], eval(2)));
+	CU_ASSERT(is_py(&out[2], 0xc));
 	CU_ASSERT(is_native(&out[3], C(6)));
-	CU_ASSERT(is_py(&out[4], 0xb));
-	CU_ASSERT(is_native(&out[5], eval(1)));
+	CU_ASSERT(is_native(&out[4], eval(1)));
+	CU_ASSERT(is_py(&out[5], 0xb));
 	CU_ASSERT(is_native(&out[6], C(5)));
-	CU_ASSERT(is_py(&out[7], 0xa));
-	CU_ASSERT(is_native(&out[8], eval(0)));
+	CU_ASSERT(is_native(&out[7], eval(0)));
+	CU_ASSERT(is_py(&out[8], 0xa));
 	CU_ASSERT(is_native(&out[9], C(4)));
 }
 
@@ -124,9 +125,9 @@ static void test_native__eval_call_without_its_frame_yet(void)
 	CU_ASSERT_EQUAL_FATAL(n, 6);
 	CU_ASSERT(is_native(&out[0], eval(1)));
 	CU_ASSERT(is_native(&out[1], C(2)));
-	CU_ASSERT(is_py(&out[2], 0xb));
-	CU_ASSERT(is_py(&out[3], 0xa));
-	CU_ASSERT(is_native(&out[4], eval(0)));
+	CU_ASSERT(is_native(&out[2], eval(0)));
+	CU_ASSERT(is_py(&out[3], 0xb));
+	CU_ASSERT(is_py(&out[4], 0xa));
 }
 
 /* A frame linked before its eval call is entered: that run goes at the
@@ -141,8 +142,8 @@ static void test_native__frame_before_its_eval_call(void)
 	CU_ASSERT_EQUAL_FATAL(n, 5);
 	CU_ASSERT(is_py(&out[0], 0xb));
 	CU_ASSERT(is_native(&out[1], C(3)));
-	CU_ASSERT(is_py(&out[2], 0xa));
-	CU_ASSERT(is_native(&out[3], eval(0)));
+	CU_ASSERT(is_native(&out[2], eval(0)));
+	CU_ASSERT(is_py(&out[3], 0xa));
 }
 
 /* What does not pair is refused, never guessed */
