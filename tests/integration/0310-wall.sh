@@ -5,7 +5,8 @@
 #    that burn, sleep, wait on a lock and call nanosleep through ctypes,
 #    and threads that only sleep, only burn, or do both in turn;
 #  - the waiting shows as an [idle] leaf under the Python frame that made
-#    the blocking call, and --no-idle drops it;
+#    the blocking call, saying what it waited for ([idle: sleep]), and
+#    --no-idle drops it;
 #  - no EINTR from ctypes nanosleep, select or read (eintr.py);
 #  - the interactive case: a main thread waiting for input shows as
 #    waiting, the worker as running;
@@ -28,17 +29,18 @@ for py in $pythons; do
 		fail "$v wall mode against the truth:"
 	fi
 	sed 's/^/    /' "$work/result"
-	if grep -q ';nap ([^;]*;\[idle\] ' "$work/collapsed" &&
-		grep -q ';cwait ([^;]*;\[idle\] ' "$work/collapsed"; then
-		ok "$v [idle] under nap and cwait, the frames that blocked"
+	# what each waited for, from the system call it was blocked in
+	if grep -q ';nap ([^;]*;\[idle: sleep\] ' "$work/collapsed" &&
+		grep -q ';cwait ([^;]*;\[idle: sleep\] ' "$work/collapsed"; then
+		ok "$v [idle: sleep] under nap and cwait (time.sleep, nanosleep by ctypes), the frames that blocked"
 	else
 		fail "$v no [idle] leaf under nap or cwait: $(grep -E ';(nap|cwait) ' "$work/collapsed" | head -3)"
 	fi
 	"$PYPROF_BIN" report --format collapsed --no-idle "$work"/out/*.pyprof >"$work/noidle"
-	if [ -s "$work/noidle" ] && ! grep -q '\[idle\]' "$work/noidle"; then
+	if [ -s "$work/noidle" ] && ! grep -q '\[idle[]:]' "$work/noidle"; then
 		ok "$v --no-idle: no [idle] leaf"
 	else
-		fail "$v --no-idle: $(grep -c '\[idle\]' "$work/noidle") [idle] stacks"
+		fail "$v --no-idle: $(grep -c '\[idle[]:]' "$work/noidle") [idle] stacks"
 	fi
 
 	rm -rf "$work/out" && mkdir -p "$work/out"

@@ -32,7 +32,7 @@ def check(ok, text):
 
 def split(rows):
     total = sum(w for _, w in rows)
-    idle = sum(w for s, w in rows if s[-1] == "[idle]")
+    idle = sum(w for s, w in rows if s[-1].startswith("[idle"))
     return total, idle
 
 
