@@ -93,5 +93,32 @@ for py in $pythons; do
 		zcat "$work/r.pb.gz" | grep -aq 'deflate' ||
 		fail "$v: the pprof report does not name deflate"
 	ok "$v: text, json, speedscope, trace, html, svg and pprof name native frames"
+
+	# 3.12+ with -X perf: a trampoline per Python call, code without
+	# unwind information on the C stack (the samples are unmerged where
+	# the unwind stops there, never a crash)
+	case $v in 3.8.*|3.9.*|3.10.*|3.11.*) continue ;; esac
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	perfprog='import zlib, os; d = os.urandom(1 << 18)
+def f(): return sorted(range(30000), key=lambda x: -x)
+for i in range(60): zlib.compress(d, 6); f()
+print("perf ok")'
+	set +e
+	(cd "$work" && "$py" -X perf -c "$perfprog") >"$work/ref.out" 2>"$work/ref.err"
+	want=$?
+	(cd "$work" && PYPROF_NATIVE=1 PYPROF_INTERVAL=1ms PYPROF_OUTPUT="$work/out" \
+		LD_PRELOAD="$PYPROF_LIB" "$py" -X perf -c "$perfprog") >"$work/got.out" 2>"$work/got.err"
+	got=$?
+	set -e
+	rm -f /tmp/perf-*.map 2>/dev/null || true
+	if same_as_unprofiled "$v -X perf"; then
+		f=$(ls "$work"/out/*.pyprof)
+		if "$PYPROF_BIN" report -f collapsed $root "$f" >"$work/p.txt" 2>/dev/null &&
+			[ -s "$work/p.txt" ]; then
+			ok "$v: -X perf trampolines: same output, $(awk '{n += $NF} END {print n}' "$work/p.txt") samples, $(grep -F '[native: unmerged]' "$work/p.txt" | awk '{n += $NF} END {print n + 0}') unmerged"
+		else
+			fail "$v: -X perf: no report"
+		fi
+	fi
 done
 finish
