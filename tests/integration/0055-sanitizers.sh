@@ -2,7 +2,8 @@
 # The library itself under AddressSanitizer and UndefinedBehaviorSanitizer,
 # inside every host interpreter, in both modes: thread churn at 250 us
 # (thread states created and freed under the samples), wall mode's
-# sampler thread reading other threads' stacks (wall.py), fork and exec.
+# sampler thread reading other threads' stacks (wall.py), fork and exec,
+# and native stacks (PYPROF_NATIVE=1) in churn, fork and wall mode.
 # Each run must end as it would unprofiled (status 0) with no sanitizer
 # report, and leave a file the collector reads.
 #
@@ -54,5 +55,10 @@ for py in $pythons; do
 		san "exec" "$mode" "$py" "$targets/lifecycle.py" exec
 	done
 	san "wall.py" wall "$py" "$targets/wall.py" "$work/truth.json" 0.3
+	# native stacks: unwinding and merging in the handler, the objects
+	# list from the sampler thread, a fork's child listing them again
+	san "native churn" cpu env PYPROF_NATIVE=1 "$py" "$targets/churn.py" 3000
+	san "native fork" cpu env PYPROF_NATIVE=1 "$py" "$targets/lifecycle.py" fork
+	san "native wall.py" wall env PYPROF_NATIVE=1 "$py" "$targets/wall.py" "$work/truth.json" 0.3
 done
 finish
