@@ -211,21 +211,29 @@ static int in(uintptr_t a, uintptr_t lo, uintptr_t hi)
 	return a >= lo && a < hi;
 }
 
-static void unwind_here(int is_main)
+/* One SIGPROF to this thread, from marker(), unwound by on_sigprof */
+static void signal_here(void)
 {
 	struct sigaction sa, old;
-	uintptr_t lo = 0, hi = 0;
-	int hit = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigprof;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	CU_ASSERT_EQUAL_FATAL(native_warm(is_main, &root), 0);
 	CU_ASSERT_FATAL(sigaction(SIGPROF, &sa, &old) == 0);
 	got_n = 0;
+	got_complete = 0;
 	marker();
 	sigaction(SIGPROF, &old, NULL);
+}
+
+static void unwind_here(int is_main)
+{
+	uintptr_t lo = 0, hi = 0;
+	int hit = 0;
+
+	CU_ASSERT_EQUAL_FATAL(native_warm(is_main, &root), 0);
+	signal_here();
 	CU_ASSERT_FATAL(got_n > 2);
 	CU_ASSERT(got_complete);
 	/* marker's return address, less one, is in marker */
@@ -271,17 +279,7 @@ static void *wrong_root_main(void *arg)
 	native_warm(0, &mine);
 	root = mine;
 	root.lo = root.hi = 1;
-	{
-		struct sigaction sa, old;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = on_sigprof;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGPROF, &sa, &old);
-		got_n = 0;
-		got_complete = 1;
-		marker();
-		sigaction(SIGPROF, &old, NULL);
-	}
+	signal_here();
 	CU_ASSERT(got_n > 2);
 	CU_ASSERT(!got_complete);
 	return NULL;
