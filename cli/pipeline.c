@@ -244,9 +244,10 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 
 	if (o->output && !o->format_set && format_for_file(o->output))
 		o->format = format_for_file(o->output);
-	if (!strcmp(o->format->name, "pprof") && !o->output && isatty(fileno(out))) {
-		fprintf(stderr, "pyprof: pprof output is gzipped binary: not writing "
-				"it to a terminal (use -o FILE)\n");
+	if ((!strcmp(o->format->name, "pprof") || !strcmp(o->format->name, "pstats")) &&
+	    !o->output && isatty(fileno(out))) {
+		fprintf(stderr, "pyprof: %s output is binary: not writing it to a "
+				"terminal (use -o FILE)\n", o->format->name);
 		return EXIT_USAGE;
 	}
 	if (o->output && !(out = fopen(o->output, "w"))) {

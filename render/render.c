@@ -24,6 +24,8 @@ const struct renderer render_table[] = {
 	 render_trace},
 	{"svg", "svg", "flame graph image", render_svg},
 	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json},
+	{"pstats", "pstats", "Python's profile statistics: pstats.Stats, snakeviz",
+	 render_pstats},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -70,6 +70,8 @@ extern const struct renderer render_table[];
 /* The renderer called name, or NULL. */
 const struct renderer *render_lookup(const char *name);
 
+gboolean render_pstats(const struct profile *p, const struct profile_tree *t,
+		       const struct render_options *o, FILE *out, GError **error);
 gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
 gboolean render_collapsed(const struct profile *p, const struct profile_tree *t,
