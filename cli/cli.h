@@ -16,5 +16,6 @@
 int cmd_report(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 # model and the renderers to pyprof_SOURCES.
 bin_PROGRAMS += pyprof
 pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
-	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c
+	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c \
+	cli/diff.c
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
-pyprof_LDADD = libpfformat.la $(GLIB_LIBS)
+pyprof_LDADD = libpfformat.la $(GLIB_LIBS) -lm

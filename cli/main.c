@@ -19,6 +19,7 @@ static const struct command {
 	{"report", cmd_report},
 	{"info", cmd_info},
 	{"run", cmd_run},
+	{"diff", cmd_diff},
 };
 
 static void usage(FILE *f)
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 	      "  report [OPTION...] FILE|DIR...        render a report from .pyprof files\n"
 	      "  info FILE...                          describe .pyprof files\n"
 	      "  run [OPTION...] -- COMMAND [ARG...]   profile COMMAND, then report\n"
+	      "  diff [OPTION...] BASE NEW             compare two profiles by function\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help       show this help\n"

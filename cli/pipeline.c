@@ -233,13 +233,54 @@ static const struct renderer *format_for_file(const char *path)
 	return best;
 }
 
+struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
+				    struct profile_tree_options *topts)
+{
+	struct profile_tree *t;
+	gboolean show_all, trim;
+
+	*topts = (struct profile_tree_options){.group = o->group,
+					       .no_idle = !o->idle};
+	/* precedence: command line > environment > config file > default */
+	show_all = o->show_all || o->config.show_all == 1;
+	trim = !o->no_trim && o->config.trim != 0;
+	if (!show_all) {
+		if (!o->defaults_added) {
+			hide_rules_add_plumbing(o->config.rules);
+			hide_rules_add_native(o->config.rules);
+			o->defaults_added = TRUE;
+		}
+		if (hide_profile_is_ipython(p) && !o->ipython_added) {
+			hide_rules_add_preset(o->config.rules, HIDE_LEVEL_DEFAULT,
+					      "ipython", NULL);
+			o->ipython_added = TRUE;
+		}
+		hide_rules_apply(o->config.rules, p);
+		topts->classify = hide_rules_classify;
+		topts->classify_data = o->config.rules;
+	}
+	t = profile_tree_build(p, topts);
+	if (!show_all && trim) {
+		struct trim_options tro = {
+			.plumbing = hide_rules_plumbing,
+			.data = o->config.rules,
+			.self_percent = o->trim_self_percent >= 0 ? o->trim_self_percent
+					: o->config.trim_self_percent >= 0
+						? o->config.trim_self_percent
+						: TRIM_DEFAULT_SELF_PERCENT,
+		};
+		trim_stem(t, &tro);
+	}
+	return t;
+}
+
 int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 {
-	struct profile_tree_options topts = {.group = o->group, .no_idle = !o->idle};
+	struct profile_tree_options topts;
 	struct profile_tree *t;
 	GError *error = NULL;
 	FILE *out = dflt;
-	gboolean ok, show_all, trim;
+	gboolean ok, show_all;
 	struct profile_tree *full = NULL;
 
 	if (o->output && !o->format_set && format_for_file(o->output))
@@ -256,31 +297,8 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 		return EXIT_INPUT;
 	}
 	o->render.color = color_wanted(o->color, out);
-	/* precedence: command line > environment > config file > default */
 	show_all = o->show_all || o->config.show_all == 1;
-	trim = !o->no_trim && o->config.trim != 0;
-	if (!show_all) {
-		hide_rules_add_plumbing(o->config.rules);
-		hide_rules_add_native(o->config.rules);
-		if (hide_profile_is_ipython(p))
-			hide_rules_add_preset(o->config.rules, HIDE_LEVEL_DEFAULT,
-					      "ipython", NULL);
-		hide_rules_apply(o->config.rules, p);
-		topts.classify = hide_rules_classify;
-		topts.classify_data = o->config.rules;
-	}
-	t = profile_tree_build(p, &topts);
-	if (!show_all && trim) {
-		struct trim_options tro = {
-			.plumbing = hide_rules_plumbing,
-			.data = o->config.rules,
-			.self_percent = o->trim_self_percent >= 0 ? o->trim_self_percent
-					: o->config.trim_self_percent >= 0
-						? o->config.trim_self_percent
-						: TRIM_DEFAULT_SELF_PERCENT,
-		};
-		trim_stem(t, &tro);
-	}
+	t = pipeline_shape(p, o, &topts);
 	/* html offers the full tree beside the shaped one */
 	if (!show_all && !strcmp(o->format->name, "html")) {
 		struct profile_tree_options fopts = {.group = o->group,

@@ -28,6 +28,12 @@ gboolean pipeline_load(struct profile *p, char **paths, int n,
 
 /* Shapes and renders p to o->output, or to dflt; prints errors; returns
  * an exit code. */
+/* The tree every format shows: p's samples after o's hiding, collapsing
+ * and trimming (the built-in defaults too, unless --show-all).  topts is
+ * filled with the options it was built with; the rules stay o's. */
+struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
+				    struct profile_tree_options *topts);
+
 int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt);
 
 #endif

@@ -463,6 +463,19 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 					const struct profile_tree_options *opts);
 void profile_tree_free(struct profile_tree *t);
 
+/* One function's times in a tree (its nodes under one node, summed) */
+struct profile_function_total {
+	guint32 function;       /* the function's frame (line -1) */
+	guint32 line_frame;     /* its frame at its hottest line */
+	guint64 line_self_ns;   /* that line's own time */
+	guint64 self_ns;        /* its own time */
+	guint64 total_ns;       /* with its callees, recursion counted once */
+	guint active;           /* private: its nodes on the walk's path */
+};
+/* The functions of the nodes below node `under` (0: the whole tree),
+ * unsorted: a GPtrArray of struct profile_function_total *, owning them. */
+GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under);
+
 /*
  * The walk from a sample's stack to the node it counts in, as
  * profile_tree_build() walks it: the builder makes the nodes on the way,

@@ -292,3 +292,97 @@ void profile_tree_free(struct profile_tree *t)
 	g_ptr_array_unref(t->trims);
 	g_free(t);
 }
+
+/* --- functions, flat ------------------------------------------------------ */
+
+struct fn_walk {
+	guint32 node;
+	gboolean leaving;
+};
+
+GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
+{
+	const struct profile *p = t->profile;
+	GHashTable *by_fn = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTable *line_self = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+						      NULL, g_free);
+	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct fn_walk));
+	GHashTableIter it;
+	gpointer k, v;
+	guint32 n;
+	const guint32 *kids = profile_tree_children(t, under, &n);
+
+	for (guint32 i = n; i-- > 0;) {
+		struct fn_walk w = {kids[i], FALSE};
+		g_array_append_val(todo, w);
+	}
+	while (todo->len) {
+		struct fn_walk w = g_array_index(todo, struct fn_walk, todo->len - 1);
+		const struct profile_node *nd = profile_tree_node(t, w.node);
+		const struct profile_frame *f = profile_frame(p, nd->frame);
+		struct profile_function_total *r;
+
+		g_array_set_size(todo, todo->len - 1);
+		/* under the root, the thread nodes are no functions */
+		if (f->kind == PROFILE_FRAME_THREAD) {
+			kids = profile_tree_children(t, w.node, &n);
+			for (guint32 i = n; i-- > 0;) {
+				struct fn_walk c = {kids[i], FALSE};
+				g_array_append_val(todo, c);
+			}
+			continue;
+		}
+		r = g_hash_table_lookup(by_fn, GUINT_TO_POINTER(f->function));
+		if (w.leaving) {
+			r->active--;
+			continue;
+		}
+		if (!r) {
+			r = g_new0(struct profile_function_total, 1);
+			r->function = f->function;
+			r->line_frame = nd->frame;
+			g_hash_table_insert(by_fn, GUINT_TO_POINTER(f->function), r);
+			g_ptr_array_add(rows, r);
+		}
+		if (!r->active++)
+			r->total_ns += nd->total_ns;
+		r->self_ns += nd->self_ns;
+		if (nd->self_ns) {
+			guint64 *ls = g_hash_table_lookup(line_self,
+							  GUINT_TO_POINTER(nd->frame));
+			if (!ls) {
+				ls = g_new0(guint64, 1);
+				g_hash_table_insert(line_self,
+						    GUINT_TO_POINTER(nd->frame), ls);
+			}
+			*ls += nd->self_ns;
+		}
+		{
+			struct fn_walk back = {w.node, TRUE};
+			g_array_append_val(todo, back);
+		}
+		kids = profile_tree_children(t, w.node, &n);
+		for (guint32 i = n; i-- > 0;) {
+			struct fn_walk c = {kids[i], FALSE};
+			g_array_append_val(todo, c);
+		}
+	}
+	/* each function's hottest line */
+	g_hash_table_iter_init(&it, line_self);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		guint32 frame = GPOINTER_TO_UINT(k);
+		guint64 ns = *(guint64 *)v;
+		const struct profile_frame *f = profile_frame(p, frame);
+		struct profile_function_total *r =
+			g_hash_table_lookup(by_fn, GUINT_TO_POINTER(f->function));
+		if (ns > r->line_self_ns) {
+			r->line_self_ns = ns;
+			r->line_frame = frame;
+		}
+	}
+	g_hash_table_unref(line_self);
+	g_hash_table_unref(by_fn);
+	g_array_unref(todo);
+	return rows;
+}

@@ -320,23 +320,11 @@ static void text_trims(struct text *x, guint32 thread)
 
 /* --- --flat ------------------------------------------------------------- */
 
-struct flat_row {
-	guint32 function;       /* profile_frame's function id */
-	guint32 line_frame;     /* the frame shown: its hottest line */
-	guint64 line_self_ns;
-	guint64 self_ns, total_ns;
-	guint active;           /* nodes of it on the walk's path */
-};
-
-struct flat_walk {
-	guint32 node;
-	gboolean leaving;
-};
 
 static int flat_cmp(gconstpointer pa, gconstpointer pb, gpointer data)
 {
-	const struct flat_row *a = *(struct flat_row *const *)pa;
-	const struct flat_row *b = *(struct flat_row *const *)pb;
+	const struct profile_function_total *a = *(struct profile_function_total *const *)pa;
+	const struct profile_function_total *b = *(struct profile_function_total *const *)pb;
 	const struct text *x = data;
 	const struct profile_frame *fa = profile_frame(x->p, a->line_frame);
 	const struct profile_frame *fb = profile_frame(x->p, b->line_frame);
@@ -360,79 +348,7 @@ static int flat_cmp(gconstpointer pa, gconstpointer pb, gpointer data)
 /* The rows of thread node `thread`'s functions, unsorted. */
 static GPtrArray *flat_rows(const struct text *x, guint32 thread)
 {
-	GHashTable *by_fn = g_hash_table_new(g_direct_hash, g_direct_equal);
-	GHashTable *line_self = g_hash_table_new(g_direct_hash, g_direct_equal);
-	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
-	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct flat_walk));
-	GHashTableIter it;
-	gpointer k, v;
-	guint32 n;
-	const guint32 *kids = profile_tree_children(x->t, thread, &n);
-
-	for (guint32 i = n; i-- > 0;) {
-		struct flat_walk w = {kids[i], FALSE};
-		g_array_append_val(todo, w);
-	}
-	while (todo->len) {
-		struct flat_walk w = g_array_index(todo, struct flat_walk, todo->len - 1);
-		const struct profile_node *nd = profile_tree_node(x->t, w.node);
-		const struct profile_frame *f = profile_frame(x->p, nd->frame);
-		struct flat_row *r;
-
-		g_array_set_size(todo, todo->len - 1);
-		r = g_hash_table_lookup(by_fn, GUINT_TO_POINTER(f->function));
-		if (w.leaving) {
-			r->active--;
-			continue;
-		}
-		if (!r) {
-			r = g_new0(struct flat_row, 1);
-			r->function = f->function;
-			r->line_frame = nd->frame;
-			g_hash_table_insert(by_fn, GUINT_TO_POINTER(f->function), r);
-			g_ptr_array_add(rows, r);
-		}
-		if (!r->active++)
-			r->total_ns += nd->total_ns;
-		r->self_ns += nd->self_ns;
-		if (nd->self_ns) {
-			guint64 *ls = g_hash_table_lookup(line_self,
-							  GUINT_TO_POINTER(nd->frame));
-			if (!ls) {
-				ls = g_new0(guint64, 1);
-				g_hash_table_insert(line_self,
-						    GUINT_TO_POINTER(nd->frame), ls);
-			}
-			*ls += nd->self_ns;
-		}
-		{
-			struct flat_walk back = {w.node, TRUE};
-			g_array_append_val(todo, back);
-		}
-		kids = profile_tree_children(x->t, w.node, &n);
-		for (guint32 i = n; i-- > 0;) {
-			struct flat_walk c = {kids[i], FALSE};
-			g_array_append_val(todo, c);
-		}
-	}
-	/* each function's hottest line */
-	g_hash_table_iter_init(&it, line_self);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		guint32 frame = GPOINTER_TO_UINT(k);
-		guint64 ns = *(guint64 *)v;
-		const struct profile_frame *f = profile_frame(x->p, frame);
-		struct flat_row *r = g_hash_table_lookup(by_fn,
-							 GUINT_TO_POINTER(f->function));
-		if (ns > r->line_self_ns) {
-			r->line_self_ns = ns;
-			r->line_frame = frame;
-		}
-		g_free(v);
-	}
-	g_hash_table_unref(line_self);
-	g_hash_table_unref(by_fn);
-	g_array_unref(todo);
-	return rows;
+	return profile_tree_functions(x->t, thread);
 }
 
 static void text_flat(struct text *x, guint32 thread)
@@ -446,7 +362,7 @@ static void text_flat(struct text *x, guint32 thread)
 	fprintf(x->out, "%s self s  self%%  total s  total%%  function  hottest line%s\n",
 		c ? C_DIM : "", c ? C_RESET : "");
 	for (guint i = 0; i < rows->len; i++) {
-		const struct flat_row *r = g_ptr_array_index(rows, i);
+		const struct profile_function_total *r = g_ptr_array_index(rows, i);
 		const struct profile_frame *f = profile_frame(x->p, r->line_frame);
 		double self_pct = share(x, r->self_ns), total_pct = share(x, r->total_ns);
 		GString *l = x->line;

@@ -210,7 +210,8 @@ INTEGRATION_TESTS = \
 	tests/integration/0140-format-trace.sh \
 	tests/integration/0150-format-svg.sh \
 	tests/integration/0160-format-json.sh \
-	tests/integration/0170-format-pstats.sh
+	tests/integration/0170-format-pstats.sh \
+	tests/integration/0180-diff.sh
 TESTS += $(INTEGRATION_TESTS)
 # the format tests' consumers: helpers, and npm packages installed into
 # the build tree (tests/consumers/node_modules) on first use
