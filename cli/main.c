@@ -20,6 +20,8 @@ static const struct command {
 	{"info", cmd_info},
 	{"run", cmd_run},
 	{"diff", cmd_diff},
+	{"top", cmd_top},
+	{"dump", cmd_dump},
 };
 
 static void usage(FILE *f)
@@ -33,6 +35,8 @@ static void usage(FILE *f)
 	      "  info FILE...                          describe .pyprof files\n"
 	      "  run [OPTION...] -- COMMAND [ARG...]   profile COMMAND, then report\n"
 	      "  diff [OPTION...] BASE NEW             compare two profiles by function\n"
+	      "  top [OPTION...] PID|FILE              the hottest functions now, refreshed\n"
+	      "  dump [OPTION...] PID|FILE             each thread's latest stack\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help       show this help\n"
