@@ -383,6 +383,9 @@ static const struct preset_rule native_interpreter[] = {
 			   "do_call_core|slot_tp_call|method_call|partial_call|call_trampoline|"
 			   "context_run|object_vacall|exec_code_in_module)$"},
 	{HIDE_ACTION_HIDE, "object:* name~^(builtin_exec|_Py_call_instrumentation)"},
+	/* resuming generators and coroutines (IPython runs each cell so) */
+	{HIDE_ACTION_HIDE, "object:* name~^(gen_send|gen_send_ex2?|gen_iternext|PyGen_am_send|"
+			   "_PyGen_Send|coro_wrapper_send|PyIter_Send)$"},
 	{HIDE_ACTION_HIDE, "object:* name~^(main|_start|__libc_start_main|__libc_start_call_main|"
 			   "Py_BytesMain|Py_Main|Py_RunMain|run_mod|run_eval_code_obj|"
 			   "thread_run|pythread_wrapper|start_thread|clone|clone3)$"},

@@ -425,6 +425,9 @@ HANDLER static int on_sigbus(int sig, siginfo_t *si, void *uc)
 
 static void on_exit_(void)
 {
+	/* objects loaded since the sampler thread's last look */
+	if (on && getpid() == file_pid && writer.hdr)
+		native_objects_poll(sampler_write_record);
 	finish(PF_END_EXIT, 0);
 	if (on && getpid() == file_pid && writer.hdr)
 		say(0, "wrote %s: %llu samples, %llu dropped (size bound %llu)",
@@ -582,6 +585,8 @@ EXPORT int pyprof_start(const char *label)
 	windows++;
 	sampler_resume();
 	write_mark(PF_MARK_START, label);
+	/* a file opened now lists the objects loaded so far at once */
+	native_objects_poll(sampler_write_record);
 	r = 0;
 out:
 	pthread_mutex_unlock(&control_lock);
@@ -597,6 +602,8 @@ EXPORT int pyprof_stop(const char *label)
 		errno = EINVAL;
 		goto out;
 	}
+	/* what the window loaded, before recording may stop */
+	native_objects_poll(sampler_write_record);
 	write_mark(PF_MARK_STOP, label);
 	if (--windows == 0 && !settings.start)
 		sampler_set_active(0);

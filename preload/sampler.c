@@ -319,7 +319,7 @@ int sampler_write_record_any(unsigned type, const void *body, size_t len)
 
 		if (!try_busy(t))
 			continue;
-		if (t->cur.chunk && (p = thread_space(t, len))) {
+		if ((p = thread_space(t, len))) {
 			memcpy(p, body, len);
 			pf_cursor_commit(&t->cur, type, len);
 			r = 0;

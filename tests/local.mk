@@ -201,6 +201,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0500-native.sh \
 	tests/integration/0510-waits.sh \
 	tests/integration/0520-live.sh \
+	tests/integration/0530-magic-native.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \

@@ -269,6 +269,7 @@ static void test_hide__interpreter_native_frames_hidden_by_default(void)
 		"Py_BytesMain", "pymain_run_python", "_PyRun_SimpleFileObject",
 		"run_mod", "main", "__libc_start_main", "_start", "clone3",
 		"start_thread", "thread_run", "python3.11+0x1a2b3",
+		"gen_send", "PyGen_am_send", "gen_iternext",
 	};
 	static const char *const kept[] = {
 		"zlib_compress", "deflate", "builtin_sorted", "list_sort_impl",

@@ -1,0 +1,65 @@
+#!/bin/sh
+# %pyprof --native in IPython: the extension loads the library with native
+# stacks on (with dlopen, not preloaded), and the cell's report shows the C
+# under its Python caller, the interpreter's and IPython's frames hidden;
+# --native asked of a library already loaded without it is refused with
+# a line that says so.
+. "$(dirname "$0")/setup.sh"
+
+ipy=
+for py in $pythons; do
+	if "$py" -c 'import IPython' 2>/dev/null; then
+		ipy=$py
+		break
+	fi
+done
+[ -n "$ipy" ] || skip "no interpreter here has IPython"
+ipv=$("$ipy" -c 'import IPython; print(IPython.__version__)')
+
+cat >"$work/session" <<'PY'
+%load_ext pyprof
+import os, zlib
+data = os.urandom(1 << 20)
+def squeeze():
+    for i in range(6):
+        zlib.compress(data, 9)
+print("== native")
+%pyprof --native --min-percent 0 squeeze()
+print("== end")
+PY
+IPYTHONDIR=$work/ipython PYTHONPATH=$top_srcdir/python PYPROF_INTERVAL=1ms \
+	"$ipy" -m IPython --simple-prompt --no-banner --HistoryManager.enabled=False \
+	--colors=NoColor <"$work/session" >"$work/out" 2>&1 || fail "IPython $ipv exited with $?"
+sed -n '/== native/,/== end/p' "$work/out" >"$work/native"
+sed 's/^/    /' "$work/native" | head -14
+first=$(grep -m1 -E '^(In \[[0-9]+\]: )?[0-9]+\.[0-9]+ +[0-9.]+%  ' "$work/native" | sed 's/^In \[[0-9]*\]: //')
+case $first in
+*"<module>  <pyprof-cell>:1") ok "IPython $ipv: the report's root is the statement: $first" ;;
+*) fail "IPython $ipv: the report's root: $first" ;;
+esac
+if grep -q 'squeeze  <ipython-input' "$work/native" &&
+	grep -q 'zlib_compress  \[' "$work/native" && grep -q 'deflate  \[libz' "$work/native"; then
+	ok "IPython $ipv: %pyprof --native shows squeeze -> zlib_compress -> deflate"
+else
+	fail "IPython $ipv: no native frames under squeeze: $(head -12 "$work/native")"
+fi
+if grep -Eq '_PyEval_EvalFrame|interactiveshell|run_cell' "$work/native"; then
+	fail "IPython $ipv: machinery shown: $(grep -Em2 '_PyEval_EvalFrame|interactiveshell|run_cell' "$work/native")"
+else
+	ok "IPython $ipv: no interpreter or IPython frames in the report"
+fi
+
+cat >"$work/session2" <<'PY'
+%load_ext pyprof
+%pyprof sum(range(100000))
+%pyprof --native sum(range(100000))
+PY
+IPYTHONDIR=$work/ipython PYTHONPATH=$top_srcdir/python \
+	"$ipy" -m IPython --simple-prompt --no-banner --HistoryManager.enabled=False \
+	--colors=NoColor <"$work/session2" >"$work/out2" 2>&1 || true
+if grep -q 'pyprof: --native is fixed when the library loads' "$work/out2"; then
+	ok "IPython $ipv: --native after a load without it says why it is ignored"
+else
+	fail "IPython $ipv: $(tail -5 "$work/out2")"
+fi
+finish
