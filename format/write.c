@@ -151,6 +151,7 @@ int pf_writer_create(struct pf_writer *w, const char *path, uint64_t max_size,
 	}
 	w->fd = fd;
 	w->hdr = map;
+	w->allocated_end = PF_HEADER_SIZE;
 	w->page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 	{
 		struct stat st;
@@ -255,16 +256,21 @@ int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 	 * have closed it and an open() reused the number.  Never grow a file
 	 * that is not ours. */
 	{
+		/* read before fstat: allocations since only make it longer */
+		uint64_t end = __atomic_load_n(&w->allocated_end, __ATOMIC_ACQUIRE);
 		struct stat st;
+
 		if (fstat(w->fd, &st) != 0 || (uint64_t)st.st_dev != w->dev ||
 		    (uint64_t)st.st_ino != w->ino) {
 			__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
-		/* Shorter than the chunks before this one: truncated under
-		 * us.  Growing it again would only write behind a lost
-		 * header. */
-		if ((uint64_t)st.st_size < off) {
+		/* Shorter than what was allocated: truncated under us.
+		 * Growing it again would only write behind a lost header.
+		 * (Not "shorter than the chunks before this one": another
+		 * thread may have claimed the one before and not allocated
+		 * it yet, and then the file is rightly shorter.) */
+		if ((uint64_t)st.st_size < end) {
 			__atomic_store_n(&w->lost, 1, __ATOMIC_RELAXED);
 			__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
 			return -1;
@@ -277,6 +283,15 @@ int pf_writer_next_chunk(struct pf_writer *w, struct pf_cursor *c)
 		 * skip it.  Nothing more will fit, so stop trying. */
 		__atomic_store_n(&w->full, 1, __ATOMIC_RELAXED);
 		return -1;
+	}
+	{
+		uint64_t end = __atomic_load_n(&w->allocated_end, __ATOMIC_RELAXED);
+		while (end < off + PF_CHUNK_SIZE &&
+		       !__atomic_compare_exchange_n(&w->allocated_end, &end,
+						    off + PF_CHUNK_SIZE, 1,
+						    __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			;
 	}
 	ch = (struct pf_chunk_header *)((uint8_t *)w->hdr + off);
 	ch->thread = c->thread;

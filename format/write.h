@@ -44,6 +44,9 @@ struct pf_writer {
 	uint64_t dev, ino; /* the file, to notice fd being closed and reused */
 	uintptr_t page_size;
 	int lost; /* sticky: the file lost pages under the mapping (truncated) */
+	/* atomic: the end of the furthest chunk allocated so far; the file is
+	 * at least this long unless something truncated it */
+	uint64_t allocated_end;
 	/* rests of chunks given back, each (chunk index + 1) << 32 | offset
 	 * of the rest; 0 = empty slot */
 	uint64_t rests[PF_WRITER_RESTS];

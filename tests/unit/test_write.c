@@ -587,6 +587,31 @@ static void test_write__shrunk_file_stops_growth(void)
 	pf_writer_close(&w);
 }
 
+/* Two threads claim chunks at once: the first has claimed chunk 0 and not
+ * allocated it yet when the second claims chunk 1, so the file is shorter
+ * than chunk 1's start without being truncated.  The second must get its
+ * chunk, not stop the whole file (0310-wall saw a run lose every sample
+ * after three threads started together). */
+static void test_write__concurrent_claims_are_not_truncation(void)
+{
+	struct pf_writer w;
+	struct pf_cursor c = {.thread = 2, .tid = 2};
+	char err[256];
+	struct stat st;
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	/* another thread's claim of chunk 0, its allocation still to come */
+	__atomic_fetch_add(&w.hdr->chunks_claimed, 1, __ATOMIC_RELAXED);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, PF_HEADER_SIZE);
+	CU_ASSERT_EQUAL(pf_writer_next_chunk(&w, &c), 0);
+	CU_ASSERT_EQUAL(w.lost, 0);
+	CU_ASSERT_EQUAL(w.full, 0);
+	CU_ASSERT_PTR_EQUAL(c.chunk, (uint8_t *)w.hdr + PF_HEADER_SIZE + PF_CHUNK_SIZE);
+	pf_writer_close(&w);
+}
+
 /* finish() is idempotent; unfinish() (a failed exec) reopens. */
 static void test_write__finish(void)
 {
@@ -639,4 +664,5 @@ UNIT_MAIN_SUITE("write", suite_init, suite_clean,
 	  UNIT_TEST(test_write__fsize_limit_is_a_bound),
 	  UNIT_TEST(test_write__truncated_file_fault),
 	  UNIT_TEST(test_write__shrunk_file_stops_growth),
+	  UNIT_TEST(test_write__concurrent_claims_are_not_truncation),
 	  UNIT_TEST(test_write__layout_is_documented))
