@@ -1,14 +1,15 @@
 #!/bin/sh
 # PYPROF_NATIVE=1: native frames merged with the Python frames, on every
 # interpreter.  C libraries under their Python callers (zlib, hashlib); C
-# -> Python -> C sandwiches: sorted with a key and a generator resumed by
-# sum (checked in --show-all: a stripped interpreter names none of the C
-# in between), a ctypes callback from qsort; a C++ library loaded while
-# sampling whose exceptions still work; a thread that runs no Python; the
-# interpreter's frames hidden by default and shown by --show-all; the
-# "[native: unmerged]" marker where the native stack is deeper than what
-# is kept; every renderer naming native frames.  The chroot's interpreters
-# are reported with --sysroot.
+# -> Python -> C sandwiches: sorted with a key, map with a Python function
+# and a generator resumed by sum (checked in --show-all: a stripped
+# interpreter names none of the C in between), a ctypes callback from
+# qsort; a C++ library loaded while sampling whose exceptions still work;
+# a thread that runs no Python; the interpreter's frames hidden by default
+# and shown by --show-all; the "[native: unmerged]" marker where the
+# native stack is deeper than what is kept; every renderer naming native
+# frames; -X perf trampolines.  The chroot's interpreters are reported
+# with --sysroot.
 . "$(dirname "$0")/setup.sh"
 
 command -v g++ >/dev/null 2>&1 || skip "no g++ to build the C++ test library"
@@ -53,6 +54,8 @@ for py in $pythons; do
 		'digest \([^;]*native\.py:[0-9]+\);([^;(]*\[[^];]*\];)*[^;(]*\[[^];]*\] [0-9]+$'
 	has "sorted(key=): C between sorter and key" \
 		'sorter \([^;]*\);([^;(]*\[[^];]*\];)+key \([^;]*native\.py' all.txt
+	has "map with a Python function: C between mapper and key" \
+		'mapper \([^;]*\);([^;(]*\[[^];]*\];)+key \([^;]*native\.py' all.txt
 	has "ctypes callback: libc's qsort between use_qsort and cmp" \
 		'use_qsort \([^;]*\);.*qsort[^;]* \[[^];]*\];.*;cmp \('
 	has "a generator resumed from C: C between consume and gen" \

@@ -2,7 +2,8 @@
 
 Each case runs for NATIVE_DUR seconds: C libraries under their Python
 callers (zlib, hashlib), C -> Python -> C sandwiches (sorted with a key,
-a ctypes callback from qsort, a generator resumed by sum), a C++ library
+map with a Python function, a ctypes callback from qsort, a generator
+resumed by sum), a C++ library
 loaded while sampling that throws and catches (its count is printed, so a
 broken exception path shows as different output), a C++ thread that runs
 no Python, and a recursion through C deeper than the native stack kept.
@@ -38,6 +39,10 @@ def key(x):
 
 def sorter():
     sorted(range(20000), key=key)
+
+
+def mapper():
+    list(map(key, range(20000)))
 
 
 def cmp(a, b):
@@ -79,6 +84,7 @@ def main():
     until(compress_part)
     until(digest)
     until(sorter)
+    until(mapper)
     until(use_qsort)
     until(consume)
     if len(sys.argv) > 1:
