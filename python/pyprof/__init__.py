@@ -14,10 +14,11 @@ hidden, so the report's root is the cell's code.
 Options: --show-all, --hide PATTERN, --collapse PATTERN, --show PATTERN,
 --preset NAME, --format FORMAT, -o FILE, --depth N, --min-percent P,
 --idle, --no-idle (wall mode: waiting shown as [idle], or left out),
---interval DURATION, --mode cpu|wall and --native (native frames too;
-only when this extension loads the library: all three are fixed when the
-library loads; with the library preloaded, set PYPROF_INTERVAL,
-PYPROF_MODE and PYPROF_NATIVE instead).  See pyprof(1).
+--interval DURATION (default 1ms, or PYPROF_INTERVAL), --mode cpu|wall
+and --native (native frames too; only when this extension loads the
+library: all three are fixed when the library loads; with the library
+preloaded, set PYPROF_INTERVAL, PYPROF_MODE and PYPROF_NATIVE instead).
+See pyprof(1).
 """
 import ctypes
 import os
@@ -42,6 +43,7 @@ _VALUED = {"--hide", "--collapse", "--show", "--preset", "--format", "-o",
 _FLAGS = {"--show-all", "--no-trim", "--ascii", "--idle", "--no-idle",
           "--native"}
 _MODES = ("cpu", "wall")
+_DEFAULT_INTERVAL = "1ms"  # when this extension loads the library
 
 
 class PyprofError(Exception):
@@ -86,6 +88,11 @@ class _Library:
             os.environ["PYPROF_OUTPUT"] = self.tmpdir + "/"
             if interval:
                 os.environ["PYPROF_INTERVAL"] = interval
+            elif not os.environ.get("PYPROF_INTERVAL"):
+                # a cell runs for a second or less: 1 ms gives it hundreds
+                # of samples, as `pyprof run` does (the library's own 10 ms
+                # is for services that run for days)
+                os.environ["PYPROF_INTERVAL"] = _DEFAULT_INTERVAL
             if mode:
                 os.environ["PYPROF_MODE"] = self.mode = mode
             if native:

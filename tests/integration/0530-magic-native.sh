@@ -3,7 +3,8 @@
 # stacks on (with dlopen, not preloaded), and the cell's report shows the C
 # under its Python caller, the interpreter's and IPython's frames hidden;
 # --native asked of a library already loaded without it is refused with
-# a line that says so.
+# a line that says so; without PYPROF_INTERVAL the magic samples every
+# 1 ms.
 . "$(dirname "$0")/setup.sh"
 
 ipy=
@@ -51,12 +52,25 @@ fi
 
 cat >"$work/session2" <<'PY'
 %load_ext pyprof
-%pyprof sum(range(100000))
+def spin():
+    x = 0
+    for i in range(3000000):
+        x += i
+%pyprof spin()
 %pyprof --native sum(range(100000))
 PY
 IPYTHONDIR=$work/ipython PYTHONPATH=$top_srcdir/python \
 	"$ipy" -m IPython --simple-prompt --no-banner --HistoryManager.enabled=False \
 	--colors=NoColor <"$work/session2" >"$work/out2" 2>&1 || true
+# no PYPROF_INTERVAL: the extension's own default, 1 ms, gives a loop of
+# a few tenths of a second ten times the samples the library's 10 ms would
+n=$(sed -n 's/.*MainThread (pid [0-9]*, tid [0-9]*): \([0-9]*\) samples, \([0-9.]*\) s CPU.*/\1 \2/p' "$work/out2" | head -1)
+set -- $n
+if [ -n "${1:-}" ] && awk -v n="$1" -v s="$2" 'BEGIN { exit !(s > 0 && n / s >= 400) }'; then
+	ok "IPython $ipv: the magic samples every 1 ms by default ($1 samples in $2 s CPU)"
+else
+	fail "IPython $ipv: ${1:-no} samples for ${2:-?} s of CPU: $(grep -m2 MainThread "$work/out2")"
+fi
 if grep -q 'pyprof: --native is fixed when the library loads' "$work/out2"; then
 	ok "IPython $ipv: --native after a load without it says why it is ignored"
 else
