@@ -65,21 +65,25 @@ static int under_fsize_limit(uint64_t end)
 	return end <= (uint64_t)rl.rlim_cur;
 }
 
-int pf_fd_high(int fd)
+int pf_fd_high_base(void)
 {
 	struct rlimit rl;
 	long base = 512;
-	int hi;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		base = (long)(rl.rlim_cur / 2);
 	/* Far beyond 1024 the kernel's descriptor table would grow to the
 	 * number for nothing: programs count on low numbers, not on these. */
-	if (base > 1024)
-		base = 1024;
+	return base > 1024 ? 1024 : (int)base;
+}
+
+int pf_fd_high(int fd)
+{
+	int base = pf_fd_high_base(), hi;
+
 	if (fd >= base)
 		return fd;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, base);
 	close(fd);
 	return hi;
 }

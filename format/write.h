@@ -128,6 +128,8 @@ int pf_writer_fault(struct pf_writer *w, const void *addr);
  * descriptor, or -1 (fd closed) when there is no room there.
  */
 int pf_fd_high(int fd);
+/* Where that upper range begins */
+int pf_fd_high_base(void);
 
 /* Async-signal-safe.  Marks the file complete with a reason; idempotent
  * (the first caller wins).  pf_writer_unfinish() undoes it, for an exec

@@ -95,6 +95,33 @@ static int resolve_eval(void)
 	return 0;
 }
 
+/*
+ * libunwind opens a pipe of its own on first use (it tests addresses by
+ * writing from them), which would take the two numbers the program's next
+ * open() and pipe() should get, for the process's life.  So the free
+ * numbers below the upper range (pf_fd_high) are held for that first use,
+ * and the pipe lands up there, where pyprof's other descriptors are.
+ */
+static void first_use_in_upper_range(void)
+{
+	int held[1024], n = 0, base = pf_fd_high_base();
+	void *buf[8];
+
+	while (n < (int)(sizeof held / sizeof held[0])) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (fd >= base) {
+			close(fd);
+			break;
+		}
+		held[n++] = fd;
+	}
+	unw_backtrace_(buf, 8);
+	while (n)
+		close(held[--n]);
+}
+
 int native_init(int minor, char *why, size_t cap)
 {
 	void *h;
@@ -120,6 +147,7 @@ int native_init(int minor, char *why, size_t cap)
 		return -1;
 	}
 	native_on = 1;
+	first_use_in_upper_range();
 	return 0;
 }
 

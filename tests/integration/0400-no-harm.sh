@@ -3,7 +3,8 @@
 # (from Python and from C), its own SIGPROF and SIGTERM, the default action
 # of a signal sent to it, the descriptor numbers it gets; and it survives
 # what used to kill it: its profile truncated under it, RLIMIT_FSIZE with
-# SIGXFSZ at the default, its descriptors nearly used up.  Also the places
+# SIGXFSZ at the default, its descriptors nearly used up (also in wall
+# mode with native stacks).  Also the places
 # pyprof writes to: a planted link at PYPROF_LOG, a host name with '/' in
 # %h, a device as PYPROF_OUTPUT.
 . "$(dirname "$0")/setup.sh"
@@ -68,6 +69,14 @@ for py in $pythons; do
 		readable "RLIMIT_FSIZE and SIGXFSZ at the default: the file stops growing, the program lives"
 	same "$py" nofile PYPROF_INTERVAL=1ms &&
 		readable "descriptors used up to the limit: the program's own open still succeeds"
+	# wall mode with native stacks: libunwind loaded, the objects listed,
+	# the sampler thread reading waiting threads' system calls
+	same "$py" signals PYPROF_MODE=wall PYPROF_NATIVE=1 &&
+		readable "wall mode, native: dispositions as without pyprof"
+	same "$py" first-fd PYPROF_MODE=wall PYPROF_NATIVE=1 &&
+		ok "$v wall mode, native: the program's first open() gets 3"
+	same "$py" nofile PYPROF_MODE=wall PYPROF_NATIVE=1 PYPROF_INTERVAL=1ms &&
+		readable "wall mode, native: descriptors used up to the limit, the program's own open still succeeds"
 
 	# The file truncated under the running program (copy-truncate).
 	rm -rf "$work/out" && mkdir -p "$work/out"
