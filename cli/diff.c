@@ -104,17 +104,6 @@ static int row_cmp(gconstpointer pa, gconstpointer pb)
 	return strcmp(a->key, b->key);
 }
 
-static void print_place(GString *l, const struct profile_frame *f)
-{
-	render_append_clean(l, profile_frame_label(f), 0);
-	if (!profile_frame_is_code(f))
-		return;
-	g_string_append(l, f->kind == PROFILE_FRAME_NATIVE ? "  [" : "  ");
-	render_append_place(l, f, 0);
-	if (f->kind == PROFILE_FRAME_NATIVE)
-		g_string_append_c(l, ']');
-}
-
 int cmd_diff(int argc, char **argv)
 {
 	struct report_opts o;
@@ -178,7 +167,7 @@ int cmd_diff(int argc, char **argv)
 		l = g_string_new(NULL);
 		g_string_printf(l, "%6.1f %6.1f %+7.1f  %6.1f %6.1f %+7.1f  ",
 				r->self[0], r->self[1], ds, r->total[0], r->total[1], dt);
-		print_place(l, r->frame);
+		render_append_frame(l, r->frame);
 		if (!r->self_ns[0] && r->total[0] == 0)
 			g_string_append(l, "  (new)");
 		else if (r->self[1] == 0 && r->total[1] == 0)

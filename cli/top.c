@@ -91,40 +91,6 @@ static struct profile *load(const char *cmd, const char *file)
 	return p;
 }
 
-/* Keeps the samples of the last span_ns before each process's latest */
-static void keep_recent(struct profile *p, guint64 span_ns)
-{
-	p->n_samples = 0;
-	for (guint t = 0; t < p->threads->len; t++) {
-		struct profile_thread *th = profile_thread(p, t);
-		guint64 last = profile_process(p, th->process)->last_mono_ns;
-		guint64 from = last > span_ns ? last - span_ns : 0;
-		guint kept = 0;
-
-		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
-		for (guint k = 0; k < th->samples->len; k++) {
-			struct profile_sample sm =
-				g_array_index(th->samples, struct profile_sample, k);
-
-			if (sm.mono_ns < from)
-				continue;
-			/* only the part inside the span is the span's */
-			if (sm.wall_ns > sm.mono_ns - from) {
-				guint64 in = sm.mono_ns - from;
-				sm.cpu_ns = (guint64)((double)sm.cpu_ns * (double)in /
-						      (double)sm.wall_ns);
-				sm.wall_ns = in;
-			}
-			th->cpu_ns += sm.cpu_ns;
-			th->wall_ns += sm.wall_ns;
-			th->idle_ns += profile_sample_wait_ns(p, th, &sm);
-			g_array_index(th->samples, struct profile_sample, kept++) = sm;
-		}
-		g_array_set_size(th->samples, kept);
-		p->n_samples += kept;
-	}
-}
-
 static int fn_cmp(gconstpointer pa, gconstpointer pb)
 {
 	const struct profile_function_total *a = *(struct profile_function_total *const *)pa;
@@ -135,17 +101,6 @@ static int fn_cmp(gconstpointer pa, gconstpointer pb)
 	if (a->total_ns != b->total_ns)
 		return a->total_ns < b->total_ns ? 1 : -1;
 	return a->function < b->function ? -1 : a->function > b->function;
-}
-
-static void append_frame(GString *l, const struct profile_frame *f)
-{
-	render_append_clean(l, profile_frame_label(f), 0);
-	if (!profile_frame_is_code(f))
-		return;
-	g_string_append(l, f->kind == PROFILE_FRAME_NATIVE ? "  [" : "  ");
-	render_append_place(l, f, 0);
-	if (f->kind == PROFILE_FRAME_NATIVE)
-		g_string_append_c(l, ']');
 }
 
 /* One table; rows at most (0: all).  0, or an exit status. */
@@ -161,7 +116,7 @@ static int top_once(const char *file, struct report_opts *o,
 
 	if (!p)
 		return EXIT_INPUT;
-	keep_recent(p, (guint64)(to->seconds * 1e9));
+	profile_keep_recent(p, (guint64)(to->seconds * 1e9));
 	t = pipeline_shape(p, o, &topts);
 	total = profile_tree_node(t, 0)->total_ns;
 	fns = profile_tree_functions(t, 0);
@@ -187,7 +142,7 @@ static int top_once(const char *file, struct report_opts *o,
 				total ? 100.0 * (double)r->self_ns / (double)total : 0.0,
 				(double)r->total_ns / 1e9,
 				total ? 100.0 * (double)r->total_ns / (double)total : 0.0);
-		append_frame(l, profile_frame(p, r->line_frame));
+		render_append_frame(l, profile_frame(p, r->line_frame));
 		fprintf(out, "%s\n", l->str);
 		g_string_free(l, TRUE);
 	}
@@ -389,7 +344,7 @@ int cmd_dump(int argc, char **argv)
 				GString *l = g_string_new(NULL);
 				at = kids[0];
 				g_string_append_printf(l, "%*s", (int)(2 * ++depth), "");
-				append_frame(l, profile_frame(p, profile_tree_node(t, at)->frame));
+				render_append_frame(l, profile_frame(p, profile_tree_node(t, at)->frame));
 				puts(l->str);
 				g_string_free(l, TRUE);
 			}

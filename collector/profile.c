@@ -431,6 +431,48 @@ const char *profile_end_name(enum profile_end e)
 }
 
 
+/* A window's first sample of a thread stands for the time since that
+ * thread's previous one, maybe long before the window (a prompt that
+ * waited for input): only the part inside the window is the window's, and
+ * of its CPU time the same share. */
+static void clip_from(struct profile_sample *sm, guint64 from)
+{
+	if (sm->wall_ns > sm->mono_ns - from) {
+		guint64 in_ns = sm->mono_ns - from;
+
+		sm->cpu_ns = (guint64)((double)sm->cpu_ns * (double)in_ns /
+				       (double)sm->wall_ns);
+		sm->wall_ns = in_ns;
+	}
+}
+
+void profile_keep_recent(struct profile *p, guint64 span_ns)
+{
+	p->n_samples = 0;
+	for (guint t = 0; t < p->threads->len; t++) {
+		struct profile_thread *th = profile_thread(p, t);
+		guint64 last = profile_process(p, th->process)->last_mono_ns;
+		guint64 from = last > span_ns ? last - span_ns : 0;
+		guint kept = 0;
+
+		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
+		for (guint k = 0; k < th->samples->len; k++) {
+			struct profile_sample sm =
+				g_array_index(th->samples, struct profile_sample, k);
+
+			if (sm.mono_ns < from)
+				continue;
+			clip_from(&sm, from);
+			th->cpu_ns += sm.cpu_ns;
+			th->wall_ns += sm.wall_ns;
+			th->idle_ns += profile_sample_wait_ns(p, th, &sm);
+			g_array_index(th->samples, struct profile_sample, kept++) = sm;
+		}
+		g_array_set_size(th->samples, kept);
+		p->n_samples += kept;
+	}
+}
+
 guint profile_keep_window(struct profile *p, const char *label)
 {
 	/* per process: the windows as [start, stop) pairs */
@@ -477,18 +519,7 @@ guint profile_keep_window(struct profile *p, const char *label)
 			}
 			if (!in)
 				continue;
-			/* A window's first sample of a thread stands for the
-			 * time since that thread's previous one, maybe long
-			 * before the window (a prompt that waited for input):
-			 * only the part inside the window is the window's,
-			 * and of its CPU time the same share. */
-			if (sm->wall_ns > sm->mono_ns - from) {
-				guint64 in_ns = sm->mono_ns - from;
-
-				sm->cpu_ns = (guint64)((double)sm->cpu_ns * (double)in_ns /
-						       (double)sm->wall_ns);
-				sm->wall_ns = in_ns;
-			}
+			clip_from(sm, from);
 			th->cpu_ns += sm->cpu_ns;
 			th->wall_ns += sm->wall_ns;
 			th->idle_ns += profile_sample_wait_ns(p, th, sm);

@@ -296,6 +296,10 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
  */
 guint profile_keep_window(struct profile *p, const char *label);
 
+/* Keeps only the samples of the last span_ns before each process's latest
+ * sample (the first one clipped to the span, as a window's is). */
+void profile_keep_recent(struct profile *p, guint64 span_ns);
+
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
 			   gsize name_len);

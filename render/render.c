@@ -85,6 +85,17 @@ void render_append_place(GString *buf, const struct profile_frame *f,
 		g_string_append(buf, ":?");
 }
 
+void render_append_frame(GString *buf, const struct profile_frame *f)
+{
+	render_append_clean(buf, profile_frame_label(f), 0);
+	if (!profile_frame_is_code(f))
+		return;
+	g_string_append(buf, f->kind == PROFILE_FRAME_NATIVE ? "  [" : "  ");
+	render_append_place(buf, f, 0);
+	if (f->kind == PROFILE_FRAME_NATIVE)
+		g_string_append_c(buf, ']');
+}
+
 gboolean render_check_stream(FILE *out, GError **error)
 {
 	if (fflush(out) != 0 || ferror(out)) {
