@@ -6,14 +6,7 @@
 # at the prompt is not counted (CPU mode); --show-all brings it all back.
 . "$(dirname "$0")/setup.sh"
 
-ipy=
-for py in $pythons; do
-	if "$py" -c 'import IPython' 2>/dev/null; then
-		ipy=$py
-		break
-	fi
-done
-[ -n "$ipy" ] || skip "no interpreter here has IPython"
+find_ipython
 v=$(pyver "$ipy")
 ipv=$("$ipy" -c 'import IPython; print(IPython.__version__)')
 

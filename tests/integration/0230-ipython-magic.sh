@@ -6,14 +6,7 @@
 # cell's own measure, and --show-all brings the hidden frames back.
 . "$(dirname "$0")/setup.sh"
 
-ipy=
-for py in $pythons; do
-	if "$py" -c 'import IPython' 2>/dev/null; then
-		ipy=$py
-		break
-	fi
-done
-[ -n "$ipy" ] || skip "no interpreter here has IPython"
+find_ipython
 ipv=$("$ipy" -c 'import IPython; print(IPython.__version__)')
 
 cat >"$work/session" <<'PY'

@@ -86,3 +86,16 @@ profile() {
 	mkdir -p "$out"
 	PYPROF_OUTPUT=$out LD_PRELOAD=$PYPROF_LIB "$@"
 }
+
+# find_ipython: sets $ipy to the first interpreter that has IPython, or
+# skips the test saying none has
+find_ipython() {
+	ipy=
+	for py in $pythons; do
+		if "$py" -c 'import IPython' 2>/dev/null; then
+			ipy=$py
+			return 0
+		fi
+	done
+	skip "no interpreter here has IPython"
+}
