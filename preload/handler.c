@@ -11,9 +11,13 @@
  *     intern_string (intern.c); pyintro_current_tstate,
  *     pyintro_finalizing, pyintro_holds_gil, pystack_walk, pycode_read,
  *     pystr_utf8 and pyintro_copy (tstate.c, pystack.c, remote.c, and the
- *     self-check in selfcheck.c); native_stack and native_merge
- *     (native.c), and through them libunwind's unw_backtrace, on a thread
- *     that native_warm readied (see native.c);
+ *     self-check in selfcheck.c); intern_native (intern.c);
+ *     native_stack, native_merge and native_learn (native.c), and through
+ *     them libunwind's local unwinding (unw_backtrace; for learning,
+ *     unw_init_local2, unw_step, unw_get_reg and unw_get_proc_info without
+ *     unwind info), documented signal-safe, on a thread that native_warm
+ *     readied; its cache takes its own lock (with every signal blocked) on
+ *     an address it has not seen (see native.c and libpyprof(7) LIMITS);
  *   - call, of format/: pf_writer_next_chunk, pf_cursor_space,
  *     pf_cursor_commit, pf_count_drop, the pf_put_* encoders and
  *     linetable_line (the self-check's);
@@ -21,7 +25,7 @@
  *     process_vm_readv, write (the self-check's one message), and
  *     fstat, fstatfs, fallocate and pwrite (through the writer); and
  *     pthread_getspecific and pthread_self (glibc: loads, no lock).
- * Never malloc, stdio, locks, dlsym, or the Python C API.  It never waits:
+ * Never malloc, stdio, locks of pyprof's, dlsym, or the Python C API.  It never waits:
  * whatever it cannot do at once it drops, and counts the drop by reason in
  * the file's header.  errno is saved and restored (by dispatch).
  *
