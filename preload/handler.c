@@ -25,9 +25,9 @@
  *     process_vm_readv, write (the self-check's one message), and
  *     fstat, fstatfs, fallocate and pwrite (through the writer); and
  *     pthread_getspecific and pthread_self (glibc: loads, no lock).
- * Never malloc, stdio, locks of pyprof's, dlsym, or the Python C API.  It never waits:
- * whatever it cannot do at once it drops, and counts the drop by reason in
- * the file's header.  errno is saved and restored (by dispatch).
+ * Never malloc, stdio, locks of pyprof's, dlsym, or the Python C API.
+ * It never waits: whatever it cannot do at once it drops, and counts the
+ * drop by reason in the file's header.  errno is saved and restored (by dispatch).
  *
  * Re-entrancy: a thread's state is written by the handler and, rarely, by
  * the thread itself outside the handler (start, stop).  `busy` marks both;
