@@ -380,6 +380,15 @@ static const GOptionEntry render_entries[] = {
 	 "container's or chroot's root) rather than at their paths", "DIR"},
 	{"no-trim", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Keep the stem of start-up plumbing above the program's code", NULL},
+	{"lines", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "text, html, svg, speedscope: one node per line of a function, not "
+	 "one per function", NULL},
+	{"no-fold", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "text, html, svg: keep runs of library frames and recursion as they "
+	 "are, not folded into one line", NULL},
+	{"full-paths", 0, 0, G_OPTION_ARG_NONE, NULL,
+	 "text, html, svg: files by their full paths, not relative to the "
+	 "program's directory or their library", NULL},
 	{"trim-self-percent", 0, 0, G_OPTION_ARG_CALLBACK, opt_trim_percent,
 	 "Stop trimming at a stem frame spending over P percent of its thread "
 	 "outside its one callee (default 5)", "P"},
@@ -452,6 +461,12 @@ GOptionContext *options_context_new(const char *usage, const char *summary,
 			e[n].arg_data = &o->show_all;
 		else if (!strcmp(e[n].long_name, "no-trim"))
 			e[n].arg_data = &o->no_trim;
+		else if (!strcmp(e[n].long_name, "lines"))
+			e[n].arg_data = &o->lines;
+		else if (!strcmp(e[n].long_name, "no-fold"))
+			e[n].arg_data = &o->no_fold;
+		else if (!strcmp(e[n].long_name, "full-paths"))
+			e[n].arg_data = &o->render.full_paths;
 		else if (!strcmp(e[n].long_name, "idle") ||
 			 !strcmp(e[n].long_name, "no-idle"))
 			e[n].arg_data = &o->idle;

@@ -31,6 +31,7 @@ struct report_opts {
 	struct config config;
 	char *config_file;
 	gboolean show_all, no_trim;
+	gboolean lines, no_fold; /* --lines, --no-fold (collector/shape.h) */
 	gboolean defaults_added, ipython_added; /* pipeline_shape's, once */
 	gboolean idle;         /* --idle (default) / --no-idle */
 	double trim_self_percent; /* < 0: not given */

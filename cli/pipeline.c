@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 #include "collector/hide.h"
+#include "collector/shape.h"
 #include "collector/trim.h"
 #include "render/render.h"
 
@@ -271,6 +272,20 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 		};
 		trim_stem(t, &tro);
 	}
+	if ((o->format->shape & RENDER_SHAPE_FUNCTIONS) && !o->lines &&
+	    !o->render.flat)
+		shape_functions(t);
+	if ((o->format->shape & RENDER_SHAPE_FOLD) && !show_all && !o->no_fold &&
+	    !o->render.flat) {
+		struct shape_options so = {
+			.recursion = TRUE,
+			.libraries = TRUE,
+			.min_percent = o->render.min_percent,
+			.exempt = hide_rules_shown,
+			.data = o->config.rules,
+		};
+		shape_fold(p, t, &so);
+	}
 	return t;
 }
 
@@ -304,6 +319,8 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 		struct profile_tree_options fopts = {.group = o->group,
 						     .no_idle = !o->idle};
 		full = profile_tree_build(p, &fopts);
+		if (!o->lines)
+			shape_functions(full);
 	}
 	o->render.tree_options = &topts;
 	o->render.full = full;

@@ -659,7 +659,8 @@ void hide_rules_apply(struct hide_rules *r, struct profile *p)
 			     action_rank(rule->action) > action_rank(best->action)))
 				best = rule;
 		}
-		r->plumbing[id] = plumb && !shown;
+		/* bit 1: plumbing; bit 2: a show rule matched */
+		r->plumbing[id] = (guint8)((plumb && !shown) | (shown << 1));
 		if (!best || best->action == HIDE_ACTION_SHOW)
 			continue;
 		if (best->action == HIDE_ACTION_HIDE) {
@@ -688,7 +689,14 @@ gboolean hide_rules_plumbing(const struct profile *p, guint32 frame,
 {
 	const struct hide_rules *r = data;
 	(void)p;
-	return frame <= r->n && r->plumbing ? r->plumbing[frame] != 0 : FALSE;
+	return frame <= r->n && r->plumbing ? (r->plumbing[frame] & 1) != 0 : FALSE;
+}
+
+gboolean hide_rules_shown(const struct profile *p, guint32 frame, gpointer data)
+{
+	const struct hide_rules *r = data;
+	(void)p;
+	return frame <= r->n && r->plumbing ? (r->plumbing[frame] & 2) != 0 : FALSE;
 }
 
 /* ---- IPython detection ---- */

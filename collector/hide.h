@@ -107,6 +107,10 @@ guint32 hide_rules_classify(const struct profile *p, guint32 frame,
 /* Whether frame is plumbing (after hide_rules_apply). */
 gboolean hide_rules_plumbing(const struct profile *p, guint32 frame,
 			     gpointer data);
+/* Whether a show rule matches frame (after hide_rules_apply): such a
+ * frame is also never folded away (collector/shape.h). */
+gboolean hide_rules_shown(const struct profile *p, guint32 frame,
+			  gpointer data);
 
 /* The module a frame's file belongs to, guessed from its path:
  * "<frozen runpy>" -> runpy, ".../site-packages/a/b.py" -> a.b,

@@ -581,7 +581,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	struct stat st;
 	const char *const *argv;
 	int argc, rc;
-	char *hostname, *pyver;
+	char *hostname, *pyver, *cwd, *exe;
 
 	if (stat(path, &st) != 0) {
 		int e = errno;
@@ -614,6 +614,8 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	info.hostname = hostname = header_string(h->hostname, sizeof h->hostname);
 	info.py_version = pyver = header_string(h->py_version, sizeof h->py_version);
 	info.py_hexversion = h->py_hexversion;
+	info.cwd = cwd = header_string(h->cwd, sizeof h->cwd);
+	info.exe = exe = header_string(h->exe, sizeof h->exe);
 	info.py_static = (h->flags & PF_FLAG_PY_STATIC) != 0;
 	info.native = (h->flags & PF_FLAG_NATIVE) != 0;
 	info.mode = h->mode == PF_MODE_WALL ? PROFILE_MODE_WALL : PROFILE_MODE_CPU;
@@ -637,6 +639,8 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	g_strfreev(info.argv);
 	g_free(hostname);
 	g_free(pyver);
+	g_free(cwd);
+	g_free(exe);
 	l.py_hexversion = h->py_hexversion;
 	l.strings = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,

@@ -33,6 +33,10 @@ static inline void *page_append(GPtrArray *pages, gsize elem, guint32 id)
 	return page_slot(pages, elem, id);
 }
 
+/* Sets f's origin, package and short file (origin.c), for the process
+ * being added (the last one), or none. */
+void profile_frame_set_origin(struct profile *p, struct profile_frame *f);
+
 /* ---- hashing ---- */
 
 static inline guint mix(guint64 h)

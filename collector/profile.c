@@ -155,6 +155,13 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 	pr->path = profile_intern(p, info->path, -1);
 	pr->hostname = profile_intern(p, info->hostname, -1);
 	pr->py_version = profile_intern(p, info->py_version, -1);
+	pr->cwd = info->cwd && *info->cwd ? profile_intern(p, info->cwd, -1) : NULL;
+	pr->exe = info->exe && *info->exe ? profile_intern(p, info->exe, -1) : NULL;
+	{
+		char *dir = profile_stdlib_dir(pr->exe, pr->py_hexversion);
+		pr->stdlib = dir ? profile_intern(p, dir, -1) : NULL;
+		g_free(dir);
+	}
 	pr->argv = info->argv ? g_strdupv(info->argv) : g_new0(char *, 1);
 	pr->first_thread = p->threads->len;
 	pr->n_threads = 0;
@@ -255,6 +262,7 @@ guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
 	f = page_append(p->frame_pages, sizeof *f, id);
 	*f = probe;
 	f->function = function ? function : id;
+	profile_frame_set_origin(p, f);
 	g_hash_table_insert(p->frame_index, f, GUINT_TO_POINTER(id));
 	return id;
 }

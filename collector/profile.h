@@ -120,6 +120,10 @@ struct profile_process {
 	const char *hostname;
 	const char *py_version;
 	guint32 py_hexversion;
+	const char *cwd;       /* where it started, NULL if unknown */
+	const char *exe;       /* its executable's real path, NULL if unknown */
+	const char *stdlib;    /* the standard library's directory, with a
+				* trailing slash, NULL if unknown */
 	gboolean py_static;    /* libpython linked into the executable */
 	gboolean native;       /* native stacks were recorded */
 	enum profile_mode mode;
@@ -182,6 +186,15 @@ enum profile_frame_kind {
 				  * follow, whole */
 };
 
+/* Where a frame's code lives (collector/origin.c) */
+enum profile_origin {
+	PROFILE_ORIGIN_OTHER = 0, /* synthetic frames: threads, [idle], groups */
+	PROFILE_ORIGIN_PROGRAM,   /* the program's own code */
+	PROFILE_ORIGIN_STDLIB,    /* the standard library, <frozen ...> too */
+	PROFILE_ORIGIN_LIBRARY,   /* an installed package (site-packages) */
+	PROFILE_ORIGIN_NATIVE,    /* native code */
+};
+
 struct profile_frame {
 	enum profile_frame_kind kind;
 	const char *filename; /* "" for synthetic frames */
@@ -194,6 +207,16 @@ struct profile_frame {
 	guint32 function;     /* the frame id of this frame with line = -1 */
 	const char *source;   /* PROFILE_FRAME_NATIVE: the source file of
 			       * line, NULL if unknown; NULL for others */
+	enum profile_origin origin;
+	const char *package;  /* the package (stdlib: top-level module,
+			       * native: object base name), NULL for the
+			       * program's code and synthetic frames */
+	const char *short_file; /* filename as reports for people show it:
+			       * the program's relative to its starting
+			       * directory, a package's from its top
+			       * directory ("botocore/session.py"), the
+			       * standard library's as "<stdlib>/json/
+			       * decoder.py"; else filename itself */
 };
 
 /* Whether f names a function at a place (Python or native code), as
@@ -202,6 +225,31 @@ static inline gboolean profile_frame_is_code(const struct profile_frame *f)
 {
 	return f->kind == PROFILE_FRAME_PYTHON || f->kind == PROFILE_FRAME_NATIVE;
 }
+
+/* Whether frame f is the standard library's, an installed package's or
+ * native code: what reports fold between the program's own frames */
+static inline gboolean profile_frame_is_library(const struct profile_frame *f)
+{
+	return f->origin == PROFILE_ORIGIN_STDLIB ||
+	       f->origin == PROFILE_ORIGIN_LIBRARY ||
+	       f->origin == PROFILE_ORIGIN_NATIVE;
+}
+
+/* "program", "stdlib", "library", "native" or "other" */
+const char *profile_origin_name(enum profile_origin o);
+
+/* The origin of code in file `filename` of a process that started in cwd
+ * with its standard library in stdlib (either may be NULL: unknown); sets
+ * *package and *short_file to new strings, or NULL when the package is
+ * none or the file's short spelling is itself. */
+enum profile_origin profile_classify_file(const char *filename, const char *cwd,
+					  const char *stdlib, char **package,
+					  char **short_file);
+
+/* The standard library's directory of an interpreter at exe (its real
+ * path) of version hexversion: "<prefix>/lib/pythonX.Y/"; NULL if exe is
+ * unknown.  Newly allocated. */
+char *profile_stdlib_dir(const char *exe, guint32 hexversion);
 
 /* The name to show: qualname when present, else name. */
 static inline const char *profile_frame_label(const struct profile_frame *f)
@@ -453,6 +501,28 @@ struct profile_node {
 	guint64 self_ns, total_ns;
 	guint64 self_samples, total_samples;
 	guint32 first_child, n_children; /* a slice of tree->children */
+	/* A node of one function for all its lines (shape_functions): its
+	 * lines, a slice of tree->lines heaviest first; n_lines 0 if the
+	 * node's frame has its line itself */
+	guint32 first_line, n_lines;
+	guint32 repeat;  /* recursion folded into it (shape_fold): the depth
+			  * of the deepest chain of it calling itself, 0 none */
+};
+
+/* Where a function's time was, by line (its frame at that line): the time
+ * of its node at that line, its callees' included */
+struct profile_line {
+	guint32 node, frame;
+	guint64 ns;
+};
+
+/* A node of the tree as profile_tree_build made it, and the node of this
+ * (maybe reshaped) tree it now counts in: what lets the renderers of
+ * timelines walk samples the builder's way (profile_walk) after trimming
+ * and folding.  Built ids are the indices of tree->built. */
+struct profile_built {
+	guint32 parent, frame; /* of the built tree */
+	guint32 node;          /* of this tree */
 };
 
 struct profile_tree {
@@ -460,7 +530,13 @@ struct profile_tree {
 	GArray *nodes;    /* of struct profile_node; node 0 is the root */
 	GArray *children; /* of guint32 node ids, each node's a slice */
 	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
+	GArray *lines;    /* of struct profile_line, by node; may be empty */
+	GArray *built;    /* of struct profile_built */
 };
+
+/* A reshaping stage made t's nodes anew: node `old` of the tree before is
+ * now map[old].  Keeps t->built and t->trims pointing right. */
+void profile_tree_remap(struct profile_tree *t, const guint32 *map);
 
 /* Builds the call tree of every sample in p (opts may be NULL). */
 struct profile_tree *profile_tree_build(const struct profile *p,
@@ -510,6 +586,9 @@ struct profile_walk {
 	GArray *scratch;  /* stack ids awaiting a node */
 	guint32 *verdict; /* frame id -> the answer of opts->classify (or
 			   * hide), or not asked yet */
+	/* public: when set, node ids are t->built's (the tree as built),
+	 * not t's own */
+	gboolean built;
 };
 
 /* A walk over the stacks of p into tree t (which may still be growing);

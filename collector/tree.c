@@ -88,7 +88,8 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 		if (v == 0)
 			child = w->child(w->data, node, frame);
 		else if (v != PROFILE_TREE_HIDDEN &&
-			 profile_tree_node(w->t, node)->frame != v)
+			 (w->built ? g_array_index(w->t->built, struct profile_built, node).frame
+				   : profile_tree_node(w->t, node)->frame) != v)
 			child = w->child(w->data, node, v);
 		/* no such child: the frame was trimmed away with the stem */
 		if (child)
@@ -224,8 +225,28 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	g_ptr_array_unref(b.edge_pages);
 	g_hash_table_unref(b.edges);
 	profile_walk_release(&w);
+	t->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
+	t->built = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_built),
+				     t->nodes->len);
+	for (guint32 i = 0; i < t->nodes->len; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		struct profile_built e = {nd->parent, nd->frame, i};
+		g_array_append_val(t->built, e);
+	}
 	profile_tree_finish(t);
 	return t;
+}
+
+void profile_tree_remap(struct profile_tree *t, const guint32 *map)
+{
+	for (guint32 i = 0; i < t->built->len; i++) {
+		struct profile_built *e = &g_array_index(t->built, struct profile_built, i);
+		e->node = map[e->node];
+	}
+	for (guint i = 0; t->trims && i < t->trims->len; i++) {
+		struct profile_trim *tr = g_ptr_array_index(t->trims, i);
+		tr->node = map[tr->node];
+	}
 }
 
 static void trim_free(gpointer data)
@@ -290,6 +311,10 @@ void profile_tree_free(struct profile_tree *t)
 	g_array_unref(t->nodes);
 	g_array_unref(t->children);
 	g_ptr_array_unref(t->trims);
+	if (t->lines)
+		g_array_unref(t->lines);
+	if (t->built)
+		g_array_unref(t->built);
 	g_free(t);
 }
 

@@ -219,6 +219,7 @@ guint trim_stem(struct profile_tree *t, const struct trim_options *o)
 	if (total) {
 		guint32 *map = g_new0(guint32, n);
 		rebuild(t, removed, map);
+		profile_tree_remap(t, map);
 		for (guint i = 0; i < trims->len; i++) {
 			struct profile_trim *tr = g_ptr_array_index(trims, i);
 			tr->node = map[tr->node];

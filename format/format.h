@@ -61,8 +61,9 @@
 #define PF_MAGIC_LEN 8
 #define PF_VERSION_MAJOR 2 /* a reader refuses a major it does not know */
 #define PF_VERSION_MAJOR_MIN 1 /* the oldest it reads: 1 has no segments */
-#define PF_VERSION_MINOR 1 /* a reader accepts a newer minor; 1 adds
-			    * native frames (PF_REC_NATIVE, PF_REC_OBJECT) */
+#define PF_VERSION_MINOR 2 /* a reader accepts a newer minor; 1 adds
+			    * native frames (PF_REC_NATIVE, PF_REC_OBJECT),
+			    * 2 the starting directory and the executable */
 #define PF_BYTE_ORDER 0x01020304u
 
 #define PF_HEADER_SIZE 4096u
@@ -153,7 +154,12 @@ struct pf_header {
 	char hostname[64];           /* 312 NUL-terminated */
 	uint32_t cmdline_len;        /* 376 bytes used in cmdline[] */
 	uint32_t reserved0;          /* 380 */
-	uint8_t reserved[1024 - 384];/* 384 zero */
+	char cwd[256];               /* 384 2.2: the directory the process
+				      *     started in, NUL-terminated; "" if
+				      *     unknown or longer */
+	char exe[256];               /* 640 2.2: the executable's real path,
+				      *     likewise */
+	uint8_t reserved[1024 - 896];/* 896 zero */
 	char cmdline[PF_CMDLINE_MAX];/* 1024 argv, each NUL-terminated */
 };
 
@@ -409,6 +415,8 @@ static inline int pf_varint_get(const uint8_t **p, const uint8_t *end,
 _Static_assert(sizeof(struct pf_header) == PF_HEADER_SIZE, "header size");
 _Static_assert(offsetof(struct pf_header, dropped) == 184, "dropped");
 _Static_assert(offsetof(struct pf_header, hostname) == 312, "hostname");
+_Static_assert(offsetof(struct pf_header, cwd) == 384, "cwd");
+_Static_assert(offsetof(struct pf_header, exe) == 640, "exe");
 _Static_assert(offsetof(struct pf_header, cmdline) == 1024, "cmdline");
 _Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
 _Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");

@@ -188,6 +188,23 @@ static void read_cmdline(struct pf_header *h)
 	close(fd);
 }
 
+/* Where the program started and what runs it, so that reports can tell
+ * the program's own files from the interpreter's library.  A path that
+ * does not fit stays unknown rather than cut. */
+static void read_places(struct pf_header *h)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (!getcwd(h->cwd, sizeof h->cwd))
+		memset(h->cwd, 0, sizeof h->cwd);
+	n = readlink("/proc/self/exe", h->exe, sizeof h->exe);
+	if (n < 0 || n >= (ssize_t)sizeof h->exe)
+		n = 0;
+	memset(h->exe + n, 0, sizeof h->exe - (size_t)n);
+	errno = saved;
+}
+
 static int open_file(void)
 {
 	char host[64] = "", err[512];
@@ -242,6 +259,7 @@ static int open_file(void)
 	snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
 	memcpy(h->hostname, host, sizeof h->hostname - 1);
 	read_cmdline(h);
+	read_places(h);
 	file_pid = getpid();
 	return 0;
 }

@@ -141,22 +141,28 @@ static inline guint32 map_hash(guint32 parent, guint32 frame)
 	return (guint32)(h >> 32);
 }
 
-guint32 emit_map_child(const struct emit_map *m, guint32 parent, guint32 frame)
+static const struct profile_built *built(const struct emit_map *m, guint32 id)
+{
+	return &g_array_index(m->t->built, struct profile_built, id);
+}
+
+/* The built node of frame under built node parent, 0 if none */
+static guint32 built_child(const struct emit_map *m, guint32 parent, guint32 frame)
 {
 	for (guint32 i = map_hash(parent, frame) & m->mask;; i = (i + 1) & m->mask) {
 		guint32 id = m->slots[i];
-		const struct profile_node *nd;
+		const struct profile_built *b;
 		if (!id)
 			return 0;
-		nd = profile_tree_node(m->t, id);
-		if (nd->parent == parent && nd->frame == frame)
+		b = built(m, id);
+		if (b->parent == parent && b->frame == frame)
 			return id;
 	}
 }
 
 static guint32 map_child(gpointer data, guint32 parent, guint32 frame)
 {
-	return emit_map_child(data, parent, frame);
+	return built_child(data, parent, frame);
 }
 
 struct emit_map *emit_map_new(const struct profile *p,
@@ -164,8 +170,8 @@ struct emit_map *emit_map_new(const struct profile *p,
 			      const struct profile_tree_options *opts)
 {
 	struct emit_map *m = g_new0(struct emit_map, 1);
-	guint32 n = t->nodes->len, size = 16, nroot;
-	const guint32 *roots = profile_tree_children(t, 0, &nroot);
+	guint32 n = t->built->len, size = 16, nroot = 0;
+	guint32 *roots = g_new0(guint32, n + 1);
 
 	m->p = p;
 	m->t = t;
@@ -174,14 +180,19 @@ struct emit_map *emit_map_new(const struct profile *p,
 		size *= 2;
 	m->slots = g_new0(guint32, size);
 	m->mask = size - 1;
+	/* the walk goes over the tree as built, each node then mapped to
+	 * the one it now counts in */
 	for (guint32 id = 1; id < n; id++) {
-		const struct profile_node *nd = profile_tree_node(t, id);
-		guint32 i = map_hash(nd->parent, nd->frame) & m->mask;
+		const struct profile_built *b = built(m, id);
+		guint32 i = map_hash(b->parent, b->frame) & m->mask;
 		while (m->slots[i])
 			i = (i + 1) & m->mask;
 		m->slots[i] = id;
+		if (!b->parent)
+			roots[nroot++] = id;
 	}
 	profile_walk_init(&m->walk, p, t, opts, map_child, m);
+	m->walk.built = TRUE;
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
 	/* A thread's root: the node of its own thread frame, else of its
 	 * name, else of its process, else (one root for many threads) the
@@ -189,18 +200,19 @@ struct emit_map *emit_map_new(const struct profile *p,
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
 		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (profile_tree_node(t, roots[i])->frame == th->frame)
+			if (built(m, roots[i])->frame == th->frame)
 				m->thread_root[ti] = roots[i];
 		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (profile_tree_node(t, roots[i])->frame == th->name_frame)
+			if (built(m, roots[i])->frame == th->name_frame)
 				m->thread_root[ti] = roots[i];
 		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (profile_tree_node(t, roots[i])->frame ==
+			if (built(m, roots[i])->frame ==
 			    profile_process(p, th->process)->frame)
 				m->thread_root[ti] = roots[i];
 		if (!m->thread_root[ti] && nroot == 1)
 			m->thread_root[ti] = roots[0];
 	}
+	g_free(roots);
 	return m;
 }
 
@@ -220,12 +232,12 @@ guint32 emit_map_thread(struct emit_map *m, guint ti)
 
 	m->cur = ti < m->p->threads->len ? profile_thread(m->p, ti) : NULL;
 	profile_walk_thread(&m->walk, top);
-	return top;
+	return top ? built(m, top)->node : 0;
 }
 
 guint32 emit_map_node(struct emit_map *m, guint32 stack)
 {
-	return profile_walk_node(&m->walk, stack);
+	return built(m, profile_walk_node(&m->walk, stack))->node;
 }
 
 guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
@@ -241,13 +253,13 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 	weight = profile_sample_weight(m->p, m->cur, s);
 	if (!profile_tree_counts(m->opts, m->p, m->cur, s) && wait >= weight)
 		return 0;
-	at = emit_map_node(m, s->stack);
+	at = profile_walk_node(&m->walk, s->stack);
 	if (weight > wait) {
-		node[n] = at;
+		node[n] = built(m, at)->node;
 		ns[n++] = weight - wait;
 	}
-	if (wait && (idle = emit_map_child(m, at, profile_idle_frame_of(m->p, s->flags)))) {
-		node[n] = idle;
+	if (wait && (idle = built_child(m, at, profile_idle_frame_of(m->p, s->flags)))) {
+		node[n] = built(m, idle)->node;
 		ns[n++] = wait;
 	}
 	return n;

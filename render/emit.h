@@ -75,8 +75,4 @@ guint32 emit_map_node(struct emit_map *m, guint32 stack);
 guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 		      guint32 node[2], guint64 ns[2]);
 
-/* The child of node `parent` whose frame is `frame`, 0 if none. */
-guint32 emit_map_child(const struct emit_map *m, guint32 parent,
-		       guint32 frame);
-
 #endif

@@ -11,22 +11,24 @@
 G_DEFINE_QUARK(pyprof-render-error-quark, render_error)
 
 const struct renderer render_table[] = {
-	{"text", "txt", "call tree per thread, for a terminal", render_text},
+	{"text", "txt", "call tree per thread, for a terminal", render_text,
+	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
 	{"collapsed", "folded", "folded stacks, one line per distinct stack",
-	 render_collapsed},
+	 render_collapsed, 0},
 	{"html", "html", "interactive flame graph and call tree, one self-contained page",
-	 render_html},
+	 render_html, RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
 	{"speedscope", "speedscope.json", "speedscope's file format, a profile per thread",
-	 render_speedscope},
+	 render_speedscope, RENDER_SHAPE_FUNCTIONS},
 	{"pprof", "pb.gz", "gzipped profile.proto for go tool pprof and Pyroscope",
-	 render_pprof},
+	 render_pprof, 0},
 	{"trace", "trace.json", "Chrome trace event JSON (Perfetto, chrome://tracing)",
-	 render_trace},
-	{"svg", "svg", "flame graph image", render_svg},
-	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json},
+	 render_trace, 0},
+	{"svg", "svg", "flame graph image", render_svg,
+	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
+	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json, 0},
 	{"pstats", "pstats", "Python's profile statistics: pstats.Stats, snakeviz",
-	 render_pstats},
-	{NULL, NULL, NULL, NULL},
+	 render_pstats, 0},
+	{NULL, NULL, NULL, NULL, 0},
 };
 
 const struct renderer *render_lookup(const char *name)

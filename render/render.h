@@ -44,6 +44,8 @@ struct render_options {
 	const struct profile_tree *full;
 	const char *title;       /* html, svg: the page title, NULL: default */
 	gboolean flat;           /* text: a table of functions, not a tree */
+	gboolean full_paths;     /* text, html, svg: files' full paths, not
+				  * their short_file */
 	enum render_sort sort;   /* text --flat: the order of the table */
 };
 
@@ -57,11 +59,18 @@ typedef gboolean (*render_fn)(const struct profile *p,
 			      const struct render_options *o, FILE *out,
 			      GError **error);
 
+/* struct renderer.shape: how the tree it is given was reshaped for
+ * people (collector/shape.h), unless the options say otherwise */
+#define RENDER_SHAPE_FUNCTIONS 0x1u /* one node per function */
+#define RENDER_SHAPE_FOLD 0x2u      /* recursion and library runs folded */
+
 struct renderer {
 	const char *name;        /* as given to --format */
 	const char *extension;   /* of a file it writes, without the dot */
 	const char *description; /* one line for --help */
 	render_fn render;
+	unsigned shape;          /* RENDER_SHAPE_*; machine formats keep
+				  * lines and every frame */
 };
 
 /* The renderers, ended by an entry whose name is NULL. */

@@ -47,6 +47,8 @@
 
 #include <string.h>
 
+#include "collector/shape.h"
+
 #define C_RESET "\033[0m"
 #define C_BOLD "\033[1m"
 #define C_DIM "\033[2m"
@@ -54,6 +56,7 @@
 #define C_YELLOW "\033[33m"
 #define C_GREEN "\033[32m"
 #define C_CYAN "\033[36m"
+#define C_MAGENTA "\033[35m"
 
 struct text {
 	const struct profile *p;
@@ -74,25 +77,55 @@ static const char *share_color(double pct)
 	return pct >= 50 ? C_RED : pct >= 20 ? C_YELLOW : pct >= 5 ? C_GREEN : C_DIM;
 }
 
-/* The function (bold) and, for Python frames, file:line (cyan). */
+/* The colour of a frame's name by where its code lives: the program's
+ * own bright, libraries' plain with their place dim, native code its own
+ * colour, folded library runs dim */
+static const char *origin_color(const struct profile_frame *f)
+{
+	switch (f->origin) {
+	case PROFILE_ORIGIN_PROGRAM: return C_BOLD;
+	case PROFILE_ORIGIN_STDLIB:
+	case PROFILE_ORIGIN_LIBRARY: return "";
+	case PROFILE_ORIGIN_NATIVE: return C_MAGENTA;
+	case PROFILE_ORIGIN_OTHER: break;
+	}
+	return f->kind == PROFILE_FRAME_GROUP ? C_DIM : C_BOLD;
+}
+
+/* The function, "×N" when recursion was folded into it, and its place:
+ * file:line for Python (the file short unless --full-paths; the line
+ * that of `at`, its hottest), [object or source] for native code */
 static void text_append_frame(const struct text *x, GString *l,
-			      const struct profile_frame *f)
+			      const struct profile_frame *f,
+			      const struct profile_frame *at, guint32 repeat)
 {
 	gboolean c = x->o->color;
 
 	if (c)
-		g_string_append(l, C_BOLD);
+		g_string_append(l, origin_color(f));
 	render_append_clean(l, profile_frame_label(f), 0);
+	if (repeat > 1)
+		g_string_append_printf(l, x->o->ascii ? " x%u" : " ×%u", repeat);
 	if (c)
 		g_string_append(l, C_RESET);
 	if (!profile_frame_is_code(f))
 		return;
-	g_string_append(l, c ? "  " C_CYAN : "  ");
-	if (f->kind == PROFILE_FRAME_NATIVE)
+	if (c)
+		g_string_append(l, f->origin == PROFILE_ORIGIN_PROGRAM ? "  " C_CYAN
+								   : "  " C_DIM);
+	else
+		g_string_append(l, "  ");
+	if (f->kind == PROFILE_FRAME_NATIVE) {
 		g_string_append_c(l, '[');
-	render_append_place(l, f, 0);
-	if (f->kind == PROFILE_FRAME_NATIVE)
+		render_append_place(l, at, 0);
 		g_string_append_c(l, ']');
+	} else {
+		render_append_clean(l, x->o->full_paths ? f->filename : f->short_file, 0);
+		if (at->line >= 0)
+			g_string_append_printf(l, ":%d", at->line);
+		else
+			g_string_append(l, ":?");
+	}
 	if (c)
 		g_string_append(l, C_RESET);
 }
@@ -109,7 +142,8 @@ static void text_frame(struct text *x, guint32 id, const char *connector)
 	g_string_append(l, connector);
 	g_string_append_printf(l, "%s%.3f %5.1f%%%s  ", c ? share_color(pct) : "",
 			       (double)nd->total_ns / 1e9, pct, c ? C_RESET : "");
-	text_append_frame(x, l, f);
+	text_append_frame(x, l, f, profile_frame(x->p, shape_hot_line(x->t, id)),
+			  nd->repeat);
 	g_string_append_c(l, '\n');
 	fputs(l->str, x->out);
 }
@@ -376,7 +410,7 @@ static void text_flat(struct text *x, guint32 thread)
 				c ? share_color(self_pct) : "",
 				(double)r->self_ns / 1e9, self_pct, c ? C_RESET : "",
 				(double)r->total_ns / 1e9, total_pct);
-		text_append_frame(x, l, f);
+		text_append_frame(x, l, f, f, 0);
 		g_string_append_c(l, '\n');
 		fputs(l->str, x->out);
 	}

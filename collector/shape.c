@@ -1,0 +1,408 @@
+/*
+ * shape.c - one node per function, recursion and library runs folded
+ * (see shape.h for the rules).
+ *
+ * Every stage copies the old tree's nodes in id order, parents first, into
+ * a new node array: an old node is either kept (under the new node its
+ * parent's children go to, with maybe another frame: a node of the same
+ * (parent, frame) is then merged into) or absorbed (its own time added to
+ * a node made already).  map[] says where each old node went, for
+ * profile_tree_remap.
+ */
+#include "config.h"
+
+#include "collector/shape.h"
+
+#include <string.h>
+
+struct reshape {
+	const struct profile_tree *old;
+	GArray *nodes;        /* the new ones */
+	GHashTable *index;    /* (parent << 32 | frame) -> new node */
+	GHashTable *line_at;  /* (node << 32 | frame) -> index in lines + 1 */
+	GArray *lines;        /* of struct profile_line, unsorted */
+	guint32 *map;         /* old node -> new node */
+};
+
+G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(guint64));
+
+static guint key_hash(gconstpointer k)
+{
+	guint64 h = (guint64)(guintptr)k * 0x9e3779b97f4a7c15ull;
+	return (guint)(h >> 32);
+}
+
+static void rs_init(struct reshape *r, const struct profile_tree *old)
+{
+	struct profile_node root = *profile_tree_node(old, 0);
+
+	memset(r, 0, sizeof *r);
+	r->old = old;
+	r->nodes = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_node),
+				     old->nodes->len);
+	r->index = g_hash_table_new(key_hash, g_direct_equal);
+	r->line_at = g_hash_table_new(key_hash, g_direct_equal);
+	r->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
+	r->map = g_new0(guint32, old->nodes->len);
+	root.n_lines = root.first_line = 0;
+	g_array_append_val(r->nodes, root);
+}
+
+static struct profile_node *rs_node(struct reshape *r, guint32 id)
+{
+	return &g_array_index(r->nodes, struct profile_node, id);
+}
+
+/* The new node of frame under new node parent, made if new */
+static guint32 rs_child(struct reshape *r, guint32 parent, guint32 frame,
+			int thread)
+{
+	gpointer key = (gpointer)(guintptr)((guint64)parent << 32 | frame);
+	guint32 id = GPOINTER_TO_UINT(g_hash_table_lookup(r->index, key));
+	struct profile_node nd = {0};
+
+	if (id)
+		return id;
+	id = r->nodes->len;
+	nd.frame = frame;
+	nd.parent = parent;
+	nd.depth = rs_node(r, parent)->depth + 1;
+	nd.thread = thread;
+	g_array_append_val(r->nodes, nd);
+	g_hash_table_insert(r->index, key, GUINT_TO_POINTER(id));
+	return id;
+}
+
+static void rs_add_line(struct reshape *r, guint32 node, guint32 frame,
+			guint64 ns)
+{
+	gpointer key = (gpointer)(guintptr)((guint64)node << 32 | frame);
+	guint at = GPOINTER_TO_UINT(g_hash_table_lookup(r->line_at, key));
+
+	if (!at) {
+		struct profile_line l = {node, frame, 0};
+		g_array_append_val(r->lines, l);
+		at = r->lines->len;
+		g_hash_table_insert(r->line_at, key, GUINT_TO_POINTER(at));
+	}
+	g_array_index(r->lines, struct profile_line, at - 1).ns += ns;
+}
+
+/* Adds old node o's own time to new node into (and its lines, if asked) */
+static void rs_absorb(struct reshape *r, guint32 o, guint32 into,
+		      gboolean lines)
+{
+	const struct profile_node *od = profile_tree_node(r->old, o);
+	struct profile_node *nd = rs_node(r, into);
+
+	nd->self_ns += od->self_ns;
+	nd->self_samples += od->self_samples;
+	if (od->repeat > nd->repeat)
+		nd->repeat = od->repeat;
+	r->map[o] = into;
+	if (!lines)
+		return;
+	for (guint32 i = 0; i < od->n_lines; i++) {
+		const struct profile_line *l = &g_array_index(
+			r->old->lines, struct profile_line, od->first_line + i);
+		rs_add_line(r, into, l->frame, l->ns);
+	}
+}
+
+/* Keeps old node o as frame under new node parent */
+static guint32 rs_keep(struct reshape *r, guint32 o, guint32 parent,
+		       guint32 frame)
+{
+	guint32 id = rs_child(r, parent, frame, profile_tree_node(r->old, o)->thread);
+
+	rs_absorb(r, o, id, TRUE);
+	return id;
+}
+
+static int line_order(gconstpointer a, gconstpointer b)
+{
+	const struct profile_line *x = a, *y = b;
+
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	if (x->ns != y->ns)
+		return x->ns > y->ns ? -1 : 1;
+	return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+/* Puts the new nodes in place of t's, with their lines sorted and sliced */
+static void rs_finish(struct reshape *r, struct profile_tree *t)
+{
+	g_array_sort(r->lines, line_order);
+	for (guint i = 0; i < r->lines->len; i++) {
+		const struct profile_line *l = &g_array_index(r->lines, struct profile_line, i);
+		struct profile_node *nd = rs_node(r, l->node);
+		if (!nd->n_lines++)
+			nd->first_line = i;
+	}
+	g_array_unref(t->nodes);
+	t->nodes = r->nodes;
+	g_array_unref(t->lines);
+	t->lines = r->lines;
+	profile_tree_remap(t, r->map);
+	profile_tree_finish(t);
+	g_hash_table_unref(r->index);
+	g_hash_table_unref(r->line_at);
+	g_free(r->map);
+}
+
+static const struct profile_frame *node_frame(const struct profile_tree *t,
+					      guint32 id)
+{
+	return profile_frame(t->profile, profile_tree_node(t, id)->frame);
+}
+
+/* ---- one node per function ---- */
+
+void shape_functions(struct profile_tree *t)
+{
+	struct reshape r;
+	guint32 n = t->nodes->len;
+
+	rs_init(&r, t);
+	for (guint32 i = 1; i < n; i++) {
+		const struct profile_node *od = profile_tree_node(t, i);
+		const struct profile_frame *f = node_frame(t, i);
+		guint32 id;
+
+		if (!profile_frame_is_code(f)) {
+			rs_keep(&r, i, r.map[od->parent], od->frame);
+			continue;
+		}
+		id = rs_child(&r, r.map[od->parent], f->function, od->thread);
+		rs_absorb(&r, i, id, od->n_lines != 0);
+		if (!od->n_lines && f->line >= 0)
+			rs_add_line(&r, id, od->frame, od->total_ns);
+	}
+	rs_finish(&r, t);
+}
+
+guint32 shape_hot_line(const struct profile_tree *t, guint32 id)
+{
+	const struct profile_node *nd = profile_tree_node(t, id);
+
+	if (!nd->n_lines)
+		return nd->frame;
+	return g_array_index(t->lines, struct profile_line, nd->first_line).frame;
+}
+
+/* ---- folding ---- */
+
+static void fold_recursion(struct profile_tree *t)
+{
+	struct reshape r;
+	guint32 n = t->nodes->len;
+
+	rs_init(&r, t);
+	for (guint32 i = 1; i < n; i++) {
+		const struct profile_node *od = profile_tree_node(t, i);
+		guint32 up = r.map[od->parent];
+		const struct profile_node *un = rs_node(&r, up);
+
+		/* the new parent's frame is the old parent's (or an older
+		 * ancestor's of the same function) */
+		/* <module> is no recursion: exec'd strings share one name */
+		if (up && un->frame && profile_frame_is_code(profile_frame(t->profile, un->frame)) &&
+		    profile_frame(t->profile, un->frame)->function ==
+			    node_frame(t, i)->function &&
+		    strcmp(node_frame(t, i)->name, "<module>")) {
+			/* its lines are counted in the caller's calling line */
+			rs_absorb(&r, i, up, FALSE);
+			continue;
+		}
+		rs_keep(&r, i, up, od->frame);
+	}
+	/* the depth of each folded staircase: the longest chain of old nodes
+	 * of one function, each the parent of the next, that went into one
+	 * new node */
+	{
+		guint32 *depth = g_new0(guint32, n);
+		for (guint32 i = 1; i < n; i++) {
+			const struct profile_node *od = profile_tree_node(t, i);
+			struct profile_node *nd = rs_node(&r, r.map[i]);
+			depth[i] = od->parent && r.map[od->parent] == r.map[i]
+					   ? depth[od->parent] + 1 : 1;
+			if (depth[i] > 1 && depth[i] > nd->repeat)
+				nd->repeat = depth[i];
+		}
+		g_free(depth);
+	}
+	rs_finish(&r, t);
+}
+
+struct region {
+	GHashTable *functions; /* folded functions */
+	GHashTable *packages;  /* package -> heaviest folded node's total */
+	guint32 group;         /* its group frame, 0 if not folded */
+};
+
+static void region_free(gpointer data)
+{
+	struct region *g = data;
+
+	g_hash_table_unref(g->functions);
+	g_hash_table_unref(g->packages);
+	g_free(g);
+}
+
+struct package_weight {
+	const char *name;
+	guint64 ns;
+};
+
+static int package_order(gconstpointer a, gconstpointer b)
+{
+	const struct package_weight *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns > y->ns ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* "[json, urllib3: 14 frames]": at most three packages named */
+static guint32 region_frame(struct profile *p, struct region *g)
+{
+	GArray *pk = g_array_new(FALSE, FALSE, sizeof(struct package_weight));
+	GHashTableIter it;
+	gpointer k, v;
+	GString *label = g_string_new("[");
+	guint32 frame;
+
+	g_hash_table_iter_init(&it, g->packages);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct package_weight w = {k, *(guint64 *)v};
+		g_array_append_val(pk, w);
+	}
+	g_array_sort(pk, package_order);
+	for (guint i = 0; i < pk->len && i < 3; i++)
+		g_string_append_printf(label, "%s%s", i ? ", " : "",
+				       g_array_index(pk, struct package_weight, i).name);
+	if (pk->len > 3)
+		g_string_append_printf(label, " +%u", pk->len - 3);
+	g_string_append_printf(label, "%s%u frames]", pk->len ? ": " : "",
+			       g_hash_table_size(g->functions));
+	frame = profile_frame_intern(p, PROFILE_FRAME_GROUP, profile_intern(p, "", -1),
+				     profile_intern(p, label->str, -1), NULL, -1,
+				     -1, -1);
+	g_string_free(label, TRUE);
+	g_array_unref(pk);
+	return frame;
+}
+
+static void fold_libraries(struct profile *p, struct profile_tree *t,
+			   const struct shape_options *o)
+{
+	guint32 n = t->nodes->len;
+	guint8 *lib = g_new0(guint8, n), *keep = g_new0(guint8, n);
+	guint32 *reg = g_new0(guint32, n), *attach = g_new0(guint32, n);
+	guint64 *thread_ns = g_new0(guint64, n), *waits = g_new0(guint64, n);
+	gboolean *calls_out = g_new0(gboolean, n);
+	GHashTable *regions = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+						    NULL, region_free);
+	struct reshape r;
+
+	for (guint32 i = 1; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		const struct profile_frame *f = node_frame(t, i);
+
+		lib[i] = profile_frame_is_code(f) && profile_frame_is_library(f) &&
+			 !(o->exempt && o->exempt(t->profile, nd->frame, o->data));
+		thread_ns[i] = nd->depth == 1 ? nd->total_ns : thread_ns[nd->parent];
+		reg[i] = !lib[i] ? 0 : lib[nd->parent] ? reg[nd->parent] : i;
+		if (f->kind == PROFILE_FRAME_IDLE)
+			waits[nd->parent] += nd->total_ns;
+		else if (!lib[i] && lib[nd->parent] &&
+			 (profile_frame_is_code(f) || f->kind == PROFILE_FRAME_GROUP))
+			calls_out[nd->parent] = TRUE;
+	}
+	/* which frames stay, and what each region folds */
+	for (guint32 i = 1; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		const struct profile_frame *f = node_frame(t, i);
+		struct region *g;
+
+		if (!lib[i])
+			continue;
+		keep[i] = reg[i] == i || calls_out[i] ||
+			  (double)(nd->self_ns + waits[i]) * 100.0 >=
+				  o->min_percent * (double)thread_ns[i];
+		if (!(g = g_hash_table_lookup(regions, GUINT_TO_POINTER(reg[i])))) {
+			g = g_new0(struct region, 1);
+			g->functions = g_hash_table_new(g_direct_hash, g_direct_equal);
+			g->packages = g_hash_table_new_full(g_str_hash, g_str_equal,
+							    NULL, g_free);
+			g_hash_table_insert(regions, GUINT_TO_POINTER(reg[i]), g);
+		}
+		if (!keep[i]) {
+			guint64 *w;
+			g_hash_table_add(g->functions, GUINT_TO_POINTER(f->function));
+			if (f->package) {
+				if (!(w = g_hash_table_lookup(g->packages, f->package))) {
+					w = g_new0(guint64, 1);
+					g_hash_table_insert(g->packages, (gpointer)f->package, w);
+				}
+				if (nd->total_ns > *w)
+					*w = nd->total_ns;
+			}
+		}
+	}
+	{
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, regions);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct region *g = v;
+			if (g_hash_table_size(g->functions) >= 2)
+				g->group = region_frame(p, g);
+		}
+	}
+
+	rs_init(&r, t);
+	for (guint32 i = 1; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(t, i);
+		struct region *g = lib[i] ? g_hash_table_lookup(regions,
+					GUINT_TO_POINTER(reg[i])) : NULL;
+		guint32 up = attach[nd->parent];
+
+		if (!g || !g->group) {
+			attach[i] = rs_keep(&r, i, up, nd->frame);
+			continue;
+		}
+		if (reg[i] == i) {
+			guint32 id = rs_keep(&r, i, up, nd->frame);
+			attach[i] = rs_child(&r, id, g->group, nd->thread);
+		} else if (keep[i]) {
+			attach[i] = rs_keep(&r, i, up, nd->frame);
+		} else {
+			/* folded: its own time is the group's; its callees
+			 * hang where it would have */
+			guint32 grp = attach[reg[i]];
+			rs_absorb(&r, i, grp, FALSE);
+			attach[i] = up;
+		}
+	}
+	rs_finish(&r, t);
+
+	g_hash_table_unref(regions);
+	g_free(lib);
+	g_free(keep);
+	g_free(reg);
+	g_free(attach);
+	g_free(thread_ns);
+	g_free(waits);
+	g_free(calls_out);
+}
+
+void shape_fold(struct profile *p, struct profile_tree *t,
+		const struct shape_options *o)
+{
+	if (o->recursion)
+		fold_recursion(t);
+	if (o->libraries)
+		fold_libraries(p, t, o);
+}
