@@ -64,11 +64,19 @@ UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
 # wall mode end to end: a file written with format/write.c, read by the
 # built pyprof ($PYPROF_BIN)
 check_PROGRAMS += tests/unit/test_wall
-tests_unit_test_wall_SOURCES = tests/unit/test_wall.c
+tests_unit_test_wall_SOURCES = tests/unit/test_wall.c tests/unit/fixture.h
 tests_unit_test_wall_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_wall_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_wall
 UNIT_TESTS += tests/unit/test_wall
+
+# the default text report, exactly, through the pyprof command
+check_PROGRAMS += tests/unit/test_report
+tests_unit_test_report_SOURCES = tests/unit/test_report.c tests/unit/fixture.h
+tests_unit_test_report_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_report_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+TESTS += tests/unit/test_report
+UNIT_TESTS += tests/unit/test_report
 
 # hide rules, collapsing, stem trimming and pyprof.conf, on synthetic trees
 check_PROGRAMS += tests/unit/test_hide

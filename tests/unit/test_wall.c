@@ -23,72 +23,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "format.h"
-#include "write.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/fixture.h"
 
-static char *dir, *path;
-static gboolean write_failed; /* suite_init runs outside any test: no asserts */
-
-/* ---- writing the file ---- */
-
-static void put(struct pf_cursor *c, unsigned type, const void *body, size_t len)
-{
-	uint8_t *b = pf_cursor_space(c, len);
-
-	if (!b) {
-		write_failed = TRUE;
-		return;
-	}
-	memcpy(b, body, len);
-	pf_cursor_commit(c, type, len);
-}
-
-static void put_thread(struct pf_cursor *c, uint32_t flags, const char *name)
-{
-	uint8_t b[64];
-	struct pf_rec_thread t = {flags, (uint32_t)strlen(name), 1000, 0, 77 + c->thread};
-
-	memcpy(b, &t, sizeof t);
-	memcpy(b + sizeof t, name, t.name_len);
-	put(c, PF_REC_THREAD, b, sizeof t + t.name_len);
-}
-
-static void put_string(struct pf_cursor *c, uint32_t id, const char *s)
-{
-	uint8_t b[64];
-
-	memcpy(b, &id, 4);
-	memcpy(b + 4, s, strlen(s));
-	put(c, PF_REC_STRING, b, 4 + strlen(s));
-}
-
-static void put_code(struct pf_cursor *c, uint32_t id, uint32_t name,
-		     uint32_t qualname, int32_t firstlineno)
-{
-	/* no line table: every line is the definition's (3.8's lnotab) */
-	struct pf_rec_code r = {id, 1, name, qualname, firstlineno, 0};
-	put(c, PF_REC_CODE, &r, sizeof r);
-}
-
-/* One sample: wall dt, CPU dcpu, flags and the whole stack (codes, root
- * first), nothing shared with the previous one. */
-static void put_sample(struct pf_cursor *c, uint64_t dt, uint64_t dcpu,
-		       uint32_t flags, int n, const uint32_t *codes)
-{
-	uint8_t b[128], *p = b;
-
-	p += pf_varint_put(p, dt);
-	p += pf_varint_put(p, dcpu);
-	p += pf_varint_put(p, flags);
-	p += pf_varint_put(p, 0);
-	p += pf_varint_put(p, (uint64_t)n);
-	for (int i = 0; i < n; i++) {
-		p += pf_varint_put(p, codes[i]);
-		p += pf_varint_put(p, 1);
-	}
-	put(c, PF_REC_SAMPLE, b, (size_t)(p - b));
-}
+static char *dir;
 
 static int suite_init(void)
 {
@@ -102,8 +40,8 @@ static int suite_init(void)
 	dir = g_dir_make_tmp("test_wall-XXXXXX", NULL);
 	if (!dir)
 		return -1;
-	path = g_build_filename(dir, "w.pyprof", NULL);
-	if (pf_writer_create(&w, path, 1 << 20, err, sizeof err) != 0)
+	fixture_path = g_build_filename(dir, "w.pyprof", NULL);
+	if (pf_writer_create(&w, fixture_path, 1 << 20, err, sizeof err) != 0)
 		return -1;
 	w.hdr->mode = PF_MODE_WALL;
 	w.hdr->interval_ns = 10000000;
@@ -115,83 +53,46 @@ static int suite_init(void)
 	if (pf_writer_next_chunk(&w, &main_c) || pf_writer_next_chunk(&w, &worker_c))
 		return -1;
 
-	put_thread(&main_c, PF_THREAD_MAIN, "");
-	put_string(&main_c, 1, "app.py");
-	put_string(&main_c, 2, "<module>");
-	put_string(&main_c, 3, "main");
-	put_string(&main_c, 4, "wait");
-	put_string(&main_c, 5, "work");
-	put_string(&main_c, 6, "run");
-	put_string(&main_c, 7, "Worker.run");
-	put_string(&main_c, 8, "poll");
-	put_code(&main_c, 1, 2, 2, 1);
-	put_code(&main_c, 2, 3, 3, 10);
-	put_code(&main_c, 3, 4, 4, 20);
-	put_code(&main_c, 4, 5, 5, 30);
-	put_code(&main_c, 5, 6, 7, 40);
-	put_code(&main_c, 6, 8, 8, 45);
+	fixture_thread(&main_c, PF_THREAD_MAIN, "");
+	fixture_string(&main_c, 1, "app.py");
+	fixture_string(&main_c, 2, "<module>");
+	fixture_string(&main_c, 3, "main");
+	fixture_string(&main_c, 4, "wait");
+	fixture_string(&main_c, 5, "work");
+	fixture_string(&main_c, 6, "run");
+	fixture_string(&main_c, 7, "Worker.run");
+	fixture_string(&main_c, 8, "poll");
+	fixture_code(&main_c, 1, 1, 2, 2, 1, NULL, 0);
+	fixture_code(&main_c, 2, 1, 3, 3, 10, NULL, 0);
+	fixture_code(&main_c, 3, 1, 4, 4, 20, NULL, 0);
+	fixture_code(&main_c, 4, 1, 5, 5, 30, NULL, 0);
+	fixture_code(&main_c, 5, 1, 6, 7, 40, NULL, 0);
+	fixture_code(&main_c, 6, 1, 8, 8, 45, NULL, 0);
 	for (int i = 0; i < 2; i++)
-		put_sample(&main_c, 500000000, 500000000, PF_SAMPLE_GIL, 3, work);
+		fixture_sample(&main_c, 500000000, 500000000, PF_SAMPLE_GIL, 3, work, NULL);
 	for (int i = 0; i < 3; i++)
-		put_sample(&main_c, 1000000000, 0, PF_SAMPLE_IDLE, 3, wait);
+		fixture_sample(&main_c, 1000000000, 0, PF_SAMPLE_IDLE, 3, wait, NULL);
 
-	put_thread(&worker_c, 0, "worker");
-	put_sample(&worker_c, 1600000000, 1600000000, PF_SAMPLE_GIL, 1, run);
-	put_sample(&worker_c, 400000000, 0, PF_SAMPLE_IDLE, 2, poll);
+	fixture_thread(&worker_c, 0, "worker");
+	fixture_sample(&worker_c, 1600000000, 1600000000, PF_SAMPLE_GIL, 1, run, NULL);
+	fixture_sample(&worker_c, 400000000, 0, PF_SAMPLE_IDLE, 2, poll, NULL);
 
 	w.hdr->samples = 7;
 	pf_writer_finish(&w, PF_END_EXIT, 0);
 	pf_writer_close(&w);
-	return write_failed ? -1 : 0;
+	return fixture_failed ? -1 : 0;
 }
 
 static int suite_clean(void)
 {
-	if (path)
-		g_unlink(path);
+	if (fixture_path)
+		g_unlink(fixture_path);
 	if (dir)
 		g_rmdir(dir);
-	g_free(path);
+	g_free(fixture_path);
 	g_free(dir);
 	return 0;
 }
-
-/* ---- running pyprof ---- */
-
-/* Runs pyprof with args, then the file; returns its exit status, its
- * output in *out (owned by the caller). */
-static int report(const char *const *args, char **out)
-{
-	const char *bin = g_getenv("PYPROF_BIN");
-	GPtrArray *argv = g_ptr_array_new();
-	char *err = NULL;
-	int status = -1;
-	GError *error = NULL;
-
-	g_ptr_array_add(argv, (gpointer)(bin && *bin ? bin : "./pyprof"));
-	for (; *args; args++)
-		g_ptr_array_add(argv, (gpointer)*args);
-	g_ptr_array_add(argv, path);
-	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
-			  NULL, NULL, out, &err, &status, &error)) {
-		fprintf(stderr, "cannot run pyprof: %s\n", error->message);
-		g_error_free(error);
-		status = -1;
-	} else if (err && *err) {
-		fprintf(stderr, "\npyprof said: %s", err);
-	}
-	g_free(err);
-	g_ptr_array_unref(argv);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-#define CHECK_HAS(out, line)                                                 \
-	do {                                                                 \
-		CU_ASSERT_PTR_NOT_NULL((out) && strstr(out, line));          \
-		if (!(out) || !strstr(out, line))                            \
-			fprintf(stderr, "\n  want %s\n  in   %s\n", line, out); \
-	} while (0)
 
 /* ---- the tests ---- */
 
@@ -200,7 +101,7 @@ static void test_wall__text_idle_leaf_and_split_headers(void)
 	const char *a[] = {"report", "--color=never", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CHECK_HAS(out, "MainThread (pid 4242, tid 100): 5 samples, 4.000 s wall (66.7% of all)"
 		       " — running 1.000 s (25.0%), waiting 3.000 s (75.0%)\n"
 		       "4.000 100.0%  <module>  app.py:1\n"
@@ -223,7 +124,7 @@ static void test_wall__no_idle_drops_waiting_from_trees_and_totals(void)
 	const char *back[] = {"report", "--color=never", "--no-idle", "--idle", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CU_ASSERT_PTR_NULL(strstr(out, "[idle]"));
 	CU_ASSERT_PTR_NULL(strstr(out, "wait  app.py"));
 	/* shares of the running time: the worker comes first now */
@@ -236,14 +137,14 @@ static void test_wall__no_idle_drops_waiting_from_trees_and_totals(void)
 		       "1.000 100.0%  <module>  app.py:1\n");
 	g_free(out);
 
-	CU_ASSERT_EQUAL(report(c, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(c, &out), 0);
 	CU_ASSERT_STRING_EQUAL(out,
 		"MainThread;<module> (app.py:1);main (app.py:10);work (app.py:30) 1000000000\n"
 		"worker;Worker.run (app.py:40) 1600000000\n");
 	g_free(out);
 
 	/* the last of --idle and --no-idle wins */
-	CU_ASSERT_EQUAL(report(back, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(back, &out), 0);
 	CHECK_HAS(out, "   │  └─ 3.000  75.0%  [idle]\n");
 	g_free(out);
 }
@@ -253,7 +154,7 @@ static void test_wall__collapsed_idle_leaf(void)
 	const char *a[] = {"report", "--format=collapsed", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CU_ASSERT_STRING_EQUAL(out,
 		"MainThread;<module> (app.py:1);main (app.py:10);wait (app.py:20);[idle] 3\n"
 		"MainThread;<module> (app.py:1);main (app.py:10);work (app.py:30) 2\n"
@@ -267,7 +168,7 @@ static void test_wall__merged_threads_list_each_thread_split(void)
 	const char *a[] = {"report", "--color=never", "--merge-threads", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CU_ASSERT_TRUE(g_str_has_prefix(out,
 		"MainThread (pid 4242, tid 100): 4.000 s wall"
 		" — running 1.000 s (25.0%), waiting 3.000 s (75.0%)\n"
@@ -289,14 +190,14 @@ static void test_wall__hide_rules_keep_idle(void)
 			     "--hide", "name:*idle*", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CU_ASSERT_STRING_EQUAL(out,
 		"MainThread 2\n"
 		"MainThread;wait (app.py:20);[idle] 3\n"
 		"worker 1\n"
 		"worker;[idle] 1\n");
 	g_free(out);
-	CU_ASSERT_EQUAL(report(all, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(all, &out), 0);
 	CU_ASSERT_STRING_EQUAL(out,
 		"MainThread 2\n"
 		"MainThread;[idle] 3\n"
@@ -310,7 +211,7 @@ static void test_wall__threads_table_splits_by_idle_flag(void)
 	const char *a[] = {"report", "--threads", NULL};
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CU_ASSERT_STRING_EQUAL(out,
 		"thread                    tid samples      cpu s     wall s  running  waiting\n"
 		"MainThread                100       5      1.000      4.000    25.0%    75.0%\n"
