@@ -276,7 +276,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 	    !o->render.flat)
 		shape_functions(t);
 	if ((o->format->shape & RENDER_SHAPE_FOLD) && !show_all && !o->no_fold &&
-	    !o->render.flat) {
+	    o->config.fold != 0 && !o->render.flat) {
 		struct shape_options so = {
 			.recursion = TRUE,
 			.libraries = TRUE,

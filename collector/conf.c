@@ -20,6 +20,7 @@ void config_init(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->rules = hide_rules_new();
 	c->show_all = -1;
+	c->fold = -1;
 	c->trim = -1;
 	c->trim_self_percent = -1;
 }
@@ -166,9 +167,11 @@ gboolean config_load_file(struct config *c, const char *path, GError **error)
 				is_list = TRUE;
 		if (is_list) {
 			ok = add_list(c, HIDE_LEVEL_CONFIG, *k, v, where, error);
-		} else if (!strcmp(*k, "show-all") || !strcmp(*k, "trim")) {
+		} else if (!strcmp(*k, "show-all") || !strcmp(*k, "trim") ||
+			   !strcmp(*k, "fold")) {
 			if ((ok = config_parse_bool(g_strstrip(v), &b)))
-				*(!strcmp(*k, "trim") ? &c->trim : &c->show_all) = b;
+				*(!strcmp(*k, "trim") ? &c->trim
+				  : !strcmp(*k, "fold") ? &c->fold : &c->show_all) = b;
 			else
 				g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 					    "%s: expected true or false, got '%s'", where, v);
@@ -183,7 +186,7 @@ gboolean config_load_file(struct config *c, const char *path, GError **error)
 			ok = FALSE;
 			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
 				    "%s: unknown key (expected preset, hide, collapse, show, "
-				    "plumbing, show-all, trim or trim-self-percent)", where);
+				    "plumbing, show-all, trim, trim-self-percent or fold)", where);
 		}
 		g_free(where);
 		g_free(v);

@@ -23,6 +23,7 @@ struct config {
 	struct hide_rules *rules; /* owned */
 	int show_all;             /* -1 unset, else 0 or 1 */
 	int trim;                 /* -1 unset, else 0 or 1 */
+	int fold;                 /* -1 unset, else 0 or 1 (collector/shape.h) */
 	double trim_self_percent; /* < 0 unset */
 	char *file;               /* the config file read, NULL if none */
 };

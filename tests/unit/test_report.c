@@ -226,6 +226,28 @@ static void test_report__show_exempts_from_folding(void)
 	g_free(out);
 }
 
+/* pyprof.conf's fold = false turns folding off; --no-fold is the same */
+static void test_report__config_fold_false(void)
+{
+	char *conf = g_build_filename(dir, "pyprof.conf", NULL);
+	char *opt = g_strconcat("--config=", conf, NULL);
+	const char *a[] = {"report", "--color=never", opt, NULL};
+	const char *b[] = {"report", "--color=never", "--no-fold", NULL};
+	char *out = NULL, *out2 = NULL;
+
+	CU_ASSERT_TRUE(g_file_set_contents(conf, "[report]\nfold = false\n", -1, NULL));
+	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
+	CU_ASSERT_EQUAL(fixture_report(b, &out2), 0);
+	CHECK_HAS(out, "urlopen  urllib3/connectionpool.py:500\n");
+	CU_ASSERT_PTR_NULL(strstr(out, "frames]"));
+	CU_ASSERT_STRING_EQUAL(out, out2);
+	g_unlink(conf);
+	g_free(out);
+	g_free(out2);
+	g_free(opt);
+	g_free(conf);
+}
+
 /* Machine formats keep every frame at its line */
 static void test_report__collapsed_keeps_lines_and_frames(void)
 {
@@ -259,5 +281,6 @@ UNIT_MAIN_SUITE("report", suite_init, suite_clean,
 		UNIT_TEST(test_report__lines_split_a_function_by_calling_line),
 		UNIT_TEST(test_report__no_fold_keeps_every_frame),
 		UNIT_TEST(test_report__show_exempts_from_folding),
+		UNIT_TEST(test_report__config_fold_false),
 		UNIT_TEST(test_report__collapsed_keeps_lines_and_frames),
 		UNIT_TEST(test_report__colour_by_origin))
