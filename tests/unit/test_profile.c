@@ -529,7 +529,81 @@ static void test_profile__idle_flag_means_nothing_in_cpu_mode(void)
 	profile_free(p);
 }
 
+/* Where code lives, from its file, the starting directory and the
+ * standard library's directory; NULL: unknown */
+static void test_profile__origin_of_files(void)
+{
+	static const struct {
+		const char *file, *cwd, *stdlib;
+		enum profile_origin origin;
+		const char *package, *short_file;
+	} cases[] = {
+		{"/home/me/proj/app.py", "/home/me/proj", "/usr/lib/python3.11/",
+		 PROFILE_ORIGIN_PROGRAM, NULL, "app.py"},
+		{"/home/me/proj/pkg/mod.py", "/home/me/proj", NULL,
+		 PROFILE_ORIGIN_PROGRAM, NULL, "pkg/mod.py"},
+		/* a sibling directory whose name starts the same is not below */
+		{"/home/me/project2/x.py", "/home/me/proj", NULL,
+		 PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		{"app.py", "/home/me/proj", NULL, PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		{"<string>", "/", NULL, PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		{"<ipython-input-3-abc>", NULL, NULL, PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		{"<frozen importlib._bootstrap>", NULL, NULL, PROFILE_ORIGIN_STDLIB,
+		 "importlib", NULL},
+		{"/usr/lib/python3.11/json/decoder.py", "/", "/usr/lib/python3.11/",
+		 PROFILE_ORIGIN_STDLIB, "json", "<stdlib>/json/decoder.py"},
+		{"/usr/lib/python3.11/threading.py", "/", "/usr/lib/python3.11/",
+		 PROFILE_ORIGIN_STDLIB, "threading", "<stdlib>/threading.py"},
+		/* another interpreter's library, when this one's is known */
+		{"/opt/lib/python3.12/json/decoder.py", "/", "/usr/lib/python3.11/",
+		 PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		/* unknown: any .../lib/python3.N/ */
+		{"/opt/lib/python3.12/json/decoder.py", NULL, NULL,
+		 PROFILE_ORIGIN_STDLIB, "json", "<stdlib>/json/decoder.py"},
+		{"/opt/lib/python3.x/json.py", NULL, NULL, PROFILE_ORIGIN_PROGRAM, NULL, NULL},
+		{"/usr/lib/python3.11/site-packages/botocore/session.py", "/",
+		 "/usr/lib/python3.11/", PROFILE_ORIGIN_LIBRARY, "botocore",
+		 "botocore/session.py"},
+		{"/usr/lib/python3/dist-packages/six.py", "/", "/usr/lib/python3.11/",
+		 PROFILE_ORIGIN_LIBRARY, "six", "six.py"},
+		/* a venv inside the program's directory holds libraries */
+		{"/home/me/proj/.venv/lib/python3.11/site-packages/flask/app.py",
+		 "/home/me/proj", "/usr/lib/python3.11/", PROFILE_ORIGIN_LIBRARY,
+		 "flask", "flask/app.py"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *package, *short_file;
+		enum profile_origin o = profile_classify_file(
+			cases[i].file, cases[i].cwd, cases[i].stdlib, &package,
+			&short_file);
+		if (o != cases[i].origin ||
+		    g_strcmp0(package, cases[i].package) ||
+		    g_strcmp0(short_file, cases[i].short_file))
+			fprintf(stderr, "\n  %s: %s %s %s\n", cases[i].file,
+				profile_origin_name(o), package, short_file);
+		CU_ASSERT_EQUAL(o, cases[i].origin);
+		CU_ASSERT_STRING_EQUAL(package ? package : "-",
+				       cases[i].package ? cases[i].package : "-");
+		CU_ASSERT_STRING_EQUAL(short_file ? short_file : "-",
+				       cases[i].short_file ? cases[i].short_file : "-");
+		g_free(package);
+		g_free(short_file);
+	}
+	{
+		char *d = profile_stdlib_dir("/root/.pyenv/versions/3.11.7/bin/python3.11",
+					     0x030b07f0);
+		CU_ASSERT_STRING_EQUAL(d, "/root/.pyenv/versions/3.11.7/lib/python3.11/");
+		g_free(d);
+		d = profile_stdlib_dir("/usr/bin/python3.15", 0x030f02f0);
+		CU_ASSERT_STRING_EQUAL(d, "/usr/lib/python3.15/");
+		g_free(d);
+		CU_ASSERT_PTR_NULL(profile_stdlib_dir(NULL, 0x030b07f0));
+	}
+}
+
 UNIT_MAIN("profile",
+	  UNIT_TEST(test_profile__origin_of_files),
 	  UNIT_TEST(test_profile__cpu_weight_is_measured_cpu_time),
 	  UNIT_TEST(test_profile__wall_weight_is_wall_time),
 	  UNIT_TEST(test_profile__children_heaviest_first),
