@@ -226,13 +226,13 @@ static inline gboolean profile_frame_is_code(const struct profile_frame *f)
 	return f->kind == PROFILE_FRAME_PYTHON || f->kind == PROFILE_FRAME_NATIVE;
 }
 
-/* Whether frame f is the standard library's, an installed package's or
- * native code: what reports fold between the program's own frames */
+/* Whether frame f is Python code of the standard library or of an
+ * installed package: what reports fold between the program's own frames
+ * (native frames are recorded only when asked for, and stay) */
 static inline gboolean profile_frame_is_library(const struct profile_frame *f)
 {
 	return f->origin == PROFILE_ORIGIN_STDLIB ||
-	       f->origin == PROFILE_ORIGIN_LIBRARY ||
-	       f->origin == PROFILE_ORIGIN_NATIVE;
+	       f->origin == PROFILE_ORIGIN_LIBRARY;
 }
 
 /* "program", "stdlib", "library", "native" or "other" */

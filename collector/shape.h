@@ -18,9 +18,10 @@
  * staircase of fib calling fib) is merged into it, its callees becoming
  * the parent's; the node's `repeat` is the deepest such chain.
  *
- * shape_fold, libraries: a run of library frames (the standard library,
- * installed packages, native code: profile_frame_is_library) entered from
- * the program's code, or from the thread's root, is a *region*.  Its
+ * shape_fold, libraries: a run of library frames (Python code of the
+ * standard library and installed packages: profile_frame_is_library;
+ * native frames, recorded only when asked for, are never folded) entered
+ * from the program's code, or from the thread's root, is a *region*.  Its
  * first frame stays (what the program called), and so do the frames that
  * matter: those that call back into the program, and those whose own
  * time (waiting included) is at least o->min_percent of their thread's.

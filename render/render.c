@@ -92,10 +92,18 @@ void render_append_frame(GString *buf, const struct profile_frame *f)
 	render_append_clean(buf, profile_frame_label(f), 0);
 	if (!profile_frame_is_code(f))
 		return;
-	g_string_append(buf, f->kind == PROFILE_FRAME_NATIVE ? "  [" : "  ");
-	render_append_place(buf, f, 0);
-	if (f->kind == PROFILE_FRAME_NATIVE)
+	if (f->kind == PROFILE_FRAME_NATIVE) {
+		g_string_append(buf, "  [");
+		render_append_place(buf, f, 0);
 		g_string_append_c(buf, ']');
+		return;
+	}
+	g_string_append(buf, "  ");
+	render_append_clean(buf, f->short_file, 0);
+	if (f->line >= 0)
+		g_string_append_printf(buf, ":%d", f->line);
+	else
+		g_string_append(buf, ":?");
 }
 
 gboolean render_check_stream(FILE *out, GError **error)

@@ -115,8 +115,9 @@ void render_append_clean(GString *buf, const char *s, char also);
  * Python and in brackets for native frames: "deflate [libz.so.1]". */
 void render_append_place(GString *buf, const struct profile_frame *f,
 			 char also);
-/* A frame as the text report spells it, without colour: "label  file:line",
- * "label  [place]" for native code, the label alone for the others */
+/* A frame as the text report spells it, without colour: "label  file:line"
+ * (its short file), "label  [place]" for native code, the label alone for
+ * the others */
 void render_append_frame(GString *buf, const struct profile_frame *f);
 /* A native frame's file for formats that have a file field: its source
  * file, else its object's path */
