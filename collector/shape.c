@@ -88,19 +88,22 @@ static void rs_add_line(struct reshape *r, guint32 node, guint32 frame,
 	g_array_index(r->lines, struct profile_line, at - 1).ns += ns;
 }
 
-/* Adds old node o's own time to new node into (and its lines, if asked) */
+#define ABSORB_LINES 0x1u  /* its lines are into's lines */
+#define ABSORB_REPEAT 0x2u /* its recursion is into's */
+
+/* Adds old node o's own time to new node into (and what `what` says) */
 static void rs_absorb(struct reshape *r, guint32 o, guint32 into,
-		      gboolean lines)
+		      unsigned what)
 {
 	const struct profile_node *od = profile_tree_node(r->old, o);
 	struct profile_node *nd = rs_node(r, into);
 
 	nd->self_ns += od->self_ns;
 	nd->self_samples += od->self_samples;
-	if (od->repeat > nd->repeat)
+	if ((what & ABSORB_REPEAT) && od->repeat > nd->repeat)
 		nd->repeat = od->repeat;
 	r->map[o] = into;
-	if (!lines)
+	if (!(what & ABSORB_LINES))
 		return;
 	for (guint32 i = 0; i < od->n_lines; i++) {
 		const struct profile_line *l = &g_array_index(
@@ -115,7 +118,7 @@ static guint32 rs_keep(struct reshape *r, guint32 o, guint32 parent,
 {
 	guint32 id = rs_child(r, parent, frame, profile_tree_node(r->old, o)->thread);
 
-	rs_absorb(r, o, id, TRUE);
+	rs_absorb(r, o, id, ABSORB_LINES | ABSORB_REPEAT);
 	return id;
 }
 
@@ -175,7 +178,7 @@ void shape_functions(struct profile_tree *t)
 			continue;
 		}
 		id = rs_child(&r, r.map[od->parent], f->function, od->thread);
-		rs_absorb(&r, i, id, od->n_lines != 0);
+		rs_absorb(&r, i, id, ABSORB_REPEAT | (od->n_lines ? ABSORB_LINES : 0));
 		if (!od->n_lines && f->line >= 0)
 			rs_add_line(&r, id, od->frame, od->total_ns);
 	}
@@ -212,7 +215,7 @@ static void fold_recursion(struct profile_tree *t)
 			    node_frame(t, i)->function &&
 		    strcmp(node_frame(t, i)->name, "<module>")) {
 			/* its lines are counted in the caller's calling line */
-			rs_absorb(&r, i, up, FALSE);
+			rs_absorb(&r, i, up, ABSORB_REPEAT);
 			continue;
 		}
 		rs_keep(&r, i, up, od->frame);
@@ -299,11 +302,13 @@ static void fold_libraries(struct profile *p, struct profile_tree *t,
 {
 	guint32 n = t->nodes->len;
 	guint8 *lib = g_new0(guint8, n), *keep = g_new0(guint8, n);
-	guint32 *reg = g_new0(guint32, n), *attach = g_new0(guint32, n);
+	guint32 *anchor = g_new0(guint32, n), *attach = g_new0(guint32, n);
+	guint32 *group = g_new0(guint32, n); /* anchor's new group node */
 	guint64 *thread_ns = g_new0(guint64, n), *waits = g_new0(guint64, n);
 	gboolean *calls_out = g_new0(gboolean, n);
-	GHashTable *regions = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-						    NULL, region_free);
+	/* anchor -> what folds below it */
+	GHashTable *clusters = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+						     NULL, region_free);
 	struct reshape r;
 
 	for (guint32 i = 1; i < n; i++) {
@@ -313,48 +318,50 @@ static void fold_libraries(struct profile *p, struct profile_tree *t,
 		lib[i] = profile_frame_is_code(f) && profile_frame_is_library(f) &&
 			 !(o->exempt && o->exempt(t->profile, nd->frame, o->data));
 		thread_ns[i] = nd->depth == 1 ? nd->total_ns : thread_ns[nd->parent];
-		reg[i] = !lib[i] ? 0 : lib[nd->parent] ? reg[nd->parent] : i;
 		if (f->kind == PROFILE_FRAME_IDLE)
 			waits[nd->parent] += nd->total_ns;
 		else if (!lib[i] && lib[nd->parent] &&
 			 (profile_frame_is_code(f) || f->kind == PROFILE_FRAME_GROUP))
 			calls_out[nd->parent] = TRUE;
 	}
-	/* which frames stay, and what each region folds */
+	/* which frames stay; each folded one belongs to the cluster of its
+	 * nearest ancestor that stays (a library frame too: the run's first
+	 * frame stays) */
 	for (guint32 i = 1; i < n; i++) {
 		const struct profile_node *nd = profile_tree_node(t, i);
 		const struct profile_frame *f = node_frame(t, i);
 		struct region *g;
+		guint64 *w;
 
 		if (!lib[i])
 			continue;
-		keep[i] = reg[i] == i || calls_out[i] ||
+		keep[i] = !lib[nd->parent] || calls_out[i] ||
 			  (double)(nd->self_ns + waits[i]) * 100.0 >=
 				  o->min_percent * (double)thread_ns[i];
-		if (!(g = g_hash_table_lookup(regions, GUINT_TO_POINTER(reg[i])))) {
+		if (keep[i])
+			continue;
+		anchor[i] = keep[nd->parent] ? nd->parent : anchor[nd->parent];
+		if (!(g = g_hash_table_lookup(clusters, GUINT_TO_POINTER(anchor[i])))) {
 			g = g_new0(struct region, 1);
 			g->functions = g_hash_table_new(g_direct_hash, g_direct_equal);
 			g->packages = g_hash_table_new_full(g_str_hash, g_str_equal,
 							    NULL, g_free);
-			g_hash_table_insert(regions, GUINT_TO_POINTER(reg[i]), g);
+			g_hash_table_insert(clusters, GUINT_TO_POINTER(anchor[i]), g);
 		}
-		if (!keep[i]) {
-			guint64 *w;
-			g_hash_table_add(g->functions, GUINT_TO_POINTER(f->function));
-			if (f->package) {
-				if (!(w = g_hash_table_lookup(g->packages, f->package))) {
-					w = g_new0(guint64, 1);
-					g_hash_table_insert(g->packages, (gpointer)f->package, w);
-				}
-				if (nd->total_ns > *w)
-					*w = nd->total_ns;
+		g_hash_table_add(g->functions, GUINT_TO_POINTER(f->function));
+		if (f->package) {
+			if (!(w = g_hash_table_lookup(g->packages, f->package))) {
+				w = g_new0(guint64, 1);
+				g_hash_table_insert(g->packages, (gpointer)f->package, w);
 			}
+			if (nd->total_ns > *w)
+				*w = nd->total_ns;
 		}
 	}
 	{
 		GHashTableIter it;
 		gpointer k, v;
-		g_hash_table_iter_init(&it, regions);
+		g_hash_table_iter_init(&it, clusters);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct region *g = v;
 			if (g_hash_table_size(g->functions) >= 2)
@@ -365,34 +372,31 @@ static void fold_libraries(struct profile *p, struct profile_tree *t,
 	rs_init(&r, t);
 	for (guint32 i = 1; i < n; i++) {
 		const struct profile_node *nd = profile_tree_node(t, i);
-		struct region *g = lib[i] ? g_hash_table_lookup(regions,
-					GUINT_TO_POINTER(reg[i])) : NULL;
+		struct region *g = anchor[i] ? g_hash_table_lookup(clusters,
+					GUINT_TO_POINTER(anchor[i])) : NULL;
 		guint32 up = attach[nd->parent];
 
 		if (!g || !g->group) {
 			attach[i] = rs_keep(&r, i, up, nd->frame);
 			continue;
 		}
-		if (reg[i] == i) {
-			guint32 id = rs_keep(&r, i, up, nd->frame);
-			attach[i] = rs_child(&r, id, g->group, nd->thread);
-		} else if (keep[i]) {
-			attach[i] = rs_keep(&r, i, up, nd->frame);
-		} else {
-			/* folded: its own time is the group's; its callees
-			 * hang where it would have */
-			guint32 grp = attach[reg[i]];
-			rs_absorb(&r, i, grp, FALSE);
-			attach[i] = up;
-		}
+		/* folded: its own time is the group's, made under the new
+		 * node of the anchor when first needed; what stays below it
+		 * hangs from the group */
+		if (!group[anchor[i]])
+			group[anchor[i]] = rs_child(&r, attach[anchor[i]], g->group,
+						    nd->thread);
+		rs_absorb(&r, i, group[anchor[i]], 0);
+		attach[i] = group[anchor[i]];
 	}
 	rs_finish(&r, t);
 
-	g_hash_table_unref(regions);
+	g_hash_table_unref(clusters);
 	g_free(lib);
 	g_free(keep);
-	g_free(reg);
+	g_free(anchor);
 	g_free(attach);
+	g_free(group);
 	g_free(thread_ns);
 	g_free(waits);
 	g_free(calls_out);

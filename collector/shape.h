@@ -18,20 +18,20 @@
  * staircase of fib calling fib) is merged into it, its callees becoming
  * the parent's; the node's `repeat` is the deepest such chain.
  *
- * shape_fold, libraries: a run of library frames (Python code of the
+ * shape_fold, libraries: in a run of library frames (Python code of the
  * standard library and installed packages: profile_frame_is_library;
- * native frames, recorded only when asked for, are never folded) entered
- * from the program's code, or from the thread's root, is a *region*.  Its
- * first frame stays (what the program called), and so do the frames that
- * matter: those that call back into the program, and those whose own
+ * native frames, recorded only when asked for, are never folded) the
+ * frames that matter stay: the run's first frame (what the program
+ * called), those that call back into the program, and those whose own
  * time (waiting included) is at least o->min_percent of their thread's.
- * The others are folded away into one group node right below the first
- * frame, "[json, urllib3: 14 frames]" (the packages of the folded frames,
- * heaviest first, and the count of distinct functions folded), and the
- * frames that stay hang below it.  The group's own time is the folded
- * frames' own time.  A region with fewer than two frames to fold is left
- * as it is.  Frames o->exempt says so (a --show rule matches them) are
- * never folded nor part of a region.
+ * The others fold: those below one frame that stays (the nearest) become
+ * one group node right below it, "[json, urllib3: 14 frames]" (the
+ * packages of the folded frames, heaviest first, and the count of
+ * distinct functions folded), and the frames that stay below them hang
+ * from the group.  The group's own time is the folded frames' own time.
+ * Fewer than two functions to fold below a frame stay as they are.
+ * Frames o->exempt says so (a --show rule matches them) are never folded
+ * nor library.
  */
 #ifndef PYPROF_SHAPE_H
 #define PYPROF_SHAPE_H

@@ -91,6 +91,17 @@ tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
 TESTS += tests/unit/test_hide
 UNIT_TESTS += tests/unit/test_hide
 
+# one node per function and folding, on synthetic trees
+check_PROGRAMS += tests/unit/test_shape
+tests_unit_test_shape_SOURCES = tests/unit/test_shape.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_shape_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_shape_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_shape
+UNIT_TESTS += tests/unit/test_shape
+
 # native symbols, looked up in the test program itself (so -g: it is its
 # own DWARF) and in libc
 check_PROGRAMS += tests/unit/test_symbols

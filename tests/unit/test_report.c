@@ -9,7 +9,8 @@
  *   <module>:3 -> main:11 -> fib                          5
  *   <module>:3 -> main:12 -> loads -> decode -> raw_decode 20
  *   <module>:3 -> main:12 -> loads                        2
- *   <module>:3 -> main:13 -> get -> request -> send -> urlopen -> recv_into 30
+ *   <module>:3 -> main:13 -> get -> request -> send -> urlopen
+ *                                 -> _make_request -> recv_into          30
  *   <module>:3 -> main:13 -> get -> request -> send -> callback:31  8
  * app.py is the program's; json and socket the standard library's;
  * requests and urllib3 installed packages.
@@ -29,11 +30,11 @@ static char *dir;
 enum {
 	S_APP = 1, S_MODULE, S_MAIN, S_FIB, S_JSON_INIT, S_LOADS, S_DECODER,
 	S_DECODE, S_RAW, S_API, S_GET, S_REQUEST, S_SESSIONS, S_SEND, S_POOL,
-	S_URLOPEN, S_SOCKET, S_RECV, S_CALLBACK,
+	S_URLOPEN, S_SOCKET, S_RECV, S_CALLBACK, S_MAKE,
 };
 enum {
 	C_MODULE = 1, C_MAIN, C_FIB, C_LOADS, C_DECODE, C_RAW, C_GET, C_REQUEST,
-	C_SEND, C_URLOPEN, C_RECV, C_CALLBACK,
+	C_SEND, C_URLOPEN, C_RECV, C_CALLBACK, C_MAKE,
 };
 
 static int suite_init(void)
@@ -53,6 +54,7 @@ static int suite_init(void)
 		[S_URLOPEN] = "urlopen",
 		[S_SOCKET] = "/opt/py/lib/python3.8/socket.py",
 		[S_RECV] = "recv_into", [S_CALLBACK] = "callback",
+		[S_MAKE] = "_make_request",
 	};
 	/* a line more every two bytes of code: lasti+1 k is line first+k-1 */
 	static const uint8_t lines[] = {2, 1, 2, 1, 2, 1};
@@ -61,8 +63,8 @@ static int suite_init(void)
 	static const uint32_t json[] = {C_MODULE, C_MAIN, C_LOADS, C_DECODE, C_RAW},
 			      json_at[] = {3, 3, 1, 1, 1};
 	static const uint32_t net[] = {C_MODULE, C_MAIN, C_GET, C_REQUEST, C_SEND,
-				       C_URLOPEN, C_RECV},
-			      net_at[] = {3, 4, 1, 1, 1, 1, 1};
+				       C_URLOPEN, C_MAKE, C_RECV},
+			      net_at[] = {3, 4, 1, 1, 1, 1, 1, 1};
 	static const uint32_t back[] = {C_MODULE, C_MAIN, C_GET, C_REQUEST, C_SEND,
 					C_CALLBACK},
 			      back_at[] = {3, 4, 1, 1, 1, 2};
@@ -104,6 +106,7 @@ static int suite_init(void)
 	fixture_code(&c, C_URLOPEN, S_POOL, S_URLOPEN, 0, 500, NULL, 0);
 	fixture_code(&c, C_RECV, S_SOCKET, S_RECV, 0, 700, NULL, 0);
 	fixture_code(&c, C_CALLBACK, S_APP, S_CALLBACK, 0, 30, lines, sizeof lines);
+	fixture_code(&c, C_MAKE, S_POOL, S_MAKE, 0, 400, NULL, 0);
 	for (int i = 0; i < 10; i++)
 		fixture_sample(&c, ms10, ms10, PF_SAMPLE_GIL, 5, fib3, fib3_at);
 	for (int i = 0; i < 5; i++)
@@ -113,7 +116,7 @@ static int suite_init(void)
 	for (int i = 0; i < 2; i++)
 		fixture_sample(&c, ms10, ms10, PF_SAMPLE_GIL, 3, json, json_at);
 	for (int i = 0; i < 30; i++)
-		fixture_sample(&c, ms10, ms10, PF_SAMPLE_GIL, 7, net, net_at);
+		fixture_sample(&c, ms10, ms10, PF_SAMPLE_GIL, 8, net, net_at);
 	for (int i = 0; i < 8; i++)
 		fixture_sample(&c, ms10, ms10, PF_SAMPLE_GIL, 6, back, back_at);
 	w.hdr->samples = 75;
@@ -141,9 +144,10 @@ static void check_equal(const char *out, const char *want)
 }
 
 /* One node per function (main's three calling lines are one, shown at
- * its hottest), fib's staircase one node, the requests call's library
- * run folded but for what holds the time and the call back into the
- * program; json's run, one frame to fold, stays. */
+ * its hottest), fib's staircase one node; in the requests call's library
+ * run, what holds the time and the call back into the program stay, and
+ * urllib3's two frames between them fold; one frame to fold (request,
+ * json's decode) stays. */
 static void test_report__default_tree(void)
 {
 	const char *a[] = {"report", "--color=never", NULL};
@@ -155,9 +159,10 @@ static void test_report__default_tree(void)
 		"0.750 100.0%  <module>  app.py:3\n"
 		"└─ 0.750 100.0%  main  app.py:13\n"
 		"   ├─ 0.380  50.7%  get  requests/api.py:64\n"
-		"   │  └─ 0.380  50.7%  [requests, urllib3: 2 frames]\n"
+		"   │  └─ 0.380  50.7%  request  requests/api.py:16\n"
 		"   │     └─ 0.380  50.7%  send  requests/sessions.py:600\n"
-		"   │        ├─ 0.300  40.0%  recv_into  <stdlib>/socket.py:700\n"
+		"   │        ├─ 0.300  40.0%  [urllib3: 2 frames]\n"
+		"   │        │  └─ 0.300  40.0%  recv_into  <stdlib>/socket.py:700\n"
 		"   │        └─ 0.080  10.7%  callback  app.py:31\n"
 		"   ├─ 0.220  29.3%  loads  <stdlib>/json/__init__.py:299\n"
 		"   │  └─ 0.200  26.7%  decode  <stdlib>/json/decoder.py:332\n"
@@ -195,7 +200,8 @@ static void test_report__no_fold_keeps_every_frame(void)
 		"   │  └─ 0.380  50.7%  request  /opt/py/lib/python3.8/site-packages/requests/api.py:16\n"
 		"   │     └─ 0.380  50.7%  send  /opt/py/lib/python3.8/site-packages/requests/sessions.py:600\n"
 		"   │        ├─ 0.300  40.0%  urlopen  /opt/py/lib/python3.8/site-packages/urllib3/connectionpool.py:500\n"
-		"   │        │  └─ 0.300  40.0%  recv_into  /opt/py/lib/python3.8/socket.py:700\n"
+		"   │        │  └─ 0.300  40.0%  _make_request  /opt/py/lib/python3.8/site-packages/urllib3/connectionpool.py:400\n"
+		"   │        │     └─ 0.300  40.0%  recv_into  /opt/py/lib/python3.8/socket.py:700\n"
 		"   │        └─ 0.080  10.7%  callback  /home/me/proj/app.py:31\n"
 		"   ├─ 0.220  29.3%  loads  /opt/py/lib/python3.8/json/__init__.py:299\n"
 		"   │  └─ 0.200  26.7%  decode  /opt/py/lib/python3.8/json/decoder.py:332\n"
@@ -272,7 +278,7 @@ static void test_report__colour_by_origin(void)
 	CU_ASSERT_EQUAL(fixture_report(a, &out), 0);
 	CHECK_HAS(out, "\033[1mcallback\033[0m  \033[36mapp.py:31\033[0m\n");
 	CHECK_HAS(out, "recv_into\033[0m  \033[2m<stdlib>/socket.py:700\033[0m\n");
-	CHECK_HAS(out, "\033[2m[requests, urllib3: 2 frames]\033[0m\n");
+	CHECK_HAS(out, "\033[2m[urllib3: 2 frames]\033[0m\n");
 	g_free(out);
 }
 
