@@ -331,22 +331,55 @@ HANDLER static int ours(const siginfo_t *si)
 	return 0;
 }
 
+/* Handlers and writers between their first look at a thread's state or
+ * the file and their last: see handler_quiesce. */
+static int in_flight;
+
+HANDLER void handler_enter(void)
+{
+	__atomic_add_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+HANDLER void handler_leave(void)
+{
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELEASE);
+}
+
+int handler_quiesce(uint64_t timeout_ns)
+{
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + timeout_ns;
+	struct timespec pause = {0, 100000};
+
+	/* Pairs with handler_enter: a handler that counted itself after this
+	 * load sees the caller's stores made before it (recording off, the
+	 * states unpublished), so it touches neither. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&in_flight, __ATOMIC_ACQUIRE)) {
+		if (clock_ns(CLOCK_MONOTONIC) >= end)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 /* Called by sigchain's handler, which saved errno and hands whatever is
  * not ours (the program's own profiler, a kill) to the program's action. */
-HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
+HANDLER static int sigprof(siginfo_t *si, void *uc)
 {
 	struct thread_state *t = self;
 
-	(void)sig;
 	if (!ours(si))
 		return 0;
-	if (!t && si->si_code != SI_TIMER)
-		t = by_tid_get(gettid_()); /* an adopted thread's perf signal */
+	/* An adopted thread is found by its tid at every signal, never
+	 * cached in `self`: its state is released by another thread
+	 * (pyprof_detach, or the end of the thread seen by attach.c), which
+	 * cannot clear this thread's `self`. */
+	if (!t)
+		t = by_tid_get(gettid_());
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		goto out;
 	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
-	if (!t && (t = by_tid_get(gettid_())))
-		self = t; /* an adopted thread's first signal */
 	if (!t) {
 		pf_count_drop(writer, PF_DROP_NO_THREAD);
 		goto out;
@@ -362,4 +395,15 @@ out:
 	if (t && t->perf_fd >= 0)
 		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
 	return 1;
+}
+
+HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
+{
+	int r;
+
+	(void)sig;
+	handler_enter();
+	r = sigprof(si, uc);
+	handler_leave();
+	return r;
 }

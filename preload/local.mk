@@ -1,6 +1,7 @@
 # preload/: libpyprof.so, loaded into the target with LD_PRELOAD.  No GLib.
 pkglib_LTLIBRARIES += libpyprof.la
 libpyprof_la_SOURCES = preload/preload.c preload/sampler.c preload/sampler.h \
+	preload/attach.c preload/attach.h \
 	preload/native.c preload/native.h \
 	preload/sampler-int.h preload/handler.h preload/handler.c \
 	preload/timers.c preload/wall.c \

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "settings.h"
 #include "pyintro.h"
 #include "names.h"
@@ -95,21 +96,25 @@ static int log_is_ours(void)
 static void say(int always, const char *fmt, ...)
 {
 	char buf[1024];
-	int n, saved = errno;
+	int n, head, kept = 0, saved = errno;
 	va_list ap;
 
 	if (!always && log_fd < 0)
 		return;
-	if (log_fd > 2 && !log_is_ours())
-		return;
-	n = snprintf(buf, sizeof buf, "pyprof[%d]: ", (int)getpid());
+	head = n = snprintf(buf, sizeof buf, "pyprof[%d]: ", (int)getpid());
 	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof buf - 2)
 		n = (int)sizeof buf - 2;
+	/* an error while pyprof attach sets up is its caller's to print */
+	if (always)
+		kept = attach_capture(buf + head, (size_t)(n - head));
+	if ((log_fd > 2 && !log_is_ours()) || (kept && log_fd <= 2))
+		goto out;
 	buf[n++] = '\n';
 	write_all(log_fd >= 0 ? log_fd : 2, buf, (size_t)n);
+out:
 	errno = saved;
 }
 
@@ -441,17 +446,22 @@ HANDLER static int on_sigbus(int sig, siginfo_t *si, void *uc)
 	return pf_writer_fault(&writer, si->si_addr);
 }
 
+static void say_wrote(void)
+{
+	if (on && getpid() == file_pid && writer.hdr)
+		say(0, "wrote %s: %llu samples, %llu dropped (size bound %llu)",
+		    path, (unsigned long long)writer.hdr->samples,
+		    (unsigned long long)writer.hdr->dropped[PF_DROP_FULL],
+		    (unsigned long long)writer.hdr->max_size);
+}
+
 static void on_exit_(void)
 {
 	/* objects loaded since the sampler thread's last look */
 	if (on && getpid() == file_pid && writer.hdr)
 		native_objects_poll(sampler_write_record);
 	finish(PF_END_EXIT, 0);
-	if (on && getpid() == file_pid && writer.hdr)
-		say(0, "wrote %s: %llu samples, %llu dropped (size bound %llu)",
-		    path, (unsigned long long)writer.hdr->samples,
-		    (unsigned long long)writer.hdr->dropped[PF_DROP_FULL],
-		    (unsigned long long)writer.hdr->max_size);
+	say_wrote();
 }
 
 static void atfork_child(void)
@@ -461,6 +471,13 @@ static void atfork_child(void)
 	sampler_set_active(0);
 	pthread_mutex_init(&control_lock, NULL);
 	windows = 0;
+	if (attach_forked()) {
+		/* not the child's profile, nor its threads (attach.c) */
+		sampler_forget_parent();
+		pf_writer_close(&writer);
+		file_pid = 0;
+		return;
+	}
 	if (!writer.hdr) {
 		/* recording waits for pyprof_start(), in the child too */
 		sampler_after_fork(&writer);
@@ -484,20 +501,40 @@ static void atfork_child(void)
 	sampler_set_active(1);
 }
 
-static const char *env(const char *name) { return getenv(name); }
+/* dlopen'd into a running interpreter: see pyprof_load */
+static int loaded_late;
+static int set_up;    /* setup() ran */
+static int by_attach; /* ... for pyprof_attach */
+static int py_r;      /* pyintro_init's verdict, and why */
+static char py_why[512];
 
-__attribute__((constructor)) static void pyprof_load(void)
+static const char *env(const char *name)
+{
+	return loaded_late ? attach_setting(name) : getenv(name);
+}
+
+static void say_recording(void)
+{
+	say(0, "profiling %s into %s: %s mode, interval %llu ns, source %s",
+	    layout.version, path,
+	    settings.mode == PF_MODE_WALL ? "wall" : "cpu",
+	    (unsigned long long)settings.interval_ns,
+	    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK
+		    ? "perf task-clock" : "thread CPU timer");
+}
+
+/* All that starting takes once this is known to be CPython: the
+ * settings, the file (unless it waits for pyprof_start), the handlers,
+ * the threads.  From the constructor when preloaded; for a library loaded
+ * late, from the first pyprof_start() or pyprof_attach(). */
+static void setup(void)
 {
 	char why[512];
-	int r;
+	int r = py_r;
 
 	char settings_why[512];
 
-	/* Not CPython: dormant and silent, whatever PYPROF_* says, since the
-	 * variables reach every process of the tree. */
-	r = pyintro_init(&layout, why, sizeof why);
-	if (r == -1)
-		return;
+	set_up = 1;
 	if (settings_load(&settings, env, settings_why,
 			  sizeof settings_why) != 0) {
 		say(1, "%s; not profiling", settings_why);
@@ -507,7 +544,7 @@ __attribute__((constructor)) static void pyprof_load(void)
 		return;
 	open_log();
 	if (r != 0) {
-		say(1, "%s; not profiling", why);
+		say(1, "%s; not profiling", py_why);
 		return;
 	}
 	if (settings.native && native_init(layout.minor, why, sizeof why) != 0) {
@@ -543,7 +580,10 @@ __attribute__((constructor)) static void pyprof_load(void)
 		writer.hdr->source = (uint32_t)sampler_source();
 		sampler_set_active(1);
 	}
-	if (sampler_thread_start() != 0)
+	/* the program's threads run already: all of them, from outside */
+	if (attach_attaching() && attach_threads() != 0)
+		say(1, "cannot list the threads: %s", strerror(errno));
+	else if (!attach_attaching() && sampler_thread_start() != 0)
 		say(1, "cannot start the main thread's timer: %s",
 		    strerror(errno));
 	native_objects_poll(sampler_write_record);
@@ -551,15 +591,105 @@ __attribute__((constructor)) static void pyprof_load(void)
 		say(1, "cannot start the wall-mode sampler thread: %s; "
 		    "waiting threads are not sampled", strerror(errno));
 	if (writer.hdr)
-		say(0, "profiling %s into %s: %s mode, interval %llu ns, source %s",
-		    layout.version, path,
-		    settings.mode == PF_MODE_WALL ? "wall" : "cpu",
-		    (unsigned long long)settings.interval_ns,
-		    sampler_source() == PF_SOURCE_PERF_TASK_CLOCK
-			    ? "perf task-clock" : "thread CPU timer");
+		say_recording();
 	else
 		say(0, "loaded for %s; recording waits for pyprof_start()",
 		    layout.version);
+}
+
+__attribute__((constructor)) static void pyprof_load(void)
+{
+	/* Not CPython: dormant and silent, whatever PYPROF_* says, since the
+	 * variables reach every process of the tree. */
+	py_r = pyintro_init(&layout, py_why, sizeof py_why);
+	if (py_r == -1)
+		return;
+	/* Loaded into a running interpreter: its threads run already, and
+	 * nothing it calls reaches the interposed functions.  Nothing starts
+	 * until pyprof_start() or pyprof_attach() asks (attach.c). */
+	if ((loaded_late = attach_loaded_late()))
+		return;
+	setup();
+}
+
+/* --- pyprof attach (attach.c) --------------------------------------------- */
+
+/* pyprof_attach after a pyprof_detach: the handlers are in place, the
+ * settings and the file are new, the threads are adopted again. */
+static void setup_again(void)
+{
+	char why[512];
+	struct settings s;
+
+	if (settings_load(&s, env, why, sizeof why) != 0) {
+		say(1, "%s; not profiling", why);
+		return;
+	}
+	if (s.native && !native_enabled() &&
+	    native_init(layout.minor, why, sizeof why) != 0) {
+		say(1, "native stacks unavailable: %s; Python frames only", why);
+		s.native = 0;
+	}
+	settings = s;
+	if (log_fd > 2)
+		close(log_fd);
+	log_fd = -1;
+	open_log();
+	sampler_new_file(&settings);
+	if (open_file() != 0)
+		return;
+	writer.hdr->source = (uint32_t)sampler_source();
+	sampler_set_active(1);
+	if (attach_threads() != 0)
+		say(1, "cannot list the threads: %s", strerror(errno));
+	native_objects_poll(sampler_write_record_any);
+	if (sampler_wall_start() != 0)
+		say(1, "cannot start pyprof's helper thread: %s; threads started "
+		    "from now on are not sampled", strerror(errno));
+	say_recording();
+}
+
+int preload_attach(void)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&control_lock);
+	if (!loaded_late || (set_up && !by_attach)) {
+		/* preloaded, or set up by the program (%pyprof) */
+		errno = on && writer.hdr && (settings.start || windows)
+				? EALREADY : EBUSY;
+		goto out;
+	}
+	if (writer.hdr && writer.hdr->state == PF_STATE_WRITING) {
+		errno = EALREADY;
+		goto out;
+	}
+	by_attach = 1;
+	if (!on)
+		setup();
+	else
+		setup_again();
+	if (on && writer.hdr && writer.hdr->state == PF_STATE_WRITING &&
+	    getpid() == file_pid)
+		r = 0;
+	else
+		errno = EIO;
+out:
+	pthread_mutex_unlock(&control_lock);
+	return r;
+}
+
+void preload_detach(int unmap)
+{
+	pthread_mutex_lock(&control_lock);
+	finish(PF_END_STOP, 0);
+	say_wrote();
+	/* else a handler may still be in it: it stays, complete */
+	if (unmap && writer.hdr) {
+		pf_writer_close(&writer);
+		file_pid = 0;
+	}
+	pthread_mutex_unlock(&control_lock);
 }
 
 /* --- the control API (libpyprof(7)) -------------------------------------- */
@@ -585,6 +715,8 @@ EXPORT int pyprof_start(const char *label)
 	int r = -1;
 
 	pthread_mutex_lock(&control_lock);
+	if (loaded_late && !set_up)
+		setup();
 	if (!on || getpid() != file_pid_or_self()) {
 		errno = ENOTSUP;
 		goto out;
@@ -644,6 +776,8 @@ EXPORT int pyprof_mark(const char *label)
  * loaded with dlopen): the thread arms its own timer. */
 EXPORT int pyprof_thread_start(void)
 {
+	if (attach_polling())
+		return 0; /* pyprof's helper thread adopts it */
 	if (!on) {
 		errno = ENOTSUP;
 		return -1;

@@ -134,6 +134,10 @@ extern pthread_mutex_t by_tid_lock;
  * sampler.c.  Also wall mode's order of service (wall_tick). */
 extern struct thread_state *live;
 
+/* Stops and frees the state of a thread that has ended, from another
+ * thread (attach.c).  Takes by_tid_lock. */
+void sampler_thread_release(struct thread_state *t);
+
 HANDLER static inline struct thread_state *by_tid_get(int tid)
 {
 	struct thread_state *t;
@@ -148,6 +152,16 @@ HANDLER static inline struct thread_state *by_tid_get(int tid)
 
 /* pyprof's part of SIGPROF (a sigchain_fn): 1 if the signal was ours. */
 HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc);
+
+/* Brackets whatever may read a thread's state or write the file outside
+ * the sampler's locks: the SIGPROF handler, and the records ordinary code
+ * writes (sampler_write_record). */
+HANDLER void handler_enter(void);
+HANDLER void handler_leave(void);
+/* Waits until none of those is running; the caller has turned recording
+ * off and unpublished the states first, so none starts that would touch
+ * them.  0, or -1 after timeout_ns (a stopped or traced thread). */
+int handler_quiesce(uint64_t timeout_ns);
 
 /* Space for a body of n bytes in t's chunk, opening a new chunk if it is
  * full; NULL when the file is. */

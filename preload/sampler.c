@@ -191,6 +191,27 @@ static unsigned long long thread_start_time(int tid)
 	return v;
 }
 
+int sampler_adopt_thread(int tid)
+{
+	unsigned long long started = thread_start_time(tid);
+	struct thread_state *t = by_tid_get(tid);
+
+	if (t && (!t->adopted || t->started == started))
+		return 0; /* armed already (a stale adopted state of a dead
+			   * thread whose tid was reused is not) */
+	if (!(t = thread_state_new(tid)))
+		return -1;
+	t->adopted = 1;
+	t->started = started;
+	if ((timers_arm(t))) {
+		thread_state_free(t);
+		return 0; /* it may have ended meanwhile */
+	}
+	by_tid_set(tid, t);
+	live_add(t);
+	return 1;
+}
+
 int sampler_adopt_threads(void)
 {
 	DIR *d;
@@ -200,35 +221,74 @@ int sampler_adopt_threads(void)
 	if (!writer || !(d = opendir("/proc/self/task")))
 		return -1;
 	while ((e = readdir(d))) {
-		int tid = atoi(e->d_name);
-		struct thread_state *t;
-		unsigned long long started;
+		int tid = atoi(e->d_name), r;
 
 		if (tid <= 0)
 			continue;
 		if (tid == me && self)
 			continue;
-		started = thread_start_time(tid);
-		t = by_tid_get(tid);
-		if (t && (!t->adopted || t->started == started))
-			continue; /* armed already (a stale adopted state of a
-				   * dead thread whose tid was reused is not) */
-		if (!(t = thread_state_new(tid)))
+		if ((r = sampler_adopt_thread(tid)) < 0)
 			break;
-		t->adopted = 1;
-		t->started = started;
-		if ((timers_arm(t))) {
-			thread_state_free(t);
-			continue; /* it may have ended meanwhile */
-		}
-		by_tid_set(tid, t);
-		live_add(t);
-		if (tid == me)
-			self = t;
-		adopted++;
+		adopted += r;
 	}
 	closedir(d);
 	return adopted;
+}
+
+/* Unpublishes t: neither the handler nor a writer finds it after this
+ * (but one that found it before may still hold it). */
+static void thread_unpublish(struct thread_state *t)
+{
+	by_tid_set(t->tid, NULL);
+	live_remove(t);
+}
+
+/* The end of t, unpublished, that nothing holds any more. */
+static void thread_end(struct thread_state *t)
+{
+	timers_disarm(t);
+	/* Nothing writes with t->cur any more: the rest of its chunk is
+	 * the next new thread's (write.h) */
+	if (writer->hdr)
+		pf_writer_give_back(writer, &t->cur);
+	thread_state_free(t);
+}
+
+void sampler_thread_release(struct thread_state *t)
+{
+	/* Nothing else holds it: an ended thread takes no signal, and a
+	 * writer in another thread (sampler_write_record_any) holds
+	 * by_tid_lock, which unpublishing takes. */
+	thread_unpublish(t);
+	thread_end(t);
+}
+
+int sampler_release_all(void)
+{
+	struct thread_state *t, *all;
+
+	sampler_set_active(0);
+	pthread_mutex_lock(&by_tid_lock);
+	all = live;
+	for (t = all; t && by_tid; t = t->next_live)
+		__atomic_store_n(&by_tid[t->tid], NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&live, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&by_tid_lock);
+	if (self) {
+		self = NULL;
+		pthread_setspecific(stop_key, NULL);
+	}
+	/* A handler that found a state before it was unpublished may still
+	 * be using it, or its perf descriptor: closing one then could
+	 * refresh the program's descriptor of the same number.  Handlers
+	 * never wait, so this is short, unless the process is stopped. */
+	if (handler_quiesce(2000000000u) != 0)
+		return -1;
+	while ((t = all)) {
+		all = t->next_live;
+		thread_end(t);
+	}
+	return 0;
 }
 
 void sampler_thread_stop(void)
@@ -268,21 +328,15 @@ void sampler_thread_stop(void)
 	}
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
-	by_tid_set(t->tid, NULL);
-	live_remove(t);
+	thread_unpublish(t);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	timers_disarm(t);
-	/* Nothing writes with t->cur any more: the rest of its chunk is
-	 * the next new thread's (write.h) */
-	if (writer->hdr)
-		pf_writer_give_back(writer, &t->cur);
 	pthread_setspecific(stop_key, NULL);
-	thread_state_free(t);
+	thread_end(t);
 	/* others may have been renamed since the last look */
 	names_request();
 }
 
-int sampler_write_record(unsigned type, const void *body, size_t len)
+static int write_record(unsigned type, const void *body, size_t len)
 {
 	struct thread_state *t = self ? self : by_tid_get(gettid_());
 	uint8_t *p;
@@ -302,6 +356,18 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 		r = 0;
 	}
 	unbusy(t);
+	return r;
+}
+
+/* Counted as a handler is, so that sampler_release_all waits for a
+ * record being written from another thread (a thread name, a mark). */
+int sampler_write_record(unsigned type, const void *body, size_t len)
+{
+	int r;
+
+	handler_enter();
+	r = write_record(type, body, len);
+	handler_leave();
 	return r;
 }
 
@@ -385,6 +451,14 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 	return 0;
 }
 
+void sampler_new_file(const struct settings *s)
+{
+	timers_init(s);
+	intern_reset();
+	names_reset();
+	native_objects_reset();
+}
+
 void sampler_exec_prepare(void)
 {
 	struct sigaction ign;
@@ -418,6 +492,16 @@ void sampler_exec_failed(void)
 void sampler_after_fork(struct pf_writer *w)
 {
 	writer = w;
+	sampler_forget_parent();
+	if (w->hdr)
+		w->hdr->source = (uint32_t)sampler_source();
+	sampler_thread_start();
+	native_objects_poll(sampler_write_record);
+	wall_after_fork();
+}
+
+void sampler_forget_parent(void)
+{
 	/* The parent's threads are gone; this thread's state belonged to the
 	 * parent's file and its timer did not survive fork.  The perf event
 	 * fds of all of them did, but they count the parent's threads: close
@@ -442,9 +526,4 @@ void sampler_after_fork(struct pf_writer *w)
 	spare = NULL;
 	intern_reset();
 	native_objects_reset();
-	if (w->hdr)
-		w->hdr->source = (uint32_t)sampler_source();
-	sampler_thread_start();
-	native_objects_poll(sampler_write_record);
-	wall_after_fork();
 }

@@ -34,8 +34,20 @@ int sampler_thread_start(void);
  * adopted, or -1. */
 int sampler_adopt_threads(void);
 
+/* Arms the thread tid of this process, unless it has a state already:
+ * 1 if adopted, 0 if not (armed already, or gone), -1 if out of memory. */
+int sampler_adopt_thread(int tid);
+
 /* Stops sampling the calling thread and frees its state. */
 void sampler_thread_stop(void);
+
+/* Recording off, every thread's state unpublished, the handlers and
+ * writers still at work waited for, then every signal source stopped
+ * and every state freed (pyprof_detach).  The calling thread's `self`
+ * is cleared; no other thread may have one (adopted threads have none).
+ * 0, or -1 if handlers did not finish within 2 s: the states and the
+ * file must then stay as they are. */
+int sampler_release_all(void);
 
 /* Appends one record to the calling thread's chunk, from
  * its ordinary context (a signal arriving meanwhile is dropped as busy).
@@ -55,6 +67,11 @@ HANDLER void sampler_set_active(int on);
  * list's lock, so no sample stands for time spent paused. */
 void sampler_resume(void);
 
+/* Before a new file in the same process (pyprof_attach after a
+ * detach): the source picked again for s, the codes, names and objects
+ * of the old file forgotten.  No thread may be sampled meanwhile. */
+void sampler_new_file(const struct settings *s);
+
 /* Async-signal-safe, as exec is: a program may call it from a signal
  * handler.  Before exec: stop this thread's signals and leave none
  * pending, so the new image cannot be killed by a late SIGPROF. */
@@ -67,12 +84,15 @@ void sampler_exec_failed(void);
  * their timers, which the child does not have) and start the calling
  * thread afresh on the new writer. */
 void sampler_after_fork(struct pf_writer *w);
+/* Its first half: forgets the parent's threads, closing their
+ * descriptors, and the parent's interned names, samples nothing. */
+void sampler_forget_parent(void);
 
 /* Wall mode, or native mode (else a no-op): starts the sampler thread
  * that records waiting threads (see wall.c), and notes newly loaded
  * objects (native.c).  0 or -1. */
 int sampler_wall_start(void);
-/* Stops it and waits for it to end. */
+/* Stops it for good and waits for it to end. */
 void sampler_wall_stop(void);
 int sampler_wall_running(void);
 /* For the log: ticks, stacks read remotely, stacks repeated unread. */

@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "attach.h"
 #include "names.h"
 #include "sampler.h"
 #include "sampler-int.h"
@@ -328,6 +329,7 @@ static void *wall_main(void *arg)
 			native_objects_poll(sampler_write_record_any);
 			polled = clock_ns(CLOCK_MONOTONIC);
 		}
+		attach_poll();
 		pthread_mutex_lock(&wall_lock);
 	}
 	pthread_mutex_unlock(&wall_lock);
@@ -387,7 +389,8 @@ int sampler_wall_start(void)
 {
 	int r;
 
-	if (!settings || (settings->mode != PF_MODE_WALL && !native_enabled()))
+	if (!settings || (settings->mode != PF_MODE_WALL && !native_enabled() &&
+			  !attach_polling()))
 		return 0;
 	pthread_mutex_lock(&wall_ctl);
 	wall_wanted = 1;
@@ -399,6 +402,7 @@ int sampler_wall_start(void)
 void sampler_wall_stop(void)
 {
 	pthread_mutex_lock(&wall_ctl);
+	wall_wanted = 0; /* for good: a fork must not start it again */
 	wall_stop_locked();
 	pthread_mutex_unlock(&wall_ctl);
 }
@@ -455,7 +459,11 @@ void sampler_wall_counts(uint64_t *ticks, uint64_t *reads, uint64_t *repeats)
 
 void wall_init(void)
 {
-	pthread_atfork(wall_prepare, wall_parent, wall_child);
+	static int done;
+
+	/* once: pyprof_attach asks again at every attach */
+	if (!done++)
+		pthread_atfork(wall_prepare, wall_parent, wall_child);
 }
 
 void wall_after_fork(void)
