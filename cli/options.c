@@ -229,8 +229,8 @@ static gboolean opt_keep(char **field, const gchar *value)
 /* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a
  * unit (ns, us, ms, s) between 100us and 10s.  Checked here too so that a
  * typo fails before the command runs rather than leaving it unprofiled. */
-static gboolean opt_interval(const gchar *name, const gchar *value,
-			     gpointer data, GError **error)
+gboolean options_interval_arg(const gchar *name, const gchar *value,
+			      gpointer data, GError **error)
 {
 	struct report_opts *o = data;
 	static const struct { const char *unit; double ns; } units[] = {
@@ -263,8 +263,8 @@ static gboolean opt_interval(const gchar *name, const gchar *value,
 
 /* Checked here too, as --interval is: a typo must fail before the command
  * runs rather than leave it unprofiled. */
-static gboolean opt_mode(const gchar *name, const gchar *value, gpointer data,
-			 GError **error)
+gboolean options_mode_arg(const gchar *name, const gchar *value, gpointer data,
+			  GError **error)
 {
 	static const char *const words[] = {"cpu", "wall", NULL};
 
@@ -412,9 +412,9 @@ static gboolean opt_grace(const gchar *name, const gchar *value,
 }
 
 static const GOptionEntry run_entries[] = {
-	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, opt_interval,
+	{"interval", 'i', 0, G_OPTION_ARG_CALLBACK, options_interval_arg,
 	 "Sampling interval, e.g. 5ms (default 1ms, or PYPROF_INTERVAL)", "TIME"},
-	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, opt_mode,
+	{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, options_mode_arg,
 	 "cpu (the default: CPU time per thread) or wall (wall time, "
 	 "waiting shown as [idle]); PYPROF_MODE", "cpu|wall"},
 	{"output-dir", 'd', 0, G_OPTION_ARG_FILENAME, NULL,

@@ -48,6 +48,13 @@ struct report_opts {
 	gboolean threads_table;   /* --threads */
 };
 
+/* run's --interval and --mode checks (GOptionArgFunc, the group's user
+ * data an o), for another command's entries: attach's. */
+gboolean options_interval_arg(const gchar *name, const gchar *value,
+			      gpointer data, GError **error);
+gboolean options_mode_arg(const gchar *name, const gchar *value, gpointer data,
+			  GError **error);
+
 /* Sets o to the defaults; options_release() frees what parsing added. */
 void options_init(struct report_opts *o);
 void options_release(struct report_opts *o);

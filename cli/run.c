@@ -38,9 +38,7 @@
 #define PKGLIBDIR "/usr/local/lib/pyprof"
 #endif
 
-/* The library to preload: $PYPROF_LIB, else the build tree's when this
- * binary runs from it, else the installed one. */
-static char *preload_library(void)
+char *run_library(void)
 {
 	const char *env = g_getenv("PYPROF_LIB");
 	char *exe, *lib;
@@ -205,7 +203,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	lib = preload_library();
+	lib = run_library();
 	if (!g_file_test(lib, G_FILE_TEST_IS_REGULAR)) {
 		fprintf(stderr, "pyprof: %s: no such library (set PYPROF_LIB to "
 				"libpyprof.so)\n", lib);
