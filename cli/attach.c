@@ -301,6 +301,10 @@ static gboolean target_find(struct target *t, long pid, const char *lib)
 					cpython = elf_cpython(fd, &t->version,
 							      &free_threaded);
 					close(fd);
+					/* before 3.11, only its name says */
+					if (cpython && !t->version)
+						t->version = 0x03000000u | (unsigned)
+							strtoul(base + 11, NULL, 10) << 16;
 				}
 				g_free(in);
 				g_free(base);
@@ -316,7 +320,7 @@ static gboolean target_find(struct target *t, long pid, const char *lib)
 	}
 	if (!t->version || t->version < 0x030e0000) {
 		char ver[32] = "older than 3.11";
-		if (t->version)
+		if (t->version >> 16 > 0x0300)
 			g_snprintf(ver, sizeof ver, "%u.%u", t->version >> 24,
 				   (t->version >> 16) & 0xff);
 		fprintf(stderr, "pyprof: attach: process %ld runs CPython %s: "
