@@ -1,0 +1,181 @@
+#!/bin/sh
+# pyprof attach: recording in a running CPython 3.14+ started without the
+# preload (the chroot's Debian 3.14 and 3.15, which run in a root of their
+# own, so the request is made from inside it).
+#  - attach to a service whose two threads run already, then a third
+#    thread starts: after --stop the file is complete (end reason "stop")
+#    and has samples of alpha, beta and gamma, named, in their own
+#    functions; the service's output and exit status are those of a run
+#    nobody attached to (with -X dev -W error: no warning either);
+#  - a second attach says "already profiled"; attach after --stop writes
+#    a new file;
+#  - a request the target does not run in time is withdrawn: when it runs
+#    it does nothing and removes itself;
+#  - refused with the reason: remote debugging disabled in the target,
+#    no rights to trace it, not CPython, CPython before 3.14.
+. "$(dirname "$0")/setup.sh"
+
+export PYPROF_LIB
+
+# start PYTHON DIR [ENV...]: the service in the background, its pid in
+# $pid once it is up (its output in DIR/out, DIR/err)
+start() {
+	sp=$1 sd=$2
+	shift 2
+	rm -rf "$sd" && mkdir -p "$sd"
+	env "$@" "$sp" -X dev -W error "$targets/attach.py" "$sd" >"$sd/out" 2>"$sd/err" &
+	spid=$!
+	for _ in $(seq 300); do
+		[ -f "$sd/pid" ] && break
+		sleep 0.05
+	done
+	pid=$(cat "$sd/pid" 2>/dev/null || echo 0)
+}
+
+# end DIR: stops the service and sets $status
+end() {
+	touch "$1/stop"
+	status=0
+	wait "$spid" || status=$?
+}
+
+attach() { "$PYPROF_BIN" attach "$@" >"$work/aout" 2>"$work/aerr"; }
+
+ran=0
+for py in $pythons; do
+	case $py in *chroot-python3.1[4-9]) ;; *) continue ;; esac
+	ran=1
+	v=$(pyver "$py")
+
+	# the run nobody attaches to
+	start "$py" "$work/ref"
+	touch "$work/ref/go"
+	sleep 0.5
+	end "$work/ref"
+	want=$status
+	cp "$work/ref/out" "$work/ref.out"
+	cp "$work/ref/err" "$work/ref.err"
+
+	rm -rf "$work/out" "$work/out2" && mkdir -p "$work/out" "$work/out2"
+	start "$py" "$work/run"
+	if attach -o "$work/out/" "$pid" && grep -q "^pyprof: attached to $pid " "$work/aout"; then
+		ok "$v: attached in $(sed -n 's/.* in \([0-9.]* s\).*/\1/p' "$work/aout")"
+	else
+		fail "$v: attach: $(cat "$work/aout" "$work/aerr")"
+	fi
+	if ! attach "$pid" && grep -q "already profiled" "$work/aerr"; then
+		ok "$v: a second attach: already profiled"
+	else
+		fail "$v: a second attach: $(cat "$work/aout" "$work/aerr")"
+	fi
+	touch "$work/run/go"
+	sleep 1.5
+	if attach --stop "$pid" && grep -q "^pyprof: stopped $pid: .* is complete" "$work/aout"; then
+		ok "$v: --stop: $(sed 's/^pyprof: //' "$work/aout")"
+	else
+		fail "$v: --stop: $(cat "$work/aout" "$work/aerr")"
+	fi
+	if attach -o "$work/out2/" "$pid" && sleep 0.5 && attach --stop "$pid"; then
+		ok "$v: attach and --stop again"
+	else
+		fail "$v: attach again: $(cat "$work/aout" "$work/aerr")"
+	fi
+	end "$work/run"
+	got=$status
+	cp "$work/run/out" "$work/got.out"
+	cp "$work/run/err" "$work/got.err"
+	same_as_unprofiled "$v attached" && ok "$v: the service's output and exit status ($got) are its own"
+
+	set -- "$work"/out/*.pyprof
+	if [ "$#" -eq 1 ] && [ -f "$1" ]; then
+		h=$(python3 "$top_srcdir/tests/integration/pfheader.py" "$1")
+		case $h in
+		*" complete stop "*) ok "$v: the file is complete, ended by stop" ;;
+		*) fail "$v: header: $h" ;;
+		esac
+		"$PYPROF_BIN" report --threads "$1" >"$work/threads" 2>&1
+		"$PYPROF_BIN" report --format collapsed "$1" >"$work/collapsed" 2>&1
+		for th in alpha beta gamma; do
+			n=$(awk -v t="$th" '$1 == t {print $3}' "$work/threads")
+			if [ -n "$n" ] && [ "$n" -gt 0 ] 2>/dev/null &&
+				grep -q "^$th;.*spin_$th " "$work/collapsed"; then
+				ok "$v: thread $th named, $n samples in spin_$th"
+			else
+				fail "$v: thread $th: $(cat "$work/threads")"
+			fi
+		done
+	else
+		fail "$v: files written: $*"
+	fi
+	set -- "$work"/out2/*.pyprof
+	h=$(python3 "$top_srcdir/tests/integration/pfheader.py" "$1")
+	case $h in
+	*" complete stop "*) ok "$v: the second attach's file is complete: ${h##* } samples" ;;
+	*) fail "$v: second file: $h" ;;
+	esac
+
+	# a request that waits longer than --timeout is withdrawn
+	rm -rf "$work/out"  && mkdir -p "$work/out"
+	start "$py" "$work/nap"
+	touch "$work/nap/nap"
+	sleep 0.3
+	if ! attach --timeout 1 -o "$work/out/" "$pid" && grep -q "did not run the request within 1 s" "$work/aerr"; then
+		ok "$v: a request not run within --timeout is withdrawn"
+	else
+		fail "$v: --timeout: $(cat "$work/aout" "$work/aerr")"
+	fi
+	sleep 3
+	# the service's own /tmp, where pyprof put the request
+	left=$(ls "$work/out"; ls -d /proc/"$pid"/root/tmp/pyprof-attach.* 2>/dev/null || true)
+	end "$work/nap"
+	got=$status
+	cp "$work/nap/out" "$work/got.out"
+	cp "$work/nap/err" "$work/got.err"
+	if same_as_unprofiled "$v withdrawn" && [ -z "$left" ]; then
+		ok "$v: the withdrawn request ran later, did nothing and removed itself"
+	elif [ -n "$left" ]; then
+		fail "$v: left behind: $left"
+	fi
+
+	# refused, with the reason
+	start "$py" "$work/nodebug" PYTHON_DISABLE_REMOTE_DEBUG=1
+	if ! attach "$pid" && grep -q "remote debugging is disabled in process $pid" "$work/aerr" &&
+		grep -q LD_PRELOAD "$work/aerr"; then
+		ok "$v: PYTHON_DISABLE_REMOTE_DEBUG: $(cut -c1-60 "$work/aerr")..."
+	else
+		fail "$v: remote debugging disabled: $(cat "$work/aout" "$work/aerr")"
+	fi
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+		if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$PYPROF_BIN" attach "$pid" >"$work/aout" 2>"$work/aerr" &&
+			grep -q "permission denied" "$work/aerr"; then
+			ok "$v: another user: $(cut -c1-70 "$work/aerr")..."
+		else
+			fail "$v: another user: $(cat "$work/aout" "$work/aerr")"
+		fi
+	fi
+	end "$work/nodebug"
+done
+[ "$ran" -eq 1 ] || skip "no CPython 3.14 or later here (the test chroot)"
+
+sleep 5 &
+if ! attach $! && grep -q "is not CPython" "$work/aerr"; then
+	ok "sleep(1): not CPython"
+else
+	fail "sleep(1): $(cat "$work/aout" "$work/aerr")"
+fi
+kill $! 2>/dev/null || true
+for py in $pythons; do
+	case $py in *chroot-*) continue ;; esac
+	v=$(pyver "$py")
+	"$py" -c 'import time; time.sleep(5)' &
+	sleep 0.3
+	if ! attach $! && grep -q "needs 3.14 or later" "$work/aerr" && grep -q LD_PRELOAD "$work/aerr"; then
+		ok "$v: refused: $(cut -c 17-80 "$work/aerr")..."
+	else
+		fail "$v: $(cat "$work/aout" "$work/aerr")"
+	fi
+	kill $! 2>/dev/null || true
+	break
+done
+finish
