@@ -8,7 +8,7 @@
 #    functions; the service's output and exit status are those of a run
 #    nobody attached to (with -X dev -W error: no warning either);
 #  - a second attach says "already profiled"; attach after --stop writes
-#    a new file;
+#    a new file; a SIGTERM while attached completes the file;
 #  - a request the target does not run in time is withdrawn: when it runs
 #    it does nothing and removes itself;
 #  - refused with the reason: remote debugging disabled in the target,
@@ -112,6 +112,19 @@ for py in $pythons; do
 	case $h in
 	*" complete stop "*) ok "$v: the second attach's file is complete: ${h##* } samples" ;;
 	*) fail "$v: second file: $h" ;;
+	esac
+
+	# a SIGTERM left at the default completes the file, as preloaded
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	start "$py" "$work/term"
+	attach -o "$work/out/" "$pid" && sleep 0.5
+	kill -TERM "$pid"
+	status=0
+	wait "$spid" || status=$?
+	h=$(python3 "$top_srcdir/tests/integration/pfheader.py" "$work"/out/*.pyprof)
+	case $status/$h in
+	143/*" complete signal 15 "*) ok "$v: SIGTERM while attached: the file is complete, the status SIGTERM's" ;;
+	*) fail "$v: SIGTERM while attached: status $status, $h" ;;
 	esac
 
 	# a request that waits longer than --timeout is withdrawn
