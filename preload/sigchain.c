@@ -141,6 +141,12 @@ HANDLER static void default_action(int sig, siginfo_t *si)
 
 	if (default_is_ignore(sig))
 		return;
+	/* A pid namespace's init (a container's PID 1) is sent only the
+	 * signals it has a handler for: this one reached it because pyprof's
+	 * handler is in the kernel, and would have been dropped without it.
+	 * So it is here, profile and all; a fault is forced on init too. */
+	if (getpid() == 1 && !is_fault(sig, si))
+		return;
 	if (death)
 		death(sig);
 	memset(&dfl, 0, sizeof dfl);
