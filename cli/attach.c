@@ -22,6 +22,12 @@
  * python runs in the target's mount and pid namespaces and root, where
  * the target's interpreter and its standard library are.
  *
+ * The helper is the target's own program: run by root, it could be
+ * anybody's.  So root runs only an interpreter that root owns and nobody
+ * else may change (or the one --python names), and with no right left but
+ * CAP_SYS_PTRACE, which the request needs; in a container, that and the
+ * container's own pid namespace and root keep it there.
+ *
  * The script runs when the target next runs Python in its main thread,
  * which may be never (a main thread blocked in join()).  A request that
  * timed out cannot be taken back, so the script and pyprof race for one
@@ -34,12 +40,15 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -675,6 +684,55 @@ static void enter_target(const struct target *t)
 	}
 }
 
+/* root's helper: every capability dropped but CAP_SYS_PTRACE, none to be
+ * had again (the bounding set, no_new_privs).  Kept across execve as an
+ * ambient capability, which needs it inheritable too.  In the child;
+ * FALSE if the kernel refused. */
+static gboolean only_ptrace(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	unsigned bit = CAP_SYS_PTRACE;
+
+	for (int cap = 0; cap <= 63; cap++)
+		if (cap != CAP_SYS_PTRACE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+		    errno != EINVAL)
+			return FALSE;
+	memset(d, 0, sizeof d);
+	d[bit / 32].effective = d[bit / 32].permitted =
+		d[bit / 32].inheritable = 1u << (bit % 32);
+	return syscall(SYS_capset, &h, d) == 0 &&
+	       prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_PTRACE, 0, 0) == 0 &&
+	       prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+/* Whether root may run path (in the target's file system): root's, and
+ * neither it nor its folder writable by anyone else.  NULL if so, else
+ * why not. */
+static const char *trusted(const struct target *t, const char *path)
+{
+	char *in = g_build_filename(t->root, path, NULL), *real, *dir;
+	const char *why = NULL;
+	struct stat st;
+
+	/* the file a link names is what runs */
+	real = t->other_root ? g_strdup(in) : realpath(in, NULL);
+	if (!real)
+		real = g_strdup(in);
+	dir = g_path_get_dirname(real);
+	if (stat(real, &st) != 0)
+		why = "it cannot be read";
+	else if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		why = "it is not root's alone";
+	else if (stat(dir, &st) != 0 || st.st_uid != 0 ||
+		 (st.st_mode & (S_IWGRP | S_IWOTH)))
+		why = "its folder is not root's alone";
+	g_free(dir);
+	free(real);
+	g_free(in);
+	return why;
+}
+
 /* Runs the helper; returns its "kind" (ok, permission, disabled, gone,
  * root, version, error) and sets *text.  Owned by the caller. */
 static char *ask_target(const struct target *t, const char *python,
@@ -709,6 +767,12 @@ static char *ask_target(const struct target *t, const char *python,
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
 		enter_target(t);
+		if (geteuid() == 0 && !only_ptrace()) {
+			printf("pyprof-helper\terror\tcannot drop root's rights for %s: %s\n",
+			       python, g_strerror(errno));
+			fflush(stdout);
+			_exit(1);
+		}
 		g_snprintf(pid, sizeof pid, "%ld", t->nspid);
 		execve(python, argv, envp);
 		printf("pyprof-helper\texec\t%s: %s\n", python, g_strerror(errno));
@@ -846,7 +910,17 @@ static int attach(const struct target *t, const struct report_opts *o,
 	gint64 t0;
 	int rc = EXIT_INPUT;
 
-	if (!(python = target_python(t, ao)) || !exchange_make(&x, t, lib))
+	if (!(python = target_python(t, ao)))
+		goto out;
+	if (geteuid() == 0 && !ao->python && (kind = (char *)trusted(t, python))) {
+		fprintf(stderr, "pyprof: attach: process %ld: pyprof runs its "
+				"interpreter %s to ask it, and will not as root: %s; "
+				"give a trusted python of its version with --python, or "
+				"attach as its user\n", t->pid, python, kind);
+		kind = NULL;
+		goto out;
+	}
+	if (!exchange_make(&x, t, lib))
 		goto out;
 	settings = attach_settings(o);
 	if (!exchange_script(&x, t, settings, ao->stop))

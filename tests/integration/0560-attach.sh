@@ -12,10 +12,12 @@
 #  - a request the target does not run in time is withdrawn: when it runs
 #    it does nothing and removes itself;
 #  - refused with the reason: remote debugging disabled in the target,
-#    no rights to trace it, not CPython, CPython before 3.14.
+#    no rights to trace it, not CPython, CPython before 3.14; and as root,
+#    an interpreter that another user could have changed.
 . "$(dirname "$0")/setup.sh"
 
 export PYPROF_LIB
+PYPROF_CHROOT_DIR=${PYPROF_CHROOT:-$top_builddir/tests/cache/chroot-sid}
 
 # start PYTHON DIR [ENV...]: the service in the background, its pid in
 # $pid once it is up (its output in DIR/out, DIR/err)
@@ -168,6 +170,28 @@ for py in $pythons; do
 		fi
 	fi
 	end "$work/nodebug"
+
+	# root runs no interpreter that another user could have changed
+	if [ "$(id -u)" -eq 0 ]; then
+		mkdir -p "$work/theirs"
+		cp "$PYPROF_CHROOT_DIR/usr/bin/${py##*chroot-}" "$work/theirs/"
+		chown -R 65534:65534 "$work/theirs"
+		# run in the chroot, as the chroot's own are (tests/chroot/chroot.sh)
+		printf '#!/bin/sh\nPYPROF_CHROOT_BINDS="%s %s" exec sh "%s" "%s" "%s" "$@"\n' \
+			"$top_srcdir" "$top_builddir" "$top_srcdir/tests/chroot/run-in-chroot.sh" \
+			"$PYPROF_CHROOT_DIR" "$work/theirs/${py##*chroot-}" >"$work/theirs-py"
+		chmod +x "$work/theirs-py"
+		start "$work/theirs-py" "$work/theirs-run"
+		if ! attach "$pid" && grep -q "will not as root: it is not root's alone" "$work/aerr" &&
+			attach --python "/usr/bin/${py##*chroot-}" -o "$work/out/" "$pid" &&
+			attach --stop --python "/usr/bin/${py##*chroot-}" "$pid"; then
+			ok "$v: root does not run an interpreter of another user's; it does the one --python names"
+		else
+			fail "$v: an interpreter of another user's: $(cat "$work/aout" "$work/aerr")"
+		fi
+		end "$work/theirs-run"
+		rm -rf "$work/theirs" "$work/theirs-py"
+	fi
 done
 [ "$ran" -eq 1 ] || skip "no CPython 3.14 or later here (the test chroot)"
 
