@@ -77,8 +77,8 @@ for py in $pythons; do
 	else
 		fail "$v: --stop: $(cat "$work/aout" "$work/aerr")"
 	fi
-	if attach -o "$work/out2/" "$pid" && sleep 0.5 && attach --stop "$pid"; then
-		ok "$v: attach and --stop again"
+	if attach --mode wall -i 5ms -o "$work/out2/" "$pid" && sleep 0.5 && attach --stop "$pid"; then
+		ok "$v: attach (in wall mode) and --stop again"
 	else
 		fail "$v: attach again: $(cat "$work/aout" "$work/aerr")"
 	fi
@@ -111,9 +111,16 @@ for py in $pythons; do
 	fi
 	set -- "$work"/out2/*.pyprof
 	h=$(python3 "$top_srcdir/tests/integration/pfheader.py" "$1")
-	case $h in
-	*" complete stop "*) ok "$v: the second attach's file is complete: ${h##* } samples" ;;
-	*) fail "$v: second file: $h" ;;
+	"$PYPROF_BIN" info "$1" >"$work/info" 2>&1 || true
+	"$PYPROF_BIN" report --threads "$1" >"$work/threads" 2>&1 || true
+	case $h/$(grep '^mode:' "$work/info") in
+	*" complete stop "*/*wall*)
+		if awk '$1 == "alpha" && $3 > 0 {a = 1} $1 == "MainThread" && $3 > 0 {m = 1} END {exit !(a && m)}' "$work/threads"; then
+			ok "$v: the second attach's file: wall mode, complete, ${h##* } samples, the waiting main thread's too"
+		else
+			fail "$v: the second attach's threads: $(cat "$work/threads")"
+		fi ;;
+	*) fail "$v: second file: $h $(grep '^mode:' "$work/info")" ;;
 	esac
 
 	# a SIGTERM left at the default completes the file, as preloaded
