@@ -332,12 +332,16 @@ HANDLER static int ours(const siginfo_t *si)
 }
 
 /* Handlers and writers between their first look at a thread's state or
- * the file and their last: see handler_quiesce. */
+ * the file and their last: see sampler_release_all. */
 static int in_flight;
 
 HANDLER void handler_enter(void)
 {
 	__atomic_add_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+	/* Pairs with the fence in handler_running's caller: counted first,
+	 * then the state and `active` are read, so that either the caller
+	 * sees this one running or this one sees what the caller did before
+	 * (recording off, the states unpublished). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -346,21 +350,9 @@ HANDLER void handler_leave(void)
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELEASE);
 }
 
-int handler_quiesce(uint64_t timeout_ns)
+HANDLER int handler_running(void)
 {
-	uint64_t end = clock_ns(CLOCK_MONOTONIC) + timeout_ns;
-	struct timespec pause = {0, 100000};
-
-	/* Pairs with handler_enter: a handler that counted itself after this
-	 * load sees the caller's stores made before it (recording off, the
-	 * states unpublished), so it touches neither. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&in_flight, __ATOMIC_ACQUIRE)) {
-		if (clock_ns(CLOCK_MONOTONIC) >= end)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-	return 0;
+	return __atomic_load_n(&in_flight, __ATOMIC_ACQUIRE);
 }
 
 /* Called by sigchain's handler, which saved errno and hands whatever is

@@ -158,10 +158,8 @@ HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc);
  * writes (sampler_write_record). */
 HANDLER void handler_enter(void);
 HANDLER void handler_leave(void);
-/* Waits until none of those is running; the caller has turned recording
- * off and unpublished the states first, so none starts that would touch
- * them.  0, or -1 after timeout_ns (a stopped or traced thread). */
-int handler_quiesce(uint64_t timeout_ns);
+/* How many of those are between the two now. */
+HANDLER int handler_running(void);
 
 /* Space for a body of n bytes in t's chunk, opening a new chunk if it is
  * full; NULL when the file is. */

@@ -280,10 +280,18 @@ int sampler_release_all(void)
 	}
 	/* A handler that found a state before it was unpublished may still
 	 * be using it, or its perf descriptor: closing one then could
-	 * refresh the program's descriptor of the same number.  Handlers
-	 * never wait, so this is short, unless the process is stopped. */
-	if (handler_quiesce(2000000000u) != 0)
-		return -1;
+	 * refresh the program's descriptor of the same number.  One that
+	 * starts from now on finds nothing (handler_enter).  Handlers never
+	 * wait, so this is short, unless the process is stopped or traced. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (uint64_t end = clock_ns(CLOCK_MONOTONIC) + 2000000000u;
+	     handler_running();) {
+		struct timespec pause = {0, 100000};
+
+		if (clock_ns(CLOCK_MONOTONIC) >= end)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
 	while ((t = all)) {
 		all = t->next_live;
 		thread_end(t);
