@@ -530,8 +530,13 @@ static gboolean exchange_make(struct exchange *x, const struct target *t,
 	static const char *const tmps[] = {"/tmp", "/var/tmp", "/dev/shm"};
 	char *libpath;
 
+	/* the target's /tmp is ours unless it has a root or mounts of its
+	 * own (a private /tmp); through /proc/PID/root only then, so that
+	 * the directory can be removed even if the target has exited */
+	const char *prefix = t->other_root || other_ns(t->proc, "mnt") ? t->root : "/";
+
 	for (gsize i = 0; !x->dir && i < G_N_ELEMENTS(tmps); i++) {
-		char *d = g_build_filename(t->root, tmps[i], "pyprof-attach.XXXXXX", NULL);
+		char *d = g_build_filename(prefix, tmps[i], "pyprof-attach.XXXXXX", NULL);
 		if (g_mkdtemp_full(d, 0700)) {
 			x->dir = d;
 			x->dir_inside = g_build_filename(tmps[i], strrchr(d, '/'), NULL);
@@ -542,7 +547,7 @@ static gboolean exchange_make(struct exchange *x, const struct target *t,
 	if (!x->dir) {
 		fprintf(stderr, "pyprof: attach: no directory to put the script in "
 				"where process %ld can read it (%s/tmp: %s)\n",
-			t->pid, t->root, g_strerror(errno));
+			t->pid, strcmp(prefix, "/") ? prefix : "", g_strerror(errno));
 		return FALSE;
 	}
 	if (!give_to_target(t, x->dir))

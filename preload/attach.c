@@ -256,11 +256,12 @@ int attach_polling(void)
 void attach_poll(void)
 {
 	static uint64_t last;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t now;
 	struct thread_state *t;
 	int saved = errno;
 
-	if (!__atomic_load_n(&attached, __ATOMIC_ACQUIRE) || now - last < POLL_NS)
+	if (!__atomic_load_n(&attached, __ATOMIC_ACQUIRE) ||
+	    (now = clock_ns(CLOCK_MONOTONIC)) - last < POLL_NS)
 		return;
 	last = now;
 	while ((t = ended()))
@@ -272,6 +273,8 @@ void attach_poll(void)
 
 int attach_forked(void)
 {
+	/* another thread may have held it at fork */
+	pthread_mutex_init(&attach_lock, NULL);
 	if (!attached)
 		return 0;
 	attached = 0;

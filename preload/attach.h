@@ -38,8 +38,9 @@ int attach_polling(void);
  * started since the last look, release those that ended. */
 void attach_poll(void);
 
-/* In a forked child: 1 if the parent was attached, whose child is not
- * profiled (the caller forgets the parent's file and threads). */
+/* In a forked child of a process that was set up: 1 if the parent was
+ * attached, whose child is not profiled (the caller forgets the parent's
+ * file and threads). */
 int attach_forked(void);
 
 /* preload.c's half of pyprof_attach: checks that nothing else set up the
