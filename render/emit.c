@@ -71,36 +71,43 @@ void emit_u64(FILE *out, guint64 v)
 	fwrite(q, 1, (size_t)(e - q), out);
 }
 
+/* Writes v / 10^digits with up to `digits` decimals, trailing zeros and
+ * a bare point left out: the unit conversions of emit_us, emit_ms and
+ * emit_seconds are exact, where a double would round nanoseconds. */
+static void emit_fixed(FILE *out, guint64 v, guint digits)
+{
+	guint64 scale = 1;
+	char b[21];
+	int n;
+
+	for (guint i = 0; i < digits; i++)
+		scale *= 10;
+	emit_u64(out, v / scale);
+	v %= scale;
+	if (!v)
+		return;
+	b[0] = '.';
+	for (n = (int)digits; n >= 1; n--, v /= 10)
+		b[n] = (char)('0' + v % 10);
+	n = (int)digits + 1;
+	while (b[n - 1] == '0')
+		n--;
+	fwrite(b, 1, (size_t)n, out);
+}
+
 void emit_us(FILE *out, guint64 ns)
 {
-	guint frac = (guint)(ns % 1000);
+	emit_fixed(out, ns, 3);
+}
 
-	emit_u64(out, ns / 1000);
-	if (frac) {
-		char b[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-			     (char)('0' + frac % 10), 0};
-		int n = 4;
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
-	}
+void emit_ms(FILE *out, guint64 ns)
+{
+	emit_fixed(out, ns, 6);
 }
 
 void emit_seconds(FILE *out, guint64 ns)
 {
-	guint64 frac = ns % 1000000000u;
-
-	emit_u64(out, ns / 1000000000u);
-	if (frac) {
-		char b[11];
-		int n = 10;
-		b[0] = '.';
-		for (int i = 9; i >= 1; i--, frac /= 10)
-			b[i] = (char)('0' + frac % 10);
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
-	}
+	emit_fixed(out, ns, 9);
 }
 
 char *emit_frame_title(const struct profile_frame *f)

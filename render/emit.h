@@ -44,6 +44,8 @@ void emit_u64(FILE *out, guint64 v);
 /* Writes ns / 1000 as a decimal number of microseconds with up to three
  * decimals ("12.345", "7"). */
 void emit_us(FILE *out, guint64 ns);
+/* Writes ns as milliseconds with up to six decimals ("1.5", "0.000001"). */
+void emit_ms(FILE *out, guint64 ns);
 /* Writes ns as seconds with nine decimals, trailing zeros removed. */
 void emit_seconds(FILE *out, guint64 ns);
 

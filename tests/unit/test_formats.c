@@ -213,6 +213,9 @@ static void test_formats__emit_numbers(void)
 		{emit_us, 7000, "7"}, {emit_us, 1001, "1.001"},
 		{emit_seconds, 1000000000, "1"}, {emit_seconds, 50000000, "0.05"},
 		{emit_seconds, 1, "0.000000001"}, {emit_seconds, 3950000000u, "3.95"},
+		{emit_seconds, 0, "0"}, {emit_ms, 0, "0"}, {emit_ms, 1500000, "1.5"},
+		{emit_ms, 1, "0.000001"}, {emit_ms, 12345678901u, "12345.678901"},
+		{emit_ms, 7000000, "7"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *got = emitted(cases[i].fn, cases[i].v);
