@@ -110,6 +110,29 @@ void emit_seconds(FILE *out, guint64 ns)
 	emit_fixed(out, ns, 9);
 }
 
+guint64 emit_time_base(const struct profile *p)
+{
+	guint64 base = G_MAXUINT64;
+
+	for (guint i = 0; i < p->processes->len; i++) {
+		const struct profile_process *pr = profile_process(p, i);
+		if (pr->start_mono_ns && pr->start_mono_ns < base)
+			base = pr->start_mono_ns;
+	}
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(p, ti);
+		if (th->samples->len &&
+		    g_array_index(th->samples, struct profile_sample, 0).mono_ns < base)
+			base = g_array_index(th->samples, struct profile_sample, 0).mono_ns;
+	}
+	return base == G_MAXUINT64 ? 0 : base;
+}
+
+char *emit_command_line(const struct profile_process *pr)
+{
+	return pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv) : g_strdup(pr->path);
+}
+
 char *emit_frame_title(const struct profile_frame *f)
 {
 	if (f->kind == PROFILE_FRAME_NATIVE) {

@@ -49,6 +49,15 @@ void emit_ms(FILE *out, guint64 ns);
 /* Writes ns as seconds with nine decimals, trailing zeros removed. */
 void emit_seconds(FILE *out, guint64 ns);
 
+/* The CLOCK_MONOTONIC instant that timelines count from: the earliest
+ * process start or sample (all processes of a report share the clock,
+ * so their tracks line up); 0 for an empty profile. */
+guint64 emit_time_base(const struct profile *p);
+
+/* The process's command line, its arguments joined by spaces, else the
+ * file it was read from.  Newly allocated; the caller frees it. */
+char *emit_command_line(const struct profile_process *pr);
+
 /* A frame's spelling for people: "label (file:line)", or the label alone
  * for synthetic frames.  Newly allocated; the caller frees it. */
 char *emit_frame_title(const struct profile_frame *f);

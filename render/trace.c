@@ -207,22 +207,9 @@ gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error)
 {
 	struct trace x = {.p = p, .t = t, .o = o, .out = out, .first = TRUE};
-	guint64 base = G_MAXUINT64;
+	guint64 base = emit_time_base(p);
 	GString *b = g_string_new(NULL);
 
-	for (guint i = 0; i < p->processes->len; i++) {
-		const struct profile_process *pr = profile_process(p, i);
-		if (pr->start_mono_ns && pr->start_mono_ns < base)
-			base = pr->start_mono_ns;
-	}
-	for (guint ti = 0; ti < p->threads->len; ti++) {
-		const struct profile_thread *th = profile_thread(p, ti);
-		if (th->samples->len &&
-		    g_array_index(th->samples, struct profile_sample, 0).mono_ns < base)
-			base = g_array_index(th->samples, struct profile_sample, 0).mono_ns;
-	}
-	if (base == G_MAXUINT64)
-		base = 0;
 	x.map = emit_map_new(p, t, o->tree_options);
 	x.opening = g_new0(char *, profile_n_frames(p) + 1);
 	x.open = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -234,8 +221,7 @@ gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		profile_tree_node(t, 0)->total_ns, profile_tree_node(t, 0)->total_samples);
 	for (guint i = 0; i < p->processes->len; i++) {
 		const struct profile_process *pr = profile_process(p, i);
-		char *cmd = pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv)
-						    : g_strdup(pr->path);
+		char *cmd = emit_command_line(pr);
 		g_string_truncate(b, 0);
 		emit_json_string(b, cmd);
 		fprintf(out, "%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,"
