@@ -1,23 +1,24 @@
 /*
- * emit.h - what the JSON, trace, speedscope, svg, pprof and html renderers
- * share: fast escaping and number output, and the map from a sample's
- * recorded stack to the node of the (hidden, trimmed) call tree it counts
- * in.
+ * emit.h - what the JSON, trace, speedscope, gecko, svg, pprof and html
+ * renderers share: fast escaping and number output, and the map from a
+ * sample's recorded stack to the node of the (hidden, trimmed) call tree
+ * it counts in.
  *
  * Why streaming output with our own escaper rather than json-glib's
- * generator: trace and speedscope grow with the number of samples (10
- * million samples make gigabytes of JSON), and a generator needs the whole
- * document as a tree of JsonNodes in memory first.  The escaper is small,
- * is the only place that turns a profile string into JSON, and the unit
- * tests parse every renderer's output and hostile strings back with
+ * generator: trace, speedscope and gecko grow with the number of samples
+ * (10 million samples make gigabytes of JSON), and a generator needs the
+ * whole document as a tree of JsonNodes in memory first.  The escaper is
+ * small, is the only place that turns a profile string into JSON, and the
+ * unit tests parse every renderer's output and hostile strings back with
  * json-glib's parser.
  *
- * Why a stack -> node map: renderers of timelines (trace, speedscope) must
- * show the frames the call tree shows, so that hiding, trimming and
- * --show-all apply to them exactly as to the tree renderers.  A sample's
- * node is found by the tree builder's own walk (profile_walk_node), from
- * the thread's root node: a frame that has no child node under the
- * current node was left out of the tree (trimmed) and is skipped.
+ * Why a stack -> node map: renderers of timelines (trace, speedscope,
+ * gecko) must show the frames the call tree shows, so that hiding,
+ * trimming and --show-all apply to them exactly as to the tree renderers.
+ * A sample's node is found by the tree builder's own walk
+ * (profile_walk_node), from the thread's root node: a frame that has no
+ * child node under the current node was left out of the tree (trimmed)
+ * and is skipped.
  */
 #ifndef PYPROF_RENDER_EMIT_H
 #define PYPROF_RENDER_EMIT_H

@@ -22,6 +22,8 @@ const struct renderer render_table[] = {
 	 render_pprof},
 	{"trace", "trace.json", "Chrome trace event JSON (Perfetto, chrome://tracing)",
 	 render_trace},
+	{"gecko", "gecko.json", "Firefox Profiler's format: threads, samples over time, marks",
+	 render_gecko},
 	{"svg", "svg", "flame graph image", render_svg},
 	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json},
 	{"pstats", "pstats", "Python's profile statistics: pstats.Stats, snakeviz",
