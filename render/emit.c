@@ -283,3 +283,16 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 	return n;
 }
 
+guint emit_map_pieces_in_time(struct emit_map *m, const struct profile_sample *s,
+			      guint32 node[2], guint64 ns[2])
+{
+	guint k = emit_map_pieces(m, s, node, ns);
+
+	if (k == 2 && !profile_sample_idle(m->p, m->cur, s)) {
+		guint32 tn = node[0];
+		guint64 tns = ns[0];
+		node[0] = node[1], ns[0] = ns[1];
+		node[1] = tn, ns[1] = tns;
+	}
+	return k;
+}

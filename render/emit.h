@@ -87,6 +87,14 @@ guint32 emit_map_node(struct emit_map *m, guint32 stack);
 guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 		      guint32 node[2], guint64 ns[2]);
 
+/* emit_map_pieces, the pieces in the order they are drawn on a
+ * timeline.  Where in the period the thread waited is not recorded: a
+ * sample the thread's own clock took (it was running then) has its wait
+ * first, one the sampler thread took of a waiting thread its running
+ * first. */
+guint emit_map_pieces_in_time(struct emit_map *m, const struct profile_sample *s,
+			      guint32 node[2], guint64 ns[2]);
+
 /* The child of node `parent` whose frame is `frame`, 0 if none. */
 guint32 emit_map_child(const struct emit_map *m, guint32 parent,
 		       guint32 frame);

@@ -31,9 +31,7 @@
  * (emit_time_base); meta.startTime is that instant on the wall clock.
  * An entry's time is the end of the period it stands for: when the
  * sample was taken, or, for the first of two pieces, when the second
- * began.  Which came first is not recorded; as in trace.c, a sample its
- * thread's own clock took (the thread was running) waited first, one the
- * sampler thread took (it was waiting) ran first.
+ * began, in the order emit_map_pieces_in_time gives them.
  *
  * Marks become markers of the thread that made them: a start and the
  * stop that closes it (same label and process, windows nesting) an
@@ -455,18 +453,12 @@ static guint write_samples(struct gecko *g, guint ti, enum gecko_sample_column c
 		guint32 node[2];
 		guint64 ns[2], when[2];
 		guint64 at = s[i].mono_ns > g->base ? s[i].mono_ns - g->base : 0;
-		guint k = emit_map_pieces(g->map, &s[i], node, ns);
+		guint k = emit_map_pieces_in_time(g->map, &s[i], node, ns);
 
 		if (!k)
 			continue; /* left out of the tree (--no-idle) */
 		if (at < last)
 			at = last; /* out of order: never back in time */
-		if (k == 2 && !profile_sample_idle(g->p, th, &s[i])) {
-			guint32 tn = node[0];
-			guint64 tns = ns[0];
-			node[0] = node[1], ns[0] = ns[1];
-			node[1] = tn, ns[1] = tns;
-		}
 		when[k - 1] = at;
 		if (k == 2)
 			when[0] = at - last > ns[1] ? at - ns[1] : last;

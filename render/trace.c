@@ -161,19 +161,10 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 		guint64 end = s[i].mono_ns > base ? s[i].mono_ns - base : 0;
 		guint32 node[2];
 		guint64 ns[2], d = 0, start, at;
-		guint k = emit_map_pieces(x->map, &s[i], node, ns);
+		guint k = emit_map_pieces_in_time(x->map, &s[i], node, ns);
 
 		if (!k)
 			continue; /* left out of the tree (--no-idle) */
-		/* A sample the thread's own clock took (it was running) has
-		 * its waits before that instant; one the sampler thread took
-		 * of a waiting thread, its running before. */
-		if (k == 2 && !profile_sample_idle(x->p, th, &s[i])) {
-			guint32 tn = node[0];
-			guint64 tns = ns[0];
-			node[0] = node[1], ns[0] = ns[1];
-			node[1] = tn, ns[1] = tns;
-		}
 		for (guint j = 0; j < k; j++)
 			d += ns[j];
 		if (end < last_end)
