@@ -307,11 +307,11 @@ static gboolean opt_trim_percent(const gchar *name, const gchar *value,
 static const GOptionEntry render_entries[] = {
 	{"format", 'f', 0, G_OPTION_ARG_CALLBACK, opt_format,
 	 "Output format: text (default), collapsed, html, speedscope, pprof, "
-	 "trace, svg, json or pstats", "FORMAT"},
+	 "trace, gecko, svg, json or pstats", "FORMAT"},
 	{"output", 'o', 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Write the report to FILE; without --format, the format follows its "
 	 "extension (.txt .folded .html .speedscope.json .pb.gz .pprof "
-	 ".trace.json .svg .json .pstats)", "FILE"},
+	 ".trace.json .gecko.json .svg .json .pstats)", "FILE"},
 	{"by", 0, 0, G_OPTION_ARG_CALLBACK, opt_by,
 	 "Split the merged report by thread (default), by process, or not "
 	 "at all", "process|thread|none"},

@@ -215,11 +215,16 @@ static int on_mark(void *ctx, const struct pf_mark *m)
 {
 	struct load *l = ctx;
 	struct profile_mark pm = {l->process, m->mono_ns,
-				  (enum profile_mark_kind)m->kind, NULL};
+				  (enum profile_mark_kind)m->kind, NULL, -1};
+	/* the threads are known: the visit gives them before any mark */
+	guint index = GPOINTER_TO_UINT(g_hash_table_lookup(l->threads,
+							   GUINT_TO_POINTER(m->thread)));
 
 	if (m->kind < PF_MARK_START || m->kind > PF_MARK_POINT)
 		return 0;
 	pm.label = profile_intern(l->p, m->label, m->label_len);
+	if (index)
+		pm.thread = (int)index - 1;
 	g_array_append_val(l->p->marks, pm);
 	return 0;
 }

@@ -278,6 +278,8 @@ struct profile_mark {
 	guint64 mono_ns;
 	enum profile_mark_kind kind;
 	const char *label; /* interned */
+	int thread;        /* index in p->threads of the thread that made
+			    * it, -1 if the file did not say */
 };
 
 struct profile {

@@ -71,36 +71,66 @@ void emit_u64(FILE *out, guint64 v)
 	fwrite(q, 1, (size_t)(e - q), out);
 }
 
+/* Writes v / 10^digits with up to `digits` decimals, trailing zeros and
+ * a bare point left out: the unit conversions of emit_us, emit_ms and
+ * emit_seconds are exact, where a double would round nanoseconds. */
+static void emit_fixed(FILE *out, guint64 v, guint digits)
+{
+	guint64 scale = 1;
+	char b[21];
+	int n;
+
+	for (guint i = 0; i < digits; i++)
+		scale *= 10;
+	emit_u64(out, v / scale);
+	v %= scale;
+	if (!v)
+		return;
+	b[0] = '.';
+	for (n = (int)digits; n >= 1; n--, v /= 10)
+		b[n] = (char)('0' + v % 10);
+	n = (int)digits + 1;
+	while (b[n - 1] == '0')
+		n--;
+	fwrite(b, 1, (size_t)n, out);
+}
+
 void emit_us(FILE *out, guint64 ns)
 {
-	guint frac = (guint)(ns % 1000);
+	emit_fixed(out, ns, 3);
+}
 
-	emit_u64(out, ns / 1000);
-	if (frac) {
-		char b[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-			     (char)('0' + frac % 10), 0};
-		int n = 4;
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
-	}
+void emit_ms(FILE *out, guint64 ns)
+{
+	emit_fixed(out, ns, 6);
 }
 
 void emit_seconds(FILE *out, guint64 ns)
 {
-	guint64 frac = ns % 1000000000u;
+	emit_fixed(out, ns, 9);
+}
 
-	emit_u64(out, ns / 1000000000u);
-	if (frac) {
-		char b[11];
-		int n = 10;
-		b[0] = '.';
-		for (int i = 9; i >= 1; i--, frac /= 10)
-			b[i] = (char)('0' + frac % 10);
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
+guint64 emit_time_base(const struct profile *p)
+{
+	guint64 base = G_MAXUINT64;
+
+	for (guint i = 0; i < p->processes->len; i++) {
+		const struct profile_process *pr = profile_process(p, i);
+		if (pr->start_mono_ns && pr->start_mono_ns < base)
+			base = pr->start_mono_ns;
 	}
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(p, ti);
+		if (th->samples->len &&
+		    g_array_index(th->samples, struct profile_sample, 0).mono_ns < base)
+			base = g_array_index(th->samples, struct profile_sample, 0).mono_ns;
+	}
+	return base == G_MAXUINT64 ? 0 : base;
+}
+
+char *emit_command_line(const struct profile_process *pr)
+{
+	return pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv) : g_strdup(pr->path);
 }
 
 char *emit_frame_title(const struct profile_frame *f)
@@ -265,3 +295,16 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 	return n;
 }
 
+guint emit_map_pieces_in_time(struct emit_map *m, const struct profile_sample *s,
+			      guint32 node[2], guint64 ns[2])
+{
+	guint k = emit_map_pieces(m, s, node, ns);
+
+	if (k == 2 && !profile_sample_idle(m->p, m->cur, s)) {
+		guint32 tn = node[0];
+		guint64 tns = ns[0];
+		node[0] = node[1], ns[0] = ns[1];
+		node[1] = tn, ns[1] = tns;
+	}
+	return k;
+}

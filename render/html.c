@@ -137,8 +137,7 @@ static void write_data(struct html *h, const struct profile_tree *t,
 			       p->mode == PROFILE_MODE_WALL ? "wall" : "CPU");
 	for (guint i = 0; i < p->processes->len; i++) {
 		const struct profile_process *pr = profile_process(p, i);
-		char *cmd = pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv)
-						    : g_strdup(pr->path);
+		char *cmd = emit_command_line(pr);
 		g_string_append_printf(b, "%s{\"pid\":%d,\"cmd\":", i ? "," : "", pr->pid);
 		emit_json_string(b, cmd);
 		g_string_append_c(b, '}');

@@ -23,6 +23,8 @@ const struct renderer render_table[] = {
 	 render_pprof, 0},
 	{"trace", "trace.json", "Chrome trace event JSON (Perfetto, chrome://tracing)",
 	 render_trace, 0},
+	{"gecko", "gecko.json", "Firefox Profiler's format: threads, samples over time, marks",
+	 render_gecko, 0},
 	{"svg", "svg", "flame graph image", render_svg,
 	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
 	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json, 0},

@@ -37,7 +37,7 @@ struct render_options {
 	gboolean weight_ns;      /* collapsed: nanoseconds, not sample counts */
 	gboolean thread_frame;   /* collapsed: lead each stack with its thread */
 	/* The options the tree was built with (NULL: none), so that renderers
-	 * of timelines (trace, speedscope) hide and group frames alike;
+	 * of timelines (trace, speedscope, gecko) hide and group frames alike;
 	 * html: the tree built with nothing hidden or trimmed (--show-all),
 	 * NULL when it is the tree itself. */
 	const struct profile_tree_options *tree_options;
@@ -86,13 +86,15 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 gboolean render_collapsed(const struct profile *p, const struct profile_tree *t,
 			  const struct render_options *o, FILE *out,
 			  GError **error);
-/* render/json.c, speedscope.c, trace.c, pprof.c, svg.c, html.c */
+/* render/json.c, speedscope.c, trace.c, gecko.c, pprof.c, svg.c, html.c */
 gboolean render_json(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
 gboolean render_speedscope(const struct profile *p, const struct profile_tree *t,
 			   const struct render_options *o, FILE *out,
 			   GError **error);
 gboolean render_trace(const struct profile *p, const struct profile_tree *t,
+		      const struct render_options *o, FILE *out, GError **error);
+gboolean render_gecko(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error);
 gboolean render_pprof(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error);

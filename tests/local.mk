@@ -232,12 +232,14 @@ INTEGRATION_TESTS = \
 	tests/integration/0150-format-svg.sh \
 	tests/integration/0160-format-json.sh \
 	tests/integration/0170-format-pstats.sh \
-	tests/integration/0180-diff.sh
+	tests/integration/0180-diff.sh \
+	tests/integration/0190-format-gecko.sh
 TESTS += $(INTEGRATION_TESTS)
 # the format tests' consumers: helpers, and npm packages installed into
 # the build tree (tests/consumers/node_modules) on first use
 EXTRA_DIST += tests/integration/consumers.sh tests/integration/formats.py \
-	tests/consumers/package.json tests/consumers/validate-schema.js
+	tests/consumers/package.json tests/consumers/validate-schema.js \
+	tests/consumers/gecko-profile.schema.json
 clean-local: clean-consumers
 clean-consumers:
 	rm -rf tests/consumers/node_modules tests/consumers/package-lock.json \
@@ -251,7 +253,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
 	tests/targets/interactive.py tests/targets/stem.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
-	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py
+	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
+	tests/targets/marks.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.

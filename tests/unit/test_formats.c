@@ -1,6 +1,6 @@
 /*
- * test_formats.c - the structured formats (json, speedscope, trace, pprof,
- * svg, html) of a small synthetic profile, read back with independent
+ * test_formats.c - the structured formats (json, speedscope, trace, gecko,
+ * pprof, svg, html) of a small synthetic profile, read back with independent
  * parsers: json-glib for JSON, zlib + protobuf-c for pprof, GMarkup for
  * SVG.  Each test checks one property: totals equal the tree's, the
  * structure the consumer needs, hostile strings survive escaping.
@@ -213,6 +213,9 @@ static void test_formats__emit_numbers(void)
 		{emit_us, 7000, "7"}, {emit_us, 1001, "1.001"},
 		{emit_seconds, 1000000000, "1"}, {emit_seconds, 50000000, "0.05"},
 		{emit_seconds, 1, "0.000000001"}, {emit_seconds, 3950000000u, "3.95"},
+		{emit_seconds, 0, "0"}, {emit_ms, 0, "0"}, {emit_ms, 1500000, "1.5"},
+		{emit_ms, 1, "0.000001"}, {emit_ms, 12345678901u, "12345.678901"},
+		{emit_ms, 7000000, "7"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *got = emitted(cases[i].fn, cases[i].v);
@@ -442,6 +445,221 @@ static void test_formats__trace_slices_span_sample_time(void)
 	CU_ASSERT_DOUBLE_EQUAL(work_b, 0.0, 1e-6);
 	CU_ASSERT_DOUBLE_EQUAL(work_e, 6e6 - 0.5, 1e-6);
 	json_node_unref(doc);
+}
+
+/* ---- gecko ---- */
+
+static JsonObject *member(JsonObject *o, const char *name)
+{
+	return json_object_get_object_member(o, name);
+}
+
+static JsonArray *column(JsonObject *table, const char *name)
+{
+	return json_object_get_array_member(table, name);
+}
+
+/* The string an index column's row points to in shared.stringArray */
+static const char *gecko_str(JsonObject *doc, JsonArray *col, guint row)
+{
+	JsonArray *strings = column(member(doc, "shared"), "stringArray");
+	return json_array_get_string_element(strings,
+		(guint)json_array_get_int_element(col, row));
+}
+
+static JsonObject *gecko_thread(JsonObject *doc, guint i)
+{
+	return json_array_get_object_element(json_object_get_array_member(doc, "threads"), i);
+}
+
+/* The function names of sample `sample`'s stack, root first, joined by
+ * ";", as a new string */
+static char *gecko_stack(JsonObject *doc, JsonObject *th, guint sample)
+{
+	JsonObject *st = member(th, "stackTable"), *fr = member(th, "frameTable");
+	JsonObject *fu = member(th, "funcTable");
+	JsonNode *at = json_array_get_element(column(member(th, "samples"), "stack"), sample);
+	GPtrArray *names = g_ptr_array_new();
+	GString *b = g_string_new(NULL);
+
+	while (!JSON_NODE_HOLDS_NULL(at)) {
+		guint row = (guint)json_node_get_int(at);
+		guint frame = (guint)json_array_get_int_element(column(st, "frame"), row);
+		guint func = (guint)json_array_get_int_element(column(fr, "func"), frame);
+		g_ptr_array_add(names, (gpointer)gecko_str(doc, column(fu, "name"), func));
+		/* callers come first in the table */
+		at = json_array_get_element(column(st, "prefix"), row);
+		CU_ASSERT_TRUE_FATAL(JSON_NODE_HOLDS_NULL(at) ||
+				     json_node_get_int(at) < (gint64)row);
+	}
+	for (guint i = names->len; i-- > 0;)
+		g_string_append_printf(b, "%s%s", (char *)g_ptr_array_index(names, i),
+				       i ? ";" : "");
+	g_ptr_array_unref(names);
+	return g_string_free(b, FALSE);
+}
+
+static double gecko_ms(JsonObject *th, const char *col, guint i)
+{
+	return json_array_get_double_element(column(member(th, "samples"), col), i);
+}
+
+static void test_formats__gecko_threads_samples_weights(void)
+{
+	JsonNode *node = render_json_doc("gecko", FALSE);
+	JsonObject *doc, *meta, *main_t, *worker, *samples;
+	char *stack;
+	double ms = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	doc = json_node_get_object(node);
+	meta = member(doc, "meta");
+	CU_ASSERT_EQUAL(json_object_get_int_member(meta, "preprocessedProfileVersion"), 57);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(meta, "product"), "pyprof");
+	CU_ASSERT_DOUBLE_EQUAL(json_object_get_double_member(meta, "interval"), 1.0, 1e-12);
+	CU_ASSERT_EQUAL(json_array_get_length(json_object_get_array_member(doc, "threads")), 2);
+	main_t = gecko_thread(doc, 0);
+	worker = gecko_thread(doc, 1);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(main_t, "name"), "MainThread");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(main_t, "pid"), "4242");
+	CU_ASSERT_EQUAL(json_object_get_int_member(main_t, "tid"), 100);
+	CU_ASSERT_TRUE(json_object_get_boolean_member(main_t, "isMainThread"));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(worker, "name"), "worker");
+	CU_ASSERT_FALSE(json_object_get_boolean_member(worker, "isMainThread"));
+
+	/* one entry per sample, its own weight, time since the process
+	 * start (500 ns): 6 x work, main, tiny */
+	samples = member(main_t, "samples");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(samples, "weightType"), "tracing-ms");
+	CU_ASSERT_EQUAL_FATAL(json_object_get_int_member(samples, "length"), 8);
+	for (guint i = 0; i < 8; i++)
+		ms += gecko_ms(main_t, "weight", i);
+	CU_ASSERT_DOUBLE_EQUAL(ms, 10000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(gecko_ms(main_t, "weight", 6), 3950.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(gecko_ms(main_t, "time", 0), 999.9995, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(gecko_ms(main_t, "time", 7), 11999.9995, 1e-9);
+	stack = gecko_stack(doc, main_t, 0);
+	CU_ASSERT_STRING_EQUAL(stack, "<module>;main;work");
+	g_free(stack);
+	stack = gecko_stack(doc, main_t, 7);
+	CU_ASSERT_STRING_EQUAL(stack, "<module>;main;tiny");
+	g_free(stack);
+	/* the six work samples share one row */
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(samples, "stack"), 0),
+			json_array_get_int_element(column(samples, "stack"), 5));
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(main_t, "stackTable"), "length"), 4);
+	CU_ASSERT_DOUBLE_EQUAL(gecko_ms(worker, "weight", 0) + gecko_ms(worker, "weight", 1),
+			       2000.0, 1e-9);
+	stack = gecko_stack(doc, worker, 1);
+	CU_ASSERT_STRING_EQUAL(stack, "Worker.run;" EVIL);
+	g_free(stack);
+	json_node_unref(node);
+}
+
+/* work, called from main at line 12 of app.py: a frame at line 23, its
+ * function defined at 20, in the resource app.py, category Python */
+static void test_formats__gecko_frames_functions_files(void)
+{
+	JsonNode *node = render_json_doc("gecko", FALSE);
+	JsonObject *doc = json_node_get_object(node), *th = gecko_thread(doc, 0);
+	JsonObject *st = member(th, "stackTable"), *fr = member(th, "frameTable");
+	JsonObject *fu = member(th, "funcTable"), *rs = member(th, "resourceTable");
+	JsonArray *cats = json_object_get_array_member(member(doc, "meta"), "categories");
+	guint row = (guint)json_array_get_int_element(column(member(th, "samples"), "stack"), 0);
+	guint frame = (guint)json_array_get_int_element(column(st, "frame"), row);
+	guint func = (guint)json_array_get_int_element(column(fr, "func"), frame);
+	guint res = (guint)json_array_get_int_element(column(fu, "resource"), func);
+	guint cat = (guint)json_array_get_int_element(column(fr, "category"), frame);
+
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(fu, "name"), func), "work");
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(fr, "line"), frame), 23);
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(fu, "lineNumber"), func), 20);
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(fu, "fileName"), func), "app.py");
+	CU_ASSERT_TRUE(json_array_get_boolean_element(column(fu, "isJS"), func));
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(rs, "name"), res), "app.py");
+	CU_ASSERT_EQUAL(json_object_get_int_member(rs, "length"), 1);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(cats, cat), "name"), "Python");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(cats, 0), "color"), "grey");
+	json_node_unref(node);
+}
+
+static void test_formats__gecko_honours_hiding(void)
+{
+	char *text = render_hiding("gecko", TRUE, NULL);
+	JsonNode *node = parse(text);
+	JsonObject *doc = json_node_get_object(node), *th = gecko_thread(doc, 0);
+	char *stack = gecko_stack(doc, th, 0);
+	double ms = 0;
+
+	CU_ASSERT_PTR_NULL(strstr(text, "\"main\""));
+	CU_ASSERT_STRING_EQUAL(stack, "<module>;work");
+	for (guint i = 0; i < 8; i++)
+		ms += gecko_ms(th, "weight", i);
+	CU_ASSERT_DOUBLE_EQUAL(ms, 10000.0, 1e-9);
+	g_free(stack);
+	json_node_unref(node);
+	free(text);
+}
+
+/* The control API's marks: a window from the worker, closed; a point with
+ * no thread known (the main thread's); a window never closed (to the
+ * process's last sample, 12 s). */
+static void test_formats__gecko_marks_are_markers(void)
+{
+	struct profile *p = make_profile();
+	struct profile_mark marks[] = {
+		{0, 2000000500u, PROFILE_MARK_START, profile_intern(p, "w", -1), 1},
+		{0, 4000000500u, PROFILE_MARK_POINT, profile_intern(p, "tick", -1), -1},
+		{0, 3000000500u, PROFILE_MARK_STOP, profile_intern(p, "w", -1), 1},
+		{0, 5000000500u, PROFILE_MARK_START, profile_intern(p, "open", -1), 0},
+	};
+	struct profile_tree *t;
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+	JsonNode *node;
+	JsonObject *doc, *m;
+
+	g_array_append_vals(p->marks, marks, G_N_ELEMENTS(marks));
+	t = profile_tree_build(p, NULL);
+	render_options_init(&o);
+	CU_ASSERT_TRUE(render_lookup("gecko")->render(p, t, &o, f, &error));
+	fclose(f);
+	node = parse(buf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	doc = json_node_get_object(node);
+
+	m = member(gecko_thread(doc, 1), "markers");
+	CU_ASSERT_EQUAL_FATAL(json_object_get_int_member(m, "length"), 1);
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(m, "name"), 0), "w");
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(m, "phase"), 0), 1);
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(column(m, "startTime"), 0), 2000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(column(m, "endTime"), 0), 3000.0, 1e-9);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(column(m, "data"), 0), "type"), "PyprofMark");
+
+	m = member(gecko_thread(doc, 0), "markers");
+	CU_ASSERT_EQUAL_FATAL(json_object_get_int_member(m, "length"), 2);
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(m, "name"), 0), "tick");
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(m, "phase"), 0), 0);
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(column(m, "startTime"), 0), 4000.0, 1e-9);
+	CU_ASSERT_TRUE(JSON_NODE_HOLDS_NULL(json_array_get_element(column(m, "endTime"), 0)));
+	CU_ASSERT_STRING_EQUAL(gecko_str(doc, column(m, "name"), 1), "open");
+	CU_ASSERT_EQUAL(json_array_get_int_element(column(m, "phase"), 1), 1);
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(column(m, "endTime"), 1),
+			       11999.9995, 1e-9);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(column(m, "data"), 1), "kind"), "window");
+
+	json_node_unref(node);
+	free(buf);
+	CU_ASSERT_PTR_NULL(error);
+	profile_tree_free(t);
+	profile_free(p);
 }
 
 /* ---- pprof ---- */
@@ -758,6 +976,43 @@ static void test_formats__wall_trace_idle_slice_on_the_waiting_frame(void)
 	free(text);
 }
 
+/* Idle samples are [idle] entries below the frame that waited, in the
+ * Idle category; --no-idle leaves them out */
+static void test_formats__wall_gecko_idle_entries(void)
+{
+	char *text = render_wall("gecko", FALSE, NULL);
+	JsonNode *node = parse(text);
+	JsonObject *doc = json_node_get_object(node), *th = gecko_thread(doc, 0);
+	JsonObject *st = member(th, "stackTable"), *fr = member(th, "frameTable");
+	JsonArray *cats = json_object_get_array_member(member(doc, "meta"), "categories");
+	double ms = 0;
+	char *stack;
+	guint row, cat;
+
+	CU_ASSERT_EQUAL_FATAL(json_object_get_int_member(member(th, "samples"), "length"), 5);
+	for (guint i = 0; i < 5; i++)
+		ms += gecko_ms(th, "weight", i);
+	CU_ASSERT_DOUBLE_EQUAL(ms, 4000.0, 1e-9);
+	stack = gecko_stack(doc, th, 2);
+	CU_ASSERT_STRING_EQUAL(stack, "<module>;main;wait;[idle]");
+	g_free(stack);
+	row = (guint)json_array_get_int_element(column(member(th, "samples"), "stack"), 2);
+	cat = (guint)json_array_get_int_element(column(fr, "category"),
+		(guint)json_array_get_int_element(column(st, "frame"), row));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(cats, cat), "name"), "Idle");
+	json_node_unref(node);
+	free(text);
+
+	text = render_wall("gecko", TRUE, NULL);
+	CU_ASSERT_PTR_NULL(strstr(text, "[idle]"));
+	node = parse(text);
+	th = gecko_thread(json_node_get_object(node), 0);
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(th, "samples"), "length"), 2);
+	json_node_unref(node);
+	free(text);
+}
+
 static void test_formats__wall_pprof_svg_html_idle_leaf(void)
 {
 	gsize len;
@@ -805,7 +1060,8 @@ static void test_formats__wall_pprof_svg_html_idle_leaf(void)
 /* --no-idle: every format has the running time only, and no [idle] */
 static void test_formats__wall_no_idle_totals_agree(void)
 {
-	static const char *const formats[] = {"json", "speedscope", "trace", "svg", "html"};
+	static const char *const formats[] = {"json", "speedscope", "trace", "gecko", "svg",
+					      "html"};
 	char *json = render_wall("json", TRUE, NULL);
 	char *ss = render_wall("speedscope", TRUE, NULL);
 	char *trace = render_wall("trace", TRUE, NULL);
@@ -922,6 +1178,33 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	CU_ASSERT_DOUBLE_EQUAL(speedscope_seconds(buf), 3.0, 1e-9);
 	free(buf);
 
+	/* gecko: that sample is two entries, the wait first (the thread's
+	 * own clock took it: it was running then), each at the end of its
+	 * part of the period; times count from the process start (500 ns) */
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CU_ASSERT_TRUE(render_lookup("gecko")->render(p, t, &o, f, &error));
+	fclose(f);
+	doc = parse(buf);
+	{
+		JsonObject *th = gecko_thread(json_node_get_object(doc), 0);
+		static const char *const stacks[] = {"<module>;work;[idle]", "<module>;work",
+						     "<module>;wait;[idle]"};
+		static const double when[] = {749.9995, 999.9995, 2999.9995};
+		static const double weight[] = {750, 250, 2000};
+
+		CU_ASSERT_EQUAL_FATAL(json_object_get_int_member(member(th, "samples"), "length"), 3);
+		for (guint i = 0; i < 3; i++) {
+			char *stack = gecko_stack(json_node_get_object(doc), th, i);
+			CU_ASSERT_STRING_EQUAL(stack, stacks[i]);
+			CU_ASSERT_DOUBLE_EQUAL(gecko_ms(th, "time", i), when[i], 1e-9);
+			CU_ASSERT_DOUBLE_EQUAL(gecko_ms(th, "weight", i), weight[i], 1e-9);
+			g_free(stack);
+		}
+	}
+	json_node_unref(doc);
+	free(buf);
+
 	/* trace: the running sample's wait is an [idle] slice before its
 	 * instant, 0.75 s of [idle] in work's first 0.75 s */
 	buf = NULL;
@@ -987,6 +1270,10 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__speedscope_honours_hiding),
 	  UNIT_TEST(test_formats__trace_nesting_and_time_order),
 	  UNIT_TEST(test_formats__trace_slices_span_sample_time),
+	  UNIT_TEST(test_formats__gecko_threads_samples_weights),
+	  UNIT_TEST(test_formats__gecko_frames_functions_files),
+	  UNIT_TEST(test_formats__gecko_honours_hiding),
+	  UNIT_TEST(test_formats__gecko_marks_are_markers),
 	  UNIT_TEST(test_formats__pprof_types_and_totals),
 	  UNIT_TEST(test_formats__pprof_locations_functions_labels),
 	  UNIT_TEST(test_formats__svg_is_well_formed_with_names),
@@ -995,6 +1282,7 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__wall_json_idle_leaf),
 	  UNIT_TEST(test_formats__wall_speedscope_idle_leaf),
 	  UNIT_TEST(test_formats__wall_trace_idle_slice_on_the_waiting_frame),
+	  UNIT_TEST(test_formats__wall_gecko_idle_entries),
 	  UNIT_TEST(test_formats__wall_pprof_svg_html_idle_leaf),
 	  UNIT_TEST(test_formats__wall_no_idle_totals_agree),
 	  UNIT_TEST(test_formats__wall_waits_of_running_samples_counted))

@@ -35,6 +35,8 @@ struct fake_file {
 	const char *const *strings; /* id = index + 1 */
 	const struct fake_sample *samples;
 	gsize n_samples;
+	const struct pf_mark *marks; /* visited after the samples */
+	gsize n_marks;
 	const char *warning;
 };
 
@@ -95,6 +97,8 @@ int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 		if (rc)
 			return rc;
 	}
+	for (gsize i = 0; i < ff->n_marks; i++)
+		v->on_mark(ctx, &ff->marks[i]);
 	if (ff->warning) {
 		struct pf_error w = {.offset = 70000};
 		snprintf(w.msg, sizeof w.msg, "%s", ff->warning);
@@ -496,8 +500,8 @@ static void test_profile__idle_samples_in_wall_mode(void)
 
 	/* a window around the idle sample alone: the sums follow */
 	{
-		struct profile_mark m[] = {{0, 1015, PROFILE_MARK_START, profile_intern(p, "w", -1)},
-					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1)}};
+		struct profile_mark m[] = {{0, 1015, PROFILE_MARK_START, profile_intern(p, "w", -1), 0},
+					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1), 0}};
 		g_array_append_vals(p->marks, m, 2);
 		CU_ASSERT_EQUAL(profile_keep_window(p, "w"), 1);
 		/* the sample (at 1020) stood for 6 ms; the window began
@@ -506,6 +510,36 @@ static void test_profile__idle_samples_in_wall_mode(void)
 		CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 0);
 		CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 5);
 	}
+	profile_free(p);
+}
+
+/* A mark names the thread that made it by its serial; the model gives
+ * that thread's index, -1 for a serial no thread record had. */
+static void test_profile__marks_name_their_thread(void)
+{
+	static const struct pf_mark marks[] = {
+		{.thread = 2, .mono_ns = 1005, .kind = PF_MARK_START, .label = "phase", .label_len = 5},
+		{.thread = 1, .mono_ns = 1030, .kind = PF_MARK_POINT, .label = "tick", .label_len = 4},
+		{.thread = 9, .mono_ns = 1040, .kind = PF_MARK_STOP, .label = "phase", .label_len = 5},
+	};
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p;
+	const struct profile_mark *m;
+
+	ff.marks = marks;
+	ff.n_marks = G_N_ELEMENTS(marks);
+	p = load(&ff);
+	CU_ASSERT_EQUAL_FATAL(p->marks->len, 3);
+	m = &g_array_index(p->marks, struct profile_mark, 0);
+	CU_ASSERT_EQUAL(m->thread, 1);
+	CU_ASSERT_EQUAL(profile_thread(p, (guint)m->thread)->tid, 101);
+	CU_ASSERT_EQUAL(m->kind, PROFILE_MARK_START);
+	CU_ASSERT_STRING_EQUAL(m->label, "phase");
+	m = &g_array_index(p->marks, struct profile_mark, 1);
+	CU_ASSERT_EQUAL(m->thread, 0);
+	CU_ASSERT_EQUAL(m->mono_ns, 1030);
+	m = &g_array_index(p->marks, struct profile_mark, 2);
+	CU_ASSERT_EQUAL(m->thread, -1);
 	profile_free(p);
 }
 
@@ -619,4 +653,5 @@ UNIT_MAIN("profile",
 	  UNIT_TEST(test_profile__group_all_merges_threads),
 	  UNIT_TEST(test_profile__two_files_are_two_processes),
 	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
+	  UNIT_TEST(test_profile__marks_name_their_thread),
 	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode))
