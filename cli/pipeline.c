@@ -257,6 +257,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 		}
 		hide_rules_apply(o->config.rules, p);
 		topts->classify = hide_rules_classify;
+		topts->classify_stack = hide_rules_classify_stack;
 		topts->classify_data = o->config.rules;
 	}
 	t = profile_tree_build(p, topts);

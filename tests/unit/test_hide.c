@@ -5,7 +5,8 @@
  * Each test writes its stacks as strings, root first, one frame per
  * "file:function" word ("app.py:main", "<frozen runpy>:_run_code"), with
  * a weight in ms, so the input reads like the tree it describes; '%'
- * stands for a space in a file name ("<frozen%runpy>").  In wall-mode
+ * stands for a space in a file name ("<frozen%runpy>"), and a word that
+ * starts with '!' is a native frame, "!object:function".  In wall-mode
  * profiles a last word "[idle]" marks a sample taken while its thread
  * waited (the IDLE flag; it is no frame of the stack).
  */
@@ -32,7 +33,8 @@ struct sample {
 	guint thread;      /* 0 MainThread, 1 worker */
 };
 
-/* A frame from "file:func" (func may be a qualname "A.f": name is "f"). */
+/* A frame from "file:func" (func may be a qualname "A.f": name is "f"),
+ * or from "!object:function", native. */
 static guint32 frame_of(struct profile *p, const char *word)
 {
 	const char *colon = strrchr(word, ':');
@@ -40,10 +42,13 @@ static guint32 frame_of(struct profile *p, const char *word)
 	g_strdelimit(file, "%", ' '); /* stacks are split at spaces */
 	const char *qual = colon + 1, *dot = strrchr(qual, '.');
 	const char *name = dot && qual[0] != '<' ? dot + 1 : qual;
-	guint32 id = profile_frame_intern(p, PROFILE_FRAME_PYTHON,
-					  profile_intern(p, file, -1),
-					  profile_intern(p, name, -1),
-					  profile_intern(p, qual, -1), 1, 1, -1);
+	guint32 id = file[0] == '!'
+		? profile_frame_intern_native(p, profile_intern(p, file + 1, -1),
+					      profile_intern(p, qual, -1), NULL, -1)
+		: profile_frame_intern(p, PROFILE_FRAME_PYTHON,
+				       profile_intern(p, file, -1),
+				       profile_intern(p, name, -1),
+				       profile_intern(p, qual, -1), 1, 1, -1);
 	g_free(file);
 	return id;
 }
@@ -92,6 +97,7 @@ static struct profile_tree *shape(struct profile *p, struct hide_rules *r,
 	if (r) {
 		hide_rules_apply(r, p);
 		o.classify = hide_rules_classify;
+		o.classify_stack = hide_rules_classify_stack;
 		o.classify_data = r;
 	}
 	t = profile_tree_build(p, &o);
@@ -308,6 +314,117 @@ static void test_hide__terms_must_all_match(void)
 	CU_ASSERT_TRUE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.run"));
 	CU_ASSERT_FALSE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.join"));
 	CU_ASSERT_FALSE(hides(rule, "/home/me/app.py:Thread.run"));
+}
+
+/* ---- caller. terms ---- */
+
+static const struct sample execs[] = {
+	/* `python -c CODE`, and an exec of its own */
+	{"<string>:<module> app.py:work", 1, 0},
+	{"<string>:<module> <string>:<module> app.py:work", 2, 0},
+	/* run() exec'ing a string, its own time, and through exec's native
+	 * frames as a native-mode stack records them */
+	{"app.py:run <string>:<module> app.py:work", 4, 0},
+	{"app.py:run", 8, 0},
+	{"app.py:run !libpython3.12.so.1.0:builtin_exec !libpython3.12.so.1.0:PyEval_EvalCode <string>:<module> app.py:work", 16, 0},
+};
+
+static void test_hide__caller_terms_test_the_recorded_caller(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "file:<string> caller.function:run");
+	struct profile_tree *t;
+
+	/* a frame without a caller, or with another one, is not the rule's;
+	 * native frames between run and <string> are no caller */
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[work(16)]] work(4)] "
+			 "<module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	/* the caller counts as recorded, hidden or not */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "object:*", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "run", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[work(20) <module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	/* the caller of the inner <string> is the outer one */
+	r = rules(HIDE_ACTION_HIDE, "file:<string> caller.file:<string>");
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[<module>(16)[work(16)]]] "
+			 "<module>(4)[work(4)]] <module>(3)[work(3)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_verdict_is_contextual_per_frame(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "file:<string> caller.function:run");
+	guint32 code = frame_of(p, "<string>:<module>");
+
+	hide_rules_apply(r, p);
+	/* only the frames the rest of a caller. rule matches wait for a
+	 * stack; the others have their verdict */
+	CU_ASSERT_EQUAL(hide_rules_classify(p, code, r), PROFILE_TREE_CONTEXTUAL);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, frame_of(p, "app.py:run"), r), 0);
+	/* the frame stays contextual with a show rule of its level, which
+	 * then wins in every context */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "file:<string>", NULL));
+	hide_rules_apply(r, p);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, code, r), PROFILE_TREE_CONTEXTUAL);
+	{
+		struct profile_tree *t = shape(p, r, FALSE, 0);
+		CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[<module>(16)[work(16)]]] "
+				 "<module>(4)[work(4)]] <module>(3)[<module>(2)[work(2)] work(1)]]");
+		profile_tree_free(t);
+	}
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_collapse_has_its_group(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_COLLAPSE, "exec=file:<string> caller.name:run");
+	struct profile_tree *t;
+
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "object:*", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[[exec](20)[work(20)]] <module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_rules_that_cannot_be(void)
+{
+	static const char *const bad[][3] = {
+		{"h", "caller.modul:x", "unknown field 'caller.modul'"},
+		{"h", "caller.object:libz*", "a caller is a Python frame"},
+		{"h", "caller.:x", "unknown field 'caller.'"},
+		{"p", "file:<string> caller.module:site", "not plumbing"},
+	};
+	struct hide_rules *r = hide_rules_new();
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GError *e = NULL;
+		CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE,
+					       bad[i][0][0] == 'p' ? HIDE_ACTION_PLUMBING
+								   : HIDE_ACTION_HIDE,
+					       bad[i][1], &e));
+		CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, bad[i][2]));
+		if (e && !strstr(e->message, bad[i][2]))
+			fprintf(stderr, "\n  %s: %s\n", bad[i][1], e->message);
+		g_clear_error(&e);
+	}
+	CU_ASSERT_EQUAL(hide_rules_count(r), 0);
+	/* every other field, caller. or not */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW,
+				      "caller.file:a caller.module:b caller.name:c "
+				      "caller.qualname:d caller.function~e", NULL));
+	hide_rules_free(r);
 }
 
 static void test_hide__bad_rules_are_errors(void)
@@ -949,6 +1066,10 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__terms_must_all_match),
 	  UNIT_TEST(test_hide__object_matches_native_frames_only),
 	  UNIT_TEST(test_hide__interpreter_native_frames_hidden_by_default),
+	  UNIT_TEST(test_hide__caller_terms_test_the_recorded_caller),
+	  UNIT_TEST(test_hide__caller_verdict_is_contextual_per_frame),
+	  UNIT_TEST(test_hide__caller_collapse_has_its_group),
+	  UNIT_TEST(test_hide__caller_rules_that_cannot_be),
 	  UNIT_TEST(test_hide__bad_rules_are_errors),
 	  UNIT_TEST(test_hide__module_of_paths),
 	  UNIT_TEST(test_hide__hidden_frame_reparents_callees_and_keeps_totals),
