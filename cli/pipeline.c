@@ -247,6 +247,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 	if (!show_all) {
 		if (!o->defaults_added) {
 			hide_rules_add_plumbing(o->config.rules);
+			hide_rules_add_machinery(o->config.rules);
 			hide_rules_add_native(o->config.rules);
 			o->defaults_added = TRUE;
 		}

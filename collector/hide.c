@@ -294,11 +294,36 @@ struct preset_rule {
 	const char *spec;
 };
 
+/* The presets below up to asyncio are Python's machinery: frames that
+ * exist to start, import or hand over to the program's code, never a
+ * place the program calls for its own sake.  hide_rules_add_machinery
+ * applies them by default; a frame of theirs that holds time (the import
+ * machinery reading a .pyc, a fork in Popen) gives it to its nearest shown
+ * caller, which is the program's line that imported or started it.
+ *
+ * An import shows as the importing line calling the module's <module>. */
 static const struct preset_rule preset_importlib[] = {
 	{HIDE_ACTION_HIDE, "module:importlib._bootstrap"},
 	{HIDE_ACTION_HIDE, "module:importlib._bootstrap_external"},
 	{HIDE_ACTION_HIDE, "module:zipimport"},
 	{HIDE_ACTION_HIDE, "module:importlib function~^(\\w+\\.)?import_module$"},
+	{0, NULL},
+};
+
+/* Start-up's site module: <frozen site> from 3.11, the standard library's
+ * site.py before, by file, because a module guessed from a path is the
+ * base name outside the library and a program may well be called site.py.
+ *
+ * The lines of .pth files that start with "import" are run by
+ * exec(line) in site (addpackage; StartupState._exec_imports from 3.15),
+ * which compiles them as <string> -- as `python -c CODE` and any exec of
+ * the program's own are compiled.  So the frame itself cannot tell, and
+ * its caller says it: the rule hides a <string> module whose Python caller
+ * is one of those two functions of site. */
+static const struct preset_rule preset_site[] = {
+	{HIDE_ACTION_HIDE, "file~^(<frozen\\ssite>|.*/lib/python3\\.[0-9]+/site\\.py)$"},
+	{HIDE_ACTION_HIDE, "file:<string> name:<module> caller.module:site "
+			   "caller.function~^(\\w+\\.)?(addpackage|_exec_imports)$"},
 	{0, NULL},
 };
 
@@ -320,6 +345,24 @@ static const struct preset_rule preset_threading[] = {
 	 "module:threading function~^(Thread\\.)?(_bootstrap|_bootstrap_inner|run)$"},
 	{HIDE_ACTION_HIDE,
 	 "module:concurrent.futures.thread function~^(_worker|(_WorkItem\\.)?run)$"},
+	{0, NULL},
+};
+
+/* A child's way to its target: fork (Popen._launch in the parent's copied
+ * stack, under the start() that forked), spawn and forkserver (spawn_main,
+ * forkserver.main, _serve_one), then _bootstrap and run; a pool's worker
+ * loop and concurrent.futures' _process_worker.  The parent's side of
+ * start() (context's _Popen, Popen, spawn's preparation data) is its
+ * implementation: its time, a fork's included, stays start()'s. */
+static const struct preset_rule preset_multiprocessing[] = {
+	{HIDE_ACTION_HIDE,
+	 "module:multiprocessing.process function~^(BaseProcess\\.)?(_bootstrap|run)$"},
+	{HIDE_ACTION_HIDE, "module~^multiprocessing\\.popen_"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.context function~^(\\w+\\.)?_Popen$"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.spawn"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.forkserver"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.pool function~^(worker|mapstar|starmapstar)$"},
+	{HIDE_ACTION_HIDE, "module:concurrent.futures.process function~^_process_worker$"},
 	{0, NULL},
 };
 
@@ -435,14 +478,21 @@ static const struct {
 	const char *name, *description;
 	const struct preset_rule *rules;
 	gboolean cells;
+	gboolean machinery; /* applied by default */
 } presets[] = {
 	{"ipython", "IPython's shell and its libraries; each cell shown as In [N]",
-	 preset_ipython, TRUE},
-	{"importlib", "the import machinery", preset_importlib, FALSE},
-	{"runpy", "interpreter start-up for -m and run_path", preset_runpy, FALSE},
-	{"asyncio", "the event loop's plumbing", preset_asyncio, FALSE},
-	{"threading", "thread bootstrap (threading, concurrent.futures)",
-	 preset_threading, FALSE},
+	 preset_ipython, TRUE, FALSE},
+	{"importlib", "the import machinery (hidden by default)", preset_importlib,
+	 FALSE, TRUE},
+	{"site", "start-up's site module and the .pth lines it runs (hidden by "
+		 "default)", preset_site, FALSE, TRUE},
+	{"runpy", "interpreter start-up for -m and run_path (hidden by default)",
+	 preset_runpy, FALSE, TRUE},
+	{"threading", "thread bootstrap (threading, concurrent.futures; hidden "
+		      "by default)", preset_threading, FALSE, TRUE},
+	{"multiprocessing", "process bootstrap (multiprocessing, concurrent.futures; "
+			    "hidden by default)", preset_multiprocessing, FALSE, TRUE},
+	{"asyncio", "the event loop's plumbing", preset_asyncio, FALSE, FALSE},
 };
 
 const char *const *hide_presets(void)
@@ -501,6 +551,13 @@ void hide_rules_add_plumbing(struct hide_rules *r)
 void hide_rules_add_native(struct hide_rules *r)
 {
 	add_builtin(r, HIDE_LEVEL_DEFAULT, native_interpreter);
+}
+
+void hide_rules_add_machinery(struct hide_rules *r)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(presets); i++)
+		if (presets[i].machinery)
+			add_builtin(r, HIDE_LEVEL_DEFAULT, presets[i].rules);
 }
 
 /* ---- modules ---- */

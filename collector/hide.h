@@ -21,7 +21,8 @@
  * hide_rules_classify says PROFILE_TREE_CONTEXTUAL, and the tree builder
  * asks hide_rules_classify_stack once per stack that ends in it, which
  * judges every rule again with the caller known, once per pair of
- * functions.  Only a few frames are ever contextual.
+ * functions.  Only a few frames are ever contextual (the built-in rule of
+ * this kind is about <string> code that site runs for .pth files).
  *
  * Rules judge Python and native frames (object matches only the latter,
  * by its object's base name; module only the former): synthetic frames ([truncated],
@@ -90,6 +91,11 @@ gboolean hide_rules_add_preset(struct hide_rules *r, enum hide_level level,
  * threading's and multiprocessing's bootstrap, concurrent.futures'
  * workers, asyncio's loop, IPython's entry point) at the default level. */
 void hide_rules_add_plumbing(struct hide_rules *r);
+
+/* Adds the hide rules for Python's machinery (the presets importlib,
+ * site, runpy, threading and multiprocessing: see hide.c) at the default
+ * level. */
+void hide_rules_add_machinery(struct hide_rules *r);
 
 /* Adds the hide rules for the interpreter's own native frames (the eval
  * loop, the call machinery, the entry points: see hide.c) at the default

@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	guint32 stack = 0;
 
 	hide_rules_add_plumbing(r);
+	hide_rules_add_machinery(r);
 	for (int i = 0; lines[i]; i++) {
 		const char *spec = lines[i][0] ? lines[i] + 1 : lines[i];
 		enum hide_level level = (enum hide_level)(i % 4);

@@ -183,14 +183,17 @@ static char *dump_with(struct profile *p, enum hide_action a, const char *spec)
 		g_free(got_);                                                \
 	} while (0)
 
-/* Whether the one-rule set `spec` hides frame "word". */
+/* Whether the one-rule set `spec` (NULL: the built-in machinery rules)
+ * hides frame "word". */
 static gboolean hides(const char *spec, const char *word)
 {
 	struct profile *p = profile_new();
 	guint32 f = frame_of(p, word);
-	struct hide_rules *r = rules(HIDE_ACTION_HIDE, spec);
+	struct hide_rules *r = spec ? rules(HIDE_ACTION_HIDE, spec) : hide_rules_new();
 	gboolean hit;
 
+	if (!spec)
+		hide_rules_add_machinery(r);
 	hide_rules_apply(r, p);
 	hit = hide_rules_classify(p, f, r) == PROFILE_TREE_HIDDEN;
 	hide_rules_free(r);
@@ -306,6 +309,163 @@ static void test_hide__interpreter_native_frames_hidden_by_default(void)
 		hide_rules_free(r);
 		profile_free(p);
 	}
+}
+
+#define LIB38 "/usr/lib/python3.8/"
+#define LIB "/usr/lib/python3.12/"
+
+static void test_hide__python_machinery_hidden_by_default(void)
+{
+	/* frozen from 3.11 (importlib's bootstrap always), files before;
+	 * qualnames from 3.11, names before */
+	static const char *const machinery[] = {
+		"<frozen%importlib._bootstrap>:_find_and_load",
+		"<frozen%importlib._bootstrap>:_call_with_frames_removed",
+		"<frozen%importlib._bootstrap_external>:_LoaderBasics.exec_module",
+		"<frozen%importlib._bootstrap_external>:SourceLoader.get_code",
+		LIB38 "importlib/_bootstrap.py:_load_unlocked",
+		LIB38 "importlib/_bootstrap_external.py:exec_module",
+		"<frozen%zipimport>:zipimporter.exec_module",
+		LIB "importlib/__init__.py:import_module",
+		"<frozen%site>:<module>", "<frozen%site>:addsitedir",
+		"<frozen%site>:StartupState._exec_imports",
+		LIB38 "site.py:addpackage", "/opt/py/lib/python3.10/site.py:main",
+		"<frozen%runpy>:_run_module_as_main", "<frozen%runpy>:run_path",
+		LIB38 "runpy.py:_run_code",
+		LIB "threading.py:Thread._bootstrap", LIB "threading.py:Thread._bootstrap_inner",
+		LIB "threading.py:Thread.run", LIB38 "threading.py:run",
+		LIB38 "threading.py:_bootstrap_inner",
+		LIB "concurrent/futures/thread.py:_worker",
+		LIB "concurrent/futures/thread.py:_WorkItem.run",
+		"/usr/lib/python3.14/concurrent/futures/thread.py:WorkerContext.run",
+		LIB "concurrent/futures/process.py:_process_worker",
+		LIB "multiprocessing/process.py:BaseProcess._bootstrap",
+		LIB "multiprocessing/process.py:BaseProcess.run",
+		LIB38 "multiprocessing/process.py:_bootstrap",
+		LIB "multiprocessing/popen_fork.py:Popen._launch",
+		LIB "multiprocessing/popen_fork.py:Popen.__init__",
+		LIB "multiprocessing/popen_spawn_posix.py:Popen._launch",
+		LIB "multiprocessing/popen_forkserver.py:Popen._launch",
+		LIB "multiprocessing/context.py:ForkProcess._Popen",
+		LIB "multiprocessing/spawn.py:spawn_main", LIB "multiprocessing/spawn.py:_main",
+		LIB "multiprocessing/forkserver.py:main",
+		LIB "multiprocessing/forkserver.py:_serve_one",
+		LIB "multiprocessing/pool.py:worker", LIB "multiprocessing/pool.py:mapstar",
+	};
+	/* what a program calls, and waits in, stays */
+	static const char *const kept[] = {
+		LIB "threading.py:Thread.start", LIB "threading.py:Thread.join",
+		LIB "threading.py:Thread._wait_for_tstate_lock",
+		LIB "threading.py:Condition.wait", LIB "threading.py:Event.wait",
+		LIB "threading.py:_shutdown", LIB38 "threading.py:join",
+		LIB "concurrent/futures/_base.py:Future.result",
+		LIB "concurrent/futures/thread.py:ThreadPoolExecutor.submit",
+		LIB "concurrent/futures/process.py:_sendback_result",
+		LIB "concurrent/futures/process.py:_ExecutorManagerThread.run",
+		LIB "multiprocessing/process.py:BaseProcess.start",
+		LIB "multiprocessing/process.py:BaseProcess.join",
+		LIB "multiprocessing/pool.py:Pool.map",
+		LIB "multiprocessing/queues.py:Queue.get",
+		LIB "multiprocessing/context.py:BaseContext.Pool",
+		LIB "multiprocessing/resource_tracker.py:main",
+		LIB "importlib/__init__.py:reload",
+		LIB "importlib/metadata/__init__.py:version",
+		LIB "asyncio/runners.py:run",
+		/* a program's own site.py, run(), Thread subclass */
+		"/home/me/site.py:<module>", "/home/me/blog/site.py:build",
+		"/home/me/app.py:run", "/home/me/app.py:Worker.run",
+		"/home/me/app.py:_bootstrap",
+		/* `python -c`'s code, and an exec's */
+		"<string>:<module>",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(machinery); i++) {
+		gboolean hit = hides(NULL, machinery[i]);
+		CU_ASSERT_TRUE(hit);
+		if (!hit)
+			fprintf(stderr, "\n  shown: %s\n", machinery[i]);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(kept); i++) {
+		gboolean hit = hides(NULL, kept[i]);
+		CU_ASSERT_FALSE(hit);
+		if (hit)
+			fprintf(stderr, "\n  hidden: %s\n", kept[i]);
+	}
+}
+
+/* site runs a .pth file's import lines with exec(line), which compiles
+ * them as <string>, as `python -c` is */
+static const struct sample pth[] = {
+	{"<frozen%site>:<module> <frozen%site>:main <frozen%site>:addsitepackages "
+	 "<frozen%site>:addsitedir <frozen%site>:addpackage <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module> /u/site-packages/pthmod.py:burn", 5, 0},
+	/* 3.15: StartupState; 3.8: a file, no qualnames; native mode */
+	{"<frozen%site>:<module> <frozen%site>:StartupState._exec_imports <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	{LIB38 "site.py:<module> " LIB38 "site.py:addpackage <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	{"<frozen%site>:addpackage !/usr/bin/python3.12:builtin_exec <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	/* python -c 'exec("burn()")', and a program's own addpackage (in
+	 * another thread: the .pth line and python -c's are the same frame) */
+	{"<string>:<module> <string>:<module> app.py:burn", 2, 1},
+	{"app.py:addpackage <string>:<module> app.py:burn", 4, 1},
+};
+
+static void test_hide__pth_import_lines_hidden_python_c_kept(void)
+{
+	struct profile *p = make(pth, G_N_ELEMENTS(pth));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	hide_rules_add_machinery(r);
+	hide_rules_add_native(r);
+	t = shape(p, r, FALSE, 0);
+	/* pthmod's <module> at the top */
+	CHECK_TREE(t, 0, "MainThread(8)[<module>(8)[burn(5)]]");
+	CHECK_TREE(t, 1, "worker(6)[addpackage(4)[<module>(4)[burn(4)]] <module>(2)[<module>(2)[burn(2)]]]");
+	profile_tree_free(t);
+	/* a show rule brings them back, over the default level */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "file:<string>", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(8)[<module>(8)[<module>(8)[burn(5)]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__machinery_presets_stay_and_put_defaults_back(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module> "
+		 "<frozen%importlib._bootstrap>:_find_and_load lib.py:<module>", 3, 0},
+	};
+	static const char *const names[] = {"importlib", "site", "runpy",
+					    "threading", "multiprocessing"};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+		CU_ASSERT_TRUE(hide_rules_add_preset(r, HIDE_LEVEL_CONFIG, names[i], NULL));
+	hide_rules_free(r);
+	/* the defaults; a config file's show rule turns one off; the
+	 * preset on the command line puts it back over that */
+	r = hide_rules_new();
+	hide_rules_add_machinery(r);
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[<module>(3)[<module>(3)]]");
+	profile_tree_free(t);
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_SHOW, "module:runpy", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[_run_module_as_main(3)[_run_code(3)[<module>(3)[<module>(3)]]]]");
+	profile_tree_free(t);
+	CU_ASSERT_TRUE(hide_rules_add_preset(r, HIDE_LEVEL_CMDLINE, "runpy", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[<module>(3)[<module>(3)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
 }
 
 static void test_hide__terms_must_all_match(void)
@@ -1064,6 +1224,9 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__file_glob_and_regex),
 	  UNIT_TEST(test_hide__module_matches_package_and_submodules),
 	  UNIT_TEST(test_hide__terms_must_all_match),
+	  UNIT_TEST(test_hide__python_machinery_hidden_by_default),
+	  UNIT_TEST(test_hide__pth_import_lines_hidden_python_c_kept),
+	  UNIT_TEST(test_hide__machinery_presets_stay_and_put_defaults_back),
 	  UNIT_TEST(test_hide__object_matches_native_frames_only),
 	  UNIT_TEST(test_hide__interpreter_native_frames_hidden_by_default),
 	  UNIT_TEST(test_hide__caller_terms_test_the_recorded_caller),
