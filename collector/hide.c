@@ -409,24 +409,11 @@ static const struct preset_rule preset_ipython[] = {
 /* What the stem trimmer may remove: interpreter and tool plumbing that
  * runs *before* a program's own first frame.  Only frames that exist to
  * start something else belong here; anything a program calls for its own
- * sake (json, re, asyncio.sleep) does not. */
+ * sake (json, re, asyncio.sleep) does not.  The machinery hidden by
+ * default (runpy, the import system, the threads' and processes'
+ * bootstrap) is not listed: a hidden frame never reaches the tree, and
+ * one a show rule brings back is exempt from trimming. */
 static const struct preset_rule plumbing[] = {
-	{HIDE_ACTION_PLUMBING, "module:runpy"},
-	{HIDE_ACTION_PLUMBING, "module:importlib._bootstrap"},
-	{HIDE_ACTION_PLUMBING, "module:importlib._bootstrap_external"},
-	{HIDE_ACTION_PLUMBING, "module:importlib function~^(\\w+\\.)?import_module$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:threading function~^(Thread\\.)?(_bootstrap|_bootstrap_inner|run)$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:concurrent.futures.thread function~^(_worker|(_WorkItem\\.)?run)$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:concurrent.futures.process function~^_process_worker$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:multiprocessing function~^(BaseProcess\\.)?(_bootstrap|run)$"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.spawn"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.popen_fork"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.forkserver"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.pool function~^worker$"},
 	{HIDE_ACTION_PLUMBING, "module:asyncio.runners"},
 	{HIDE_ACTION_PLUMBING,
 	 "module:asyncio.base_events function~^(BaseEventLoop\\.)?(run_until_complete|run_forever|_run_once)$"},

@@ -87,9 +87,9 @@ gboolean hide_rules_add(struct hide_rules *r, enum hide_level level,
 gboolean hide_rules_add_preset(struct hide_rules *r, enum hide_level level,
 			       const char *name, GError **error);
 
-/* Adds the built-in plumbing list (runpy, importlib's bootstrap,
- * threading's and multiprocessing's bootstrap, concurrent.futures'
- * workers, asyncio's loop, IPython's entry point) at the default level. */
+/* Adds the built-in plumbing list (asyncio's loop, cProfile's entry,
+ * IPython's entry point: what the machinery hidden by default leaves) at
+ * the default level. */
 void hide_rules_add_plumbing(struct hide_rules *r);
 
 /* Adds the hide rules for Python's machinery (the presets importlib,

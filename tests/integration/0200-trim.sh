@@ -4,9 +4,10 @@
 # above the worker are hidden by default (0215), so a default report has
 # no stem left to trim, and says nothing about trimming; --show-all brings
 # the stems back.  What the trimmer removes, it removes from the top of a
-# thread and names in one line: here a launcher frame that a pyprof.conf
+# thread and names in one line: an event loop's runner in a thread of its
+# own, built-in plumbing, and a launcher frame that a pyprof.conf
 # `plumbing` rule adds (the program's <module>, which only calls main);
-# --no-trim and --show-all keep it, for every format.
+# --no-trim and --show-all keep them, for every format.
 . "$(dirname "$0")/setup.sh"
 
 XDG_CONFIG_HOME=$work/xdg
@@ -73,5 +74,23 @@ for py in $pythons; do
 	grep -q '^MainThread;main ([^)]*stem.py:[0-9]*)' "$work/c" &&
 		! grep -q '^MainThread;<module> ([^)]*stem.py' "$work/c" &&
 		ok "$v collapsed output is trimmed too" || fail "$v collapsed output not trimmed"
+
+	# asyncio's runner, at the top of a thread once its bootstrap is hidden
+	rm -rf "$work/out"
+	(cd "$targets" && PYPROF_INTERVAL=1ms profile "$work/out" "$py" loop_thread.py)
+	"$PYPROF_BIN" report --ascii --min-percent 0 "$work/out" >"$work/report"
+	if grep -Eq '^trimmed [0-9]+ frames: run \(asyncio\.runners\) \.\.\. (Handle\.)?_run \(asyncio\.events\)$' "$work/report"; then
+		ok "$v trim line names the event loop's runner: $(grep '^trimmed' "$work/report")"
+	else
+		fail "$v no runner trim line"; sed 's/^/    /' "$work/report"
+	fi
+	lfirst=$(awk '/^loop / {m = 1; next} m && !/^trimmed/ {print; exit}' "$work/report")
+	case $lfirst in
+	*"main  "*loop_thread.py:*) ok "$v the loop's thread starts at the coroutine: $lfirst" ;;
+	*) fail "$v the loop's thread starts at: $lfirst" ;;
+	esac
+	"$PYPROF_BIN" report --format collapsed --no-trim "$work/out" >"$work/c"
+	grep -q '^loop;run ([^)]*asyncio/runners.py:[0-9]*);' "$work/c" &&
+		ok "$v --no-trim keeps the runner (collapsed)" || fail "$v --no-trim lost the runner"
 done
 finish

@@ -766,10 +766,18 @@ static void test_hide__verdicts_are_per_frame_not_per_sample(void)
 
 /* ---- trimming ---- */
 
+/* The built-in plumbing, and runpy's and the thread bootstrap's stems,
+ * which these tests are written in: reports hide those by default, so the
+ * built-in list leaves them out, but they are the stems people know. */
 static struct hide_rules *plumbing_rules(void)
 {
 	struct hide_rules *r = hide_rules_new();
 	hide_rules_add_plumbing(r);
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_PLUMBING,
+				      "module:runpy", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_PLUMBING,
+				      "module:threading function~^(Thread\\.)?"
+				      "(_bootstrap|_bootstrap_inner|run)$", NULL));
 	return r;
 }
 
@@ -805,6 +813,30 @@ static void test_trim__stem_of_plumbing_is_removed(void)
 		CU_ASSERT_TRUE(nd->parent < i);
 		CU_ASSERT_EQUAL(nd->depth, profile_tree_node(t, nd->parent)->depth + 1);
 	}
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__hidden_stems_leave_nothing_to_trim(void)
+{
+	struct profile *p = make(dash_m, G_N_ELEMENTS(dash_m));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	/* a report's defaults */
+	hide_rules_add_plumbing(r);
+	hide_rules_add_machinery(r);
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(10)[main(10)[work(8)]]]");
+	CHECK_TREE(t, 1, "worker(5)[loop(5)]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
+	profile_tree_free(t);
+	/* shown again, they are exempt from trimming too */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "module:runpy", NULL));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[_run_module_as_main(10)[_run_code(10)[<module>(10)[main(10)[work(8)]]]]]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
 	profile_tree_free(t);
 	hide_rules_free(r);
 	profile_free(p);
@@ -1243,6 +1275,7 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__precedence_levels_then_show_hide_collapse),
 	  UNIT_TEST(test_hide__verdicts_are_per_frame_not_per_sample),
 	  UNIT_TEST(test_trim__stem_of_plumbing_is_removed),
+	  UNIT_TEST(test_trim__hidden_stems_leave_nothing_to_trim),
 	  UNIT_TEST(test_trim__branch_stops_trimming),
 	  UNIT_TEST(test_trim__plumbing_side_work_is_no_branch),
 	  UNIT_TEST(test_trim__self_time_at_the_stem_stops_trimming),
