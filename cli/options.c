@@ -368,8 +368,8 @@ static const GOptionEntry render_entries[] = {
 	 "Exempt frames matching RULE from hiding, collapsing and trimming "
 	 "(repeatable)", "RULE"},
 	{"preset", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
-	 "Apply a preset rule set: ipython, importlib, runpy, asyncio, "
-	 "threading (repeatable)", "NAME"},
+	 "Apply a preset rule set: importlib, site, runpy, threading, "
+	 "multiprocessing (applied by default), ipython, asyncio (repeatable)", "NAME"},
 	{"config", 0, 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Read settings from FILE instead of ./pyprof.conf or "
 	 "~/.config/pyprof/pyprof.conf", "FILE"},

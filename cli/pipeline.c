@@ -248,6 +248,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 	if (!show_all) {
 		if (!o->defaults_added) {
 			hide_rules_add_plumbing(o->config.rules);
+			hide_rules_add_machinery(o->config.rules);
 			hide_rules_add_native(o->config.rules);
 			o->defaults_added = TRUE;
 		}
@@ -258,6 +259,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 		}
 		hide_rules_apply(o->config.rules, p);
 		topts->classify = hide_rules_classify;
+		topts->classify_stack = hide_rules_classify_stack;
 		topts->classify_data = o->config.rules;
 	}
 	t = profile_tree_build(p, topts);

@@ -468,6 +468,13 @@ struct profile_tree_options {
 	 * frames between them do not count) become one node. */
 	guint32 (*classify)(const struct profile *p, guint32 frame, gpointer data);
 	gpointer classify_data;
+	/* When classify answers PROFILE_TREE_CONTEXTUAL for a frame (its
+	 * verdict depends on what called it): the verdict on the leaf frame
+	 * of `stack`, a stack that ends in that frame, with classify_data;
+	 * asked once per stack and thread.  Without it such a frame is
+	 * kept. */
+	guint32 (*classify_stack)(const struct profile *p, guint32 stack,
+				  gpointer data);
 	/* Leave out the idle samples (profile_sample_idle): the tree, its
 	 * totals and its shares are then running time only.  Otherwise
 	 * each idle sample counts in an [idle] leaf below its stack. */
@@ -475,6 +482,7 @@ struct profile_tree_options {
 };
 
 #define PROFILE_TREE_HIDDEN 0xffffffffu
+#define PROFILE_TREE_CONTEXTUAL 0xfffffffdu
 
 /* Whether a tree built with opts (may be NULL) counts sample s of thread
  * t as a sample (its count): all but the idle ones when opts->no_idle is
@@ -563,8 +571,8 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under);
  * profile_tree_build() walks it: the builder makes the nodes on the way,
  * renderers of timelines find them in the finished (hidden, trimmed) tree
  * (render/emit.h), so that both place a sample alike.  Each frame gets the
- * verdict of opts (may be NULL) once; each stack is resolved once per
- * thread.
+ * verdict of opts (may be NULL) once, a contextual one once per stack;
+ * each stack is resolved once per thread.
  */
 
 /* The child of node `parent` for frame `frame`; 0 when there is none (a

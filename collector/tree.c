@@ -3,7 +3,8 @@
  *
  * Each thread's samples are walked in order; a stack is resolved to its
  * node once per thread (stacks are shared, samples repeat them), asking
- * the hide or classify predicate once per frame.  Nodes are found by
+ * the hide or classify predicate once per frame (once per stack for a
+ * frame whose verdict depends on its caller).  Nodes are found by
  * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
  */
 #include "config.h"
@@ -49,8 +50,10 @@ void profile_walk_thread(struct profile_walk *w, guint32 top)
 	w->top = top;
 }
 
-/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
-static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
+/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame for the leaf frame of
+ * stack: asked once per frame, and once per stack for the few frames
+ * whose answer depends on their caller */
+static guint32 walk_verdict(struct profile_walk *w, guint32 stack, guint32 frame)
 {
 	const struct profile_tree_options *o = w->opts;
 
@@ -63,6 +66,9 @@ static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
 			w->verdict[frame] = o->hide(w->p, frame, o->hide_data)
 						    ? PROFILE_TREE_HIDDEN : 0;
 	}
+	if (w->verdict[frame] == PROFILE_TREE_CONTEXTUAL)
+		return o->classify_stack
+			       ? o->classify_stack(w->p, stack, o->classify_data) : 0;
 	return w->verdict[frame];
 }
 
@@ -83,7 +89,7 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 	for (guint i = w->scratch->len; i-- > 0;) {
 		guint32 id = g_array_index(w->scratch, guint32, i);
 		guint32 frame = profile_stack(w->p, id)->frame;
-		guint32 v = walk_verdict(w, frame), child = 0;
+		guint32 v = walk_verdict(w, id, frame), child = 0;
 
 		if (v == 0)
 			child = w->child(w->data, node, frame);

@@ -223,6 +223,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0530-magic-native.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
+	tests/integration/0215-machinery.sh \
 	tests/integration/0220-ipython.sh \
 	tests/integration/0230-ipython-magic.sh \
 	tests/integration/0110-format-html.sh \
@@ -251,7 +252,9 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
-	tests/targets/interactive.py tests/targets/stem.py \
+	tests/targets/interactive.py tests/targets/stem.py tests/targets/loop_thread.py \
+	tests/targets/machinery.py tests/targets/machinery_burn.py \
+	tests/targets/machinery_pkg/__init__.py tests/targets/machinery_pkg/__main__.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
 	tests/targets/marks.py
