@@ -117,6 +117,17 @@ void render_append_clean(GString *buf, const char *s, char also);
  * Python and in brackets for native frames: "deflate [libz.so.1]". */
 void render_append_place(GString *buf, const struct profile_frame *f,
 			 char also);
+/* What the reports for people (text, html, svg) show of a node's frame:
+ * its label, then " ×N" when recursion was folded into it (repeat > 1;
+ * " xN" with ascii); and its place, "file:line" for Python with the file
+ * short (short_file) unless full_paths and the line that of `at` (the
+ * node's hottest, shape_hot_line), "[place]" for native code, nothing
+ * for synthetic frames.  Both cleaned as render_append_clean does. */
+void render_append_label(GString *buf, const struct profile_frame *f,
+			 guint32 repeat, gboolean ascii);
+void render_append_shown_place(GString *buf, const struct profile_frame *f,
+			       const struct profile_frame *at,
+			       gboolean full_paths);
 /* A frame as the text report spells it, without colour: "label  file:line"
  * (its short file), "label  [place]" for native code, the label alone for
  * the others */
