@@ -773,8 +773,9 @@ static void svg_start(GMarkupParseContext *c, const gchar *el, const gchar **nam
 		      const gchar **values, gpointer data, GError **error)
 {
 	struct svg_seen *s = data;
-	if (!strcmp(el, "g"))
-		s->groups++;
+	for (int i = 0; !strcmp(el, "g") && names[i]; i++)
+		if (!strcmp(names[i], "class") && !strcmp(values[i], "f"))
+			s->groups++;
 	g_string_truncate(s->text, 0);
 }
 
@@ -811,6 +812,193 @@ static void test_formats__svg_is_well_formed_with_names(void)
 	g_markup_parse_context_free(c);
 	g_string_free(seen.text, TRUE);
 	free(svg);
+}
+
+/* A profile of the program's code calling the standard library and an
+ * installed package: MainThread <module> -> main (app.py) -> dumps
+ * (json/__init__.py) -> encode (json/encoder.py), 2 s; main -> get
+ * (site-packages/requests/api.py), 1 s; main -> work (app.py), 3 s */
+static struct profile *make_origin_profile(void)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "o.pyprof", 1000000, 500);
+	const char *app = profile_intern(p, "/home/me/app.py", -1);
+	const char *init = profile_intern(p, "/usr/lib/python3.11/json/__init__.py", -1);
+	const char *enc = profile_intern(p, "/usr/lib/python3.11/json/encoder.py", -1);
+	const char *api = profile_intern(p, "/srv/venv/lib/python3.11/site-packages/requests/api.py", -1);
+	guint32 s_main = profile_stack_push(p, profile_stack_push(p, 0,
+				unit_frame(p, app, "<module>", NULL, 1, 1)),
+				unit_frame(p, app, "main", NULL, 10, 12));
+	guint32 s_enc = profile_stack_push(p, profile_stack_push(p, s_main,
+				unit_frame(p, init, "dumps", NULL, 183, 231)),
+				unit_frame(p, enc, "encode", "JSONEncoder.encode", 183, 200));
+	guint32 s_get = profile_stack_push(p, s_main, unit_frame(p, api, "get", NULL, 62, 73));
+	guint32 s_work = profile_stack_push(p, s_main, unit_frame(p, app, "work", NULL, 20, 23));
+
+	profile_add_sample(p, 0, 1000000000u, 2000000000u, 0, 0, s_enc);
+	profile_add_sample(p, 0, 2000000000u, 1000000000u, 0, 0, s_get);
+	profile_add_sample(p, 0, 3000000000u, 3000000000u, 0, 0, s_work);
+	return p;
+}
+
+/* p rendered as format with o (defaults if NULL), its tree built with
+ * nothing hidden; p is freed */
+static char *render_profile(struct profile *p, const char *format,
+			    const struct render_options *opts)
+{
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+
+	if (opts)
+		o = *opts;
+	else
+		render_options_init(&o);
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
+	CU_ASSERT_PTR_NULL(error);
+	fclose(f);
+	profile_tree_free(t);
+	profile_free(p);
+	return buf;
+}
+
+/* The hue of "#rrggbb", in degrees */
+static double hue_of(const char *hex)
+{
+	unsigned r, g, b;
+	double mx, mn, h;
+
+	CU_ASSERT_EQUAL_FATAL(sscanf(hex, "#%2x%2x%2x", &r, &g, &b), 3);
+	mx = MAX(r, MAX(g, b));
+	mn = MIN(r, MIN(g, b));
+	if (mx == mn)
+		return -1;
+	if (mx == r)
+		h = 60 * ((double)g - b) / (mx - mn);
+	else if (mx == g)
+		h = 60 * (2 + ((double)b - r) / (mx - mn));
+	else
+		h = 60 * (4 + ((double)r - g) / (mx - mn));
+	return h < 0 ? h + 360 : h;
+}
+
+struct svg_fills {
+	GHashTable *fill;  /* title up to " (" -> fill */
+	GHashTable *title; /* the same -> the whole title */
+	char *pending;     /* the fill of the <rect> after a <title> */
+	GString *text;
+};
+
+static void fills_start(GMarkupParseContext *c, const gchar *el, const gchar **names,
+			const gchar **values, gpointer data, GError **error)
+{
+	struct svg_fills *s = data;
+	for (int i = 0; !strcmp(el, "rect") && s->pending && names[i]; i++)
+		if (!strcmp(names[i], "fill")) {
+			g_hash_table_insert(s->fill, s->pending, g_strdup(values[i]));
+			s->pending = NULL;
+		}
+	g_string_truncate(s->text, 0);
+}
+
+static void fills_text(GMarkupParseContext *c, const gchar *text, gsize len,
+		       gpointer data, GError **error)
+{
+	g_string_append_len(((struct svg_fills *)data)->text, text, (gssize)len);
+}
+
+static void fills_end(GMarkupParseContext *c, const gchar *el, gpointer data,
+		      GError **error)
+{
+	struct svg_fills *s = data;
+	if (!strcmp(el, "title")) {
+		const char *cut = strstr(s->text->str, " (");
+		s->pending = g_strndup(s->text->str, cut ? (gsize)(cut - s->text->str)
+						       : s->text->len);
+		g_hash_table_insert(s->title, g_strdup(s->pending), g_strdup(s->text->str));
+	}
+}
+
+/* Each frame's fill and title in svg, by the title's label */
+static void svg_fills(const char *svg, struct svg_fills *s)
+{
+	GMarkupParser parser = {.start_element = fills_start, .end_element = fills_end,
+				.text = fills_text};
+	GMarkupParseContext *c;
+
+	s->fill = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->title = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->pending = NULL;
+	s->text = g_string_new(NULL);
+	c = g_markup_parse_context_new(&parser, 0, s, NULL);
+	CU_ASSERT_TRUE(g_markup_parse_context_parse(c, strstr(svg, "<svg"), -1, NULL) &&
+		       g_markup_parse_context_end_parse(c, NULL));
+	g_markup_parse_context_free(c);
+}
+
+static void svg_fills_free(struct svg_fills *s)
+{
+	g_hash_table_unref(s->fill);
+	g_hash_table_unref(s->title);
+	g_free(s->pending);
+	g_string_free(s->text, TRUE);
+}
+
+static void test_formats__svg_fills_by_origin(void)
+{
+	char *svg = render_profile(make_origin_profile(), "svg", NULL);
+	struct svg_fills s;
+	const char *work, *main_, *dumps, *encode, *get, *thread;
+
+	svg_fills(svg, &s);
+	work = g_hash_table_lookup(s.fill, "work");
+	main_ = g_hash_table_lookup(s.fill, "main");
+	dumps = g_hash_table_lookup(s.fill, "dumps");
+	encode = g_hash_table_lookup(s.fill, "JSONEncoder.encode");
+	get = g_hash_table_lookup(s.fill, "get");
+	thread = g_hash_table_lookup(s.fill, "MainThread");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(work);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dumps);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(encode);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(get);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(thread);
+	/* the program warm, one shade per file; the standard library blue,
+	 * one shade for json's two files; a package green; threads grey */
+	CU_ASSERT_TRUE(hue_of(work) >= 0 && hue_of(work) <= 45);
+	CU_ASSERT_STRING_EQUAL(work, main_);
+	CU_ASSERT_TRUE(hue_of(dumps) >= 190 && hue_of(dumps) <= 235);
+	CU_ASSERT_STRING_EQUAL(dumps, encode);
+	CU_ASSERT_TRUE(hue_of(get) >= 80 && hue_of(get) <= 155);
+	CU_ASSERT_EQUAL(hue_of(thread), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "data-origin=\"stdlib\""));
+	CU_ASSERT_PTR_NULL(strstr(svg, "data-origin=\"native\""));
+	svg_fills_free(&s);
+	free(svg);
+}
+
+static void test_formats__svg_short_paths_unless_full(void)
+{
+	struct render_options o;
+	char *svg = render_profile(make_origin_profile(), "svg", NULL), *full;
+	struct svg_fills s;
+
+	svg_fills(svg, &s);
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "dumps"),
+			       "dumps (<stdlib>/json/__init__.py:231) (2.000 s, 1 samples, 33.33%)");
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "get"),
+			       "get (requests/api.py:73) (1.000 s, 1 samples, 16.67%)");
+	svg_fills_free(&s);
+	render_options_init(&o);
+	o.full_paths = TRUE;
+	full = render_profile(make_origin_profile(), "svg", &o);
+	svg_fills(full, &s);
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "dumps"),
+			       "dumps (/usr/lib/python3.11/json/__init__.py:231) (2.000 s, 1 samples, 33.33%)");
+	svg_fills_free(&s);
+	free(svg);
+	free(full);
 }
 
 /* ---- html ---- */
@@ -1277,6 +1465,8 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__pprof_types_and_totals),
 	  UNIT_TEST(test_formats__pprof_locations_functions_labels),
 	  UNIT_TEST(test_formats__svg_is_well_formed_with_names),
+	  UNIT_TEST(test_formats__svg_fills_by_origin),
+	  UNIT_TEST(test_formats__svg_short_paths_unless_full),
 	  UNIT_TEST(test_formats__html_embeds_tree_columns),
 	  UNIT_TEST(test_formats__html_full_tree_when_hiding),
 	  UNIT_TEST(test_formats__wall_json_idle_leaf),
