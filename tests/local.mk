@@ -53,6 +53,17 @@ TESTS += tests/unit/test_formats
 UNIT_TESTS += tests/unit/test_formats
 endif
 
+# two synthetic profiles compared by function and call path
+check_PROGRAMS += tests/unit/test_diff
+tests_unit_test_diff_SOURCES = tests/unit/test_diff.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_diff_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_diff_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_diff
+UNIT_TESTS += tests/unit/test_diff
+
 # runs the built pyprof ($PYPROF_BIN, from tests/local.mk)
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
