@@ -18,6 +18,7 @@
 
 #include "collector/diff.h"
 #include "collector/profile.h"
+#include "collector/shape.h"
 #include "tests/unit/unit.h"
 
 #define FILE_ "/srv/app/work.py"
@@ -149,6 +150,24 @@ static void test_diff__paths_of_new_in_base(void)
 	sides_free(&x);
 }
 
+/* Trees of one node per function (as the reports people read have them)
+ * still name each function's line */
+static void test_diff__shaped_trees_keep_lines(void)
+{
+	struct sides x;
+
+	sides_make(&x);
+	diff_free(x.d);
+	shape_functions(x.t[0]);
+	shape_functions(x.t[1]);
+	x.d = diff_new(x.t[0], x.t[1]);
+	CU_ASSERT_EQUAL(row_named(x.d, "parse")->frame->line, 9);
+	CU_ASSERT_EQUAL(row_named(x.d, "spin")->frame->line, 6);
+	CU_ASSERT_DOUBLE_EQUAL(diff_row_change(row_named(x.d, "parse")), -55.0, 1e-9);
+	sides_free(&x);
+}
+
 UNIT_MAIN("diff",
+	  UNIT_TEST(test_diff__shaped_trees_keep_lines),
 	  UNIT_TEST(test_diff__functions_as_shares_with_signs),
 	  UNIT_TEST(test_diff__paths_of_new_in_base))
