@@ -237,6 +237,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0220-ipython.sh \
 	tests/integration/0230-ipython-magic.sh \
 	tests/integration/0110-format-html.sh \
+	tests/integration/0115-html-views.sh \
 	tests/integration/0120-format-speedscope.sh \
 	tests/integration/0130-format-pprof.sh \
 	tests/integration/0140-format-trace.sh \
@@ -265,7 +266,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/interactive.py tests/targets/stem.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
-	tests/targets/marks.py
+	tests/targets/marks.py tests/targets/origins.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.
