@@ -9,10 +9,12 @@
  * lines may have moved): collector/diff.c.  Rows come by the larger change
  * of their two shares, largest first; in the text table those whose
  * shares on both sides and changes are all below --min-percent are
- * counted on one line.
+ * counted on one line.  With --format html the page (render/html.c) has
+ * every row and a flame graph of NEW coloured by change.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,19 +101,32 @@ int cmd_diff(int argc, char **argv)
 	struct side s[2] = {{0}};
 	struct diff *d = NULL;
 	FILE *out = stdout;
-	gboolean ok;
+	gboolean html, ok;
 	int rc = 0;
 
 	options_init(&o);
 	ctx = options_context_new("BASE NEW",
 			   "Compare two profiles by function: each one's own and total time as "
 			   "a share of its profile, what changed most first.  BASE and NEW are "
-			   ".pyprof files or directories of them.", &o, FALSE);
+			   ".pyprof files or directories of them.  With --format html (or -o "
+			   "FILE.html), one self-contained page instead: the table, sortable, "
+			   "and a flame graph of NEW coloured by change (red slower, blue "
+			   "faster).  -o FILE writes to FILE.", &o, FALSE);
 	if (!options_parse(ctx, "diff", &argc, &argv) ||
 	    !options_shape_setup(&o, "diff")) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (o.format_set && strcmp(o.format->name, "text") && strcmp(o.format->name, "html")) {
+		fprintf(stderr, "pyprof: diff: --format: expected text or html, got '%s'\n"
+				"Try 'pyprof diff --help'.\n", o.format->name);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	html = o.format_set ? !strcmp(o.format->name, "html")
+			    : o.output && g_str_has_suffix(o.output, ".html");
+	/* both sides are shaped as the format the diff is shown in would be */
+	o.format = render_lookup(html ? "html" : "text");
 	if (argc != 3) {
 		fprintf(stderr, "pyprof: diff: expected BASE and NEW, got %d "
 				"argument%s\nTry 'pyprof diff --help'.\n",
@@ -125,10 +140,30 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	d = diff_new(s[0].t, s[1].t);
-	print_rows(d, argv + 1, out, &o);
+	if (o.output && !(out = fopen(o.output, "w"))) {
+		fprintf(stderr, "pyprof: diff: %s: %s\n", o.output, g_strerror(errno));
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (html) {
+		const char *names[2] = {argv[1], argv[2]};
+		GError *error = NULL;
+
+		o.render.title = o.title;
+		if (!render_diff_html(d, names, &o.render, out, &error)) {
+			fprintf(stderr, "pyprof: diff: %s: %s\n", o.output ? o.output : "output",
+				error->message);
+			g_error_free(error);
+			rc = EXIT_INPUT;
+		}
+	} else {
+		print_rows(d, argv + 1, out, &o);
+	}
 	ok = fflush(out) == 0 && !ferror(out);
-	if (!ok) {
-		fprintf(stderr, "pyprof: diff: write error\n");
+	if (out != stdout && fclose(out) != 0)
+		ok = FALSE;
+	if (!ok && !rc) {
+		fprintf(stderr, "pyprof: diff: %s: write error\n", o.output ? o.output : "output");
 		rc = EXIT_INPUT;
 	}
 out:

@@ -4,10 +4,12 @@
  * each function's lines in its details), a timeline with a lane per
  * thread, a search that highlights in all three, a legend of where the
  * code lives, process and thread selectors and, when frames were hidden
- * or trimmed, a toggle to the full tree.  The page
- * (render/html/report.html) is compiled into the binary
- * (render/html-template.c, made by the Makefile); this file writes it
- * with the data as JSON where the PYPROF_DATA marker stands.
+ * or trimmed, a toggle to the full tree.  `pyprof diff` writes the same
+ * page with its table of changes and a flame graph of NEW coloured by
+ * them (render_diff_html).  The page (render/html/report.html) is
+ * compiled into the binary (render/html-template.c, made by the
+ * Makefile); this file writes it with the data as JSON where the
+ * PYPROF_DATA marker stands.
  *
  * The data are compact: the tree's nodes as columns, frames as columns
  * indexed by the nodes, files and colours as tables indexed by the
@@ -36,6 +38,7 @@
 
 #include <string.h>
 
+#include "collector/diff.h"
 #include "collector/shape.h"
 
 /* render/html-template.c, generated from render/html/report.html */
@@ -46,6 +49,7 @@ extern const unsigned char render_html_template[];
 #define HTML_BUCKETS 400
 #define HTML_LANES 64
 #define HTML_LINES 30      /* lines of a function in its details */
+#define HTML_DIFF_ROWS 5000
 #define PRUNED G_MAXUINT32  /* a node's page id: left out */
 #define NO_FILE G_MAXUINT32 /* a synthetic frame's file */
 
@@ -623,6 +627,141 @@ gboolean render_html(const struct profile *p, const struct profile_tree *t,
 	fputc('}', out);
 	fputs(rest, out);
 	g_free(shown);
+	html_release(&h);
+	return render_check_stream(out, error);
+}
+
+/* A share in percent, -1 for none, as few digits as tell it */
+static void write_share(FILE *out, double v)
+{
+	if (v < 0)
+		fputs("-1", out);
+	else
+		fprintf(out, "%.4g", v);
+}
+
+/* The rows of d, with their frames spelt out: a row's frame may be
+ * BASE's, whose frame ids are not NEW's */
+static void write_rows(struct html *h, const struct diff *d)
+{
+	FILE *out = h->out;
+	GString *b = h->b;
+	guint n = MIN(d->rows->len, HTML_DIFF_ROWS);
+	static const char *const cols[] = {"name", "file", "path", "line", "color",
+					   "origin", "self0", "self1", "total0",
+					   "total1", "status"};
+
+	fputc('{', out);
+	for (guint c = 0; c < G_N_ELEMENTS(cols); c++) {
+		fprintf(out, "%s\"%s\":[", c ? ",\n" : "", cols[c]);
+		for (guint i = 0; i < n; i++) {
+			const struct diff_row *r = g_ptr_array_index(d->rows, i);
+			const struct profile_frame *f = r->frame;
+			const char *file = frame_file(f, h->o->full_paths);
+
+			g_string_assign(b, i ? "," : "");
+			switch (c) {
+			case 0: emit_json_string(b, profile_frame_label(f)); break;
+			case 1: emit_json_string(b, file ? file : ""); break;
+			case 2:
+				if (file && strcmp(file, frame_file(f, TRUE)))
+					emit_json_string(b, frame_file(f, TRUE));
+				else
+					g_string_append(b, "null");
+				break;
+			case 3:
+				g_string_append_printf(b, "%d", f->kind == PROFILE_FRAME_PYTHON ||
+					(f->kind == PROFILE_FRAME_NATIVE && f->source) ? f->line : -1);
+				break;
+			case 4: g_string_append_printf(b, "\"#%06x\"", emit_frame_color(f)); break;
+			case 5: g_string_append_printf(b, "\"%s\"", profile_origin_name(f->origin)); break;
+			case 10:
+				g_string_append_c(b, diff_row_added(r) ? '1' : diff_row_gone(r) ? '2' : '0');
+				break;
+			default:
+				break;
+			}
+			fputs(b->str, out);
+			switch (c) {
+			case 6: write_share(out, r->self[0]); break;
+			case 7: write_share(out, r->self[1]); break;
+			case 8: write_share(out, r->total[0]); break;
+			case 9: write_share(out, r->total[1]); break;
+			default: break;
+			}
+		}
+		fputc(']', out);
+	}
+	fprintf(out, ",\n\"left_out\":%u}", d->rows->len - n);
+}
+
+static void write_side(struct html *h, const char *name, guint64 total_ns,
+		       const struct profile *p)
+{
+	g_string_assign(h->b, "{\"name\":");
+	emit_json_string(h->b, name);
+	g_string_append_printf(h->b, ",\"total\":%" G_GUINT64_FORMAT ",\"mode\":\"%s\"}",
+			       total_ns, p->mode == PROFILE_MODE_WALL ? "wall" : "CPU");
+	fputs(h->b->str, h->out);
+}
+
+gboolean render_diff_html(const struct diff *d, const char *const names[2],
+			  const struct render_options *o, FILE *out,
+			  GError **error)
+{
+	const struct profile *p = d->t[1]->profile;
+	struct html h;
+	const char *rest = html_start(out);
+	char *title = o->title ? g_strdup(o->title)
+			       : g_strdup_printf("%s → %s", names[0], names[1]);
+	double *self, *total;
+	guint32 *newid, n = d->t[1]->nodes->len, at = 0;
+
+	html_init(&h, p, o, out);
+	html_head(&h, "diff", title);
+	g_free(title);
+	fputs(h.b->str, out);
+	fputs("\"base\":", out);
+	write_side(&h, names[0], d->total_ns[0], d->t[0]->profile);
+	fputs(",\"new\":", out);
+	write_side(&h, names[1], d->total_ns[1], p);
+	fputs(",\n\"tree\":", out);
+	newid = write_tree(&h, d->t[1]);
+	/* BASE's shares of NEW's call paths, in the page's node order */
+	diff_paths(d, &self, &total);
+	{
+		double *s2 = g_new(double, n), *t2 = g_new(double, n);
+		for (guint32 i = 0; i < n; i++)
+			if (newid[i] != PRUNED) {
+				s2[newid[i]] = self[i];
+				t2[newid[i]] = total[i];
+				at = MAX(at, newid[i] + 1);
+			}
+		fputs(",\n\"was\":{\"self\":[", out);
+		for (guint32 i = 0; i < at; i++) {
+			if (i)
+				fputc(',', out);
+			write_share(out, s2[i]);
+		}
+		fputs("],\"total\":[", out);
+		for (guint32 i = 0; i < at; i++) {
+			if (i)
+				fputc(',', out);
+			write_share(out, t2[i]);
+		}
+		fputs("]}", out);
+		g_free(s2);
+		g_free(t2);
+	}
+	fputs(",\n\"full\":null,\"timeline\":null,\n\"rows\":", out);
+	write_rows(&h, d);
+	fputs(",\n\"frames\":", out);
+	write_frames(&h);
+	fputc('}', out);
+	fputs(rest, out);
+	g_free(self);
+	g_free(total);
+	g_free(newid);
 	html_release(&h);
 	return render_check_stream(out, error);
 }

@@ -103,6 +103,15 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 gboolean render_html(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
 
+/* `pyprof diff`'s page (render/html.c): d's functions, largest change
+ * first, and NEW's tree (d->t[1], d's second) as a flame graph coloured
+ * by how each call path's own time changed; names: what BASE and NEW
+ * were read from. */
+struct diff;
+gboolean render_diff_html(const struct diff *d, const char *const names[2],
+			  const struct render_options *o, FILE *out,
+			  GError **error);
+
 /* Helpers for renderers. */
 
 /* Appends s to buf with control characters (and, if `also` is not NUL,

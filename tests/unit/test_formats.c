@@ -31,6 +31,7 @@
 #include <json-glib/json-glib.h>
 #include <zlib.h>
 
+#include "collector/diff.h"
 #include "collector/profile.h"
 #include "collector/shape.h"
 #include "render/emit.h"
@@ -1287,6 +1288,56 @@ static void test_formats__html_timeline_columns_in_order(void)
 	profile_free(p);
 }
 
+static void test_formats__html_diff_rows_and_paths(void)
+{
+	struct profile *p[2] = {make_origin_profile_for(3), make_origin_profile_for(6)};
+	struct profile_tree *t[2] = {profile_tree_build(p[0], NULL), profile_tree_build(p[1], NULL)};
+	struct diff *d = diff_new(t[0], t[1]);
+	const char *names[2] = {"base.pyprof", "new.pyprof"};
+	struct render_options ro;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	JsonNode *doc;
+	JsonObject *o, *rows;
+	JsonArray *rn, *was;
+	gboolean seen_work = FALSE;
+
+	render_options_init(&ro);
+	CU_ASSERT_TRUE(render_diff_html(d, names, &ro, f, NULL));
+	fclose(f);
+	doc = html_data(buf);
+	o = json_node_get_object(doc);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(o, "kind"), "diff");
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(o, "base"), "total"), 6000000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(o, "new"), "total"), 9000000000);
+	rows = member(o, "rows");
+	rn = column(rows, "name");
+	for (guint i = 0; i < json_array_get_length(rn); i++) {
+		double t0 = json_array_get_double_element(column(rows, "total0"), i);
+		double t1 = json_array_get_double_element(column(rows, "total1"), i);
+		if (strcmp(json_array_get_string_element(rn, i), "work"))
+			continue;
+		seen_work = TRUE;
+		CU_ASSERT_DOUBLE_EQUAL(t0, 50.0, 0.01);
+		CU_ASSERT_DOUBLE_EQUAL(t1, 66.67, 0.01);
+		CU_ASSERT_STRING_EQUAL(json_array_get_string_element(column(rows, "file"), i), "/home/me/app.py");
+		CU_ASSERT_EQUAL(json_array_get_int_element(column(rows, "line"), i), 23);
+	}
+	CU_ASSERT_TRUE(seen_work);
+	/* BASE's share of each of NEW's nodes: the root all of it */
+	was = column(member(o, "was"), "total");
+	CU_ASSERT_EQUAL(json_array_get_length(was), json_array_get_length(column(member(o, "tree"), "total")));
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(was, 0), 100.0, 1e-9);
+	json_node_unref(doc);
+	free(buf);
+	diff_free(d);
+	for (int i = 0; i < 2; i++) {
+		profile_tree_free(t[i]);
+		profile_free(p[i]);
+	}
+}
+
 /* ---- wall mode: [idle] and --no-idle ---- */
 
 static JsonObject *child_named(JsonObject *node, const char *name)
@@ -1702,6 +1753,7 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__html_lines_and_repeat),
 	  UNIT_TEST(test_formats__html_timeline_lanes_add_up),
 	  UNIT_TEST(test_formats__html_timeline_columns_in_order),
+	  UNIT_TEST(test_formats__html_diff_rows_and_paths),
 	  UNIT_TEST(test_formats__wall_json_idle_leaf),
 	  UNIT_TEST(test_formats__wall_speedscope_idle_leaf),
 	  UNIT_TEST(test_formats__wall_trace_idle_slice_on_the_waiting_frame),
