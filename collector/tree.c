@@ -353,6 +353,11 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 		const struct profile_node *nd = profile_tree_node(t, w.node);
 		const struct profile_frame *f = profile_frame(p, nd->frame);
 		struct profile_function_total *r;
+		/* a node of a whole function (shape_functions) stands at its
+		 * hottest line */
+		guint32 at = nd->n_lines ? g_array_index(t->lines, struct profile_line,
+							 nd->first_line).frame
+					 : nd->frame;
 
 		g_array_set_size(todo, todo->len - 1);
 		/* under the root, the thread nodes are no functions */
@@ -372,7 +377,7 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 		if (!r) {
 			r = g_new0(struct profile_function_total, 1);
 			r->function = f->function;
-			r->line_frame = nd->frame;
+			r->line_frame = at;
 			g_hash_table_insert(by_fn, GUINT_TO_POINTER(f->function), r);
 			g_ptr_array_add(rows, r);
 		}
@@ -380,12 +385,10 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 			r->total_ns += nd->total_ns;
 		r->self_ns += nd->self_ns;
 		if (nd->self_ns) {
-			guint64 *ls = g_hash_table_lookup(line_self,
-							  GUINT_TO_POINTER(nd->frame));
+			guint64 *ls = g_hash_table_lookup(line_self, GUINT_TO_POINTER(at));
 			if (!ls) {
 				ls = g_new0(guint64, 1);
-				g_hash_table_insert(line_self,
-						    GUINT_TO_POINTER(nd->frame), ls);
+				g_hash_table_insert(line_self, GUINT_TO_POINTER(at), ls);
 			}
 			*ls += nd->self_ns;
 		}

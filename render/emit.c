@@ -133,21 +133,81 @@ char *emit_command_line(const struct profile_process *pr)
 	return pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv) : g_strdup(pr->path);
 }
 
-char *emit_frame_title(const struct profile_frame *f)
+/* ---- colour by origin ---- */
+
+const char *emit_color_key(const struct profile_frame *f)
 {
-	if (f->kind == PROFILE_FRAME_NATIVE) {
-		GString *b = g_string_new(profile_frame_label(f));
-		g_string_append(b, " [");
-		render_append_place(b, f, 0);
-		g_string_append_c(b, ']');
-		return g_string_free(b, FALSE);
+	switch (f->kind) {
+	case PROFILE_FRAME_THREAD: return "thread";
+	case PROFILE_FRAME_GROUP: return "group";
+	case PROFILE_FRAME_IDLE: return "idle";
+	case PROFILE_FRAME_PYTHON:
+	case PROFILE_FRAME_NATIVE:
+		if (f->origin == PROFILE_ORIGIN_PROGRAM || !f->package)
+			return f->short_file;
+		return f->package;
+	default: return "other";
 	}
-	if (f->kind != PROFILE_FRAME_PYTHON)
-		return g_strdup(profile_frame_label(f));
-	if (f->line >= 0)
-		return g_strdup_printf("%s (%s:%d)", profile_frame_label(f),
-				       f->filename, f->line);
-	return g_strdup_printf("%s (%s:?)", profile_frame_label(f), f->filename);
+}
+
+/* HSL as CSS has it (h in degrees, s and l from 0 to 1); without libm,
+ * which nothing else here needs */
+static guint32 hsl_rgb(double h, double s, double l)
+{
+	/* per 60-degree sector, which of r, g, b gets the chroma and which
+	 * the second-largest component */
+	static const int ci[6] = {0, 1, 1, 2, 2, 0}, xi[6] = {1, 0, 2, 1, 0, 2};
+	double c = (1 - (2 * l > 1 ? 2 * l - 1 : 1 - 2 * l)) * s, hp = h / 60;
+	int sector = (int)hp % 6;
+	double mod2 = hp - 2 * (int)(hp / 2), m = l - c / 2;
+	double rgb[3] = {0, 0, 0};
+
+	rgb[ci[sector]] = c;
+	rgb[xi[sector]] = c * (1 - (mod2 > 1 ? mod2 - 1 : 1 - mod2));
+	return (guint32)((rgb[0] + m) * 255 + 0.5) << 16 |
+	       (guint32)((rgb[1] + m) * 255 + 0.5) << 8 |
+	       (guint32)((rgb[2] + m) * 255 + 0.5);
+}
+
+/* Per origin: hue from, its width, saturation, lightness from, its width */
+static const double origin_range[][5] = {
+	[PROFILE_ORIGIN_PROGRAM] = {0, 42, 0.85, 0.55, 0.10},
+	[PROFILE_ORIGIN_STDLIB] = {196, 32, 0.60, 0.60, 0.12},
+	[PROFILE_ORIGIN_LIBRARY] = {88, 60, 0.45, 0.50, 0.12},
+	[PROFILE_ORIGIN_NATIVE] = {268, 40, 0.40, 0.62, 0.10},
+};
+
+/* The shade at (a, b) of origin o's range, each from 0 to 1 */
+static guint32 origin_shade(enum profile_origin o, double a, double b)
+{
+	const double *r = origin_range[o];
+
+	return hsl_rgb(r[0] + r[1] * a, r[2], r[3] + r[4] * b);
+}
+
+guint32 emit_origin_color(enum profile_origin o)
+{
+	if (o == PROFILE_ORIGIN_OTHER || o >= G_N_ELEMENTS(origin_range))
+		return 0xc4c4c4;
+	return origin_shade(o, 0.5, 0.5);
+}
+
+guint32 emit_frame_color(const struct profile_frame *f)
+{
+	guint32 h = 2166136261u; /* FNV-1a: the same shade in every report */
+
+	if (!profile_frame_is_code(f) || f->origin == PROFILE_ORIGIN_OTHER) {
+		switch (f->kind) {
+		case PROFILE_FRAME_THREAD: return 0xc4c4c4;
+		case PROFILE_FRAME_GROUP: return 0xd0d0d0;
+		case PROFILE_FRAME_IDLE: return 0xe6e6e6;
+		default: return 0xb0b0b0;
+		}
+	}
+	for (const unsigned char *u = (const unsigned char *)emit_color_key(f); *u; u++)
+		h = (h ^ *u) * 16777619u;
+	return origin_shade(f->origin, (double)(h & 0xffff) / 65536.0,
+			    (double)(h >> 16) / 65536.0);
 }
 
 /* ---- the stack -> node map ---- */

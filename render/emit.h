@@ -1,8 +1,8 @@
 /*
  * emit.h - what the JSON, trace, speedscope, gecko, svg, pprof and html
- * renderers share: fast escaping and number output, and the map from a
- * sample's recorded stack to the node of the (hidden, trimmed) call tree
- * it counts in.
+ * renderers share: fast escaping and number output, the flame graphs'
+ * colours, and the map from a sample's recorded stack to the node of the
+ * (hidden, trimmed) call tree it counts in.
  *
  * Why streaming output with our own escaper rather than json-glib's
  * generator: trace, speedscope and gecko grow with the number of samples
@@ -59,9 +59,19 @@ guint64 emit_time_base(const struct profile *p);
  * file it was read from.  Newly allocated; the caller frees it. */
 char *emit_command_line(const struct profile_process *pr);
 
-/* A frame's spelling for people: "label (file:line)", or the label alone
- * for synthetic frames.  Newly allocated; the caller frees it. */
-char *emit_frame_title(const struct profile_frame *f);
+/* The fill of frame f in the flame graphs (svg, html) as 0xRRGGBB, by
+ * where its code lives: a hue range per origin -- the program's own code
+ * red to amber, the standard library blue, installed packages green,
+ * native code violet -- and within it a shade per emit_color_key, from a
+ * hash of it, so that a package has the same colour in every report;
+ * synthetic frames (threads, folded groups, [idle]) grey. */
+guint32 emit_frame_color(const struct profile_frame *f);
+/* The middle of origin o's range, for legends */
+guint32 emit_origin_color(enum profile_origin o);
+/* What f's shade is derived from: its package ("json", "botocore",
+ * "libz.so.1"), the file of the program's own code, "thread", "group",
+ * "idle" or "other" for synthetic frames.  Owned by the profile. */
+const char *emit_color_key(const struct profile_frame *f);
 
 struct emit_map;
 

@@ -89,23 +89,38 @@ void render_append_place(GString *buf, const struct profile_frame *f,
 		g_string_append(buf, ":?");
 }
 
-void render_append_frame(GString *buf, const struct profile_frame *f)
+void render_append_label(GString *buf, const struct profile_frame *f,
+			 guint32 repeat, gboolean ascii)
 {
 	render_append_clean(buf, profile_frame_label(f), 0);
+	if (repeat > 1)
+		g_string_append_printf(buf, ascii ? " x%u" : " ×%u", repeat);
+}
+
+void render_append_shown_place(GString *buf, const struct profile_frame *f,
+			       const struct profile_frame *at,
+			       gboolean full_paths)
+{
+	if (f->kind == PROFILE_FRAME_NATIVE) {
+		g_string_append_c(buf, '[');
+		render_append_place(buf, at, 0);
+		g_string_append_c(buf, ']');
+	} else if (f->kind == PROFILE_FRAME_PYTHON) {
+		render_append_clean(buf, full_paths ? f->filename : f->short_file, 0);
+		if (at->line >= 0)
+			g_string_append_printf(buf, ":%d", at->line);
+		else
+			g_string_append(buf, ":?");
+	}
+}
+
+void render_append_frame(GString *buf, const struct profile_frame *f)
+{
+	render_append_label(buf, f, 0, FALSE);
 	if (!profile_frame_is_code(f))
 		return;
-	if (f->kind == PROFILE_FRAME_NATIVE) {
-		g_string_append(buf, "  [");
-		render_append_place(buf, f, 0);
-		g_string_append_c(buf, ']');
-		return;
-	}
 	g_string_append(buf, "  ");
-	render_append_clean(buf, f->short_file, 0);
-	if (f->line >= 0)
-		g_string_append_printf(buf, ":%d", f->line);
-	else
-		g_string_append(buf, ":?");
+	render_append_shown_place(buf, f, f, FALSE);
 }
 
 gboolean render_check_stream(FILE *out, GError **error)

@@ -103,6 +103,15 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 gboolean render_html(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
 
+/* `pyprof diff`'s page (render/html.c): d's functions, largest change
+ * first, and NEW's tree (d->t[1], d's second) as a flame graph coloured
+ * by how each call path's own time changed; names: what BASE and NEW
+ * were read from. */
+struct diff;
+gboolean render_diff_html(const struct diff *d, const char *const names[2],
+			  const struct render_options *o, FILE *out,
+			  GError **error);
+
 /* Helpers for renderers. */
 
 /* Appends s to buf with control characters (and, if `also` is not NUL,
@@ -117,6 +126,17 @@ void render_append_clean(GString *buf, const char *s, char also);
  * Python and in brackets for native frames: "deflate [libz.so.1]". */
 void render_append_place(GString *buf, const struct profile_frame *f,
 			 char also);
+/* What the reports for people (text, html, svg) show of a node's frame:
+ * its label, then " ×N" when recursion was folded into it (repeat > 1;
+ * " xN" with ascii); and its place, "file:line" for Python with the file
+ * short (short_file) unless full_paths and the line that of `at` (the
+ * node's hottest, shape_hot_line), "[place]" for native code, nothing
+ * for synthetic frames.  Both cleaned as render_append_clean does. */
+void render_append_label(GString *buf, const struct profile_frame *f,
+			 guint32 repeat, gboolean ascii);
+void render_append_shown_place(GString *buf, const struct profile_frame *f,
+			       const struct profile_frame *at,
+			       gboolean full_paths);
 /* A frame as the text report spells it, without colour: "label  file:line"
  * (its short file), "label  [place]" for native code, the label alone for
  * the others */

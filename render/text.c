@@ -103,9 +103,7 @@ static void text_append_frame(const struct text *x, GString *l,
 
 	if (c)
 		g_string_append(l, origin_color(f));
-	render_append_clean(l, profile_frame_label(f), 0);
-	if (repeat > 1)
-		g_string_append_printf(l, x->o->ascii ? " x%u" : " ×%u", repeat);
+	render_append_label(l, f, repeat, x->o->ascii);
 	if (c)
 		g_string_append(l, C_RESET);
 	if (!profile_frame_is_code(f))
@@ -115,17 +113,7 @@ static void text_append_frame(const struct text *x, GString *l,
 								   : "  " C_DIM);
 	else
 		g_string_append(l, "  ");
-	if (f->kind == PROFILE_FRAME_NATIVE) {
-		g_string_append_c(l, '[');
-		render_append_place(l, at, 0);
-		g_string_append_c(l, ']');
-	} else {
-		render_append_clean(l, x->o->full_paths ? f->filename : f->short_file, 0);
-		if (at->line >= 0)
-			g_string_append_printf(l, ":%d", at->line);
-		else
-			g_string_append(l, ":?");
-	}
+	render_append_shown_place(l, f, at, x->o->full_paths);
 	if (c)
 		g_string_append(l, C_RESET);
 }

@@ -53,6 +53,17 @@ TESTS += tests/unit/test_formats
 UNIT_TESTS += tests/unit/test_formats
 endif
 
+# two synthetic profiles compared by function and call path
+check_PROGRAMS += tests/unit/test_diff
+tests_unit_test_diff_SOURCES = tests/unit/test_diff.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_diff_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_diff_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_diff
+UNIT_TESTS += tests/unit/test_diff
+
 # runs the built pyprof ($PYPROF_BIN, from tests/local.mk)
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
@@ -227,6 +238,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0220-ipython.sh \
 	tests/integration/0230-ipython-magic.sh \
 	tests/integration/0110-format-html.sh \
+	tests/integration/0115-html-views.sh \
 	tests/integration/0120-format-speedscope.sh \
 	tests/integration/0130-format-pprof.sh \
 	tests/integration/0140-format-trace.sh \
@@ -257,7 +269,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/machinery_pkg/__init__.py tests/targets/machinery_pkg/__main__.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
-	tests/targets/marks.py
+	tests/targets/marks.py tests/targets/origins.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.

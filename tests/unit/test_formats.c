@@ -31,7 +31,9 @@
 #include <json-glib/json-glib.h>
 #include <zlib.h>
 
+#include "collector/diff.h"
 #include "collector/profile.h"
+#include "collector/shape.h"
 #include "render/emit.h"
 #include "render/render.h"
 #include "render/profile.pb-c.h"
@@ -773,8 +775,9 @@ static void svg_start(GMarkupParseContext *c, const gchar *el, const gchar **nam
 		      const gchar **values, gpointer data, GError **error)
 {
 	struct svg_seen *s = data;
-	if (!strcmp(el, "g"))
-		s->groups++;
+	for (int i = 0; !strcmp(el, "g") && names[i]; i++)
+		if (!strcmp(names[i], "class") && !strcmp(values[i], "f"))
+			s->groups++;
 	g_string_truncate(s->text, 0);
 }
 
@@ -811,6 +814,209 @@ static void test_formats__svg_is_well_formed_with_names(void)
 	g_markup_parse_context_free(c);
 	g_string_free(seen.text, TRUE);
 	free(svg);
+}
+
+/* A profile of the program's code calling the standard library and an
+ * installed package: MainThread <module> -> main (app.py) -> dumps
+ * (json/__init__.py) -> encode (json/encoder.py), 2 s; main -> get
+ * (site-packages/requests/api.py), 1 s; main -> work (app.py), 3 s (or
+ * work_s) */
+static struct profile *make_origin_profile_for(guint64 work_s)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "o.pyprof", 1000000, 500);
+	const char *app = profile_intern(p, "/home/me/app.py", -1);
+	const char *init = profile_intern(p, "/usr/lib/python3.11/json/__init__.py", -1);
+	const char *enc = profile_intern(p, "/usr/lib/python3.11/json/encoder.py", -1);
+	const char *api = profile_intern(p, "/srv/venv/lib/python3.11/site-packages/requests/api.py", -1);
+	guint32 s_main = profile_stack_push(p, profile_stack_push(p, 0,
+				unit_frame(p, app, "<module>", NULL, 1, 1)),
+				unit_frame(p, app, "main", NULL, 10, 12));
+	guint32 s_enc = profile_stack_push(p, profile_stack_push(p, s_main,
+				unit_frame(p, init, "dumps", NULL, 183, 231)),
+				unit_frame(p, enc, "encode", "JSONEncoder.encode", 183, 200));
+	guint32 s_get = profile_stack_push(p, s_main, unit_frame(p, api, "get", NULL, 62, 73));
+	guint32 s_work = profile_stack_push(p, s_main, unit_frame(p, app, "work", NULL, 20, 23));
+
+	profile_add_sample(p, 0, 1000000000u, 2000000000u, 0, 0, s_enc);
+	profile_add_sample(p, 0, 2000000000u, 1000000000u, 0, 0, s_get);
+	profile_add_sample(p, 0, 3000000000u, work_s * 1000000000u, 0, 0, s_work);
+	return p;
+}
+
+static struct profile *make_origin_profile(void)
+{
+	return make_origin_profile_for(3);
+}
+
+/* Tree t of p rendered as format with o (defaults if NULL), into a new
+ * buffer */
+static char *render_built(const struct profile *p, const struct profile_tree *t,
+			  const char *format, const struct render_options *opts)
+{
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+
+	if (opts)
+		o = *opts;
+	else
+		render_options_init(&o);
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
+	CU_ASSERT_PTR_NULL(error);
+	fclose(f);
+	return buf;
+}
+
+/* p rendered as format with o (defaults if NULL), its tree built with
+ * nothing hidden; p is freed */
+static char *render_profile(struct profile *p, const char *format,
+			    const struct render_options *opts)
+{
+	struct profile_tree *t = profile_tree_build(p, NULL);
+	char *buf = render_built(p, t, format, opts);
+
+	profile_tree_free(t);
+	profile_free(p);
+	return buf;
+}
+
+/* The hue of "#rrggbb", in degrees */
+static double hue_of(const char *hex)
+{
+	unsigned r, g, b;
+	double mx, mn, h;
+
+	CU_ASSERT_EQUAL_FATAL(sscanf(hex, "#%2x%2x%2x", &r, &g, &b), 3);
+	mx = MAX(r, MAX(g, b));
+	mn = MIN(r, MIN(g, b));
+	if (mx == mn)
+		return -1;
+	if (mx == r)
+		h = 60 * ((double)g - b) / (mx - mn);
+	else if (mx == g)
+		h = 60 * (2 + ((double)b - r) / (mx - mn));
+	else
+		h = 60 * (4 + ((double)r - g) / (mx - mn));
+	return h < 0 ? h + 360 : h;
+}
+
+struct svg_fills {
+	GHashTable *fill;  /* title up to " (" -> fill */
+	GHashTable *title; /* the same -> the whole title */
+	char *pending;     /* the fill of the <rect> after a <title> */
+	GString *text;
+};
+
+static void fills_start(GMarkupParseContext *c, const gchar *el, const gchar **names,
+			const gchar **values, gpointer data, GError **error)
+{
+	struct svg_fills *s = data;
+	for (int i = 0; !strcmp(el, "rect") && s->pending && names[i]; i++)
+		if (!strcmp(names[i], "fill")) {
+			g_hash_table_insert(s->fill, s->pending, g_strdup(values[i]));
+			s->pending = NULL;
+		}
+	g_string_truncate(s->text, 0);
+}
+
+static void fills_text(GMarkupParseContext *c, const gchar *text, gsize len,
+		       gpointer data, GError **error)
+{
+	g_string_append_len(((struct svg_fills *)data)->text, text, (gssize)len);
+}
+
+static void fills_end(GMarkupParseContext *c, const gchar *el, gpointer data,
+		      GError **error)
+{
+	struct svg_fills *s = data;
+	if (!strcmp(el, "title")) {
+		const char *cut = strstr(s->text->str, " (");
+		s->pending = g_strndup(s->text->str, cut ? (gsize)(cut - s->text->str)
+						       : s->text->len);
+		g_hash_table_insert(s->title, g_strdup(s->pending), g_strdup(s->text->str));
+	}
+}
+
+/* Each frame's fill and title in svg, by the title's label */
+static void svg_fills(const char *svg, struct svg_fills *s)
+{
+	GMarkupParser parser = {.start_element = fills_start, .end_element = fills_end,
+				.text = fills_text};
+	GMarkupParseContext *c;
+
+	s->fill = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->title = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->pending = NULL;
+	s->text = g_string_new(NULL);
+	c = g_markup_parse_context_new(&parser, 0, s, NULL);
+	CU_ASSERT_TRUE(g_markup_parse_context_parse(c, strstr(svg, "<svg"), -1, NULL) &&
+		       g_markup_parse_context_end_parse(c, NULL));
+	g_markup_parse_context_free(c);
+}
+
+static void svg_fills_free(struct svg_fills *s)
+{
+	g_hash_table_unref(s->fill);
+	g_hash_table_unref(s->title);
+	g_free(s->pending);
+	g_string_free(s->text, TRUE);
+}
+
+static void test_formats__svg_fills_by_origin(void)
+{
+	char *svg = render_profile(make_origin_profile(), "svg", NULL);
+	struct svg_fills s;
+	const char *work, *main_, *dumps, *encode, *get, *thread;
+
+	svg_fills(svg, &s);
+	work = g_hash_table_lookup(s.fill, "work");
+	main_ = g_hash_table_lookup(s.fill, "main");
+	dumps = g_hash_table_lookup(s.fill, "dumps");
+	encode = g_hash_table_lookup(s.fill, "JSONEncoder.encode");
+	get = g_hash_table_lookup(s.fill, "get");
+	thread = g_hash_table_lookup(s.fill, "MainThread");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(work);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dumps);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(encode);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(get);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(thread);
+	/* the program warm, one shade per file; the standard library blue,
+	 * one shade for json's two files; a package green; threads grey */
+	CU_ASSERT_TRUE(hue_of(work) >= 0 && hue_of(work) <= 45);
+	CU_ASSERT_STRING_EQUAL(work, main_);
+	CU_ASSERT_TRUE(hue_of(dumps) >= 190 && hue_of(dumps) <= 235);
+	CU_ASSERT_STRING_EQUAL(dumps, encode);
+	CU_ASSERT_TRUE(hue_of(get) >= 80 && hue_of(get) <= 155);
+	CU_ASSERT_EQUAL(hue_of(thread), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "data-origin=\"stdlib\""));
+	CU_ASSERT_PTR_NULL(strstr(svg, "data-origin=\"native\""));
+	svg_fills_free(&s);
+	free(svg);
+}
+
+static void test_formats__svg_short_paths_unless_full(void)
+{
+	struct render_options o;
+	char *svg = render_profile(make_origin_profile(), "svg", NULL), *full;
+	struct svg_fills s;
+
+	svg_fills(svg, &s);
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "dumps"),
+			       "dumps (<stdlib>/json/__init__.py:231) (2.000 s, 1 samples, 33.33%)");
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "get"),
+			       "get (requests/api.py:73) (1.000 s, 1 samples, 16.67%)");
+	svg_fills_free(&s);
+	render_options_init(&o);
+	o.full_paths = TRUE;
+	full = render_profile(make_origin_profile(), "svg", &o);
+	svg_fills(full, &s);
+	CU_ASSERT_STRING_EQUAL(g_hash_table_lookup(s.title, "dumps"),
+			       "dumps (/usr/lib/python3.11/json/__init__.py:231) (2.000 s, 1 samples, 33.33%)");
+	svg_fills_free(&s);
+	free(svg);
+	free(full);
 }
 
 /* ---- html ---- */
@@ -869,6 +1075,267 @@ static void test_formats__html_full_tree_when_hiding(void)
 	CU_ASSERT_EQUAL(json_array_get_int_element(shown, 0), json_array_get_int_element(full, 0));
 	json_node_unref(doc);
 	free(html);
+}
+
+/* The index in the frames columns of the frame called name */
+static gint64 html_frame(JsonObject *o, const char *name)
+{
+	JsonArray *names = column(member(o, "frames"), "name");
+	for (guint i = 0; i < json_array_get_length(names); i++)
+		if (!strcmp(json_array_get_string_element(names, i), name))
+			return i;
+	return -1;
+}
+
+static JsonObject *html_package(JsonObject *o, const char *name)
+{
+	gint64 f = html_frame(o, name);
+	CU_ASSERT_FATAL(f >= 0);
+	return json_array_get_object_element(json_object_get_array_member(o, "packages"),
+		(guint)json_array_get_int_element(column(member(o, "frames"), "pkg"), (guint)f));
+}
+
+static const char *html_file(JsonObject *o, const char *name, const char *table)
+{
+	gint64 f = html_frame(o, name), file;
+	CU_ASSERT_FATAL(f >= 0);
+	file = json_array_get_int_element(column(member(o, "frames"), "file"), (guint)f);
+	CU_ASSERT_FATAL(file >= 0);
+	return json_array_get_string_element(json_object_get_array_member(o, table), (guint)file);
+}
+
+static void test_formats__html_frames_say_origin_and_package(void)
+{
+	char *html = render_profile(make_origin_profile(), "html", NULL);
+	JsonNode *doc = html_data(html);
+	JsonObject *o = json_node_get_object(doc);
+	JsonObject *dumps = html_package(o, "dumps"), *work = html_package(o, "work");
+
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(dumps, "origin"), "stdlib");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(dumps, "name"), "json");
+	/* one entry, one colour, for json's two files */
+	CU_ASSERT_PTR_EQUAL(html_package(o, "JSONEncoder.encode"), dumps);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(work, "origin"), "program");
+	CU_ASSERT_PTR_EQUAL(html_package(o, "main"), work);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(html_package(o, "get"), "origin"),
+			       "library");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(html_package(o, "MainThread"), "origin"),
+			       "other");
+	CU_ASSERT_STRING_NOT_EQUAL(json_object_get_string_member(dumps, "color"),
+				   json_object_get_string_member(work, "color"));
+	json_node_unref(doc);
+	free(html);
+}
+
+static void test_formats__html_short_files_full_paths(void)
+{
+	struct render_options ro;
+	char *html = render_profile(make_origin_profile(), "html", NULL), *full;
+	JsonNode *doc = html_data(html), *fdoc;
+	JsonObject *o = json_node_get_object(doc), *fo;
+
+	CU_ASSERT_STRING_EQUAL(html_file(o, "dumps", "files"), "<stdlib>/json/__init__.py");
+	CU_ASSERT_STRING_EQUAL(html_file(o, "dumps", "paths"), "/usr/lib/python3.11/json/__init__.py");
+	CU_ASSERT_STRING_EQUAL(html_file(o, "get", "files"), "requests/api.py");
+	render_options_init(&ro);
+	ro.full_paths = TRUE;
+	full = render_profile(make_origin_profile(), "html", &ro);
+	fdoc = html_data(full);
+	fo = json_node_get_object(fdoc);
+	CU_ASSERT_STRING_EQUAL(html_file(fo, "dumps", "files"), "/usr/lib/python3.11/json/__init__.py");
+	json_node_unref(doc);
+	json_node_unref(fdoc);
+	free(html);
+	free(full);
+}
+
+/* A function's lines and folded recursion: fib calling fib calling fib */
+static void test_formats__html_lines_and_repeat(void)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "r.pyprof", 1000000, 0);
+	const char *file = profile_intern(p, "fib.py", -1);
+	guint32 s = profile_stack_push(p, 0, FRAME("main", NULL, 1, 3));
+	guint32 s1 = profile_stack_push(p, s, FRAME("fib", NULL, 5, 6));
+	guint32 s2 = profile_stack_push(p, s1, FRAME("fib", NULL, 5, 7));
+	guint32 s3 = profile_stack_push(p, s2, FRAME("fib", NULL, 5, 7));
+	guint32 s4 = profile_stack_push(p, 0, FRAME("main", NULL, 1, 4));
+	struct shape_options so = {.recursion = TRUE};
+	struct profile_tree *t;
+	char *buf;
+	JsonNode *doc;
+	JsonObject *tree;
+	gint64 fib = -1, main_ = -1;
+	JsonArray *frame, *line;
+
+	profile_add_sample(p, 0, 1000000000u, 1000000000u, 0, 0, s3);
+	profile_add_sample(p, 0, 2000000000u, 3000000000u, 0, 0, s4);
+	t = profile_tree_build(p, NULL);
+	shape_functions(t);
+	shape_fold(p, t, &so);
+	buf = render_built(p, t, "html", NULL);
+	doc = html_data(buf);
+	tree = member(json_node_get_object(doc), "tree");
+	frame = column(tree, "frame");
+	line = column(tree, "line");
+	for (guint i = 1; i < json_array_get_length(frame); i++) {
+		gint64 fi = json_array_get_int_element(frame, i);
+		if (fi == html_frame(json_node_get_object(doc), "fib"))
+			fib = i;
+		if (fi == html_frame(json_node_get_object(doc), "main"))
+			main_ = i;
+	}
+	CU_ASSERT_FATAL(fib > 0 && main_ > 0);
+	{
+		char key[16];
+		JsonArray *lines;
+		g_snprintf(key, sizeof key, "%" G_GINT64_FORMAT, fib);
+		CU_ASSERT_EQUAL(json_object_get_int_member(member(tree, "repeat"), key), 3);
+		g_snprintf(key, sizeof key, "%" G_GINT64_FORMAT, main_);
+		/* main's lines, hottest first: 4 (3 s), then 3 (1 s) */
+		lines = json_object_get_array_member(member(tree, "lines"), key);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+		CU_ASSERT_EQUAL(json_array_get_length(lines), 4);
+		CU_ASSERT_EQUAL(json_array_get_int_element(lines, 0), 4);
+		CU_ASSERT_EQUAL(json_array_get_int_element(lines, 1), 3000000000);
+		CU_ASSERT_EQUAL(json_array_get_int_element(lines, 2), 3);
+		CU_ASSERT_EQUAL(json_array_get_int_element(line, (guint)main_), 4);
+	}
+	json_node_unref(doc);
+	free(buf);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+/* Each lane's columns add up to its thread's running and waiting time,
+ * and the columns where it waited name the [idle] below wait() */
+static void test_formats__html_timeline_lanes_add_up(void)
+{
+	char *html = render_wall("html", FALSE, NULL);
+	JsonNode *doc = html_data(html);
+	JsonObject *o = json_node_get_object(doc), *tl = member(o, "timeline");
+	JsonArray *lanes = json_object_get_array_member(tl, "lanes");
+	JsonArray *frame = column(member(o, "tree"), "frame"), *names = column(member(o, "frames"), "name");
+	static const gint64 want_run[] = {1000000, 1600000}, want_wait[] = {3000000, 400000};
+	guint columns = (guint)json_object_get_int_member(tl, "columns");
+
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(lanes), 2);
+	CU_ASSERT_TRUE(columns >= 2 && columns <= 400);
+	for (guint li = 0; li < 2; li++) {
+		JsonObject *lane = json_array_get_object_element(lanes, li);
+		JsonArray *run = json_object_get_array_member(lane, "run");
+		JsonArray *wait = json_object_get_array_member(lane, "wait");
+		JsonArray *node = json_object_get_array_member(lane, "node");
+		gint64 r = 0, w = 0;
+		guint idle_cols = 0;
+
+		CU_ASSERT_EQUAL(json_object_get_int_member(lane, "thread"), li);
+		for (guint k = 0; k < json_array_get_length(run); k++) {
+			const char *name = json_array_get_string_element(names,
+				(guint)json_array_get_int_element(frame,
+					(guint)json_array_get_int_element(node, k)));
+			r += json_array_get_int_element(run, k);
+			w += json_array_get_int_element(wait, k);
+			if (json_array_get_int_element(wait, k) > json_array_get_int_element(run, k)) {
+				idle_cols++;
+				CU_ASSERT_STRING_EQUAL(name, "[idle]");
+			}
+		}
+		/* microseconds, each column rounded */
+		CU_ASSERT_TRUE(r >= want_run[li] - (gint64)columns && r <= want_run[li] + (gint64)columns);
+		CU_ASSERT_TRUE(w >= want_wait[li] - (gint64)columns && w <= want_wait[li] + (gint64)columns);
+		CU_ASSERT_TRUE(idle_cols > 0);
+	}
+	json_node_unref(doc);
+	free(html);
+}
+
+/* A sample that both ran and waited, over many columns: each column once,
+ * in order, its time split as the sample's */
+static void test_formats__html_timeline_columns_in_order(void)
+{
+	struct profile *p = wall_profile_new();
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 st = profile_stack_push(p, 0, FRAME("main", NULL, 1, 2));
+	struct profile_tree *t;
+	char *buf;
+	JsonNode *doc;
+	JsonObject *lane;
+	JsonArray *col, *run, *wait;
+	gint64 r = 0, w = 0;
+
+	profile_add_sample(p, 0, 1000000000u, 1000000000u, 1000000000u, PROFILE_SAMPLE_GIL, st);
+	profile_add_sample(p, 0, 3000000000u, 1000000000u, 2000000000u, PROFILE_SAMPLE_GIL, st);
+	t = profile_tree_build(p, NULL);
+	buf = render_built(p, t, "html", NULL);
+	doc = html_data(buf);
+	lane = json_array_get_object_element(column(member(json_node_get_object(doc), "timeline"), "lanes"), 0);
+	col = json_object_get_array_member(lane, "col");
+	run = json_object_get_array_member(lane, "run");
+	wait = json_object_get_array_member(lane, "wait");
+	CU_ASSERT_TRUE(json_array_get_length(col) > 100);
+	for (guint i = 0; i < json_array_get_length(col); i++) {
+		if (i)
+			CU_ASSERT_TRUE(json_array_get_int_element(col, i) >
+				       json_array_get_int_element(col, i - 1));
+		r += json_array_get_int_element(run, i);
+		w += json_array_get_int_element(wait, i);
+	}
+	CU_ASSERT_TRUE(r >= 2000000 - 400 && r <= 2000000 + 400);
+	CU_ASSERT_TRUE(w >= 1000000 - 400 && w <= 1000000 + 400);
+	json_node_unref(doc);
+	free(buf);
+	profile_tree_free(t);
+	profile_free(p);
+}
+
+static void test_formats__html_diff_rows_and_paths(void)
+{
+	struct profile *p[2] = {make_origin_profile_for(3), make_origin_profile_for(6)};
+	struct profile_tree *t[2] = {profile_tree_build(p[0], NULL), profile_tree_build(p[1], NULL)};
+	struct diff *d = diff_new(t[0], t[1]);
+	const char *names[2] = {"base.pyprof", "new.pyprof"};
+	struct render_options ro;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	JsonNode *doc;
+	JsonObject *o, *rows;
+	JsonArray *rn, *was;
+	gboolean seen_work = FALSE;
+
+	render_options_init(&ro);
+	CU_ASSERT_TRUE(render_diff_html(d, names, &ro, f, NULL));
+	fclose(f);
+	doc = html_data(buf);
+	o = json_node_get_object(doc);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(o, "kind"), "diff");
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(o, "base"), "total"), 6000000000);
+	CU_ASSERT_EQUAL(json_object_get_int_member(member(o, "new"), "total"), 9000000000);
+	rows = member(o, "rows");
+	rn = column(rows, "name");
+	for (guint i = 0; i < json_array_get_length(rn); i++) {
+		double t0 = json_array_get_double_element(column(rows, "total0"), i);
+		double t1 = json_array_get_double_element(column(rows, "total1"), i);
+		if (strcmp(json_array_get_string_element(rn, i), "work"))
+			continue;
+		seen_work = TRUE;
+		CU_ASSERT_DOUBLE_EQUAL(t0, 50.0, 0.01);
+		CU_ASSERT_DOUBLE_EQUAL(t1, 66.67, 0.01);
+		CU_ASSERT_STRING_EQUAL(json_array_get_string_element(column(rows, "file"), i), "/home/me/app.py");
+		CU_ASSERT_EQUAL(json_array_get_int_element(column(rows, "line"), i), 23);
+	}
+	CU_ASSERT_TRUE(seen_work);
+	/* BASE's share of each of NEW's nodes: the root all of it */
+	was = column(member(o, "was"), "total");
+	CU_ASSERT_EQUAL(json_array_get_length(was), json_array_get_length(column(member(o, "tree"), "total")));
+	CU_ASSERT_DOUBLE_EQUAL(json_array_get_double_element(was, 0), 100.0, 1e-9);
+	json_node_unref(doc);
+	free(buf);
+	diff_free(d);
+	for (int i = 0; i < 2; i++) {
+		profile_tree_free(t[i]);
+		profile_free(p[i]);
+	}
 }
 
 /* ---- wall mode: [idle] and --no-idle ---- */
@@ -1277,8 +1744,16 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__pprof_types_and_totals),
 	  UNIT_TEST(test_formats__pprof_locations_functions_labels),
 	  UNIT_TEST(test_formats__svg_is_well_formed_with_names),
+	  UNIT_TEST(test_formats__svg_fills_by_origin),
+	  UNIT_TEST(test_formats__svg_short_paths_unless_full),
 	  UNIT_TEST(test_formats__html_embeds_tree_columns),
 	  UNIT_TEST(test_formats__html_full_tree_when_hiding),
+	  UNIT_TEST(test_formats__html_frames_say_origin_and_package),
+	  UNIT_TEST(test_formats__html_short_files_full_paths),
+	  UNIT_TEST(test_formats__html_lines_and_repeat),
+	  UNIT_TEST(test_formats__html_timeline_lanes_add_up),
+	  UNIT_TEST(test_formats__html_timeline_columns_in_order),
+	  UNIT_TEST(test_formats__html_diff_rows_and_paths),
 	  UNIT_TEST(test_formats__wall_json_idle_leaf),
 	  UNIT_TEST(test_formats__wall_speedscope_idle_leaf),
 	  UNIT_TEST(test_formats__wall_trace_idle_slice_on_the_waiting_frame),
