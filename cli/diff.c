@@ -125,8 +125,11 @@ int cmd_diff(int argc, char **argv)
 	}
 	html = o.format_set ? !strcmp(o.format->name, "html")
 			    : o.output && g_str_has_suffix(o.output, ".html");
-	/* both sides are shaped as the format the diff is shown in would be */
+	/* both sides are shaped as the format the diff is shown in would be,
+	 * but unfolded: a folded group's label counts its frames, so the
+	 * same library code would be a different row on each side */
 	o.format = render_lookup(html ? "html" : "text");
+	o.no_fold = TRUE;
 	if (argc != 3) {
 		fprintf(stderr, "pyprof: diff: expected BASE and NEW, got %d "
 				"argument%s\nTry 'pyprof diff --help'.\n",
