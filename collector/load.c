@@ -682,6 +682,8 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	}
 	if (rc == 0)
 		load_apply_names(&l);
+	/* families go by names, so only once the names are known */
+	profile_family_group(p, l.process);
 	g_array_unref(l.names);
 
 	g_hash_table_unref(l.strings);

@@ -211,6 +211,7 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 					NULL, -1, -1, (int)index);
 	t->name_frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty,
 					     t->name, NULL, -1, -1, -1);
+	t->family_frame = t->frame;
 	g_ptr_array_add(p->threads, t);
 	pr->n_threads++;
 	return index;
@@ -229,6 +230,7 @@ void profile_thread_rename(struct profile *p, guint thread, const char *name,
 					NULL, -1, -1, (int)thread);
 	t->name_frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty,
 					     t->name, NULL, -1, -1, -1);
+	t->family_frame = t->frame;
 }
 
 guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
@@ -479,6 +481,9 @@ void profile_keep_recent(struct profile *p, guint64 span_ns)
 		g_array_set_size(th->samples, kept);
 		p->n_samples += kept;
 	}
+	/* a thread left without samples leaves its family */
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
 }
 
 guint profile_keep_window(struct profile *p, const char *label)
@@ -537,5 +542,7 @@ guint profile_keep_window(struct profile *p, const char *label)
 		p->n_samples += kept;
 	}
 	g_array_unref(win);
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
 	return n;
 }

@@ -21,8 +21,10 @@
  *              flags, stack}, in the order they were taken
  *   tree       built on demand from the timelines (profile_tree_build):
  *              node 0 is the root of everything, its children are one node
- *              per thread (a PROFILE_FRAME_THREAD frame), below them the
- *              Python frames, root-most first.  Each node has self and total
+ *              per thread (a PROFILE_FRAME_THREAD frame; or per family of
+ *              threads, thread name or process, or one for all, by
+ *              profile_tree_options.group), below them the Python
+ *              frames, root-most first.  Each node has self and total
  *              weight in ns and in samples, and its children sorted by total
  *              weight, heaviest first.  A hide predicate given to the build
  *              drops frames (their time goes to the nearest kept caller).
@@ -165,6 +167,8 @@ struct profile_thread {
 			   * (profile_sample_idle): its time spent waiting */
 	guint32 frame;      /* its PROFILE_FRAME_THREAD frame (thread = index) */
 	guint32 name_frame; /* the same, shared by threads of that name */
+	guint32 family_frame; /* its family's root (profile_family_group), or
+			       * `frame` when it is alone in its family */
 };
 
 enum profile_frame_kind {
@@ -203,7 +207,9 @@ struct profile_frame {
 	int firstlineno;      /* line of the definition, -1 unknown */
 	int line;             /* line being executed, -1 unknown */
 	int thread;           /* PROFILE_FRAME_THREAD: thread index, -1 if
-			       * grouped by name; -1 for other kinds */
+			       * grouped by name (or process, or all),
+			       * PROFILE_FAMILY_THREAD(process) for a family
+			       * of threads; -1 for other kinds */
 	guint32 function;     /* the frame id of this frame with line = -1 */
 	const char *source;   /* PROFILE_FRAME_NATIVE: the source file of
 			       * line, NULL if unknown; NULL for others */
@@ -218,6 +224,18 @@ struct profile_frame {
 			       * standard library's as "<stdlib>/json/
 			       * decoder.py"; else filename itself */
 };
+
+/* The `thread` of a family's frame: below -1, and the process's own, so
+ * that a family is never one root with a name group, a thread of that
+ * name or another process's family of that label. */
+#define PROFILE_FAMILY_THREAD(process) (-2 - (int)(process))
+
+/* The process of the threads under f when f roots a family of them, else
+ * -1 */
+static inline int profile_frame_family(const struct profile_frame *f)
+{
+	return f->kind == PROFILE_FRAME_THREAD && f->thread <= -2 ? -2 - f->thread : -1;
+}
 
 /* Whether f names a function at a place (Python or native code), as
  * opposed to the synthetic frames */
@@ -353,6 +371,31 @@ void profile_keep_recent(struct profile *p, guint64 span_ns);
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
 			   gsize name_len);
+/*
+ * Families of threads (collector/family.c): the threads of one process
+ * whose names differ only by their numbers, "Thread-12 (handle)" and
+ * "Thread-13 (handle)", are one family, rooted at one tree in
+ * PROFILE_GROUP_FAMILY.  Only threads with samples are members, and a
+ * main thread never is.
+ */
+
+/* A name's family key: the name with each run of ASCII digits as one
+ * 0xff byte, except that Python's default "Thread-N (target)" keeps the
+ * target's digits.  Names with equal keys are one family.  Newly
+ * allocated. */
+char *profile_family_key(const char *name);
+/* The label of the family of names[0..n) (n >= 1, one key): the target
+ * of Python's "Thread-N (target)" ("handle"), else the name with each
+ * digit run the names do not all share as N ("ThreadPoolExecutor-0_N").
+ * Newly allocated. */
+char *profile_family_label(const char *const *names, guint n);
+/* Sets the family_frame of every thread of process `process` from their
+ * names and samples.  The loader calls it once a file is read, and so do
+ * profile_keep_window and profile_keep_recent once they dropped samples;
+ * a caller that adds or renames threads, or empties them, after that
+ * calls it again.  Until then each thread is alone in its family. */
+void profile_family_group(struct profile *p, guint process);
+
 /* Returns the id of the frame, adding it if new.  Strings must come from
  * profile_intern (qualname may be NULL).  Ids start at 1; 0 is never a
  * frame.  Returns 0 only when the table is full. */
@@ -453,6 +496,10 @@ enum profile_group {
 	PROFILE_GROUP_NAME,       /* threads of the same name merged */
 	PROFILE_GROUP_ALL,        /* one root, "all threads" */
 	PROFILE_GROUP_PROCESS,    /* one root per process id */
+	PROFILE_GROUP_FAMILY,     /* one root per family of threads (see
+				   * profile_family_group), a thread alone
+				   * in its family as itself; the reports'
+				   * default */
 };
 
 struct profile_tree_options {
@@ -493,6 +540,18 @@ static inline gboolean profile_tree_counts(const struct profile_tree_options *op
 					   const struct profile_sample *s)
 {
 	return !(opts && opts->no_idle && profile_sample_idle(p, t, s));
+}
+
+/* The time thread t stands for in a tree built with opts (may be NULL):
+ * its CPU time in CPU mode, its wall time in wall mode, less the time it
+ * waited when opts->no_idle leaves that out. */
+static inline guint64 profile_thread_tree_ns(const struct profile_tree_options *opts,
+					     const struct profile *p,
+					     const struct profile_thread *t)
+{
+	if (profile_process(p, t->process)->mode != PROFILE_MODE_WALL)
+		return t->cpu_ns;
+	return opts && opts->no_idle ? t->wall_ns - t->idle_ns : t->wall_ns;
 }
 
 /* A stem of plumbing frames removed from above a thread's first frame

@@ -190,14 +190,16 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 			(const struct profile_sample *)(gpointer)th->samples->data;
 		gboolean wall = profile_process(p, th->process)->mode ==
 				PROFILE_MODE_WALL;
+		guint32 top = group == PROFILE_GROUP_THREAD ? th->frame
+			      : group == PROFILE_GROUP_FAMILY ? th->family_frame
+			      : group == PROFILE_GROUP_PROCESS
+				      ? profile_process(p, th->process)->frame
+			      : group == PROFILE_GROUP_NAME ? th->name_frame
+							    : p->frame_all_threads;
 
-		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
-		profile_walk_thread(&w, tree_child(&b, 0,
-				 group == PROFILE_GROUP_THREAD ? th->frame
-				 : group == PROFILE_GROUP_PROCESS
-					 ? profile_process(p, th->process)->frame
-				 : group == PROFILE_GROUP_NAME ? th->name_frame
-							       : p->frame_all_threads));
+		/* a thread alone in its family is its own root */
+		b.thread = top == th->frame ? (int)ti : -1;
+		profile_walk_thread(&w, tree_child(&b, 0, top));
 		for (guint i = 0; i < th->samples->len; i++) {
 			guint32 node, idle = 0;
 			struct profile_node *nd;

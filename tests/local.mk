@@ -113,6 +113,17 @@ tests_unit_test_shape_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
 TESTS += tests/unit/test_shape
 UNIT_TESTS += tests/unit/test_shape
 
+# families of threads: keys, labels, and trees grouped by family
+check_PROGRAMS += tests/unit/test_family
+tests_unit_test_family_SOURCES = tests/unit/test_family.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_family_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_family_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_family
+UNIT_TESTS += tests/unit/test_family
+
 # native symbols, looked up in the test program itself (so -g: it is its
 # own DWARF) and in libc
 check_PROGRAMS += tests/unit/test_symbols
