@@ -284,24 +284,12 @@ struct emit_map *emit_map_new(const struct profile *p,
 	profile_walk_init(&m->walk, p, t, opts, map_child, m);
 	m->walk.built = TRUE;
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
-	/* A thread's root: the node of its own thread frame, else of its
-	 * name, else of its process, else (one root for many threads) the
-	 * only root there is. */
-	for (guint ti = 0; ti < p->threads->len; ti++) {
-		const struct profile_thread *th = profile_thread(p, ti);
+	/* the builder gave each thread one root: its own, its family's,
+	 * its name's, its process's or all threads' */
+	for (guint ti = 0; ti < p->threads->len; ti++)
 		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame == th->frame)
+			if (render_root_holds(p, t, built(m, roots[i])->node, ti))
 				m->thread_root[ti] = roots[i];
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame == th->name_frame)
-				m->thread_root[ti] = roots[i];
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame ==
-			    profile_process(p, th->process)->frame)
-				m->thread_root[ti] = roots[i];
-		if (!m->thread_root[ti] && nroot == 1)
-			m->thread_root[ti] = roots[0];
-	}
 	g_free(roots);
 	return m;
 }

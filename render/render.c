@@ -123,6 +123,80 @@ void render_append_frame(GString *buf, const struct profile_frame *f)
 	render_append_shown_place(buf, f, f, FALSE);
 }
 
+gboolean render_root_holds(const struct profile *p, const struct profile_tree *t,
+			   guint32 root, guint ti)
+{
+	const struct profile_node *nd = profile_tree_node(t, root);
+	const struct profile_thread *th = profile_thread(p, ti);
+
+	if (nd->thread >= 0)
+		return (guint)nd->thread == ti;
+	return nd->frame == th->family_frame || nd->frame == th->name_frame ||
+	       nd->frame == profile_process(p, th->process)->frame ||
+	       profile_tree_node(t, 0)->n_children == 1;
+}
+
+/* n with a comma every three digits, as "1,555" */
+static void append_count(GString *buf, guint64 n)
+{
+	char digits[24];
+	int len = g_snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, n);
+
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			g_string_append_c(buf, ',');
+		g_string_append_c(buf, digits[i]);
+	}
+}
+
+void render_append_family(GString *buf, const struct profile *p, guint ti,
+			  guint n, gboolean ascii)
+{
+	const struct profile_thread *th = profile_thread(p, ti);
+	int pid = profile_process(p, th->process)->pid;
+
+	if (n <= 1 || th->family_frame == th->frame) {
+		g_string_append_printf(buf, "%s (pid %d, tid %" G_GUINT32_FORMAT ")",
+				       th->name, pid, th->tid);
+		return;
+	}
+	g_string_append(buf, profile_frame(p, th->family_frame)->name);
+	g_string_append(buf, ascii ? " x" : " ×");
+	append_count(buf, n);
+	g_string_append_printf(buf, " (pid %d)", pid);
+}
+
+guint render_root_threads(const struct profile *p, const struct profile_tree *t,
+			  guint32 root, guint *first)
+{
+	guint n = 0;
+
+	for (guint ti = 0; ti < p->threads->len; ti++)
+		if (profile_thread(p, ti)->samples->len &&
+		    render_root_holds(p, t, root, ti) && !n++ && first)
+			*first = ti;
+	return n;
+}
+
+void render_append_root(GString *buf, const struct profile *p,
+			const struct profile_tree *t, guint32 root, gboolean ascii)
+{
+	const struct profile_node *nd = profile_tree_node(t, root);
+	const struct profile_frame *f = profile_frame(p, nd->frame);
+	guint first = 0, n;
+
+	if (nd->thread >= 0) {
+		render_append_family(buf, p, (guint)nd->thread, 1, ascii);
+		return;
+	}
+	if (profile_frame_family(f) >= 0 &&
+	    (n = render_root_threads(p, t, root, &first)) > 0) {
+		render_append_family(buf, p, first, n, ascii);
+		return;
+	}
+	g_string_append(buf, profile_frame_label(f));
+}
+
 gboolean render_check_stream(FILE *out, GError **error)
 {
 	if (fflush(out) != 0 || ferror(out)) {

@@ -145,6 +145,27 @@ void render_append_frame(GString *buf, const struct profile_frame *f);
  * file, else its object's path */
 const char *render_native_file(const struct profile_frame *f);
 
+/* Whether the samples of thread ti count under `root`, a child of node 0
+ * of t: the thread's own node, or the node of its family, its name, its
+ * process or all threads, by the group the tree was built with. */
+gboolean render_root_holds(const struct profile *p, const struct profile_tree *t,
+			   guint32 root, guint ti);
+/* How many threads with samples count under root; *first (may be NULL)
+ * set to the first of them when there is one. */
+guint render_root_threads(const struct profile *p, const struct profile_tree *t,
+			  guint32 root, guint *first);
+/* Thread ti as the header of its tree spells it, not cleaned: "NAME (pid
+ * P, tid T)" for a thread alone in its family (or n <= 1), else its
+ * family's "LABEL ×N (pid P)", N = n with thousands separated by commas
+ * ("×1,555"; "x1,555" with ascii). */
+void render_append_family(GString *buf, const struct profile *p, guint ti,
+			  guint n, gboolean ascii);
+/* Root node `root` of t spelled so, not cleaned: a thread's or a
+ * family's as render_append_family has them, any other root (a name, a
+ * process, all threads) by its label. */
+void render_append_root(GString *buf, const struct profile *p,
+			const struct profile_tree *t, guint32 root, gboolean ascii);
+
 /* Sets a RENDER_ERROR_WRITE error if out has its error flag set, after
  * flushing it; returns FALSE then. */
 gboolean render_check_stream(FILE *out, GError **error);

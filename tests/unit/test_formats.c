@@ -1727,6 +1727,168 @@ static void test_formats__wall_waits_of_running_samples_counted(void)
 	profile_free(p);
 }
 
+/* ---- a family of threads (PROFILE_GROUP_FAMILY) ---- */
+
+/* The CPU-mode threads MainThread (tid 100, 2 s in work) and worker (101,
+ * 1 s in Worker.run), and three threads "Thread-N (handle)" (102 to 104)
+ * of 1, 2 and 3 s in handle, one family; rendered as format grouped by
+ * family into a new buffer, its length in *len. */
+static char *render_family(const char *format, gsize *len)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_CPU, "f.pyprof",
+					     1000000, 500);
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 s_work = profile_stack_push(p, 0, FRAME("work", "work", 20, 23));
+	guint32 s_run = profile_stack_push(p, 0, FRAME("run", "Worker.run", 40, 40));
+	guint32 s_handle = profile_stack_push(p, 0, FRAME("handle", "handle", 60, 61));
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_FAMILY};
+	struct profile_tree *t;
+	struct render_options o;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	GError *error = NULL;
+
+	for (guint i = 0; i < 3; i++) {
+		char name[32];
+		guint ti;
+
+		g_snprintf(name, sizeof name, "Thread-%u (handle)", i + 1);
+		ti = profile_add_thread(p, 0, 3 + i, 102 + i, 0, 0, name, strlen(name));
+		profile_add_sample(p, ti, 1000000000u * (guint64)(i + 1),
+				   1000000000u * (guint64)(i + 1), 0, 0, s_handle);
+	}
+	profile_add_sample(p, 0, 2000000000u, 2000000000u, 0, 0, s_work);
+	profile_add_sample(p, 1, 1000000000u, 1000000000u, 0, 0, s_run);
+	profile_family_group(p, 0);
+	t = profile_tree_build(p, &topts);
+	render_options_init(&o);
+	o.tree_options = &topts;
+	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
+	CU_ASSERT_PTR_NULL(error);
+	fclose(f);
+	profile_tree_free(t);
+	profile_free(p);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static JsonNode *render_family_doc(const char *format)
+{
+	char *text = render_family(format, NULL);
+	JsonNode *n = parse(text);
+	free(text);
+	return n;
+}
+
+/* The JSON tree's root of a family lists its threads in place of one */
+static void test_formats__family_json_root_lists_its_threads(void)
+{
+	JsonNode *doc = render_family_doc("json");
+	JsonArray *roots = json_object_get_array_member(json_node_get_object(doc), "roots");
+	JsonObject *family;
+	JsonArray *threads;
+
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(roots), 3);
+	/* heaviest first: handle (6 s), MainThread (2 s), worker (1 s) */
+	family = json_array_get_object_element(roots, 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(family, "name"), "handle");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(family, "kind"), "thread");
+	CU_ASSERT_EQUAL(json_object_get_int_member(family, "total_ns"), 6000000000);
+	CU_ASSERT_FALSE(json_object_has_member(family, "thread"));
+	threads = json_object_get_array_member(family, "threads");
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(threads), 3);
+	for (guint i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(json_array_get_int_element(threads, i), 2 + i);
+	CU_ASSERT_EQUAL(json_object_get_int_member(json_array_get_object_element(roots, 1),
+						   "thread"), 0);
+	CU_ASSERT_FALSE(json_object_has_member(json_array_get_object_element(roots, 1),
+					       "threads"));
+	json_node_unref(doc);
+}
+
+/* speedscope: one profile for the family, named as its text header */
+static void test_formats__family_speedscope_one_profile(void)
+{
+	JsonNode *doc = render_family_doc("speedscope");
+	JsonArray *profiles = json_object_get_array_member(json_node_get_object(doc),
+							   "profiles");
+	JsonObject *p0;
+
+	CU_ASSERT_EQUAL_FATAL(json_array_get_length(profiles), 3);
+	p0 = json_array_get_object_element(profiles, 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(p0, "name"),
+			       "handle \xc3\x97" "3 (pid 4242)");
+	CU_ASSERT_DOUBLE_EQUAL(weights_sum(json_object_get_array_member(p0, "weights")),
+			       6.0, 1e-9);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string_member(
+		json_array_get_object_element(profiles, 1), "name"),
+			       "MainThread (pid 4242, tid 100)");
+	json_node_unref(doc);
+}
+
+/* trace: each thread of a family keeps its own track, with its samples
+ * on it, found through the family's root */
+static void test_formats__family_trace_threads_keep_their_tracks(void)
+{
+	JsonNode *doc = render_family_doc("trace");
+	JsonArray *ev = json_object_get_array_member(json_node_get_object(doc), "traceEvents");
+	guint handle_by_tid[3] = {0, 0, 0};
+	gint64 total_by_tid[3] = {0, 0, 0};
+
+	for (guint i = 0; i < json_array_get_length(ev); i++) {
+		JsonObject *e = json_array_get_object_element(ev, i);
+		const char *ph = json_object_get_string_member(e, "ph");
+		gint64 tid = json_object_get_int_member(e, "tid");
+
+		if (tid < 102 || tid > 104)
+			continue;
+		if (!strcmp(ph, "B") &&
+		    !strcmp(json_object_get_string_member(e, "name"), "handle"))
+			handle_by_tid[tid - 102]++;
+		if (!strcmp(ph, "M") &&
+		    !strcmp(json_object_get_string_member(e, "name"), "thread_name"))
+			total_by_tid[tid - 102] = json_object_get_int_member(
+				json_object_get_object_member(e, "args"), "total_ns");
+	}
+	for (guint i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(handle_by_tid[i], 1);
+		CU_ASSERT_EQUAL(total_by_tid[i], 1000000000 * (gint64)(i + 1));
+	}
+	json_node_unref(doc);
+}
+
+/* pprof: a family's samples carry its label and its process's pid */
+static void test_formats__family_pprof_labels(void)
+{
+	gsize len;
+	char *gz = render_family("pprof", &len);
+	Perftools__Profiles__Profile *pb = unpack_gz(gz, len);
+	gint64 handle_ns = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+	for (size_t i = 0; i < pb->n_sample; i++) {
+		Perftools__Profiles__Sample *s = pb->sample[i];
+		const char *thread = NULL;
+		gint64 pid = 0;
+
+		for (size_t l = 0; l < s->n_label; l++) {
+			const char *key = pb_str(pb, s->label[l]->key);
+			if (!strcmp(key, "thread"))
+				thread = pb_str(pb, s->label[l]->str);
+			else if (!strcmp(key, "pid"))
+				pid = s->label[l]->num;
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(thread);
+		CU_ASSERT_EQUAL(pid, 4242);
+		if (!strcmp(thread, "handle"))
+			handle_ns += s->value[1];
+	}
+	CU_ASSERT_EQUAL(handle_ns, 6000000000);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+}
+
 UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__emit_numbers),
 	  UNIT_TEST(test_formats__json_string_round_trip),
@@ -1760,4 +1922,8 @@ UNIT_MAIN("formats",
 	  UNIT_TEST(test_formats__wall_gecko_idle_entries),
 	  UNIT_TEST(test_formats__wall_pprof_svg_html_idle_leaf),
 	  UNIT_TEST(test_formats__wall_no_idle_totals_agree),
-	  UNIT_TEST(test_formats__wall_waits_of_running_samples_counted))
+	  UNIT_TEST(test_formats__wall_waits_of_running_samples_counted),
+	  UNIT_TEST(test_formats__family_json_root_lists_its_threads),
+	  UNIT_TEST(test_formats__family_speedscope_one_profile),
+	  UNIT_TEST(test_formats__family_trace_threads_keep_their_tracks),
+	  UNIT_TEST(test_formats__family_pprof_labels))
