@@ -186,6 +186,23 @@ static guint32 *write_tree(struct html *h, const struct profile_tree *t)
 			first = FALSE;
 		}
 	}
+	/* a family's root: its process, for the process selector, and how
+	 * many threads it holds, for its label */
+	fputs("},\n\"family\":{", out);
+	{
+		guint32 k;
+		const guint32 *roots = profile_tree_children(t, 0, &k);
+		first = TRUE;
+		for (guint32 i = 0; i < k; i++) {
+			const struct profile_node *nd = profile_tree_node(t, roots[i]);
+			int process = profile_frame_family(profile_frame(h->p, nd->frame));
+			if (nd->thread >= 0 || process < 0 || newid[roots[i]] == PRUNED)
+				continue;
+			fprintf(out, "%s\"%u\":[%d,%u]", first ? "" : ",", newid[roots[i]],
+				process, render_root_threads(h->p, t, roots[i], NULL));
+			first = FALSE;
+		}
+	}
 	fprintf(out, "},\n\"pruned\":%" G_GUINT32_FORMAT "}", pruned);
 	g_array_unref(stack);
 	g_free(order);
