@@ -211,9 +211,10 @@ static gboolean opt_merge_threads(const gchar *name, const gchar *value,
 static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 			  GError **error)
 {
-	static const char *const words[] = {"thread", "name", "all", NULL};
+	static const char *const words[] = {"thread", "family", "name", "all", NULL};
 	static const enum profile_group group[] = {
-		PROFILE_GROUP_THREAD, PROFILE_GROUP_NAME, PROFILE_GROUP_ALL};
+		PROFILE_GROUP_THREAD, PROFILE_GROUP_FAMILY, PROFILE_GROUP_NAME,
+		PROFILE_GROUP_ALL};
 
 	return opt_grouping(name, value, words, group, data, error);
 }
@@ -313,8 +314,8 @@ static const GOptionEntry render_entries[] = {
 	 "extension (.txt .folded .html .speedscope.json .pb.gz .pprof "
 	 ".trace.json .gecko.json .svg .json .pstats)", "FILE"},
 	{"by", 0, 0, G_OPTION_ARG_CALLBACK, opt_by,
-	 "Split the merged report by thread (default), by process, or not "
-	 "at all", "process|thread|none"},
+	 "Split the merged report by process, by thread, or not at all "
+	 "(default: by family of threads, as --group)", "process|thread|none"},
 	{"window", 0, 0, G_OPTION_ARG_STRING, NULL,
 	 "Only the samples between the start and stop marks labelled LABEL "
 	 "(libpyprof(7), control API)", "LABEL"},
@@ -342,7 +343,8 @@ static const GOptionEntry render_entries[] = {
 	 "collapsed: do not start each stack with its thread's name", NULL},
 	{"threads", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Print a table of the threads (name, tid, samples, CPU and wall "
-	 "seconds, running and waiting shares) instead of a report", NULL},
+	 "seconds, running and waiting shares), then one of their families, "
+	 "instead of a report", NULL},
 	{"idle", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Wall mode: count the time threads spent waiting, as [idle] below "
 	 "the frame that waited (default); no effect in CPU mode", NULL},
@@ -354,7 +356,9 @@ static const GOptionEntry render_entries[] = {
 	{"merge-threads", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, opt_merge_threads,
 	 "Merge the same call paths of every thread into one tree (--group=all)", NULL},
 	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
-	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
+	 "One tree per thread, per family of threads whose names differ only "
+	 "by their numbers (default), per thread name, or one for all",
+	 "thread|family|name|all"},
 	/* rules as bytes (FILENAME): GLib's conversion would fail with a
 	 * message naming neither the option nor the value; the rule parser
 	 * names both */
@@ -496,6 +500,8 @@ void options_init(struct report_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->format = render_lookup("text");
+	/* a server's thread per request is one tree, not thousands */
+	o->group = PROFILE_GROUP_FAMILY;
 	o->grace = 5;
 	o->color = COLOR_AUTO;
 	render_options_init(&o->render);

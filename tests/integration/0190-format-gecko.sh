@@ -4,8 +4,8 @@
 # tests/consumers/gecko-profile.schema.json (the subset pyprof writes, from
 # the profiler's own types; ajv applies it), its tables hold together
 # (formats.py gecko), and it says what the JSON tree says: the same
-# threads, each weighing what its root does, one entry per sample in CPU
-# mode; the control API's marks are markers of the threads that made them;
+# threads, each weighing what its root does (threads.py's w1, w2 and w3
+# together what their family's does), one entry per sample in CPU mode; the control API's marks are markers of the threads that made them;
 # a hidden function is nowhere; wall-mode waiting is [idle] in the Idle
 # category.  The profiler itself is a web application that is neither
 # packaged nor on npm, and the machine has no network: no browser loads

@@ -15,7 +15,8 @@
       the Firefox Profiler's processed format: every table's columns as
       long as its length, every index in range, callers before callees,
       times monotonic per thread; its threads are the tree's (names,
-      order), each weighing what its tree root does, with as many samples
+      order), each weighing what its tree root does (a family's threads
+      together what the family's root does), with as many samples
       where one entry is one sample (cpu: CPU mode); wall: the [idle]
       entries are the tree's [idle] time, in the Idle category
   formats.py gecko-markers FILE WANT.json
@@ -227,19 +228,26 @@ def gecko(path, tree_path, mode=None):
     check(names == want, "threads %s = the tree's %s" % (names, want))
     tids = [t["tid"] for t in d["threads"]]
     check(tids == [t["tid"] for t in tree["threads"]], "tids %s are the tree's" % tids)
-    roots = {r["thread"]: r for r in tree["roots"] if "thread" in r}
-    for ti, th in enumerate(d["threads"]):
-        r = roots.get(ti, {"total_ns": 0, "total_samples": 0})
-        ms = sum(th["samples"]["weight"])
-        n = th["samples"]["length"]
+    # a root of one thread weighs what its gecko thread does, a root of a
+    # family of threads ("threads") what they do together
+    held = set()
+    for r in tree["roots"]:
+        members = r["threads"] if "threads" in r else [r["thread"]]
+        held.update(members)
+        name = "+".join(d["threads"][ti]["name"] for ti in members)
+        ms = sum(sum(d["threads"][ti]["samples"]["weight"]) for ti in members)
+        n = sum(d["threads"][ti]["samples"]["length"] for ti in members)
         # each weight is exact to the nanosecond; the sum of floats is not
         check(abs(ms - r["total_ns"] / 1e6) < 1e-6 * max(1, n),
-              "%s: weights %.6f ms = tree %.6f ms" % (th["name"], ms, r["total_ns"] / 1e6))
+              "%s: weights %.6f ms = tree %.6f ms" % (name, ms, r["total_ns"] / 1e6))
         if mode == "cpu":
-            check(n == r["total_samples"], "%s: %d samples = tree %d" % (th["name"], n, r["total_samples"]))
+            check(n == r["total_samples"], "%s: %d samples = tree %d" % (name, n, r["total_samples"]))
         else:
             check(n >= r["total_samples"], "%s: %d entries for the tree's %d samples"
-                  % (th["name"], n, r["total_samples"]))
+                  % (name, n, r["total_samples"]))
+    empty = [th["name"] for ti, th in enumerate(d["threads"])
+             if ti not in held and th["samples"]["length"]]
+    check(not empty, "threads of no root have no samples: %s" % empty)
     total = sum(t["samples"]["length"] for t in d["threads"])
     if mode == "cpu":
         check(total == tree["total_samples"], "%d samples in all = tree %d" % (total, tree["total_samples"]))
