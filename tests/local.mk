@@ -235,6 +235,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0080-untested.sh \
 	tests/integration/0090-run.sh \
 	tests/integration/0300-threads.sh \
+	tests/integration/0305-thread-families.sh \
 	tests/integration/0310-wall.sh \
 	tests/integration/0400-no-harm.sh \
 	tests/integration/0410-faults.sh \
@@ -280,7 +281,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/machinery_pkg/__init__.py tests/targets/machinery_pkg/__main__.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
-	tests/targets/marks.py tests/targets/origins.py
+	tests/targets/marks.py tests/targets/origins.py \
+	tests/targets/families.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.
