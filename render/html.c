@@ -173,35 +173,34 @@ static guint32 *write_tree(struct html *h, const struct profile_tree *t)
 		}
 		fputc(']', out);
 	}
-	fputs("},\n\"thread\":{", out);
+	fputc('}', out);
+	/* per root of one thread, its thread; per root of a family, its
+	 * process, for the process selector, and how many threads it holds,
+	 * for its label */
 	{
 		guint32 k;
 		const guint32 *roots = profile_tree_children(t, 0, &k);
-		first = TRUE;
-		for (guint32 i = 0; i < k; i++) {
-			const struct profile_node *nd = profile_tree_node(t, roots[i]);
-			if (nd->thread < 0 || newid[roots[i]] == PRUNED)
-				continue;
-			fprintf(out, "%s\"%u\":%d", first ? "" : ",", newid[roots[i]], nd->thread);
-			first = FALSE;
-		}
-	}
-	/* a family's root: its process, for the process selector, and how
-	 * many threads it holds, for its label */
-	fputs("},\n\"family\":{", out);
-	{
-		guint32 k;
-		const guint32 *roots = profile_tree_children(t, 0, &k);
-		first = TRUE;
+		GString *thread = g_string_new(NULL), *family = g_string_new(NULL);
+
 		for (guint32 i = 0; i < k; i++) {
 			const struct profile_node *nd = profile_tree_node(t, roots[i]);
 			int process = profile_frame_family(profile_frame(h->p, nd->frame));
-			if (nd->thread >= 0 || process < 0 || newid[roots[i]] == PRUNED)
+
+			if (newid[roots[i]] == PRUNED)
 				continue;
-			fprintf(out, "%s\"%u\":[%d,%u]", first ? "" : ",", newid[roots[i]],
-				process, render_root_threads(h->p, t, roots[i], NULL));
-			first = FALSE;
+			if (nd->thread >= 0)
+				g_string_append_printf(thread, "%s\"%u\":%d",
+						       thread->len ? "," : "",
+						       newid[roots[i]], nd->thread);
+			else if (process >= 0)
+				g_string_append_printf(family, "%s\"%u\":[%d,%u]",
+						       family->len ? "," : "",
+						       newid[roots[i]], process,
+						       render_root_threads(h->p, t, roots[i], NULL));
 		}
+		fprintf(out, ",\n\"thread\":{%s},\n\"family\":{%s", thread->str, family->str);
+		g_string_free(thread, TRUE);
+		g_string_free(family, TRUE);
 	}
 	fprintf(out, "},\n\"pruned\":%" G_GUINT32_FORMAT "}", pruned);
 	g_array_unref(stack);
