@@ -115,60 +115,70 @@ static gboolean hide_main(const struct profile *p, guint32 frame, gpointer data)
 	return !strcmp(profile_frame(p, frame)->name, "main");
 }
 
-/* Renders the test profile as `format` (hiding "main" if asked) into a
- * new buffer, its length in *len. */
-static char *render_hiding(const char *format, gboolean hide, gsize *len)
+/* Tree t of p rendered as format with o (defaults if NULL), into a new
+ * buffer, its length in *len (may be NULL) */
+static char *render_built(const struct profile *p, const struct profile_tree *t,
+			  const char *format, const struct render_options *opts,
+			  gsize *len)
 {
-	struct profile *p = make_profile();
-	struct profile_tree_options topts = {.group = PROFILE_GROUP_THREAD};
-	struct profile_tree *t, *full;
 	struct render_options o;
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&buf, &n);
 	GError *error = NULL;
 
-	if (hide)
-		topts.hide = hide_main;
-	t = profile_tree_build(p, &topts);
-	full = hide ? profile_tree_build(p, NULL) : NULL;
-	render_options_init(&o);
-	o.tree_options = &topts;
-	o.full = full;
+	if (opts)
+		o = *opts;
+	else
+		render_options_init(&o);
 	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
 	CU_ASSERT_PTR_NULL(error);
 	fclose(f);
-	profile_tree_free(t);
-	profile_tree_free(full);
-	profile_free(p);
 	if (len)
 		*len = n;
 	return buf;
+}
+
+/* Renders profile p as `format`, its tree built with topts (and with
+ * nothing hidden too, as html's full tree, if `full`), into a new buffer,
+ * its length in *len; frees p. */
+static char *render_grouped(struct profile *p, const char *format,
+			    const struct profile_tree_options *topts, gboolean full,
+			    gsize *len)
+{
+	struct profile_tree *t = profile_tree_build(p, topts);
+	struct profile_tree *whole = full ? profile_tree_build(p, NULL) : NULL;
+	struct render_options o;
+	char *buf;
+
+	render_options_init(&o);
+	o.tree_options = topts;
+	o.full = whole;
+	buf = render_built(p, t, format, &o, len);
+	profile_tree_free(t);
+	profile_tree_free(whole);
+	profile_free(p);
+	return buf;
+}
+
+/* Renders the test profile as `format` (hiding "main" if asked) into a
+ * new buffer, its length in *len. */
+static char *render_hiding(const char *format, gboolean hide, gsize *len)
+{
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_THREAD};
+
+	if (hide)
+		topts.hide = hide_main;
+	return render_grouped(make_profile(), format, &topts, hide, len);
 }
 
 /* Renders the wall-mode profile as `format`, with or without its idle
  * samples, into a new buffer, its length in *len. */
 static char *render_wall(const char *format, gboolean no_idle, gsize *len)
 {
-	struct profile *p = make_wall_profile();
 	struct profile_tree_options topts = {.no_idle = no_idle};
-	struct profile_tree *t = profile_tree_build(p, &topts);
-	struct render_options o;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	GError *error = NULL;
 
-	render_options_init(&o);
-	o.tree_options = &topts;
-	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
-	CU_ASSERT_PTR_NULL(error);
-	fclose(f);
-	profile_tree_free(t);
-	profile_free(p);
-	if (len)
-		*len = n;
-	return buf;
+	return render_grouped(make_wall_profile(), format, &topts, FALSE, len);
 }
 
 static JsonNode *parse(const char *text)
@@ -848,34 +858,13 @@ static struct profile *make_origin_profile(void)
 	return make_origin_profile_for(3);
 }
 
-/* Tree t of p rendered as format with o (defaults if NULL), into a new
- * buffer */
-static char *render_built(const struct profile *p, const struct profile_tree *t,
-			  const char *format, const struct render_options *opts)
-{
-	struct render_options o;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	GError *error = NULL;
-
-	if (opts)
-		o = *opts;
-	else
-		render_options_init(&o);
-	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
-	CU_ASSERT_PTR_NULL(error);
-	fclose(f);
-	return buf;
-}
-
 /* p rendered as format with o (defaults if NULL), its tree built with
  * nothing hidden; p is freed */
 static char *render_profile(struct profile *p, const char *format,
 			    const struct render_options *opts)
 {
 	struct profile_tree *t = profile_tree_build(p, NULL);
-	char *buf = render_built(p, t, format, opts);
+	char *buf = render_built(p, t, format, opts, NULL);
 
 	profile_tree_free(t);
 	profile_free(p);
@@ -1172,7 +1161,7 @@ static void test_formats__html_lines_and_repeat(void)
 	t = profile_tree_build(p, NULL);
 	shape_functions(t);
 	shape_fold(p, t, &so);
-	buf = render_built(p, t, "html", NULL);
+	buf = render_built(p, t, "html", NULL, NULL);
 	doc = html_data(buf);
 	tree = member(json_node_get_object(doc), "tree");
 	frame = column(tree, "frame");
@@ -1266,7 +1255,7 @@ static void test_formats__html_timeline_columns_in_order(void)
 	profile_add_sample(p, 0, 1000000000u, 1000000000u, 1000000000u, PROFILE_SAMPLE_GIL, st);
 	profile_add_sample(p, 0, 3000000000u, 1000000000u, 2000000000u, PROFILE_SAMPLE_GIL, st);
 	t = profile_tree_build(p, NULL);
-	buf = render_built(p, t, "html", NULL);
+	buf = render_built(p, t, "html", NULL, NULL);
 	doc = html_data(buf);
 	lane = json_array_get_object_element(column(member(json_node_get_object(doc), "timeline"), "lanes"), 0);
 	col = json_object_get_array_member(lane, "col");
@@ -1742,12 +1731,6 @@ static char *render_family(const char *format, gsize *len)
 	guint32 s_run = profile_stack_push(p, 0, FRAME("run", "Worker.run", 40, 40));
 	guint32 s_handle = profile_stack_push(p, 0, FRAME("handle", "handle", 60, 61));
 	struct profile_tree_options topts = {.group = PROFILE_GROUP_FAMILY};
-	struct profile_tree *t;
-	struct render_options o;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	GError *error = NULL;
 
 	for (guint i = 0; i < 3; i++) {
 		char name[32];
@@ -1761,17 +1744,7 @@ static char *render_family(const char *format, gsize *len)
 	profile_add_sample(p, 0, 2000000000u, 2000000000u, 0, 0, s_work);
 	profile_add_sample(p, 1, 1000000000u, 1000000000u, 0, 0, s_run);
 	profile_family_group(p, 0);
-	t = profile_tree_build(p, &topts);
-	render_options_init(&o);
-	o.tree_options = &topts;
-	CU_ASSERT_TRUE(render_lookup(format)->render(p, t, &o, f, &error));
-	CU_ASSERT_PTR_NULL(error);
-	fclose(f);
-	profile_tree_free(t);
-	profile_free(p);
-	if (len)
-		*len = n;
-	return buf;
+	return render_grouped(p, format, &topts, FALSE, len);
 }
 
 static JsonNode *render_family_doc(const char *format)
