@@ -18,7 +18,8 @@
  * trimming): "roots" are its thread (or thread-family, thread-name,
  * process or all-threads) nodes, children heaviest first.  "line" is null
  * when unknown; "thread" (an index into "threads") appears on the root of
- * one thread only, "threads" (their indices) on a root of several.  pyprof(1)
+ * one thread only, "threads" (the indices of those with samples) on a
+ * root that groups threads: a family, a name, a process, all of them.  pyprof(1)
  * documents the schema; version changes when a field changes meaning.
  * Written as a stream with an explicit stack: deep recursion in a profile
  * costs no C stack.
@@ -130,8 +131,9 @@ struct level {
 	guint32 node, next;
 };
 
-/* ,"threads":[...]: the threads with samples under a root that holds
- * more than one (a family, a name, a process, all threads) */
+/* ,"threads":[...]: the threads with samples under a root that groups
+ * them, so that a script can tell a family's threads without knowing how
+ * families are made */
 static void json_root_threads(const struct profile *p,
 			      const struct profile_tree *t, guint32 root,
 			      FILE *out)
