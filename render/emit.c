@@ -262,6 +262,7 @@ struct emit_map *emit_map_new(const struct profile *p,
 	struct emit_map *m = g_new0(struct emit_map, 1);
 	guint32 n = t->built->len, size = 16, nroot = 0;
 	guint32 *roots = g_new0(guint32, n + 1);
+	GArray *groups = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	m->p = p;
 	m->t = t;
@@ -284,12 +285,24 @@ struct emit_map *emit_map_new(const struct profile *p,
 	profile_walk_init(&m->walk, p, t, opts, map_child, m);
 	m->walk.built = TRUE;
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
-	/* the builder gave each thread one root: its own, its family's,
-	 * its name's, its process's or all threads' */
+	/* The builder gave each thread one root: its own, or its family's,
+	 * its name's, its process's or all threads'.  Only the few roots of
+	 * groups are searched, so that a tree of a root per thread (there
+	 * may be 100,000) costs one pass. */
+	for (guint32 i = 0; i < nroot; i++) {
+		const struct profile_node *nd = profile_tree_node(t, built(m, roots[i])->node);
+		if (nd->thread >= 0 && (guint)nd->thread < p->threads->len)
+			m->thread_root[nd->thread] = roots[i];
+		else if (nd->thread < 0)
+			g_array_append_val(groups, roots[i]);
+	}
 	for (guint ti = 0; ti < p->threads->len; ti++)
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (render_root_holds(p, t, built(m, roots[i])->node, ti))
-				m->thread_root[ti] = roots[i];
+		for (guint32 i = 0; i < groups->len && !m->thread_root[ti]; i++) {
+			guint32 root = g_array_index(groups, guint32, i);
+			if (render_root_holds(p, t, built(m, root)->node, ti))
+				m->thread_root[ti] = root;
+		}
+	g_array_unref(groups);
 	g_free(roots);
 	return m;
 }

@@ -310,8 +310,13 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 	GArray *each = g_array_new(FALSE, FALSE, sizeof(guint64));
 	guint64 w = 0, idle = 0;
 	gboolean any = FALSE;
+	guint from = 0, to = x->p->threads->len;
 
-	for (guint ti = 0; ti < x->p->threads->len; ti++) {
+	/* a thread's own root holds it alone: no need to ask every thread,
+	 * of which --group=thread may have 100,000 */
+	if (nd->thread >= 0)
+		from = (guint)nd->thread, to = from + 1;
+	for (guint ti = from; ti < to; ti++) {
 		const struct profile_thread *th = profile_thread(x->p, ti);
 
 		if (!render_root_holds(x->p, x->t, id, ti))
