@@ -595,6 +595,29 @@ static int code_known(const struct visit *vi, uint32_t id)
 	return 0;
 }
 
+/* pf_varint_get, the one- and two-byte cases first: a sample's fields
+ * and frames (code ids, lasti / 2 + 1) are nearly all that short, and
+ * decoding them was a third of the time a report takes to read a file. */
+static inline int varint_get(const uint8_t **p, const uint8_t *end,
+			     uint64_t *out)
+{
+	const uint8_t *q = *p;
+
+	if (end - q >= 2) {
+		if (!(q[0] & 0x80)) {
+			*out = q[0];
+			*p = q + 1;
+			return 0;
+		}
+		if (!(q[1] & 0x80)) {
+			*out = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+			*p = q + 2;
+			return 0;
+		}
+	}
+	return pf_varint_get(p, end, out);
+}
+
 /* Decodes one sample body onto vi->stack.  Returns 0, or -1 with a warning
  * (the caller stops the chunk). */
 static int parse_sample(struct visit *vi, const struct rec *r,
@@ -604,10 +627,10 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 	uint64_t dt, dcpu, flags, shared, count, i;
 	unsigned long long off = (unsigned long long)r->off;
 
-	if (pf_varint_get(&p, end, &dt) || pf_varint_get(&p, end, &dcpu) ||
-	    pf_varint_get(&p, end, &flags) ||
-	    pf_varint_get(&p, end, &shared) ||
-	    pf_varint_get(&p, end, &count)) {
+	if (varint_get(&p, end, &dt) || varint_get(&p, end, &dcpu) ||
+	    varint_get(&p, end, &flags) ||
+	    varint_get(&p, end, &shared) ||
+	    varint_get(&p, end, &count)) {
 		warn(vi, r->off, "sample at offset %llu: bad or cut-short "
 		     "varint", off);
 		return -1;
@@ -633,8 +656,8 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 		uint64_t code, lp1;
 		struct pf_frame *fr = &vi->stack[shared + i];
 
-		if (pf_varint_get(&p, end, &code) ||
-		    pf_varint_get(&p, end, &lp1)) {
+		if (varint_get(&p, end, &code) ||
+		    varint_get(&p, end, &lp1)) {
 			warn(vi, r->off, "sample at offset %llu: frame %llu "
 			     "has a bad or cut-short varint", off,
 			     (unsigned long long)(shared + i));
