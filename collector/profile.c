@@ -70,7 +70,6 @@ struct profile *profile_new(void)
 	p->mode = PROFILE_MODE_CPU;
 	p->strings = g_string_chunk_new(64 * 1024);
 	p->frame_index = g_hash_table_new(frame_hash, frame_equal);
-	p->stack_index = g_hash_table_new(edge_hash, edge_equal);
 	p->frame_pages = g_ptr_array_new_with_free_func(g_free);
 	p->stack_pages = g_ptr_array_new_with_free_func(g_free);
 
@@ -107,7 +106,7 @@ void profile_free(struct profile *p)
 		g_hash_table_unref(p->running);
 	g_array_unref(p->marks);
 	g_hash_table_unref(p->frame_index);
-	g_hash_table_unref(p->stack_index);
+	id_index_release(&p->stack_index);
 	g_ptr_array_unref(p->frame_pages);
 	g_ptr_array_unref(p->stack_pages);
 	g_string_chunk_free(p->strings);
@@ -328,11 +327,85 @@ guint32 profile_frame_intern_native(struct profile *p, const char *object,
 guint32 profile_frame_unknown(struct profile *p) { return p->frame_unknown; }
 guint32 profile_frame_idle(const struct profile *p) { return p->frame_idle; }
 
+/* ---- the index of ids by (parent, frame) ---- */
+
+static void id_index_grow(struct id_index *x, guint32 size, id_index_key_fn key,
+			  gconstpointer owner)
+{
+	guint32 *old = x->slots, old_size = old ? x->mask + 1 : 0;
+
+	x->slots = g_new0(guint32, size);
+	x->mask = size - 1;
+	for (guint32 j = 0; j < old_size; j++) {
+		struct edge e;
+		guint32 i;
+
+		if (!old[j])
+			continue;
+		e = key(owner, old[j]);
+		for (i = edge_hash(&e) & x->mask; x->slots[i]; i = (i + 1) & x->mask)
+			;
+		x->slots[i] = old[j];
+	}
+	g_free(old);
+}
+
+void id_index_insert(struct id_index *x, guint32 at, guint32 id,
+		     id_index_key_fn key, gconstpointer owner)
+{
+	if (!x->slots) {
+		id_index_grow(x, 1024, key, owner);
+		id_index_find(x, key(owner, id), key, owner, &at);
+	}
+	x->slots[at] = id;
+	/* at most three quarters full: linear probing's misses stay near
+	 * two probes */
+	if (++x->n > (x->mask + 1) / 4 * 3)
+		id_index_grow(x, (x->mask + 1) * 2, key, owner);
+}
+
+void id_index_release(struct id_index *x)
+{
+	g_free(x->slots);
+	memset(x, 0, sizeof *x);
+}
+
+/* ---- stacks ---- */
+
+static struct edge stack_key(gconstpointer owner, guint32 id)
+{
+	const struct profile *p = owner;
+	const struct profile_stack *s = page_slot(p->stack_pages, sizeof *s, id);
+	return (struct edge){s->parent, s->frame};
+}
+
+/* The index is dropped when loading ends (profile_loaded) and made again
+ * here if stacks come after that. */
+static void stack_index_make(struct profile *p)
+{
+	guint32 size = 1024, at = 0;
+
+	while (size / 4 * 3 < p->n_stacks)
+		size *= 2;
+	p->stack_index.slots = g_new0(guint32, size);
+	p->stack_index.mask = size - 1;
+	for (guint32 id = 1; id < p->n_stacks; id++) {
+		id_index_find(&p->stack_index, stack_key(p, id), stack_key, p, &at);
+		p->stack_index.slots[at] = id;
+	}
+	p->stack_index.n = p->n_stacks - 1;
+}
+
+void profile_loaded(struct profile *p)
+{
+	id_index_release(&p->stack_index);
+}
+
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 {
 	struct edge probe = {parent, frame};
 	struct profile_stack *s, *up;
-	guint32 id;
+	guint32 id, at;
 
 	if (parent >= p->n_stacks)
 		return 0;
@@ -344,7 +417,9 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 		if (s->frame == frame)
 			return up->hint;
 	}
-	id = GPOINTER_TO_UINT(g_hash_table_lookup(p->stack_index, &probe));
+	if (!p->stack_index.slots && p->n_stacks > 1)
+		stack_index_make(p);
+	id = id_index_find(&p->stack_index, probe, stack_key, p, &at);
 	if (id) {
 		up->hint = id;
 		return id;
@@ -358,7 +433,7 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 	s->depth = up->depth + 1;
 	s->hint = 0;
 	up->hint = id;
-	g_hash_table_insert(p->stack_index, s, GUINT_TO_POINTER(id));
+	id_index_insert(&p->stack_index, at, id, stack_key, p);
 	return id;
 }
 

@@ -266,6 +266,12 @@ struct profile_stack {
 
 struct profile;
 
+/* The model's own index of stacks (collector/profile-private.h) */
+struct id_index {
+	guint32 *slots;
+	guint32 mask, n;
+};
+
 /* A point named through libpyprof's control API (PF_REC_MARK) */
 enum profile_mark_kind {
 	PROFILE_MARK_START = 1,
@@ -294,7 +300,7 @@ struct profile {
 	/* private */
 	GStringChunk *strings;
 	GHashTable *frame_index;
-	GHashTable *stack_index;
+	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
@@ -380,6 +386,12 @@ guint32 profile_frame_idle(const struct profile *p);
 /* Returns the id of stack `parent` + `frame`, adding it if new; 0 only if
  * the table is full. */
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame);
+
+/* Says that no more stacks are coming for a while (the files are read):
+ * frees the index profile_stack_push looks stacks up in, which is as big
+ * as the stack table itself, before a tree is built.  Pushing again
+ * later makes it anew. */
+void profile_loaded(struct profile *p);
 
 /* Appends a sample to thread `thread`'s timeline. */
 void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
