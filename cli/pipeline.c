@@ -196,6 +196,7 @@ gboolean pipeline_load(struct profile *p, char **paths, int n,
 		g_ptr_array_unref(files);
 	}
 	progress_stop(&pg);
+	profile_loaded(p);
 	if (p->mixed_modes)
 		fprintf(stderr, "pyprof: warning: the files mix CPU and wall "
 				"mode; each sample is weighed by its own file's mode\n");
@@ -232,6 +233,23 @@ static const struct renderer *format_for_file(const char *path)
 		g_free(dotted);
 	}
 	return best;
+}
+
+/* The format o asks for, the output file's extension deciding when no
+ * --format was given */
+static const struct renderer *pipeline_format(struct report_opts *o)
+{
+	if (o->output && !o->format_set && format_for_file(o->output))
+		o->format = format_for_file(o->output);
+	return o->format;
+}
+
+void pipeline_prepare(struct profile *p, struct report_opts *o)
+{
+	/* Without a timeline a thread's samples are summed as they are
+	 * read, which makes reading faster and its memory grow with
+	 * distinct stacks only (bench/README.md) */
+	profile_set_timelines(p, o->window || pipeline_format(o)->timeline);
 }
 
 struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
@@ -298,8 +316,7 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 	gboolean ok, show_all;
 	struct profile_tree *full = NULL;
 
-	if (o->output && !o->format_set && format_for_file(o->output))
-		o->format = format_for_file(o->output);
+	pipeline_format(o);
 	if ((!strcmp(o->format->name, "pprof") || !strcmp(o->format->name, "pstats")) &&
 	    !o->output && isatty(fileno(out))) {
 		fprintf(stderr, "pyprof: %s output is binary: not writing it to a "

@@ -33,9 +33,7 @@ static gboolean keep_threads(struct profile *p, GPtrArray *sel)
 			kept++;
 			continue;
 		}
-		p->n_samples -= t->samples->len;
-		g_array_set_size(t->samples, 0);
-		t->cpu_ns = t->wall_ns = t->idle_ns = 0;
+		profile_thread_clear(p, i);
 	}
 	if (!kept)
 		fprintf(stderr, "pyprof: report: no thread matches --thread\n");
@@ -61,7 +59,7 @@ static void print_threads(const struct profile *p)
 		double cpu = t->cpu_ns / 1e9, wall = t->wall_ns / 1e9, run;
 		GString *name;
 
-		if (!t->samples->len)
+		if (!t->n_samples)
 			continue;
 		if (pr->mode == PROFILE_MODE_WALL) {
 			run = t->wall_ns ? (double)(t->wall_ns - t->idle_ns) / (double)t->wall_ns
@@ -74,8 +72,9 @@ static void print_threads(const struct profile *p)
 		}
 		name = g_string_new(NULL);
 		render_append_clean(name, t->name, 0);
-		printf("%-20s %8" G_GUINT32_FORMAT " %7u %10.3f %10.3f %7.1f%% %7.1f%%\n",
-		       name->str, t->tid, t->samples->len, cpu, wall,
+		printf("%-20s %8" G_GUINT32_FORMAT " %7" G_GUINT64_FORMAT
+		       " %10.3f %10.3f %7.1f%% %7.1f%%\n",
+		       name->str, t->tid, t->n_samples, cpu, wall,
 		       100 * run, wall > 0 ? 100 * (1 - run) : 0.0);
 		g_string_free(name, TRUE);
 	}
@@ -104,6 +103,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	p = profile_new();
+	pipeline_prepare(p, &o);
 	if (!pipeline_load(p, argv + 1, argc - 1, FALSE)) {
 		rc = EXIT_INPUT;
 	} else if (o.window && !profile_keep_window(p, o.window)) {

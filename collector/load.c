@@ -227,8 +227,7 @@ static void load_apply_names(struct load *l)
 
 		for (guint k = pr->first_thread; k < pr->first_thread + pr->n_threads; k++) {
 			const struct profile_thread *t = profile_thread(l->p, k);
-			guint64 start = t->samples->len
-				? g_array_index(t->samples, struct profile_sample, 0).mono_ns : 0;
+			guint64 start = t->first_mono_ns;
 
 			if (t->tid != n->tid || (t->pthread && n->pthread && t->pthread != n->pthread))
 				continue;

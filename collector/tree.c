@@ -1,9 +1,10 @@
 /*
  * tree.c - the call tree of a profile's samples, built on demand.
  *
- * Each thread's samples are walked in order; a stack is resolved to its
- * node once per thread (stacks are shared, samples repeat them), asking
- * the hide or classify predicate once per frame.  Nodes are found by
+ * Each thread's samples are walked summed (profile_thread_aggregates),
+ * in the order of their first sample; a stack is resolved to its node
+ * once per thread (stacks are shared, samples repeat them), asking the
+ * hide or classify predicate once per frame.  Nodes are found by
  * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
  */
 #include "config.h"
@@ -168,6 +169,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	struct profile_walk w;
 	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
 	struct profile_node root = {0};
+	GArray *scratch = g_array_new(FALSE, FALSE, sizeof(struct profile_aggregate));
 
 	t->profile = p;
 	t->nodes = g_array_new(FALSE, FALSE, sizeof(struct profile_node));
@@ -180,10 +182,11 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
-		const struct profile_sample *s =
-			(const struct profile_sample *)(gpointer)th->samples->data;
 		gboolean wall = profile_process(p, th->process)->mode ==
 				PROFILE_MODE_WALL;
+		guint n;
+		const struct profile_aggregate *a =
+			profile_thread_aggregates(p, ti, scratch, &n);
 
 		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
 		profile_walk_thread(&w, tree_child(&b, 0,
@@ -192,36 +195,40 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 					 ? profile_process(p, th->process)->frame
 				 : group == PROFILE_GROUP_NAME ? th->name_frame
 							       : p->frame_all_threads));
-		for (guint i = 0; i < th->samples->len; i++) {
+		/* Each aggregate goes as each of its samples would, one by
+		 * one, since they agree on everything asked here (see struct
+		 * profile_aggregate); adding them up is the same sum. */
+		for (guint i = 0; i < n; i++) {
 			guint32 node, idle = 0;
 			struct profile_node *nd;
-			guint64 wait = profile_sample_wait_ns(p, th, &s[i]);
-			gboolean counts = profile_tree_counts(opts, p, th, &s[i]);
+			gboolean is_idle = wall && (a[i].flags & PROFILE_SAMPLE_IDLE);
+			gboolean counts = !(opts && opts->no_idle && is_idle);
 
-			if (!counts && wait >= s[i].wall_ns)
+			if (!counts && !(a[i].kind & PROFILE_AGGREGATE_RAN))
 				continue;
-			node = profile_walk_node(&w, s[i].stack);
+			node = profile_walk_node(&w, a[i].stack);
 			/* no verdict is asked for [idle]: it is no frame of
 			 * the program, and no rule may take it away.  A
 			 * wall-mode sample's running time goes to its stack,
 			 * its waiting time to the [idle] below it. */
-			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
+			if (wall && ((a[i].kind & PROFILE_AGGREGATE_WAITED) || is_idle) &&
 			    !(opts && opts->no_idle))
 				idle = tree_child(&b, node,
-						  profile_idle_frame_of(p, s[i].flags));
+						  profile_idle_frame_of(p, a[i].flags));
 			nd = &g_array_index(t->nodes, struct profile_node, node);
-			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
-			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))
-				nd->self_samples++;
+			nd->self_ns += wall ? a[i].wall_ns - a[i].wait_ns : a[i].cpu_ns;
+			if (counts && !(idle && is_idle))
+				nd->self_samples += a[i].count;
 			if (idle) {
 				nd = &g_array_index(t->nodes, struct profile_node, idle);
-				nd->self_ns += wait;
-				if (profile_sample_idle(p, th, &s[i]))
-					nd->self_samples++;
+				nd->self_ns += a[i].wait_ns;
+				if (is_idle)
+					nd->self_samples += a[i].count;
 			}
 		}
 	}
 
+	g_array_unref(scratch);
 	g_ptr_array_unref(b.edge_pages);
 	g_hash_table_unref(b.edges);
 	profile_walk_release(&w);

@@ -12,23 +12,23 @@ G_DEFINE_QUARK(pyprof-render-error-quark, render_error)
 
 const struct renderer render_table[] = {
 	{"text", "txt", "call tree per thread, for a terminal", render_text,
-	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
+	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD, FALSE},
 	{"collapsed", "folded", "folded stacks, one line per distinct stack",
-	 render_collapsed, 0},
+	 render_collapsed, 0, FALSE},
 	{"html", "html", "interactive flame graph and call tree, one self-contained page",
-	 render_html, RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
+	 render_html, RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD, FALSE},
 	{"speedscope", "speedscope.json", "speedscope's file format, a profile per thread",
-	 render_speedscope, RENDER_SHAPE_FUNCTIONS},
+	 render_speedscope, RENDER_SHAPE_FUNCTIONS, TRUE},
 	{"pprof", "pb.gz", "gzipped profile.proto for go tool pprof and Pyroscope",
-	 render_pprof, 0},
+	 render_pprof, 0, FALSE},
 	{"trace", "trace.json", "Chrome trace event JSON (Perfetto, chrome://tracing)",
-	 render_trace, 0},
+	 render_trace, 0, TRUE},
 	{"svg", "svg", "flame graph image", render_svg,
-	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD},
-	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json, 0},
+	 RENDER_SHAPE_FUNCTIONS | RENDER_SHAPE_FOLD, FALSE},
+	{"json", "json", "the call tree as JSON (schema in pyprof(1))", render_json, 0, FALSE},
 	{"pstats", "pstats", "Python's profile statistics: pstats.Stats, snakeviz",
-	 render_pstats, 0},
-	{NULL, NULL, NULL, NULL, 0},
+	 render_pstats, 0, FALSE},
+	{NULL, NULL, NULL, NULL, 0, FALSE},
 };
 
 const struct renderer *render_lookup(const char *name)

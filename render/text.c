@@ -267,7 +267,7 @@ static void text_thread_splits(struct text *x)
 	for (guint ti = 0; ti < x->p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(x->p, ti);
 
-		if (!th->samples->len ||
+		if (!th->n_samples ||
 		    profile_process(x->p, th->process)->mode != PROFILE_MODE_WALL)
 			continue;
 		g_string_assign(l, c ? C_BOLD : "");
