@@ -608,7 +608,8 @@ struct profile_tree {
 	GArray *children; /* of guint32 node ids, each node's a slice */
 	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
 	GArray *lines;    /* of struct profile_line, by node; may be empty */
-	GArray *built;    /* of struct profile_built */
+	GArray *built;    /* of struct profile_built; NULL when the profile
+			   * keeps no timelines (nothing walks samples then) */
 };
 
 /* A reshaping stage made t's nodes anew: node `old` of the tree before is

@@ -105,21 +105,26 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 
 struct tree_build {
 	struct profile_tree *t;
-	GPtrArray *edge_pages;  /* struct edge per node: the index keys */
-	GHashTable *edges;      /* (parent node, frame) -> node */
+	struct id_index edges;  /* (parent node, frame) -> node */
 	int thread;             /* of the nodes being made, -1 if grouped */
 };
+
+static struct edge node_key(gconstpointer owner, guint32 id)
+{
+	const struct profile_node *nd = profile_tree_node(owner, id);
+	return (struct edge){nd->parent, nd->frame};
+}
 
 /* The child of parent for frame, made if new (a profile_walk_child_fn) */
 static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
 {
 	struct tree_build *b = data;
-	struct edge probe = {parent, frame}, *key;
+	struct edge probe = {parent, frame};
 	struct profile_node node = {0};
 	const struct profile_node *up;
-	guint32 id;
+	guint32 id, at;
 
-	id = GPOINTER_TO_UINT(g_hash_table_lookup(b->edges, &probe));
+	id = id_index_find(&b->edges, probe, node_key, b->t, &at);
 	if (id)
 		return id;
 	up = profile_tree_node(b->t, parent);
@@ -129,9 +134,7 @@ static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
 	node.depth = up->depth + 1;
 	node.thread = b->thread;
 	g_array_append_val(b->t->nodes, node);
-	key = page_append(b->edge_pages, sizeof *key, id);
-	*key = probe;
-	g_hash_table_insert(b->edges, key, GUINT_TO_POINTER(id));
+	id_index_insert(&b->edges, at, id, node_key, b->t);
 	return id;
 }
 
@@ -175,9 +178,6 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	t->nodes = g_array_new(FALSE, FALSE, sizeof(struct profile_node));
 	root.thread = -1;
 	g_array_append_val(t->nodes, root);
-	b.edge_pages = g_ptr_array_new_with_free_func(g_free);
-	page_append(b.edge_pages, sizeof(struct edge), 0);
-	b.edges = g_hash_table_new(edge_hash, edge_equal);
 	profile_walk_init(&w, p, t, opts, tree_child, &b);
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
@@ -229,16 +229,20 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	}
 
 	g_array_unref(scratch);
-	g_ptr_array_unref(b.edge_pages);
-	g_hash_table_unref(b.edges);
+	id_index_release(&b.edges);
 	profile_walk_release(&w);
 	t->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
-	t->built = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_built),
-				     t->nodes->len);
-	for (guint32 i = 0; i < t->nodes->len; i++) {
-		const struct profile_node *nd = profile_tree_node(t, i);
-		struct profile_built e = {nd->parent, nd->frame, i};
-		g_array_append_val(t->built, e);
+	/* only the renderers of timelines walk samples into a reshaped
+	 * tree, and a profile without timelines has no samples to walk:
+	 * 12 bytes a node saved where nodes are millions */
+	if (p->timelines) {
+		t->built = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_built),
+					     t->nodes->len);
+		for (guint32 i = 0; i < t->nodes->len; i++) {
+			const struct profile_node *nd = profile_tree_node(t, i);
+			struct profile_built e = {nd->parent, nd->frame, i};
+			g_array_append_val(t->built, e);
+		}
 	}
 	profile_tree_finish(t);
 	return t;
@@ -246,7 +250,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 void profile_tree_remap(struct profile_tree *t, const guint32 *map)
 {
-	for (guint32 i = 0; i < t->built->len; i++) {
+	for (guint32 i = 0; t->built && i < t->built->len; i++) {
 		struct profile_built *e = &g_array_index(t->built, struct profile_built, i);
 		e->node = map[e->node];
 	}
