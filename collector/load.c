@@ -60,6 +60,20 @@ const char *profile_drop_name(guint i)
 /* ---- loading a file ---- */
 
 struct load_code {
+	/* what every frame of a sample reads first, in one cache line: a
+	 * program's code objects are thousands, and the lookups of their
+	 * frames are most of what reading costs once the file's bytes are
+	 * decoded */
+	int last_lasti;       /* the last lookup, answered without looking */
+	guint32 last_frame;
+	gboolean native;      /* a PF_REC_NATIVE id: address, no code */
+	guint32 n_frames;
+	/* frame id by lasti / 2 + 1 (lasti is even, or -1: not started),
+	 * for the low offsets where nearly every sample is; the rest, and
+	 * every offset once the loader's budget for these is spent, in
+	 * by_lasti (lasti + 1 -> frame id) */
+	guint32 *frames;
+	GHashTable *by_lasti;
 	guint32 filename, name, qualname; /* string ids */
 	int firstlineno;
 	guint32 flags;
@@ -67,16 +81,6 @@ struct load_code {
 	guint32 linetable_len;
 	const char *s_filename, *s_name, *s_qualname; /* resolved lazily */
 	gboolean resolved;    /* the s_ strings are set */
-	/* frame id by lasti / 2 + 1 (lasti is even, or -1: not started),
-	 * for the low offsets where nearly every sample is; the rest, and
-	 * every offset once the loader's budget for these is spent, in
-	 * by_lasti (lasti + 1 -> frame id) */
-	guint32 *frames;
-	guint32 n_frames;
-	GHashTable *by_lasti;
-	int last_lasti;       /* the last lookup, answered without looking */
-	guint32 last_frame;
-	gboolean native;      /* a PF_REC_NATIVE id: address, no code */
 	guint64 address;
 };
 
@@ -532,8 +536,11 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 	}
 	stack = shared ? g_array_index(l->prev_stacks, guint32, shared - 1) : base;
 	for (i = shared; i < s->depth; i++) {
-		guint32 frame = load_frame(l, &s->frames[i]);
-		if (!frame || !(stack = profile_stack_push(l->p, stack, frame))) {
+		guint32 frame = load_frame(l, &s->frames[i]), next;
+
+		if (frame && (next = profile_stack_hint(l->p, stack, frame)))
+			stack = next;
+		else if (!frame || !(stack = profile_stack_push(l->p, stack, frame))) {
 			l->prev_depth = 0;
 			return load_limit(l);
 		}

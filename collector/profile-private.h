@@ -33,6 +33,21 @@ static inline void *page_append(GPtrArray *pages, gsize elem, guint32 id)
 	return page_slot(pages, elem, id);
 }
 
+/* profile_stack_push's first try, where the loader pushes: the child of
+ * parent pushed last, if its frame is frame; else 0.  Inline, since the
+ * same call path recurs sample after sample. */
+static inline guint32 profile_stack_hint(const struct profile *p, guint32 parent,
+					 guint32 frame)
+{
+	const struct profile_stack *up = page_slot(p->stack_pages, sizeof *up, parent);
+
+	if (up->hint &&
+	    ((const struct profile_stack *)page_slot(p->stack_pages, sizeof *up,
+						     up->hint))->frame == frame)
+		return up->hint;
+	return 0;
+}
+
 /* Sets f's origin, package and short file (origin.c), for the process
  * being added (the last one), or none. */
 void profile_frame_set_origin(struct profile *p, struct profile_frame *f);
