@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "read-int.h"
 
@@ -59,10 +61,36 @@ struct visit {
 	uint8_t *known;
 	uint32_t known_max;
 	struct pf_frame *stack; /* PF_MAX_DEPTH frames */
+	uint64_t read;          /* bytes read since the last release_read */
 };
 
 static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Every page of a mapped file that a walk reads stays in the process
+ * until the file is closed, and the kernel maps the pages around each
+ * fault too (whole large folios of the page cache): reading a file of
+ * gigabytes took that much memory beside the profile, however few its
+ * distinct stacks.  So after every RELEASE_EVERY bytes of chunks read,
+ * the whole mapping is dropped from the process (MADV_DONTNEED: the
+ * pages stay in the page cache, a mapping of a file read only is not
+ * changed by it); a page read again is only mapped again.
+ */
+#define RELEASE_EVERY (32u << 20)
+
+static void release_read(struct visit *vi, uint64_t bytes)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	vi->read += bytes;
+	if (vi->read < RELEASE_EVERY || !vi->f->mapped || page <= 0)
+		return;
+	vi->read = 0;
+	madvise((void *)vi->f->base,
+		(size_t)(vi->f->size + (uint64_t)page - 1) & ~((size_t)page - 1),
+		MADV_DONTNEED);
+}
 
 static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
 {
@@ -236,6 +264,7 @@ static int collect_chunks(struct visit *vi)
 		c.limit = c.avail;
 		if (add_segments(vi, &c) != 0)
 			return -1;
+		release_read(vi, c.avail);
 	}
 	qsort(vi->chunks, vi->nchunks, sizeof(*vi->chunks), chunk_cmp);
 	for (i = 1; i < vi->nchunks; i++) {
@@ -752,17 +781,24 @@ int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 		ret = -1;
 		goto out;
 	}
-	for (i = 0; i < vi.nchunks && !ret; i++)
+
+	for (i = 0; i < vi.nchunks && !ret; i++) {
 		ret = walk_structure(&vi, &vi.chunks[i], &last_thread);
-	for (i = 0; i < vi.nchunks && !ret; i++)
+		release_read(&vi, vi.chunks[i].avail);
+	}
+	for (i = 0; i < vi.nchunks && !ret; i++) {
 		ret = walk_codes(&vi, &vi.chunks[i], &oom);
+		release_read(&vi, vi.chunks[i].avail);
+	}
 	if (oom)
 		warn(&vi, 0, "out of memory");
 	if (ret)
 		goto out;
 	index_codes(&vi);
-	for (i = 0; i < vi.nchunks && !ret; i++)
+	for (i = 0; i < vi.nchunks && !ret; i++) {
 		ret = walk_samples(&vi, &vi.chunks[i]);
+		release_read(&vi, vi.chunks[i].avail);
+	}
 out:
 	free(vi.stack);
 	free(vi.chunks);
