@@ -38,6 +38,7 @@ static gboolean side_load(struct side *s, struct report_opts *o,
 	char *paths[] = {(char *)path, NULL};
 
 	s->p = profile_new();
+	pipeline_prepare(s->p, o);
 	if (!pipeline_load(s->p, paths, 1, FALSE))
 		return FALSE;
 	if (o->window && !profile_keep_window(s->p, o->window)) {

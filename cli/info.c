@@ -29,15 +29,23 @@ static void info_process(const struct profile *p, guint pi)
 	guint64 samples = 0, cpu = 0, wall = 0, dropped = 0, unmerged = 0;
 	GString *cmd = g_string_new(NULL);
 
+	GArray *scratch = g_array_new(FALSE, FALSE, sizeof(struct profile_aggregate));
+
 	for (guint i = 0; i < pr->n_threads; i++) {
 		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
-		samples += t->samples->len;
+		const struct profile_aggregate *a;
+		guint n = 0;
+
+		samples += t->n_samples;
 		cpu += t->cpu_ns;
 		wall += t->wall_ns;
-		for (guint j = 0; pr->native && j < t->samples->len; j++)
-			unmerged += (g_array_index(t->samples, struct profile_sample,
-						   j).flags & PROFILE_SAMPLE_UNMERGED) != 0;
+		a = pr->native ? profile_thread_aggregates(p, pr->first_thread + i,
+							   scratch, &n) : NULL;
+		for (guint j = 0; j < n; j++)
+			if (a[j].flags & PROFILE_SAMPLE_UNMERGED)
+				unmerged += a[j].count;
 	}
+	g_array_unref(scratch);
 	for (char **a = pr->argv; *a; a++) {
 		const char *s = *a;
 		gboolean plain = *s != '\0';
@@ -127,8 +135,8 @@ static void info_process(const struct profile *p, guint pi)
 		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
 		fputs("  ", stdout);
 		print_clean(t->name);
-		printf("  tid %" G_GUINT32_FORMAT "  %u samples  %.3f s CPU",
-		       t->tid, t->samples->len, (double)t->cpu_ns / 1e9);
+		printf("  tid %" G_GUINT32_FORMAT "  %" G_GUINT64_FORMAT " samples  %.3f s CPU",
+		       t->tid, t->n_samples, (double)t->cpu_ns / 1e9);
 		if (pr->mode == PROFILE_MODE_WALL)
 			printf("  %.3f s wall", (double)t->wall_ns / 1e9);
 		printf("\n");
@@ -158,6 +166,8 @@ int cmd_info(int argc, char **argv)
 		GError *error = NULL;
 		guint printed = 0;
 
+		/* counts and totals only */
+		profile_set_timelines(p, FALSE);
 		if (!profile_load_file(p, argv[i], &error)) {
 			fflush(stdout);
 			pipeline_print_warnings(p, &printed);

@@ -33,9 +33,7 @@ static gboolean keep_threads(struct profile *p, GPtrArray *sel)
 			kept++;
 			continue;
 		}
-		p->n_samples -= t->samples->len;
-		g_array_set_size(t->samples, 0);
-		t->cpu_ns = t->wall_ns = t->idle_ns = 0;
+		profile_thread_clear(p, i);
 	}
 	if (!kept)
 		fprintf(stderr, "pyprof: report: no thread matches --thread\n");
@@ -89,10 +87,10 @@ static void print_threads(const struct profile *p)
 	for (guint i = 0; i < p->threads->len; i++) {
 		const struct profile_thread *t = profile_thread(p, i);
 		const struct profile_process *pr = profile_process(p, t->process);
-		struct row r = {i, 1, t->samples->len, t->cpu_ns / 1e9, t->wall_ns / 1e9, 0};
+		struct row r = {i, 1, t->n_samples, t->cpu_ns / 1e9, t->wall_ns / 1e9, 0};
 		gpointer at;
 
-		if (!t->samples->len)
+		if (!t->n_samples)
 			continue;
 		if (pr->mode == PROFILE_MODE_WALL) {
 			r.run = (t->wall_ns - t->idle_ns) / 1e9;
@@ -153,6 +151,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	p = profile_new();
+	pipeline_prepare(p, &o);
 	if (!pipeline_load(p, argv + 1, argc - 1, FALSE)) {
 		rc = EXIT_INPUT;
 	} else if (o.window && !profile_keep_window(p, o.window)) {

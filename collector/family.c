@@ -151,7 +151,7 @@ void profile_family_group(struct profile *p, guint process)
 		GArray *members;
 
 		th->family_frame = th->frame;
-		if ((th->flags & PROFILE_THREAD_MAIN) || !th->samples->len)
+		if ((th->flags & PROFILE_THREAD_MAIN) || !th->n_samples)
 			continue;
 		key = profile_family_key(th->name);
 		members = g_hash_table_lookup(families, key);

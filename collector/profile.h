@@ -16,10 +16,14 @@
  *              -> (parent stack id, leaf frame id, depth).  Stack 0 is the
  *              empty stack, so a whole stack is one integer and pushing a
  *              frame is one hash lookup of (parent, frame)
- *   threads    per process (one loaded file) and thread serial; each has a
- *              timeline: an array of samples {mono_ns, cpu_ns, wall_ns,
- *              flags, stack}, in the order they were taken
- *   tree       built on demand from the timelines (profile_tree_build):
+ *   threads    per process (one loaded file) and thread serial; each has
+ *              either a timeline, an array of samples {mono_ns, cpu_ns,
+ *              wall_ns, flags, stack} in the order they were taken, or,
+ *              when the caller said it needs no timeline
+ *              (profile_set_timelines), its samples summed by what the
+ *              tree can tell apart (struct profile_aggregate): memory then
+ *              grows with distinct stacks, not with samples
+ *   tree       built on demand from either (profile_tree_build):
  *              node 0 is the root of everything, its children are one node
  *              per thread (a PROFILE_FRAME_THREAD frame; or per family of
  *              threads, thread name or process, or one for all, by
@@ -154,6 +158,29 @@ struct profile_sample {
 	guint32 stack;   /* stack id */
 };
 
+/*
+ * Samples of one thread that the call tree cannot tell apart, summed: the
+ * same stack and flags, and the same answers to the tree builder's two
+ * questions about a wall-mode sample taken one by one (did it wait, did
+ * it run: PROFILE_AGGREGATE_*, always 0 in CPU mode).  With those equal,
+ * the samples take the same path through profile_tree_build and add to
+ * the same nodes, so a tree built from aggregates is the tree built from
+ * the timeline, node for node and in the same order, when the aggregates
+ * come in the order of their first sample, as they do.  So there are at
+ * most two per (stack, flags) in wall mode, one in CPU mode, whatever the
+ * number of samples.
+ */
+struct profile_aggregate {
+	guint32 stack, flags; /* as the samples' */
+	guint32 kind;         /* PROFILE_AGGREGATE_* */
+	guint64 count;        /* samples */
+	guint64 cpu_ns, wall_ns;
+	guint64 wait_ns;      /* sum of profile_sample_wait_ns */
+};
+
+#define PROFILE_AGGREGATE_WAITED 0x1u /* wait_ns > 0 in each (wall mode) */
+#define PROFILE_AGGREGATE_RAN 0x2u    /* wall_ns > wait_ns in each (wall mode) */
+
 struct profile_thread {
 	guint process;   /* index in p->processes */
 	guint32 serial;  /* process-wide thread serial from the file */
@@ -161,7 +188,17 @@ struct profile_thread {
 	guint32 flags;   /* PROFILE_THREAD_* */
 	guint64 pthread;
 	const char *name; /* never NULL: recorded name, MainThread, Thread <tid> */
-	GArray *samples;  /* of struct profile_sample, in time order */
+	/* Its samples, one of two ways (p->timelines): each of them in time
+	 * order (samples), for the renderers that draw time and the stages
+	 * that cut it; or summed (aggregates), which is all a call tree
+	 * needs and grows with the distinct stacks only.  The other array
+	 * stays empty.  Read them through profile_thread_aggregates() to
+	 * work from either. */
+	GArray *samples;    /* of struct profile_sample, in time order */
+	GArray *aggregates; /* of struct profile_aggregate, by first sample */
+	guint64 n_samples;  /* however they are kept */
+	guint64 first_mono_ns, last_mono_ns; /* of its first and latest
+					      * sample, 0 if none */
 	guint64 cpu_ns, wall_ns; /* sums over samples */
 	guint64 idle_ns;  /* sum of wall_ns over the samples that are idle
 			   * (profile_sample_idle): its time spent waiting */
@@ -169,6 +206,8 @@ struct profile_thread {
 	guint32 name_frame; /* the same, shared by threads of that name */
 	guint32 family_frame; /* its family's root (profile_family_group), or
 			       * `frame` when it is alone in its family */
+	/* private (profile.c): aggregates by key, index + 1 */
+	guint32 *agg_slots, agg_mask, agg_last;
 };
 
 enum profile_frame_kind {
@@ -284,6 +323,12 @@ struct profile_stack {
 
 struct profile;
 
+/* The model's own index of stacks (collector/profile-private.h) */
+struct id_index {
+	guint32 *slots;
+	guint32 mask, n;
+};
+
 /* A point named through libpyprof's control API (PF_REC_MARK) */
 enum profile_mark_kind {
 	PROFILE_MARK_START = 1,
@@ -311,10 +356,12 @@ struct profile {
 	gboolean mixed_modes;   /* processes disagree on the mode */
 	guint64 n_samples;
 	GArray *marks;          /* of struct profile_mark, in file order */
+	gboolean timelines;     /* threads keep their samples in order, not
+				 * summed (profile_set_timelines) */
 	/* private */
 	GStringChunk *strings;
 	GHashTable *frame_index;
-	GHashTable *stack_index;
+	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
@@ -326,6 +373,13 @@ struct profile {
 
 struct profile *profile_new(void);
 void profile_free(struct profile *p);
+
+/* Whether threads keep each sample in time order (TRUE, the default) or
+ * only their aggregates: call before the first sample is added.  Without
+ * timelines, the renderers of time (trace, speedscope), --window
+ * (profile_keep_window) and top (profile_keep_recent) have nothing to
+ * work from; everything built from call trees works the same. */
+void profile_set_timelines(struct profile *p, gboolean keep);
 
 /*
  * Reads one .pyprof file into p, as a new process.  A file that cannot be
@@ -365,8 +419,24 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 guint profile_keep_window(struct profile *p, const char *label);
 
 /* Keeps only the samples of the last span_ns before each process's latest
- * sample (the first one clipped to the span, as a window's is). */
+ * sample (the first one clipped to the span, as a window's is).  Both
+ * this and profile_keep_window need timelines. */
 void profile_keep_recent(struct profile *p, guint64 span_ns);
+
+/* Thread ti's samples summed: its aggregates, or, when p keeps timelines,
+ * made from its timeline into scratch (a GArray of struct
+ * profile_aggregate the caller owns; its contents are replaced).  *n is
+ * set to their count; the result is valid until p or scratch changes. */
+const struct profile_aggregate *profile_thread_aggregates(const struct profile *p,
+							  guint ti, GArray *scratch,
+							  guint *n);
+
+/* Drops every sample of thread ti, and its totals. */
+void profile_thread_clear(struct profile *p, guint ti);
+
+/* Thread ti's totals (and p's count of samples) computed again from its
+ * timeline, for a caller that cut or changed it. */
+void profile_thread_retotal(struct profile *p, guint ti);
 
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
@@ -426,7 +496,14 @@ guint32 profile_frame_idle(const struct profile *p);
  * the table is full. */
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame);
 
-/* Appends a sample to thread `thread`'s timeline. */
+/* Says that no more stacks are coming for a while (the files are read):
+ * frees the index profile_stack_push looks stacks up in, which is as big
+ * as the stack table itself, before a tree is built.  Pushing again
+ * later makes it anew. */
+void profile_loaded(struct profile *p);
+
+/* Adds a sample to thread `thread`: appends it to its timeline, or adds
+ * it to its aggregate. */
 void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
 			guint64 cpu_ns, guint64 wall_ns, guint32 flags,
 			guint32 stack);
@@ -600,7 +677,8 @@ struct profile_tree {
 	GArray *children; /* of guint32 node ids, each node's a slice */
 	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
 	GArray *lines;    /* of struct profile_line, by node; may be empty */
-	GArray *built;    /* of struct profile_built */
+	GArray *built;    /* of struct profile_built; NULL when the profile
+			   * keeps no timelines (nothing walks samples then) */
 };
 
 /* A reshaping stage made t's nodes anew: node `old` of the tree before is

@@ -259,10 +259,18 @@ struct emit_map *emit_map_new(const struct profile *p,
 			      const struct profile_tree *t,
 			      const struct profile_tree_options *opts)
 {
-	struct emit_map *m = g_new0(struct emit_map, 1);
-	guint32 n = t->built->len, size = 16, nroot = 0;
-	guint32 *roots = g_new0(guint32, n + 1);
-	GArray *groups = g_array_new(FALSE, FALSE, sizeof(guint32));
+	struct emit_map *m;
+	guint32 n, size = 16, nroot = 0;
+	guint32 *roots;
+	GArray *groups;
+
+	/* a renderer of samples in time whose table row does not say so
+	 * (render.h: timeline) was given a profile without timelines */
+	g_return_val_if_fail(t->built != NULL, NULL);
+	m = g_new0(struct emit_map, 1);
+	n = t->built->len;
+	roots = g_new0(guint32, n + 1);
+	groups = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	m->p = p;
 	m->t = t;

@@ -71,6 +71,10 @@ struct renderer {
 	render_fn render;
 	unsigned shape;          /* RENDER_SHAPE_*; machine formats keep
 				  * lines and every frame */
+	gboolean timeline;       /* it draws samples in time order, so the
+				  * profile must keep timelines
+				  * (profile_set_timelines); the others see
+				  * only trees */
 };
 
 /* The renderers, ended by an entry whose name is NULL. */

@@ -258,7 +258,7 @@ static void text_thread_splits(struct text *x)
 		gpointer at;
 		struct split *sp;
 
-		if (!th->samples->len ||
+		if (!th->n_samples ||
 		    profile_process(x->p, th->process)->mode != PROFILE_MODE_WALL)
 			continue;
 		at = g_hash_table_lookup(seen, GUINT_TO_POINTER(th->family_frame));

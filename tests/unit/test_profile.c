@@ -563,6 +563,168 @@ static void test_profile__idle_flag_means_nothing_in_cpu_mode(void)
 	profile_free(p);
 }
 
+/* ---- samples summed instead of kept in order ---- */
+
+static struct profile *load_summed(const struct fake_file *ff, gboolean timelines)
+{
+	struct profile *p = profile_new();
+	GError *error = NULL;
+
+	profile_set_timelines(p, timelines);
+	fake_current = ff;
+	CU_ASSERT_TRUE_FATAL(profile_load_file(p, "/dev/null", &error));
+	return p;
+}
+
+/* Whether two trees are the same node for node: ids, links and weights */
+static gboolean trees_equal(const struct profile_tree *a, const struct profile_tree *b)
+{
+	if (a->nodes->len != b->nodes->len || a->children->len != b->children->len)
+		return FALSE;
+	for (guint32 i = 0; i < a->nodes->len; i++) {
+		const struct profile_node *x = profile_tree_node(a, i);
+		const struct profile_node *y = profile_tree_node(b, i);
+		if (x->frame != y->frame || x->parent != y->parent ||
+		    x->depth != y->depth || x->thread != y->thread ||
+		    x->self_ns != y->self_ns || x->total_ns != y->total_ns ||
+		    x->self_samples != y->self_samples ||
+		    x->total_samples != y->total_samples ||
+		    x->first_child != y->first_child || x->n_children != y->n_children)
+			return FALSE;
+	}
+	return !memcmp(a->children->data, b->children->data,
+		       a->children->len * sizeof(guint32));
+}
+
+/* Wall mode, the cases a sum could get wrong: a stack first seen without
+ * waiting, a new stack, then the first stack again with a wait (its
+ * [idle] node is made after the new stack's); idle samples that ran a
+ * little and that did not run at all (--no-idle drops only the latter);
+ * flags that differ on one stack. */
+static const struct fake_sample summed[] = {
+	{1, 4000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 0, 6000000, PF_SAMPLE_IDLE | (3u << PF_SAMPLE_WAIT_SHIFT), 3,
+	 {F(1, 0), F(2, 8), F(4, -1)}},
+	{1, 3000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 20000, 6000000, PF_SAMPLE_IDLE, 3, {F(1, 0), F(2, 8), F(4, -1)}},
+	{1, 4000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{2, 0, 9000000, PF_SAMPLE_IDLE, 1, {F(5, 2)}},
+	{2, 0, 9000000, PF_SAMPLE_IDLE, 2, {F(5, 2), F(3, 0)}},
+	{2, 1000000, 1000000, 0, 1, {F(5, 4)}},
+	{3, 1000000, 4000000, PF_SAMPLE_TRUNCATED, 2, {F(2, 4), F(3, 6)}},
+	{3, 1000000, 1000000, 0, 2, {F(2, 4), F(3, 6)}},
+};
+
+static gboolean hide_work(const struct profile *p, guint32 frame, gpointer data)
+{
+	(void)data;
+	return !strcmp(profile_frame(p, frame)->name, "work");
+}
+
+static void test_profile__summed_samples_give_the_timeline_tree(void)
+{
+	const struct profile_tree_options cases[] = {
+		{.group = PROFILE_GROUP_THREAD},
+		{.group = PROFILE_GROUP_THREAD, .no_idle = TRUE},
+		{.group = PROFILE_GROUP_ALL},
+		{.group = PROFILE_GROUP_NAME, .no_idle = TRUE},
+		{.group = PROFILE_GROUP_PROCESS, .hide = hide_work},
+	};
+
+	for (int mode = PF_MODE_CPU; mode <= PF_MODE_WALL; mode++) {
+		struct fake_file ff = make_file((enum pf_mode)mode, PF_STATE_COMPLETE);
+		struct profile *kept, *sum;
+
+		ff.samples = summed;
+		ff.n_samples = G_N_ELEMENTS(summed);
+		kept = load_summed(&ff, TRUE);
+		sum = load_summed(&ff, FALSE);
+		CU_ASSERT_EQUAL(profile_thread(sum, 0)->samples->len, 0);
+		CU_ASSERT_EQUAL(profile_thread(kept, 0)->samples->len, 6);
+		CU_ASSERT_EQUAL(sum->n_samples, kept->n_samples);
+		for (guint i = 0; i < kept->threads->len; i++) {
+			const struct profile_thread *x = profile_thread(kept, i);
+			const struct profile_thread *y = profile_thread(sum, i);
+			CU_ASSERT_EQUAL(x->n_samples, y->n_samples);
+			CU_ASSERT_EQUAL(x->first_mono_ns, y->first_mono_ns);
+			CU_ASSERT_EQUAL(x->last_mono_ns, y->last_mono_ns);
+			CU_ASSERT_EQUAL(x->cpu_ns, y->cpu_ns);
+			CU_ASSERT_EQUAL(x->wall_ns, y->wall_ns);
+			CU_ASSERT_EQUAL(x->idle_ns, y->idle_ns);
+		}
+		if (mode == PF_MODE_WALL) {
+			/* as sample by sample: the wait below work() is seen
+			 * after idle() was, so its node comes later; with
+			 * --no-idle, pool-1's sample that never ran is no
+			 * node at all */
+			struct profile_tree_options no_idle = {.no_idle = TRUE};
+			struct profile_tree *t = profile_tree_build(sum, NULL);
+			guint32 work = 0, idle = 0;
+
+			for (guint32 i = t->nodes->len; i-- > 1;) {
+				const char *name = profile_frame(sum, profile_tree_node(t, i)->frame)->name;
+				if (!strcmp(name, "work") && profile_tree_node(t, i)->thread == 0)
+					work = i;
+				if (!strcmp(name, "idle"))
+					idle = i;
+			}
+			CU_ASSERT_TRUE(work && idle && child(t, work, "[idle]") > idle);
+			profile_tree_free(t);
+			t = profile_tree_build(sum, &no_idle);
+			CU_ASSERT_EQUAL(child(t, child(t, child(t, 0, "pool-1"), "Worker.run"),
+					      "work"), 0);
+			profile_tree_free(t);
+		}
+		for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+			struct profile_tree *a = profile_tree_build(kept, &cases[c]);
+			struct profile_tree *b = profile_tree_build(sum, &cases[c]);
+			CU_ASSERT_TRUE(trees_equal(a, b));
+			CU_ASSERT_EQUAL(profile_tree_node(a, 0)->total_ns,
+					profile_tree_node(b, 0)->total_ns);
+			profile_tree_free(a);
+			profile_tree_free(b);
+		}
+		profile_free(kept);
+		profile_free(sum);
+	}
+}
+
+/* A day of samples over a few call paths costs a few aggregates */
+static void test_profile__summed_samples_grow_with_distinct_stacks(void)
+{
+	enum { N = 3000 };
+	struct fake_sample *many = g_new0(struct fake_sample, N);
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p;
+	guint64 count = 0;
+
+	/* 3 stacks x 2 flag values, in a pattern that never repeats a
+	 * sample's predecessor */
+	for (guint i = 0; i < N; i++) {
+		many[i] = (struct fake_sample){1, 1000, 1000,
+					       (i / 3) % 2 ? PF_SAMPLE_GIL : 0, 2,
+					       {F(1, 0), F(2 + i % 3, 0)}};
+	}
+	ff.samples = many;
+	ff.n_samples = N;
+	p = load_summed(&ff, FALSE);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->n_samples, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 0);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->aggregates->len, 6);
+	for (guint i = 0; i < profile_thread(p, 0)->aggregates->len; i++)
+		count += g_array_index(profile_thread(p, 0)->aggregates,
+				       struct profile_aggregate, i).count;
+	CU_ASSERT_EQUAL(count, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 1000ull * N);
+	profile_free(p);
+	p = load_summed(&ff, TRUE);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->aggregates->len, 0);
+	profile_free(p);
+	g_free(many);
+}
+
 /* Where code lives, from its file, the starting directory and the
  * standard library's directory; NULL: unknown */
 static void test_profile__origin_of_files(void)
@@ -654,4 +816,6 @@ UNIT_MAIN("profile",
 	  UNIT_TEST(test_profile__two_files_are_two_processes),
 	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
 	  UNIT_TEST(test_profile__marks_name_their_thread),
-	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode))
+	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode),
+	  UNIT_TEST(test_profile__summed_samples_give_the_timeline_tree),
+	  UNIT_TEST(test_profile__summed_samples_grow_with_distinct_stacks))
