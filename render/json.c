@@ -142,7 +142,7 @@ static void json_root_threads(const struct profile *p,
 
 	fputs(",\"threads\":[", out);
 	for (guint ti = 0; ti < p->threads->len; ti++) {
-		if (!profile_thread(p, ti)->samples->len ||
+		if (!profile_thread(p, ti)->n_samples ||
 		    !render_root_holds(p, t, root, ti))
 			continue;
 		if (!first)

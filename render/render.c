@@ -172,7 +172,7 @@ guint render_root_threads(const struct profile *p, const struct profile_tree *t,
 	guint n = 0;
 
 	for (guint ti = 0; ti < p->threads->len; ti++)
-		if (profile_thread(p, ti)->samples->len &&
+		if (profile_thread(p, ti)->n_samples &&
 		    render_root_holds(p, t, root, ti) && !n++ && first)
 			*first = ti;
 	return n;

@@ -321,7 +321,7 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 
 		if (!render_root_holds(x->p, x->t, id, ti))
 			continue;
-		if (family && th->samples->len) {
+		if (family && th->n_samples) {
 			guint64 ns = profile_thread_tree_ns(x->o->tree_options, x->p, th);
 			g_array_append_val(each, ns);
 		}
