@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper.h"
 #include "intern.h"
 #include "names.h"
 #include "sampler.h"
@@ -206,8 +207,8 @@ int sampler_adopt_threads(void)
 
 		if (tid <= 0)
 			continue;
-		if (tid == me && self)
-			continue;
+		if ((tid == me && self) || helper_is_own(tid))
+			continue; /* sampled, or pyprof's own (helper.h) */
 		started = thread_start_time(tid);
 		t = by_tid_get(tid);
 		if (t && (!t->adopted || t->started == started))
@@ -431,6 +432,7 @@ void sampler_after_fork(struct pf_writer *w)
 	}
 	live = NULL;
 	self = NULL;
+	helper_after_fork();
 	next_serial = 0;
 	names_reset();
 	/* the parent's threads are not ours: an empty table, lazily zero */
