@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "control.h"
 #include "pyintro.h"
 #include "names.h"
 #include "native.h"
@@ -269,6 +270,15 @@ static int open_file(void)
 static pid_t file_pid_or_self(void)
 {
 	return file_pid ? file_pid : getpid();
+}
+
+static uint64_t dropped_total(void)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < PF_DROP_COUNT; i++)
+		n += writer.hdr->dropped[i];
+	return n;
 }
 
 /* Called from _exit, exec, and on_death. */
@@ -560,6 +570,8 @@ __attribute__((constructor)) static void pyprof_load(void)
 	else
 		say(0, "loaded for %s; recording waits for pyprof_start()",
 		    layout.version);
+	if (settings.control && control_init() != 0)
+		say(1, "cannot open the control channel: %s", strerror(errno));
 }
 
 /* --- the control API (libpyprof(7)) -------------------------------------- */
@@ -576,8 +588,10 @@ static int write_mark(enum pf_mark_kind kind, const char *label)
 	rec.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	rec.kind = kind;
 	rec.label_len = (uint32_t)len;
-	return sampler_write_record(PF_REC_MARK, body,
-				    pf_put_mark(body, &rec, label));
+	/* the caller may be a thread pyprof does not sample: pyprof ctl's
+	 * (control.c), or one a program started before a dlopen */
+	return sampler_write_record_any(PF_REC_MARK, body,
+					pf_put_mark(body, &rec, label));
 }
 
 EXPORT int pyprof_start(const char *label)
@@ -604,7 +618,7 @@ EXPORT int pyprof_start(const char *label)
 	sampler_resume();
 	write_mark(PF_MARK_START, label);
 	/* a file opened now lists the objects loaded so far at once */
-	native_objects_poll(sampler_write_record);
+	native_objects_poll(sampler_write_record_any);
 	r = 0;
 out:
 	pthread_mutex_unlock(&control_lock);
@@ -621,7 +635,7 @@ EXPORT int pyprof_stop(const char *label)
 		goto out;
 	}
 	/* what the window loaded, before recording may stop */
-	native_objects_poll(sampler_write_record);
+	native_objects_poll(sampler_write_record_any);
 	write_mark(PF_MARK_STOP, label);
 	if (--windows == 0 && !settings.start)
 		sampler_set_active(0);
@@ -664,6 +678,27 @@ EXPORT int pyprof_thread_name(const char *name)
 		return -1;
 	}
 	return names_self(name);
+}
+
+void preload_status(char *buf, size_t cap)
+{
+	int rec;
+
+	pthread_mutex_lock(&control_lock);
+	rec = writer.hdr && (settings.start || windows) &&
+	      writer.hdr->state == PF_STATE_WRITING;
+	snprintf(buf, cap,
+		 "recording: %s\n"
+		 "file: %s\n"
+		 "samples: %llu\n"
+		 "dropped: %llu\n"
+		 "windows: %d\n",
+		 rec ? "on" : "off",
+		 writer.hdr ? path : "none (recording has not started)",
+		 writer.hdr ? (unsigned long long)writer.hdr->samples : 0ull,
+		 writer.hdr ? (unsigned long long)dropped_total() : 0ull,
+		 windows);
+	pthread_mutex_unlock(&control_lock);
 }
 
 EXPORT const char *pyprof_path(void)

@@ -189,6 +189,11 @@ int settings_load(struct settings *st, const char *(*get)(const char *name),
 		snprintf(why, why_len, "PYPROF_NATIVE=%s: expected 1 or 0", v);
 		return -1;
 	}
+	st->control = 0;
+	if ((v = get("PYPROF_CONTROL")) && settings_parse_bool(v, &st->control)) {
+		snprintf(why, why_len, "PYPROF_CONTROL=%s: expected 1 or 0", v);
+		return -1;
+	}
 	if ((v = get("PYPROF_OUTPUT")) && *v)
 		st->output = v;
 	if ((v = get("PYPROF_LOG")) && *v) {

@@ -34,6 +34,7 @@ struct settings {
 	int floor;          /* benchmarks: take signals, record nothing */
 	int start;          /* record from load; 0: wait for pyprof_start() */
 	int native;         /* native stacks too (PYPROF_NATIVE) */
+	int control;        /* the control channel (PYPROF_CONTROL, control.c) */
 };
 
 /* Parses "250us", "1ms", "0.5ms", "10ms", "1s" (units ns, us, ms, s).  A

@@ -210,6 +210,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0510-waits.sh \
 	tests/integration/0520-live.sh \
 	tests/integration/0530-magic-native.sh \
+	tests/integration/0540-ctl.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -240,7 +241,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
 	tests/targets/interactive.py tests/targets/stem.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
-	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py
+	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
+	tests/targets/ctl.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.

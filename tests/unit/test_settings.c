@@ -91,6 +91,21 @@ static void test_settings__defaults(void)
 	CU_ASSERT_EQUAL(st.max_size, SETTINGS_DEFAULT_MAX_SIZE);
 	CU_ASSERT_PTR_NULL(st.output);
 	CU_ASSERT_PTR_NULL(st.log);
+	CU_ASSERT_EQUAL(st.control, 0);
+}
+
+/* The control channel is opt-in: only a yes turns it on. */
+static void test_settings__control(void)
+{
+	struct settings st;
+	char why[256] = "";
+
+	set_env("PYPROF_CONTROL", "1");
+	CU_ASSERT_EQUAL(settings_load(&st, fake_get, why, sizeof why), 0);
+	CU_ASSERT_EQUAL(st.control, 1);
+	set_env("PYPROF_CONTROL", "off");
+	CU_ASSERT_EQUAL(settings_load(&st, fake_get, why, sizeof why), 0);
+	CU_ASSERT_EQUAL(st.control, 0);
 }
 
 static void test_settings__modes(void)
@@ -113,6 +128,7 @@ static void test_settings__bad_values_named(void)
 		{"PYPROF_INTERVAL", "fast"}, {"PYPROF_MODE", "gpu"},
 		{"PYPROF_MAX_SIZE", "512K"}, {"PYPROF_ENABLE", "maybe"},
 		{"PYPROF_SOURCE", "hpet"},   {"PYPROF_MODE", "walltime"},
+		{"PYPROF_CONTROL", "socket"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct settings st;
@@ -177,6 +193,7 @@ UNIT_MAIN("settings",
 	  UNIT_TEST(test_settings__interval_bad),
 	  UNIT_TEST(test_settings__size),
 	  UNIT_TEST(test_settings__defaults),
+	  UNIT_TEST(test_settings__control),
 	  UNIT_TEST(test_settings__modes),
 	  UNIT_TEST(test_settings__bad_values_named),
 	  UNIT_TEST(test_settings__log_values),
