@@ -454,31 +454,64 @@ static void clip_from(struct profile_sample *sm, guint64 from)
 	}
 }
 
+/* Keeps thread th's samples taken from `from` to `until` (its process's
+ * monotonic ns), the first clipped; returns how many. */
+static guint thread_keep_span(struct profile *p, struct profile_thread *th,
+			      guint64 from, guint64 until)
+{
+	guint kept = 0;
+
+	th->cpu_ns = th->wall_ns = th->idle_ns = 0;
+	for (guint k = 0; k < th->samples->len; k++) {
+		struct profile_sample sm =
+			g_array_index(th->samples, struct profile_sample, k);
+
+		if (sm.mono_ns < from || sm.mono_ns > until)
+			continue;
+		clip_from(&sm, from);
+		th->cpu_ns += sm.cpu_ns;
+		th->wall_ns += sm.wall_ns;
+		th->idle_ns += profile_sample_wait_ns(p, th, &sm);
+		g_array_index(th->samples, struct profile_sample, kept++) = sm;
+	}
+	g_array_set_size(th->samples, kept);
+	return kept;
+}
+
 void profile_keep_recent(struct profile *p, guint64 span_ns)
 {
 	p->n_samples = 0;
 	for (guint t = 0; t < p->threads->len; t++) {
 		struct profile_thread *th = profile_thread(p, t);
 		guint64 last = profile_process(p, th->process)->last_mono_ns;
-		guint64 from = last > span_ns ? last - span_ns : 0;
-		guint kept = 0;
 
-		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
-		for (guint k = 0; k < th->samples->len; k++) {
-			struct profile_sample sm =
-				g_array_index(th->samples, struct profile_sample, k);
-
-			if (sm.mono_ns < from)
-				continue;
-			clip_from(&sm, from);
-			th->cpu_ns += sm.cpu_ns;
-			th->wall_ns += sm.wall_ns;
-			th->idle_ns += profile_sample_wait_ns(p, th, &sm);
-			g_array_index(th->samples, struct profile_sample, kept++) = sm;
-		}
-		g_array_set_size(th->samples, kept);
-		p->n_samples += kept;
+		p->n_samples += thread_keep_span(p, th, last > span_ns ? last - span_ns : 0,
+						 G_MAXUINT64);
 	}
+}
+
+/* A wall-clock instant as process pr's monotonic ns (0 if before its
+ * clock's start) */
+static guint64 process_mono(const struct profile_process *pr, guint64 realtime_ns)
+{
+	gint64 shift = (gint64)pr->start_realtime_ns - (gint64)pr->start_mono_ns;
+
+	if (realtime_ns == G_MAXUINT64)
+		return G_MAXUINT64;
+	return (gint64)realtime_ns - shift > 0 ? (guint64)((gint64)realtime_ns - shift) : 0;
+}
+
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns)
+{
+	p->n_samples = 0;
+	for (guint t = 0; t < p->threads->len; t++) {
+		struct profile_thread *th = profile_thread(p, t);
+		const struct profile_process *pr = profile_process(p, th->process);
+
+		p->n_samples += thread_keep_span(p, th, process_mono(pr, from_ns),
+						 process_mono(pr, until_ns));
+	}
+	return p->n_samples;
 }
 
 guint profile_keep_window(struct profile *p, const char *label)

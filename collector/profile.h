@@ -348,6 +348,12 @@ guint profile_keep_window(struct profile *p, const char *label);
  * sample (the first one clipped to the span, as a window's is). */
 void profile_keep_recent(struct profile *p, guint64 span_ns);
 
+/* Keeps only the samples taken from from_ns to until_ns (wall-clock ns
+ * since the epoch, each process's monotonic times placed by its start;
+ * the first one clipped to the span, as a window's is).  Returns how many
+ * samples are left. */
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns);
+
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
 			   gsize name_len);

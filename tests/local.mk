@@ -58,8 +58,15 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
-TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
-UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+check_PROGRAMS += tests/unit/test_when
+tests_unit_test_when_SOURCES = tests/unit/test_when.c cli/when.c cli/when.h
+tests_unit_test_when_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_when_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+
+TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
+UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
 
 # wall mode end to end: a file written with format/write.c, read by the
 # built pyprof ($PYPROF_BIN)

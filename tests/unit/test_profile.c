@@ -602,7 +602,44 @@ static void test_profile__origin_of_files(void)
 	}
 }
 
+/* --since/--until: samples placed on the wall clock by their process's
+ * start; two processes whose monotonic clocks differ agree on the wall */
+static void test_profile__keep_between_wall_clock(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process a = {0}, b = {0};
+	char *argv[] = {NULL};
+	guint ta, tb;
+
+	a.path = "a";
+	a.argv = b.argv = argv;
+	a.mode = b.mode = PROFILE_MODE_CPU;
+	a.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 5 s */
+	a.start_mono_ns = 5000000000ull;
+	profile_add_process(p, &a);
+	ta = profile_add_thread(p, 0, 1, 10, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	/* at wall 1001 s, 1002 s, 1003 s; each stood for 1 s */
+	for (int i = 1; i <= 3; i++)
+		profile_add_sample(p, ta, 5000000000ull + i * 1000000000ull,
+				   1000000000, 1000000000, 0, 0);
+	b.path = "b";
+	b.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 50 s */
+	b.start_mono_ns = 50000000000ull;
+	profile_add_process(p, &b);
+	tb = profile_add_thread(p, 1, 1, 20, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_sample(p, tb, 52000000000ull, 1000000000, 1000000000, 0, 0);
+	/* from 1001.5 s to 1002.5 s: a's second sample, half of it, and b's */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1001500000000ull, 1002500000000ull), 2);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->samples->len, 1);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->cpu_ns, 500000000);
+	CU_ASSERT_EQUAL(profile_thread(p, tb)->samples->len, 1);
+	/* nothing after 1010 s */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1010000000000ull, G_MAXUINT64), 0);
+	profile_free(p);
+}
+
 UNIT_MAIN("profile",
+	  UNIT_TEST(test_profile__keep_between_wall_clock),
 	  UNIT_TEST(test_profile__origin_of_files),
 	  UNIT_TEST(test_profile__cpu_weight_is_measured_cpu_time),
 	  UNIT_TEST(test_profile__wall_weight_is_wall_time),
