@@ -316,8 +316,9 @@ int cmd_ctl(int argc, char **argv)
 				  "only when told");
 		else
 			ctl_error(pid, "no control channel: it was started "
-				  "without PYPROF_CONTROL=1, or pyprof is dormant "
-				  "in it (not CPython, or a bad PYPROF_* setting)");
+				  "without PYPROF_CONTROL=1, pyprof is dormant "
+				  "in it (not CPython, or a bad PYPROF_* setting), "
+				  "or the program closed the channel's descriptors");
 		goto out;
 	}
 	if (!same_netns(pid)) {

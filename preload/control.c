@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,6 +32,11 @@
 #include "write.h"
 
 static int sock_fd = -1, wake_fd = -1;
+/* What the two descriptors were opened as: a program that closes them (a
+ * daemon's closerange) may get their numbers again for its own files,
+ * which pyprof must then never read or write. */
+static dev_t sock_dev, wake_dev;
+static ino_t sock_ino, wake_ino;
 static pthread_t thread;
 static int running, stop_flag;
 /* Starting and stopping the thread; a fork holds it from prepare to
@@ -157,6 +163,26 @@ static void serve(void)
 	       (struct sockaddr *)&from, m.msg_namelen);
 }
 
+static void note(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	*dev = 0;
+	*ino = 0;
+	if (fstat(fd, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+}
+
+static int still_ours(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev &&
+	       st.st_ino == ino;
+}
+
 static void *control_main(void *arg)
 {
 	(void)arg;
@@ -165,8 +191,10 @@ static void *control_main(void *arg)
 		struct pollfd p[2] = {{sock_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
 
 		/* every signal is blocked here: no EINTR to care for */
-		if (poll(p, 2, -1) < 0)
-			break;
+		if (poll(p, 2, -1) < 0 || ((p[0].revents | p[1].revents) & POLLNVAL) ||
+		    !still_ours(sock_fd, sock_dev, sock_ino) ||
+		    !still_ours(wake_fd, wake_dev, wake_ino))
+			break; /* the program closed them: the channel is gone */
 		if (p[1].revents) {
 			uint64_t v;
 			if (read(wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -197,8 +225,11 @@ static void stop_locked(void)
 	if (!running)
 		return;
 	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
-	if (write(wake_fd, &one, sizeof one) < 0)
-		return; /* cannot be woken: left running, not joined */
+	/* A closed descriptor does not wake a poll(2) on it: the thread may
+	 * sleep for good then, and is left so, never joined. */
+	if (!still_ours(wake_fd, wake_dev, wake_ino) ||
+	    write(wake_fd, &one, sizeof one) < 0)
+		return;
 	pthread_join(thread, NULL);
 	running = 0;
 }
@@ -213,6 +244,8 @@ static int open_fds(void)
 		sock_fd = wake_fd = -1;
 		return -1;
 	}
+	note(sock_fd, &sock_dev, &sock_ino);
+	note(wake_fd, &wake_dev, &wake_ino);
 	return 0;
 }
 
@@ -253,9 +286,9 @@ static void child(void)
 {
 	pthread_mutex_init(&ctl_lock, NULL);
 	running = 0;
-	if (sock_fd >= 0)
+	if (still_ours(sock_fd, sock_dev, sock_ino))
 		close(sock_fd);
-	if (wake_fd >= 0)
+	if (still_ours(wake_fd, wake_dev, wake_ino))
 		close(wake_fd);
 	sock_fd = wake_fd = -1;
 	if (open_fds() == 0)
