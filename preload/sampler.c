@@ -314,20 +314,34 @@ int sampler_write_record_any(unsigned type, const void *body, size_t len)
 		return sampler_write_record(type, body, len);
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return -1;
-	pthread_mutex_lock(&by_tid_lock);
-	for (struct thread_state *t = live; t && r; t = t->next_live) {
-		uint8_t *p;
+	/* A thread's handler holds its state for a sample (tens of us): at
+	 * 1 ms, one try in thirty of a one-thread program's would find it
+	 * busy, and a window's start mark would be lost.  So try again, as
+	 * sampler_write_record does, while some thread was only busy. */
+	for (int round = 0; r && round < 1000; round++) {
+		int busy = 0;
 
-		if (!try_busy(t))
-			continue;
-		if ((p = thread_space(t, len))) {
-			memcpy(p, body, len);
-			pf_cursor_commit(&t->cur, type, len);
-			r = 0;
+		pthread_mutex_lock(&by_tid_lock);
+		for (struct thread_state *t = live; t && r; t = t->next_live) {
+			uint8_t *p;
+
+			if (!try_busy(t)) {
+				busy = 1;
+				continue;
+			}
+			if ((p = thread_space(t, len))) {
+				memcpy(p, body, len);
+				pf_cursor_commit(&t->cur, type, len);
+				r = 0;
+			}
+			unbusy(t);
 		}
-		unbusy(t);
+		pthread_mutex_unlock(&by_tid_lock);
+		if (!busy)
+			break; /* no thread, or the file is full */
+		if (r)
+			sched_yield();
 	}
-	pthread_mutex_unlock(&by_tid_lock);
 	return r;
 }
 

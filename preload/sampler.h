@@ -42,8 +42,9 @@ void sampler_thread_stop(void);
  * 0, or -1 if the thread is not sampled, recording is off or the file is
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
-/* The same from any thread, sampled or not (the sampler thread): into
- * the chunk of a live thread it can have at once, or -1. */
+/* The same from any thread, sampled or not (the sampler thread, the
+ * control thread): into the chunk of a live thread it can have, trying
+ * again for a moment while they are all busy; or -1. */
 int sampler_write_record_any(unsigned type, const void *body, size_t len);
 
 /* Turns recording on or off for every thread; while off the handler
