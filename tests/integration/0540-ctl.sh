@@ -24,12 +24,13 @@ go() {
 # says: a chroot's interpreter runs under a wrapper)
 launch() {
 	rm -rf "$work/run" "$work/out" && mkdir -p "$work/run" "$work/out"
+	: >"$work/run/pid"
 	env "$@" PYPROF_OUTPUT="$work/out" LD_PRELOAD="$PYPROF_LIB" \
 		"$py" "$prog" "$work/run" >"$work/run/pid" 2>"$work/run/err" &
 	bg=$!
 	pid=
 	for _ in $(seq 200); do
-		pid=$(cat "$work/run/pid")
+		pid=$(cat "$work/run/pid" 2>/dev/null || true)
 		[ -n "$pid" ] && break
 		sleep 0.05
 	done
