@@ -165,6 +165,7 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 	pr->argv = info->argv ? g_strdupv(info->argv) : g_new0(char *, 1);
 	pr->first_thread = p->threads->len;
 	pr->n_threads = 0;
+	pr->n_files = 1;
 	{
 		char name[32];
 		g_snprintf(name, sizeof name, "process %d", info->pid);
@@ -434,6 +435,7 @@ const char *profile_end_name(enum profile_end e)
 	case PROFILE_END_SIGNAL: return "signal";
 	case PROFILE_END_EXEC: return "exec";
 	case PROFILE_END_STOP: return "stopped";
+	case PROFILE_END_ROTATE: return "rotated";
 	}
 	return "unknown";
 }

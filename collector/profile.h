@@ -93,6 +93,7 @@ enum profile_end {
 	PROFILE_END_SIGNAL = 3,
 	PROFILE_END_EXEC = 4,
 	PROFILE_END_STOP = 5,
+	PROFILE_END_ROTATE = 6,
 };
 
 #define PROFILE_DROP_COUNT 16 /* = PF_DROP_COUNT */
@@ -138,6 +139,12 @@ struct profile_process {
 	guint64 header_samples;
 	guint64 dropped[PROFILE_DROP_COUNT];
 	guint64 last_mono_ns;  /* latest sample seen, 0 if none */
+	/* A rotated run (PYPROF_ROTATE) is one process: its files, read one
+	 * after the other in order, add to it; the fields above that
+	 * describe the end are its last file's, the counts are sums */
+	guint32 sequence;      /* the last file's number in its run, 0 none */
+	guint64 run_start_realtime_ns;
+	guint n_files;         /* files read into it */
 	guint first_thread, n_threads; /* its threads: a range of p->threads */
 	guint32 frame;         /* its PROFILE_FRAME_THREAD frame, "process
 				* PID", the root of PROFILE_GROUP_PROCESS;
