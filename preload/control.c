@@ -10,6 +10,10 @@
  * descriptor at all.  The thread is stopped around every fork like wall
  * mode's (helper.h), and a forked child gets a channel of its own.
  *
+ * The same thread keeps rotation's clock (PYPROF_ROTATE, preload.c), with
+ * or without the socket: it sleeps until the next boundary instead of
+ * for good.
+ *
  * Ordinary context throughout: the commands lock and open files, as the
  * control API does when a program calls it.
  */
@@ -39,6 +43,9 @@ static dev_t sock_dev, wake_dev;
 static ino_t sock_ino, wake_ino;
 static pthread_t thread;
 static int running, stop_flag;
+/* Rotation's clock (PYPROF_ROTATE): called when the thread wakes, it
+ * does what is due and says how long to sleep (0: until asked) */
+static uint64_t (*tick)(void);
 /* Starting and stopping the thread; a fork holds it from prepare to
  * parent and child (where it is made anew). */
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -189,10 +196,13 @@ static void *control_main(void *arg)
 	helper_enter();
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
 		struct pollfd p[2] = {{sock_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+		uint64_t sleep_ns = tick ? tick() : 0;
+		int ms = sleep_ns ? (int)(sleep_ns / 1000000 + 1) : -1;
 
-		/* every signal is blocked here: no EINTR to care for */
-		if (poll(p, 2, -1) < 0 || ((p[0].revents | p[1].revents) & POLLNVAL) ||
-		    !still_ours(sock_fd, sock_dev, sock_ino) ||
+		/* every signal is blocked here: no EINTR to care for; a
+		 * socket of -1 (no channel, rotation only) is not polled */
+		if (poll(p, 2, ms) < 0 || ((p[0].revents | p[1].revents) & POLLNVAL) ||
+		    (sock_fd >= 0 && !still_ours(sock_fd, sock_dev, sock_ino)) ||
 		    !still_ours(wake_fd, wake_dev, wake_ino))
 			break; /* the program closed them: the channel is gone */
 		if (p[1].revents) {
@@ -209,7 +219,7 @@ static void *control_main(void *arg)
 
 static int start_locked(void)
 {
-	if (running || sock_fd < 0)
+	if (running || wake_fd < 0)
 		return 0;
 	stop_flag = 0;
 	if (helper_spawn(&thread, control_main, NULL, "pyprof-ctl") != 0)
@@ -234,17 +244,21 @@ static void stop_locked(void)
 	running = 0;
 }
 
+static int with_socket;
+
 static int open_fds(void)
 {
-	if ((sock_fd = open_socket()) < 0)
+	if (with_socket && (sock_fd = open_socket()) < 0)
 		return -1;
 	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (wake_fd < 0 || (wake_fd = pf_fd_high(wake_fd)) < 0) {
-		close(sock_fd);
+		if (sock_fd >= 0)
+			close(sock_fd);
 		sock_fd = wake_fd = -1;
 		return -1;
 	}
-	note(sock_fd, &sock_dev, &sock_ino);
+	if (sock_fd >= 0)
+		note(sock_fd, &sock_dev, &sock_ino);
 	note(wake_fd, &wake_dev, &wake_ino);
 	return 0;
 }
@@ -295,10 +309,12 @@ static void child(void)
 		start_locked();
 }
 
-int control_init(void)
+int control_init(int socket, uint64_t (*rotation)(void))
 {
 	int r;
 
+	with_socket = socket;
+	tick = rotation;
 	pthread_mutex_lock(&ctl_lock);
 	r = open_fds() == 0 && start_locked() == 0 ? 0 : -1;
 	pthread_mutex_unlock(&ctl_lock);

@@ -22,14 +22,19 @@
 #define PYPROF_CONTROL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONTROL_NAME_PREFIX "pyprof-ctl-"
 #define CONTROL_LABEL_MAX 1000
 
-/* Opens the socket and starts the thread that serves it, and sees that
- * forks do the same in the child (with the child's pid).  Ordinary
- * context, in the constructor.  0, or -1 with errno. */
-int control_init(void);
+/* Opens the socket (with socket set) and starts the thread that serves
+ * it, and sees that forks do the same in the child (with the child's
+ * pid).  rotation, when not NULL, is called whenever the thread wakes
+ * (first thing, and at least as often as it asks): it does what is due
+ * and returns the ns until it is wanted again (0: not until the thread
+ * wakes for another reason).  Ordinary context, in the constructor.  0,
+ * or -1 with errno. */
+int control_init(int socket, uint64_t (*rotation)(void));
 
 /* What the channel calls, in preload.c: the control API (libpyprof(7))
  * and a status report ("key: value" lines into buf). */

@@ -102,6 +102,97 @@ int settings_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* One comma-separated item of s into item (NUL-terminated); the rest
+ * after it, or NULL at the end */
+static const char *next_item(const char *s, char *item, size_t cap)
+{
+	size_t n = strcspn(s, ",");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(item, s, n);
+	item[n] = '\0';
+	return s[n] == ',' ? s + n + 1 : NULL;
+}
+
+/* "200ms", "60s", "10m", "1.5h": rotation periods are longer than
+ * intervals, and never bare numbers */
+static int parse_period(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	const char *end;
+	uint64_t v;
+
+	/* at most 7 digits before a fraction: no overflow below */
+	if (strspn(s, "0123456789") > 7 || parse_fixed(s, &end, &v) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		/* v is the number x 1e9: x ms per unit, x 1e6 ns per ms */
+		*ns = v / 1000 * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+int settings_parse_rotate(const char *s, uint64_t *ns, uint64_t *bytes)
+{
+	uint64_t t = 0, b = 0;
+	char item[64];
+
+	if (!s || !*s)
+		return -1;
+	do {
+		uint64_t v;
+		size_t n;
+
+		s = next_item(s, item, sizeof item);
+		n = strspn(item, "0123456789.");
+		/* sizes in capitals (100M), periods in small letters (10m) */
+		if (!t && parse_period(item, &v) == 0 && v >= SETTINGS_MIN_ROTATE_NS)
+			t = v;
+		else if (!b && n && strchr("KMG", item[n]) &&
+			 settings_parse_size(item, &v) == 0 &&
+			 v >= SETTINGS_MIN_ROTATE_BYTES)
+			b = v;
+		else
+			return -1;
+	} while (s);
+	*ns = t;
+	*bytes = b;
+	return 0;
+}
+
+int settings_parse_keep(const char *s, uint64_t *files, uint64_t *bytes)
+{
+	uint64_t f = 0, b = 0;
+	char item[64];
+
+	if (!s || !*s)
+		return -1;
+	do {
+		size_t n;
+		uint64_t v;
+
+		s = next_item(s, item, sizeof item);
+		n = strspn(item, "0123456789");
+		/* a bare number counts files; with a unit it is a size */
+		if (n && !item[n] && !f && settings_parse_size(item, &v) == 0 && v)
+			f = v;
+		else if (n && item[n] && !b && settings_parse_size(item, &v) == 0 && v)
+			b = v;
+		else
+			return -1;
+	} while (s);
+	*files = f;
+	*bytes = b;
+	return 0;
+}
+
 int settings_parse_bool(const char *s, int *out)
 {
 	static const char *yes[] = {"1", "yes", "true", "on"};
@@ -194,6 +285,28 @@ int settings_load(struct settings *st, const char *(*get)(const char *name),
 		snprintf(why, why_len, "PYPROF_CONTROL=%s: expected 1 or 0", v);
 		return -1;
 	}
+	st->rotate_ns = st->rotate_bytes = st->keep_files = st->keep_bytes = 0;
+	if ((v = get("PYPROF_ROTATE")) && *v &&
+	    settings_parse_rotate(v, &st->rotate_ns, &st->rotate_bytes)) {
+		snprintf(why, why_len,
+			 "PYPROF_ROTATE=%s: expected a period of at least 100ms "
+			 "(60s, 10m, 1h) and/or a size of at least 1M (100M), "
+			 "comma-separated", v);
+		return -1;
+	}
+	if ((v = get("PYPROF_KEEP")) && *v) {
+		if (settings_parse_keep(v, &st->keep_files, &st->keep_bytes)) {
+			snprintf(why, why_len,
+				 "PYPROF_KEEP=%s: expected a number of files (10) "
+				 "and/or a total size (1G), comma-separated", v);
+			return -1;
+		}
+		if (!st->rotate_ns && !st->rotate_bytes) {
+			snprintf(why, why_len,
+				 "PYPROF_KEEP=%s: needs PYPROF_ROTATE", v);
+			return -1;
+		}
+	}
 	if ((v = get("PYPROF_OUTPUT")) && *v)
 		st->output = v;
 	if ((v = get("PYPROF_LOG")) && *v) {
@@ -218,7 +331,8 @@ static int put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
 }
 
 int settings_output_path(const char *output, int pid, long start_time,
-			 const char *host, int attempt, char *buf, size_t cap)
+			 const char *host, unsigned seq, int attempt, char *buf,
+			 size_t cap)
 {
 	static const char dflt[] = "pyprof-%p.pyprof";
 	char tmpl[4096], num[32];
@@ -245,9 +359,14 @@ int settings_output_path(const char *output, int pid, long start_time,
 		}
 	}
 	tl = strlen(tmpl);
-	/* the ".N" of a repeated attempt goes before a ".pyprof" suffix */
+	/* the ".N" of a repeated attempt, and a rotated file's number where
+	 * the template has none, go before a ".pyprof" suffix */
 	size_t stem = tl;
-	if (attempt > 0 && tl >= 7 && !strcmp(tmpl + tl - 7, ".pyprof"))
+	int number = seq > 0;
+	for (size_t i = 0; i < tl && number; i++)
+		if (tmpl[i] == '%' && tmpl[++i] == 'n')
+			number = 0; /* %n, not %%n */
+	if ((attempt > 0 || number) && tl >= 7 && !strcmp(tmpl + tl - 7, ".pyprof"))
 		stem = tl - 7;
 	for (size_t i = 0; i < stem; i++) {
 		if (tmpl[i] != '%') {
@@ -277,12 +396,20 @@ int settings_output_path(const char *output, int pid, long start_time,
 					return -1;
 			}
 			continue;
+		case 'n':
+			snprintf(num, sizeof num, "%04u", seq);
+			break;
 		case '%':
 			snprintf(num, sizeof num, "%%");
 			break;
 		default:
 			return -1;
 		}
+		if (put(buf, cap, &n, num, strlen(num)))
+			return -1;
+	}
+	if (number) {
+		snprintf(num, sizeof num, "-%04u", seq);
 		if (put(buf, cap, &n, num, strlen(num)))
 			return -1;
 	}

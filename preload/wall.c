@@ -167,7 +167,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		}
 		return 0;
 	}
-	if (writer->full)
+	if (t->w->full)
 		return thread_drop(t, PF_DROP_FULL, now, cpu), 0;
 	if (pyintro_finalizing(layout))
 		return thread_drop(t, PF_DROP_FINALIZING, now, cpu), 0;
@@ -212,7 +212,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		if (n < 0 || pyintro_remote_failed()) {
 			/* caught moving: counted, and read again next tick,
 			 * by a sample that keeps this period's time */
-			pf_count_drop(writer, PF_DROP_BAD_STACK);
+			pf_count_drop(t->w, PF_DROP_BAD_STACK);
 			return 0;
 		}
 		if (truncated)
@@ -239,6 +239,7 @@ static void wall_tick(void)
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	struct thread_state *left = NULL, **left_tail = &left;
 	struct thread_state *rest = NULL, **rest_tail = &rest;
+	uint32_t gen = writer_enter();
 
 	wall_ticks++;
 	wall_deadline = now + settings->interval_ns / 10;
@@ -259,6 +260,7 @@ static void wall_tick(void)
 
 		next = t->next_live;
 		if (try_busy(t)) {
+			thread_sync(t, gen);
 			/* The clocks are read once the thread's own handler
 			 * is locked out: its last sample, maybe taken since
 			 * the tick began, is then older than both readings,
@@ -284,6 +286,7 @@ static void wall_tick(void)
 	*left_tail = rest;
 	__atomic_store_n(&live, left, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&by_tid_lock);
+	writer_leave(gen);
 }
 
 /* Native mode: how often the loaded objects are looked at.  An address
