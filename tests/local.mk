@@ -218,6 +218,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0520-live.sh \
 	tests/integration/0530-magic-native.sh \
 	tests/integration/0540-ctl.sh \
+	tests/integration/0550-rotate.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0220-ipython.sh \
@@ -249,7 +250,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/interactive.py tests/targets/stem.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
-	tests/targets/ctl.py
+	tests/targets/ctl.py tests/targets/rotate.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.
