@@ -128,6 +128,16 @@ static void info_process(const struct profile *p, guint pi)
 		    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm))
 			printf("started:   %s\n", buf);
 	}
+	if (pr->sequence) {
+		time_t secs = (time_t)(pr->run_start_realtime_ns / 1000000000u);
+		struct tm tm;
+		char buf[64] = "?";
+
+		if (localtime_r(&secs, &tm))
+			strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+		printf("run:       file %u of a rotated run started %s\n",
+		       pr->sequence, buf);
+	}
 	if (pr->complete && pr->end_mono_ns >= pr->start_mono_ns)
 		printf("duration:  %.3f s\n",
 		       (double)(pr->end_mono_ns - pr->start_mono_ns) / 1e9);

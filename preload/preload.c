@@ -854,14 +854,17 @@ static uint64_t rotate_tick(void)
 		}
 		wait = next_boundary - now;
 	}
-	if (settings.rotate_bytes) {
-		if (recording && file_bytes(wr->hdr) >= settings.rotate_bytes)
-			rotate();
-		/* a chunk a thread claims is 64 KiB: looking ten times a
-		 * second keeps a file within a few chunks of the size */
-		if (!wait || wait > 100000000u)
-			wait = 100000000u;
-	}
+	/* The size asked for, or PYPROF_MAX_SIZE, at which a file drops
+	 * every sample: the next one takes them (not a file full for want
+	 * of disk space, which the next would be too). */
+	if (recording && wr->hdr &&
+	    ((settings.rotate_bytes && file_bytes(wr->hdr) >= settings.rotate_bytes) ||
+	     wr->hdr->chunks_claimed >= wr->max_chunks))
+		rotate();
+	/* a chunk a thread claims is 64 KiB: looking ten times a second
+	 * keeps a file within a few chunks of the size */
+	if (!wait || wait > 100000000u)
+		wait = 100000000u;
 	pthread_mutex_unlock(&control_lock);
 	return wait;
 }

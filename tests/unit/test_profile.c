@@ -450,6 +450,50 @@ static void test_profile__two_files_are_two_processes(void)
 	profile_free(p);
 }
 
+/* A rotated run's files, read in order, are one process: its threads
+ * carry on (by serial), the counts add up, the end is the last file's;
+ * a file of another run, or out of order, is a process of its own */
+static void test_profile__rotated_run_is_one_process(void)
+{
+	struct fake_file a = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct fake_file b = a, c = a, other = a;
+	struct profile *p;
+	GError *error = NULL;
+
+	a.header.end_reason = b.header.end_reason = PF_END_ROTATE;
+	a.header.run_start_realtime_ns = 5000;
+	a.header.sequence = 1;
+	a.header.samples = a.header.signals = 7;
+	b.header = a.header;
+	b.header.sequence = 2;
+	c.header = a.header;
+	c.header.sequence = 3;
+	c.header.end_reason = PF_END_EXIT;
+	p = load(&a);
+	fake_current = &b;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 1);
+	CU_ASSERT_EQUAL(p->threads->len, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->n_files, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->header_samples, 21);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->end_reason, PROFILE_END_EXIT);
+	/* the main thread's three samples, three times */
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 9);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 3 * 9000000);
+	/* the same numbers again: a run of its own (another start), and a
+	 * file that does not follow (sequence 3 after 1) */
+	other.header = a.header;
+	other.header.run_start_realtime_ns = 6000;
+	fake_current = &other;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 3);
+	profile_free(p);
+}
+
 /* main thread: running in work 4 ms, then blocked in idle() 6 ms */
 static const struct fake_sample waiting[] = {
 	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
@@ -655,5 +699,6 @@ UNIT_MAIN("profile",
 	  UNIT_TEST(test_profile__hidden_frames_give_time_to_caller),
 	  UNIT_TEST(test_profile__group_all_merges_threads),
 	  UNIT_TEST(test_profile__two_files_are_two_processes),
+	  UNIT_TEST(test_profile__rotated_run_is_one_process),
 	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
 	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode))
