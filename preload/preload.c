@@ -212,13 +212,14 @@ static void read_places(struct pf_header *h)
 
 /*
  * Creates the file w writes, named into p (PATH_MAX bytes) from the
- * template; seq is its number in a rotated run (0: not rotated).  The
+ * template; seq is its number in a rotated run (0: not rotated).  loud:
+ * a failure is said on standard error even without PYPROF_LOG.  The
  * header describes the process: read now for the first file, copied from
  * prev's for the next file of a run (where the process started, its
  * command line, are the run's).
  */
 static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
-			const struct pf_header *prev)
+			const struct pf_header *prev, int loud)
 {
 	char host[64] = "", err[512];
 	uint64_t realtime = clock_ns(CLOCK_REALTIME);
@@ -230,7 +231,7 @@ static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
 		if (settings_output_path(settings.output, (int)getpid(),
 					 (long)(realtime / 1000000000u), host,
 					 seq, attempt, p, sizeof paths[0]) != 0) {
-			say(1, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%n, %%%%) or path too long; not profiling",
+			say(loud, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%n, %%%%) or path too long; not profiling",
 			    settings.output);
 			return -1;
 		}
@@ -238,7 +239,7 @@ static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
 				     sizeof err) == 0)
 			break;
 		if (errno != EEXIST) {
-			say(1, "%s; not profiling", err);
+			say(loud, "%s%s", err, loud ? "; not profiling" : "");
 			return -1;
 		}
 		/* /dev/null and the like: a .1 beside it would be a stray
@@ -247,14 +248,15 @@ static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
 			struct stat st;
 			if (lstat(p, &st) == 0 &&
 			    (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-				say(1, "PYPROF_OUTPUT=%s is a device, not a file or a directory; not profiling",
+				say(loud, "PYPROF_OUTPUT=%s is a device, not a file or a directory; not profiling",
 				    p);
 				return -1;
 			}
 		}
 	}
 	if (attempt == 100) {
-		say(1, "%s exists, and so do 99 more; not profiling", p);
+		say(loud, "%s exists, and so do 99 more%s", p,
+		    loud ? "; not profiling" : "");
 		return -1;
 	}
 	h = w->hdr;
@@ -305,7 +307,7 @@ static int open_file(void)
 	file_seq = settings.rotate_ns || settings.rotate_bytes ? 1 : 0;
 	wr = &writers[0];
 	path = paths[0];
-	return open_file_at(wr, path, file_seq, NULL);
+	return open_file_at(wr, path, file_seq, NULL, 1);
 }
 
 /* The process the file is (or would be) for: before the first file, this
@@ -801,9 +803,11 @@ static void rotate(void)
 	char done[sizeof paths[0]];
 	uint64_t bytes, t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
 
-	if (open_file_at(next, next_path, file_seq + 1, wr->hdr) != 0) {
+	/* Not said unasked: the program's standard error is the program's,
+	 * and recording goes on in the file it has (its losses counted) */
+	if (open_file_at(next, next_path, file_seq + 1, wr->hdr, 0) != 0) {
 		if (!rotate_failed++)
-			say(1, "cannot rotate %s: recording goes on in it", path);
+			say(0, "cannot rotate %s: recording goes on in it", path);
 		return;
 	}
 	t1 = clock_ns(CLOCK_MONOTONIC);

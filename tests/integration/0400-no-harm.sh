@@ -86,6 +86,13 @@ for py in $pythons; do
 	same "$py" fork PYPROF_CONTROL=1 &&
 		readable "control channel: a fork sees one thread (no warning on 3.12+), the child exits as it would"
 	same "$py" kill-term PYPROF_CONTROL=1 && ok "$v control channel: dies of SIGTERM (status $got)"
+	# rotation: the same thread, new files every 200 ms
+	same "$py" signals PYPROF_ROTATE=200ms &&
+		readable "rotation: dispositions as without pyprof"
+	same "$py" fork PYPROF_ROTATE=200ms &&
+		readable "rotation: a fork sees one thread (no warning on 3.12+), the child exits as it would"
+	same "$py" nofile PYPROF_ROTATE=200ms PYPROF_INTERVAL=1ms &&
+		readable "rotation: descriptors used up to the limit, the program's own open still succeeds"
 	# Blocking calls made through ctypes (which do not retry) while
 	# pyprof ctl asks and marks: none fails with EINTR.
 	rm -rf "$work/out" && mkdir -p "$work/out"
