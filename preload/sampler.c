@@ -312,12 +312,25 @@ void sampler_thread_stop(void)
 	names_request();
 }
 
+/* One record into t's chunk in generation gen's file, t's busy held */
+static int put_record(struct thread_state *t, uint32_t gen, unsigned type,
+		      const void *body, size_t len)
+{
+	uint8_t *p;
+
+	thread_sync(t, gen);
+	if (!(p = thread_space(t, len)))
+		return -1;
+	memcpy(p, body, len);
+	pf_cursor_commit(&t->cur, type, len);
+	return 0;
+}
+
 int sampler_write_record(unsigned type, const void *body, size_t len)
 {
 	struct thread_state *t = self ? self : by_tid_get(gettid_());
-	uint8_t *p;
 	uint32_t gen;
-	int r = -1;
+	int r;
 
 	if (!t || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return -1;
@@ -330,12 +343,7 @@ int sampler_write_record(unsigned type, const void *body, size_t len)
 		}
 		sched_yield();
 	}
-	thread_sync(t, gen);
-	if ((p = thread_space(t, len))) {
-		memcpy(p, body, len);
-		pf_cursor_commit(&t->cur, type, len);
-		r = 0;
-	}
+	r = put_record(t, gen, type, body, len);
 	unbusy(t);
 	writer_leave(gen);
 	return r;
@@ -359,18 +367,11 @@ int sampler_write_record_any(unsigned type, const void *body, size_t len)
 
 		pthread_mutex_lock(&by_tid_lock);
 		for (struct thread_state *t = live; t && r; t = t->next_live) {
-			uint8_t *p;
-
 			if (!try_busy(t)) {
 				busy = 1;
 				continue;
 			}
-			thread_sync(t, gen);
-			if ((p = thread_space(t, len))) {
-				memcpy(p, body, len);
-				pf_cursor_commit(&t->cur, type, len);
-				r = 0;
-			}
+			r = put_record(t, gen, type, body, len);
 			unbusy(t);
 		}
 		pthread_mutex_unlock(&by_tid_lock);

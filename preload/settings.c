@@ -139,58 +139,70 @@ static int parse_period(const char *s, uint64_t *ns)
 	return -1;
 }
 
-int settings_parse_rotate(const char *s, uint64_t *ns, uint64_t *bytes)
+/* "X", "Y" or "X,Y" in either order, each item taken by one of two
+ * parsers (0 on success) into *x or *y, each at most once; 0 or -1 */
+static int parse_pair(const char *s, int (*px)(const char *, uint64_t *),
+		      int (*py)(const char *, uint64_t *), uint64_t *x,
+		      uint64_t *y)
 {
-	uint64_t t = 0, b = 0;
+	uint64_t a = 0, b = 0;
 	char item[64];
 
 	if (!s || !*s)
 		return -1;
 	do {
 		uint64_t v;
-		size_t n;
 
 		s = next_item(s, item, sizeof item);
-		n = strspn(item, "0123456789.");
-		/* sizes in capitals (100M), periods in small letters (10m) */
-		if (!t && parse_period(item, &v) == 0 && v >= SETTINGS_MIN_ROTATE_NS)
-			t = v;
-		else if (!b && n && strchr("KMG", item[n]) &&
-			 settings_parse_size(item, &v) == 0 &&
-			 v >= SETTINGS_MIN_ROTATE_BYTES)
+		if (!a && px(item, &v) == 0)
+			a = v;
+		else if (!b && py(item, &v) == 0)
 			b = v;
 		else
 			return -1;
 	} while (s);
-	*ns = t;
-	*bytes = b;
+	*x = a;
+	*y = b;
 	return 0;
+}
+
+static int rotate_period(const char *s, uint64_t *ns)
+{
+	return parse_period(s, ns) == 0 && *ns >= SETTINGS_MIN_ROTATE_NS ? 0 : -1;
+}
+
+/* sizes in capitals (100M): periods are in small letters (10m) */
+static int rotate_size(const char *s, uint64_t *bytes)
+{
+	size_t n = strspn(s, "0123456789.");
+
+	return n && s[n] && strchr("KMG", s[n]) && settings_parse_size(s, bytes) == 0 &&
+	       *bytes >= SETTINGS_MIN_ROTATE_BYTES ? 0 : -1;
+}
+
+/* a bare number counts files; with a unit it is a size */
+static int keep_count(const char *s, uint64_t *files)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && !s[n] && settings_parse_size(s, files) == 0 && *files ? 0 : -1;
+}
+
+static int keep_size(const char *s, uint64_t *bytes)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && s[n] && settings_parse_size(s, bytes) == 0 && *bytes ? 0 : -1;
+}
+
+int settings_parse_rotate(const char *s, uint64_t *ns, uint64_t *bytes)
+{
+	return parse_pair(s, rotate_period, rotate_size, ns, bytes);
 }
 
 int settings_parse_keep(const char *s, uint64_t *files, uint64_t *bytes)
 {
-	uint64_t f = 0, b = 0;
-	char item[64];
-
-	if (!s || !*s)
-		return -1;
-	do {
-		size_t n;
-		uint64_t v;
-
-		s = next_item(s, item, sizeof item);
-		n = strspn(item, "0123456789");
-		/* a bare number counts files; with a unit it is a size */
-		if (n && !item[n] && !f && settings_parse_size(item, &v) == 0 && v)
-			f = v;
-		else if (n && item[n] && !b && settings_parse_size(item, &v) == 0 && v)
-			b = v;
-		else
-			return -1;
-	} while (s);
-	*files = f;
-	*bytes = b;
-	return 0;
+	return parse_pair(s, keep_count, keep_size, files, bytes);
 }
 
 int settings_parse_bool(const char *s, int *out)

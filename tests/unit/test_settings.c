@@ -215,8 +215,8 @@ static void test_settings__rotate_and_keep(void)
 	CU_ASSERT_EQUAL(ns, 0);
 	CU_ASSERT_EQUAL(bytes, 64ull << 20);
 	{
-		const char *bad[] = {"", "60", "50ms", "512K", "1m,2m", "1M,2M",
-				     "10m,", ",10m", "fast", NULL};
+		const char *bad[] = {"", "60", "2000000", "50ms", "512K", "1m,2m",
+				     "1M,2M", "10m,", ",10m", "fast", NULL};
 		for (int i = 0; bad[i]; i++)
 			CU_ASSERT_EQUAL(settings_parse_rotate(bad[i], &ns, &bytes), -1);
 	}
