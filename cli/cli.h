@@ -19,5 +19,6 @@ int cmd_run(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 #endif

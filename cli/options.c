@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "cli/options.h"
+#include "cli/when.h"
 #include "collector/hide.h"
 
 /* ---- option callbacks: validate, with messages naming the value ---- */
@@ -201,6 +202,27 @@ static gboolean opt_thread(const gchar *name, const gchar *value, gpointer data,
 	return TRUE;
 }
 
+/* --since, --until: the same time syntax (cli/when.h) */
+static gboolean opt_when(const gchar *name, const gchar *value, gpointer data,
+			 GError **error)
+{
+	struct report_opts *o = data;
+	GError *e = NULL;
+	guint64 t;
+
+	if (!when_parse(value, g_get_real_time() * 1000, &t, &e)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+			    name, e->message);
+		g_error_free(e);
+		return FALSE;
+	}
+	if (!strcmp(name, "--since"))
+		o->since_ns = t;
+	else
+		o->until_ns = t;
+	return TRUE;
+}
+
 static gboolean opt_merge_threads(const gchar *name, const gchar *value,
 				  gpointer data, GError **error)
 {
@@ -319,6 +341,11 @@ static const GOptionEntry render_entries[] = {
 	{"window", 0, 0, G_OPTION_ARG_STRING, NULL,
 	 "Only the samples between the start and stop marks labelled LABEL "
 	 "(libpyprof(7), control API)", "LABEL"},
+	{"since", 0, 0, G_OPTION_ARG_CALLBACK, opt_when,
+	 "Only the samples taken from TIME on: -10m (before now), "
+	 "YYYY-MM-DD HH:MM[:SS], HH:MM[:SS] (today) or @SECONDS", "TIME"},
+	{"until", 0, 0, G_OPTION_ARG_CALLBACK, opt_when,
+	 "Only the samples taken up to TIME (as --since)", "TIME"},
 	{"title", 0, 0, G_OPTION_ARG_STRING, NULL,
 	 "html, svg: the title shown (default: the command line)", "TEXT"},
 	{"depth", 0, 0, G_OPTION_ARG_CALLBACK, opt_depth,
@@ -508,6 +535,7 @@ void options_init(struct report_opts *o)
 	config_init(&o->config);
 	o->trim_self_percent = -1;
 	o->idle = TRUE;
+	o->until_ns = G_MAXUINT64;
 }
 
 void options_release(struct report_opts *o)

@@ -266,7 +266,9 @@ void pipeline_prepare(struct profile *p, struct report_opts *o)
 	/* Without a timeline a thread's samples are summed as they are
 	 * read, which makes reading faster and its memory grow with
 	 * distinct stacks only (bench/README.md) */
-	profile_set_timelines(p, o->window || pipeline_format(o)->timeline);
+	profile_set_timelines(p, o->window || o->since_ns ||
+				 o->until_ns != G_MAXUINT64 ||
+				 pipeline_format(o)->timeline);
 }
 
 struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,

@@ -158,6 +158,11 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "pyprof: report: no window labelled '%s' in the "
 				"input\n", o.window);
 		rc = EXIT_INPUT;
+	} else if ((o.since_ns || o.until_ns != G_MAXUINT64) &&
+		   !profile_keep_between(p, o.since_ns, o.until_ns)) {
+		fprintf(stderr, "pyprof: report: no samples between --since "
+				"and --until in the input\n");
+		rc = EXIT_INPUT;
 	} else if (o.threads_sel && !keep_threads(p, o.threads_sel)) {
 		rc = EXIT_INPUT;
 	} else if (o.threads_table) {

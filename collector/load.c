@@ -32,6 +32,7 @@ _Static_assert((int)PROFILE_MODE_WALL == (int)PF_MODE_WALL, "mode");
 _Static_assert((int)PROFILE_SOURCE_PERF_TASK_CLOCK == (int)PF_SOURCE_PERF_TASK_CLOCK,
 	       "source");
 _Static_assert((int)PROFILE_END_STOP == (int)PF_END_STOP, "end");
+_Static_assert((int)PROFILE_END_ROTATE == (int)PF_END_ROTATE, "end");
 _Static_assert(PROFILE_DROP_COUNT == PF_DROP_COUNT, "drops");
 _Static_assert(PROFILE_SAMPLE_GIL == PF_SAMPLE_GIL &&
 		       PROFILE_SAMPLE_TRUNCATED == PF_SAMPLE_TRUNCATED &&
@@ -579,6 +580,44 @@ static char *header_string(const char *s, gsize cap)
 	return g_strndup(s, end ? (gsize)(end - s) : cap);
 }
 
+/*
+ * A rotated run's next file (format 2.3): the process read last is the
+ * same run (pid, host and the run's start) and this file comes right
+ * after its last.  Then the file adds to that process, its threads (by
+ * serial, which a process keeps across its files) to those threads, and
+ * the header's end and counts are the run's so far; threads gets the
+ * serials known.  Files read in another order, or with another file
+ * between them, stay processes of their own.
+ */
+static gboolean run_goes_on(struct profile *p, const struct profile_process *info,
+			    GHashTable *threads)
+{
+	struct profile_process *pr;
+
+	if (info->sequence < 2 || !info->run_start_realtime_ns || !p->processes->len)
+		return FALSE;
+	pr = profile_process(p, p->processes->len - 1);
+	if (pr->pid != info->pid || pr->sequence + 1 != info->sequence ||
+	    pr->run_start_realtime_ns != info->run_start_realtime_ns ||
+	    g_strcmp0(pr->hostname, info->hostname))
+		return FALSE;
+	pr->sequence = info->sequence;
+	pr->n_files++;
+	pr->complete = info->complete;
+	pr->end_mono_ns = info->end_mono_ns;
+	pr->end_reason = info->end_reason;
+	pr->end_signal = info->end_signal;
+	pr->signals += info->signals;
+	pr->header_samples += info->header_samples;
+	for (guint i = 0; i < PROFILE_DROP_COUNT; i++)
+		pr->dropped[i] += info->dropped[i];
+	for (guint i = 0; i < pr->n_threads; i++)
+		g_hash_table_insert(threads,
+				    GUINT_TO_POINTER(profile_thread(p, pr->first_thread + i)->serial),
+				    GUINT_TO_POINTER(pr->first_thread + i + 1));
+	return TRUE;
+}
+
 gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 {
 	static const struct pf_visitor visitor = {
@@ -645,16 +684,22 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	info.start_mono_ns = h->start_monotonic_ns;
 	info.complete = h->state == PF_STATE_COMPLETE;
 	info.end_mono_ns = info.complete ? h->end_monotonic_ns : 0;
-	info.end_reason = info.complete && h->end_reason <= PF_END_STOP
+	info.end_reason = info.complete && h->end_reason <= PF_END_ROTATE
 				  ? h->end_reason : PROFILE_END_NONE;
 	info.end_signal = (int)h->end_signal;
 	info.signals = h->signals;
 	info.header_samples = h->samples;
 	memcpy(info.dropped, h->dropped, sizeof info.dropped);
+	info.sequence = h->sequence;
+	info.run_start_realtime_ns = h->run_start_realtime_ns;
 
 	l.p = p;
 	l.path = profile_intern(p, path, -1);
-	l.process = profile_add_process(p, &info);
+	l.threads = g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (!run_goes_on(p, &info, l.threads))
+		l.process = profile_add_process(p, &info);
+	else
+		l.process = p->processes->len - 1;
 	g_strfreev(info.argv);
 	g_free(hostname);
 	g_free(pyver);
@@ -664,7 +709,6 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	l.strings = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					load_code_free);
-	l.threads = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.prev_frames = g_array_new(FALSE, FALSE, sizeof(struct pf_frame));
 	l.prev_stacks = g_array_new(FALSE, FALSE, sizeof(guint32));
 

@@ -167,6 +167,7 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 	pr->argv = info->argv ? g_strdupv(info->argv) : g_new0(char *, 1);
 	pr->first_thread = p->threads->len;
 	pr->n_threads = 0;
+	pr->n_files = 1;
 	{
 		char name[32];
 		g_snprintf(name, sizeof name, "process %d", info->pid);
@@ -667,6 +668,7 @@ const char *profile_end_name(enum profile_end e)
 	case PROFILE_END_SIGNAL: return "signal";
 	case PROFILE_END_EXEC: return "exec";
 	case PROFILE_END_STOP: return "stopped";
+	case PROFILE_END_ROTATE: return "rotated";
 	}
 	return "unknown";
 }
@@ -687,30 +689,66 @@ static void clip_from(struct profile_sample *sm, guint64 from)
 	}
 }
 
+/* Keeps thread th's samples taken from `from` to `until` (its process's
+ * monotonic ns), the first clipped; returns how many. */
+/* Keeps thread ti's samples taken from `from` to `until` (monotonic ns),
+ * the first clipped to the span */
+static void thread_keep_span(struct profile *p, guint ti, guint64 from,
+			     guint64 until)
+{
+	struct profile_thread *th = profile_thread(p, ti);
+	guint kept = 0;
+
+	for (guint k = 0; k < th->samples->len; k++) {
+		struct profile_sample sm =
+			g_array_index(th->samples, struct profile_sample, k);
+
+		if (sm.mono_ns < from || sm.mono_ns > until)
+			continue;
+		clip_from(&sm, from);
+		g_array_index(th->samples, struct profile_sample, kept++) = sm;
+	}
+	g_array_set_size(th->samples, kept);
+	profile_thread_retotal(p, ti);
+}
+
 void profile_keep_recent(struct profile *p, guint64 span_ns)
 {
 	g_return_if_fail(p->timelines);
 	for (guint t = 0; t < p->threads->len; t++) {
-		struct profile_thread *th = profile_thread(p, t);
-		guint64 last = profile_process(p, th->process)->last_mono_ns;
-		guint64 from = last > span_ns ? last - span_ns : 0;
-		guint kept = 0;
+		guint64 last = profile_process(p, profile_thread(p, t)->process)->last_mono_ns;
 
-		for (guint k = 0; k < th->samples->len; k++) {
-			struct profile_sample sm =
-				g_array_index(th->samples, struct profile_sample, k);
-
-			if (sm.mono_ns < from)
-				continue;
-			clip_from(&sm, from);
-			g_array_index(th->samples, struct profile_sample, kept++) = sm;
-		}
-		g_array_set_size(th->samples, kept);
-		profile_thread_retotal(p, t);
+		thread_keep_span(p, t, last > span_ns ? last - span_ns : 0, G_MAXUINT64);
 	}
 	/* a thread left without samples leaves its family */
 	for (guint i = 0; i < p->processes->len; i++)
 		profile_family_group(p, i);
+}
+
+/* A wall-clock instant as process pr's monotonic ns (0 if before its
+ * clock's start) */
+static guint64 process_mono(const struct profile_process *pr, guint64 realtime_ns)
+{
+	gint64 shift = (gint64)pr->start_realtime_ns - (gint64)pr->start_mono_ns;
+
+	if (realtime_ns == G_MAXUINT64)
+		return G_MAXUINT64;
+	return (gint64)realtime_ns - shift > 0 ? (guint64)((gint64)realtime_ns - shift) : 0;
+}
+
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns)
+{
+	g_return_val_if_fail(p->timelines, p->n_samples);
+	for (guint t = 0; t < p->threads->len; t++) {
+		const struct profile_process *pr =
+			profile_process(p, profile_thread(p, t)->process);
+
+		thread_keep_span(p, t, process_mono(pr, from_ns),
+				 process_mono(pr, until_ns));
+	}
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
+	return p->n_samples;
 }
 
 guint profile_keep_window(struct profile *p, const char *label)

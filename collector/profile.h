@@ -99,6 +99,7 @@ enum profile_end {
 	PROFILE_END_SIGNAL = 3,
 	PROFILE_END_EXEC = 4,
 	PROFILE_END_STOP = 5,
+	PROFILE_END_ROTATE = 6,
 };
 
 #define PROFILE_DROP_COUNT 16 /* = PF_DROP_COUNT */
@@ -144,6 +145,12 @@ struct profile_process {
 	guint64 header_samples;
 	guint64 dropped[PROFILE_DROP_COUNT];
 	guint64 last_mono_ns;  /* latest sample seen, 0 if none */
+	/* A rotated run (PYPROF_ROTATE) is one process: its files, read one
+	 * after the other in order, add to it; the fields above that
+	 * describe the end are its last file's, the counts are sums */
+	guint32 sequence;      /* the last file's number in its run, 0 none */
+	guint64 run_start_realtime_ns;
+	guint n_files;         /* files read into it */
 	guint first_thread, n_threads; /* its threads: a range of p->threads */
 	guint32 frame;         /* its PROFILE_FRAME_THREAD frame, "process
 				* PID", the root of PROFILE_GROUP_PROCESS;
@@ -437,6 +444,12 @@ void profile_thread_clear(struct profile *p, guint ti);
 /* Thread ti's totals (and p's count of samples) computed again from its
  * timeline, for a caller that cut or changed it. */
 void profile_thread_retotal(struct profile *p, guint ti);
+
+/* Keeps only the samples taken from from_ns to until_ns (wall-clock ns
+ * since the epoch, each process's monotonic times placed by its start;
+ * the first one clipped to the span, as a window's is).  Returns how many
+ * samples are left. */
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns);
 
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,

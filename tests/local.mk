@@ -69,8 +69,15 @@ tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
-TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
-UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+check_PROGRAMS += tests/unit/test_when
+tests_unit_test_when_SOURCES = tests/unit/test_when.c cli/when.c cli/when.h
+tests_unit_test_when_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_when_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+
+TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
+UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
 
 # wall mode end to end: a file written with format/write.c, read by the
 # built pyprof ($PYPROF_BIN)
@@ -244,6 +251,8 @@ INTEGRATION_TESTS = \
 	tests/integration/0510-waits.sh \
 	tests/integration/0520-live.sh \
 	tests/integration/0530-magic-native.sh \
+	tests/integration/0540-ctl.sh \
+	tests/integration/0550-rotate.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0215-machinery.sh \
@@ -282,7 +291,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
 	tests/targets/marks.py tests/targets/origins.py \
-	tests/targets/families.py
+	tests/targets/families.py tests/targets/ctl.py tests/targets/rotate.py
 
 # The 3.14/3.15 chroot is a cache of the build tree: kept by `make clean`
 # (it takes a minute to make), removed by `make distclean`.

@@ -454,6 +454,50 @@ static void test_profile__two_files_are_two_processes(void)
 	profile_free(p);
 }
 
+/* A rotated run's files, read in order, are one process: its threads
+ * carry on (by serial), the counts add up, the end is the last file's;
+ * a file of another run, or out of order, is a process of its own */
+static void test_profile__rotated_run_is_one_process(void)
+{
+	struct fake_file a = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct fake_file b = a, c = a, other = a;
+	struct profile *p;
+	GError *error = NULL;
+
+	a.header.end_reason = b.header.end_reason = PF_END_ROTATE;
+	a.header.run_start_realtime_ns = 5000;
+	a.header.sequence = 1;
+	a.header.samples = a.header.signals = 7;
+	b.header = a.header;
+	b.header.sequence = 2;
+	c.header = a.header;
+	c.header.sequence = 3;
+	c.header.end_reason = PF_END_EXIT;
+	p = load(&a);
+	fake_current = &b;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 1);
+	CU_ASSERT_EQUAL(p->threads->len, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->n_files, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->header_samples, 21);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->end_reason, PROFILE_END_EXIT);
+	/* the main thread's three samples, three times */
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 9);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 3 * 9000000);
+	/* the same numbers again: a run of its own (another start), and a
+	 * file that does not follow (sequence 3 after 1) */
+	other.header = a.header;
+	other.header.run_start_realtime_ns = 6000;
+	fake_current = &other;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 3);
+	profile_free(p);
+}
+
 /* main thread: running in work 4 ms, then blocked in idle() 6 ms */
 static const struct fake_sample waiting[] = {
 	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
@@ -798,7 +842,44 @@ static void test_profile__origin_of_files(void)
 	}
 }
 
+/* --since/--until: samples placed on the wall clock by their process's
+ * start; two processes whose monotonic clocks differ agree on the wall */
+static void test_profile__keep_between_wall_clock(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process a = {0}, b = {0};
+	char *argv[] = {NULL};
+	guint ta, tb;
+
+	a.path = "a";
+	a.argv = b.argv = argv;
+	a.mode = b.mode = PROFILE_MODE_CPU;
+	a.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 5 s */
+	a.start_mono_ns = 5000000000ull;
+	profile_add_process(p, &a);
+	ta = profile_add_thread(p, 0, 1, 10, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	/* at wall 1001 s, 1002 s, 1003 s; each stood for 1 s */
+	for (int i = 1; i <= 3; i++)
+		profile_add_sample(p, ta, 5000000000ull + i * 1000000000ull,
+				   1000000000, 1000000000, 0, 0);
+	b.path = "b";
+	b.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 50 s */
+	b.start_mono_ns = 50000000000ull;
+	profile_add_process(p, &b);
+	tb = profile_add_thread(p, 1, 1, 20, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_sample(p, tb, 52000000000ull, 1000000000, 1000000000, 0, 0);
+	/* from 1001.5 s to 1002.5 s: a's second sample, half of it, and b's */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1001500000000ull, 1002500000000ull), 2);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->samples->len, 1);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->cpu_ns, 500000000);
+	CU_ASSERT_EQUAL(profile_thread(p, tb)->samples->len, 1);
+	/* nothing after 1010 s */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1010000000000ull, G_MAXUINT64), 0);
+	profile_free(p);
+}
+
 UNIT_MAIN("profile",
+	  UNIT_TEST(test_profile__keep_between_wall_clock),
 	  UNIT_TEST(test_profile__origin_of_files),
 	  UNIT_TEST(test_profile__cpu_weight_is_measured_cpu_time),
 	  UNIT_TEST(test_profile__wall_weight_is_wall_time),
@@ -814,6 +895,7 @@ UNIT_MAIN("profile",
 	  UNIT_TEST(test_profile__hidden_frames_give_time_to_caller),
 	  UNIT_TEST(test_profile__group_all_merges_threads),
 	  UNIT_TEST(test_profile__two_files_are_two_processes),
+	  UNIT_TEST(test_profile__rotated_run_is_one_process),
 	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
 	  UNIT_TEST(test_profile__marks_name_their_thread),
 	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode),
