@@ -11,6 +11,7 @@ usage: python3 bench/overhead.py LIBPYPROF.so [PYTHON] [ROUNDS]
   BENCH_COST=1: only the per-sample cost configurations
   BENCH_WALL=1: wall mode against CPU mode (add waiters.py to the workloads)
   BENCH_NATIVE=1: native stacks (PYPROF_NATIVE=1) against Python frames only
+  BENCH_CONTROL=1: the control channel (PYPROF_CONTROL=1), idle
   BENCH_WORKLOADS="calls.py cpu.py": a subset of the workloads"""
 import json
 import os
@@ -62,7 +63,18 @@ CONFIGS_NATIVE = [
     ("perf 1ms", {"PYPROF_SOURCE": "perf", "PYPROF_INTERVAL": "1ms"}),
     ("native 1ms", {"PYPROF_NATIVE": "1", "PYPROF_INTERVAL": "1ms"}),
 ]
+# The control channel, idle: its thread sleeps in poll(2) unless asked,
+# with recording on (default) and off (PYPROF_START=0, the way it is
+# meant to wait for `pyprof ctl PID start`).
+CONFIGS_CONTROL = [
+    ("none", None),
+    ("default (perf 10ms)", {}),
+    ("default, control", {"PYPROF_CONTROL": "1"}),
+    ("not started", {"PYPROF_START": "0"}),
+    ("not started, control", {"PYPROF_START": "0", "PYPROF_CONTROL": "1"}),
+]
 CONFIGS = CONFIGS_NATIVE if os.environ.get("BENCH_NATIVE") else \
+    CONFIGS_CONTROL if os.environ.get("BENCH_CONTROL") else \
     CONFIGS_COST if os.environ.get("BENCH_COST") else \
     CONFIGS_WALL if os.environ.get("BENCH_WALL") else CONFIGS_ALL
 WORKLOADS = os.environ.get("BENCH_WORKLOADS", "calls.py cpu.py threads.py").split()

@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 gcc -O2 -I"$b" -I"$src/format" "$src/bench/gen-profile.c" "$src/format/write.c" "$src/format/encode.c" -o "$tmp/gen"
 "$tmp/gen" "$tmp/big.pyprof" 10000000 >/dev/null
 echo "format      seconds  peak RSS   output"
-for f in text collapsed json html svg pprof speedscope trace; do
+for f in text collapsed json html svg pprof speedscope trace gecko; do
 	/usr/bin/time -f "%e %M" -o "$tmp/time" "$b/pyprof" report --format $f \
 		-o "$tmp/out" "$tmp/big.pyprof"
 	read -r s kb <"$tmp/time"

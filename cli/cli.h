@@ -19,6 +19,7 @@ int cmd_run(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 
 /* libpyprof.so (run.c): $PYPROF_LIB, else the build tree's when this

@@ -6,12 +6,15 @@
  * function's own and total time is taken as a share of its side's total,
  * so that a run twice as long does not look twice as slow everywhere.  A
  * function is the same on both sides when its file and name are (its
- * lines may have moved).  Rows come by the larger change of their two
- * shares, largest first; those whose shares on both sides and changes
- * are all below --min-percent are counted on one line.
+ * lines may have moved): collector/diff.c.  Rows come by the larger change
+ * of their two shares, largest first; in the text table those whose
+ * shares on both sides and changes are all below --min-percent are
+ * counted on one line.  With --format html the page (render/html.c) has
+ * every row and a flame graph of NEW coloured by change.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +23,12 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "collector/diff.h"
 #include "render/render.h"
 
 struct side {
 	struct profile *p;
 	struct profile_tree *t;
-	guint64 total_ns;
-};
-
-struct row {
-	const char *key;  /* file and name: the function on both sides */
-	const struct profile_frame *frame; /* as shown (NEW's if there) */
-	const struct profile *p;
-	double self[2], total[2]; /* shares, percent */
-	guint64 self_ns[2];
 };
 
 static gboolean side_load(struct side *s, struct report_opts *o,
@@ -43,6 +38,7 @@ static gboolean side_load(struct side *s, struct report_opts *o,
 	char *paths[] = {(char *)path, NULL};
 
 	s->p = profile_new();
+	pipeline_prepare(s->p, o);
 	if (!pipeline_load(s->p, paths, 1, FALSE))
 		return FALSE;
 	if (o->window && !profile_keep_window(s->p, o->window)) {
@@ -51,57 +47,52 @@ static gboolean side_load(struct side *s, struct report_opts *o,
 		return FALSE;
 	}
 	s->t = pipeline_shape(s->p, o, &topts);
-	s->total_ns = profile_tree_node(s->t, 0)->total_ns;
 	return TRUE;
 }
 
-static char *key_of(const struct profile_frame *f)
+/* The table of changes, as text */
+static void print_rows(const struct diff *d, char **names, FILE *out,
+		       const struct report_opts *o)
 {
-	return g_strdup_printf("%d\x1f%s\x1f%s", (int)f->kind, f->filename,
-			       profile_frame_label(f));
-}
+	const struct profile *p[2] = {d->t[0]->profile, d->t[1]->profile};
+	guint more = 0;
 
-static void add_side(GHashTable *rows, GPtrArray *order, struct side *s, int i)
-{
-	GPtrArray *fns = profile_tree_functions(s->t, 0);
+	fprintf(out, "base %s: %.3f s %s; new %s: %.3f s %s (%+.1f%%)\n", names[0],
+		(double)d->total_ns[0] / 1e9,
+		p[0]->mode == PROFILE_MODE_WALL ? "wall" : "CPU", names[1],
+		(double)d->total_ns[1] / 1e9,
+		p[1]->mode == PROFILE_MODE_WALL ? "wall" : "CPU",
+		d->total_ns[0] ? 100.0 * ((double)d->total_ns[1] - (double)d->total_ns[0]) /
+				       (double)d->total_ns[0] : 0.0);
+	if (p[0]->mode != p[1]->mode)
+		fprintf(out, "(the two were recorded in different modes)\n");
+	fprintf(out, "         self %%                total %%\n"
+		"  base    new  change    base    new  change  function\n");
+	for (guint i = 0; i < d->rows->len; i++) {
+		const struct diff_row *r = g_ptr_array_index(d->rows, i);
+		double ds = r->self[1] - r->self[0], dt = r->total[1] - r->total[0];
+		double min = o->render.min_percent;
+		GString *l;
 
-	for (guint k = 0; k < fns->len; k++) {
-		const struct profile_function_total *fn = g_ptr_array_index(fns, k);
-		const struct profile_frame *f = profile_frame(s->p, fn->line_frame);
-		char *key = key_of(profile_frame(s->p, fn->function));
-		struct row *r = g_hash_table_lookup(rows, key);
-
-		if (!r) {
-			r = g_new0(struct row, 1);
-			r->key = key;
-			g_hash_table_insert(rows, key, r);
-			g_ptr_array_add(order, r);
-		} else {
-			g_free(key);
+		if (fabs(ds) < min && fabs(dt) < min && r->self[0] < min && r->self[1] < min) {
+			more++;
+			continue;
 		}
-		if (!r->frame || i == 1) {
-			r->frame = f;
-			r->p = s->p;
-		}
-		r->self_ns[i] += fn->self_ns;
-		if (s->total_ns) {
-			r->self[i] += 100.0 * (double)fn->self_ns / (double)s->total_ns;
-			r->total[i] += 100.0 * (double)fn->total_ns / (double)s->total_ns;
-		}
+		l = g_string_new(NULL);
+		g_string_printf(l, "%6.1f %6.1f %+7.1f  %6.1f %6.1f %+7.1f  ",
+				r->self[0], r->self[1], ds, r->total[0], r->total[1], dt);
+		render_append_frame(l, r->frame);
+		if (diff_row_added(r))
+			g_string_append(l, "  (new)");
+		else if (diff_row_gone(r))
+			g_string_append(l, "  (gone)");
+		fprintf(out, "%s\n", l->str);
+		g_string_free(l, TRUE);
 	}
-	g_ptr_array_unref(fns);
-}
-
-static int row_cmp(gconstpointer pa, gconstpointer pb)
-{
-	const struct row *a = *(struct row *const *)pa;
-	const struct row *b = *(struct row *const *)pb;
-	double ka = fmax(fabs(a->self[1] - a->self[0]), fabs(a->total[1] - a->total[0]));
-	double kb = fmax(fabs(b->self[1] - b->self[0]), fabs(b->total[1] - b->total[0]));
-
-	if (ka != kb)
-		return ka < kb ? 1 : -1;
-	return strcmp(a->key, b->key);
+	if (more)
+		fprintf(out, "… %u more functions changed less than %.1f points and "
+			"hold less than %.1f%% on either side\n",
+			more, o->render.min_percent, o->render.min_percent);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -109,22 +100,37 @@ int cmd_diff(int argc, char **argv)
 	struct report_opts o;
 	GOptionContext *ctx;
 	struct side s[2] = {{0}};
-	GHashTable *rows = NULL;
-	GPtrArray *order = NULL;
-	const char *unit;
+	struct diff *d = NULL;
+	FILE *out = stdout;
+	gboolean html, ok;
 	int rc = 0;
-	guint more = 0;
 
 	options_init(&o);
 	ctx = options_context_new("BASE NEW",
 			   "Compare two profiles by function: each one's own and total time as "
 			   "a share of its profile, what changed most first.  BASE and NEW are "
-			   ".pyprof files or directories of them.", &o, FALSE);
+			   ".pyprof files or directories of them.  With --format html (or -o "
+			   "FILE.html), one self-contained page instead: the table, sortable, "
+			   "and a flame graph of NEW coloured by change (red slower, blue "
+			   "faster).  -o FILE writes to FILE.", &o, FALSE);
 	if (!options_parse(ctx, "diff", &argc, &argv) ||
 	    !options_shape_setup(&o, "diff")) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (o.format_set && strcmp(o.format->name, "text") && strcmp(o.format->name, "html")) {
+		fprintf(stderr, "pyprof: diff: --format: expected text or html, got '%s'\n"
+				"Try 'pyprof diff --help'.\n", o.format->name);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	html = o.format_set ? !strcmp(o.format->name, "html")
+			    : o.output && g_str_has_suffix(o.output, ".html");
+	/* both sides are shaped as the format the diff is shown in would be,
+	 * but unfolded: a folded group's label counts its frames, so the
+	 * same library code would be a different row on each side */
+	o.format = render_lookup(html ? "html" : "text");
+	o.no_fold = TRUE;
 	if (argc != 3) {
 		fprintf(stderr, "pyprof: diff: expected BASE and NEW, got %d "
 				"argument%s\nTry 'pyprof diff --help'.\n",
@@ -137,57 +143,35 @@ int cmd_diff(int argc, char **argv)
 			rc = EXIT_INPUT;
 			goto out;
 		}
-	rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	order = g_ptr_array_new();
-	add_side(rows, order, &s[0], 0);
-	add_side(rows, order, &s[1], 1);
-	g_ptr_array_sort(order, row_cmp);
-
-	unit = s[0].p->mode == PROFILE_MODE_WALL ? "wall" : "CPU";
-	printf("base %s: %.3f s %s; new %s: %.3f s %s (%+.1f%%)\n", argv[1],
-	       (double)s[0].total_ns / 1e9, unit, argv[2],
-	       (double)s[1].total_ns / 1e9,
-	       s[1].p->mode == PROFILE_MODE_WALL ? "wall" : "CPU",
-	       s[0].total_ns ? 100.0 * ((double)s[1].total_ns - (double)s[0].total_ns) /
-				       (double)s[0].total_ns : 0.0);
-	if (s[0].p->mode != s[1].p->mode)
-		printf("(the two were recorded in different modes)\n");
-	printf("         self %%                total %%\n"
-	       "  base    new  change    base    new  change  function\n");
-	for (guint i = 0; i < order->len; i++) {
-		const struct row *r = g_ptr_array_index(order, i);
-		double ds = r->self[1] - r->self[0], dt = r->total[1] - r->total[0];
-		GString *l;
-
-		if (fabs(ds) < o.render.min_percent && fabs(dt) < o.render.min_percent &&
-		    r->self[0] < o.render.min_percent && r->self[1] < o.render.min_percent) {
-			more++;
-			continue;
-		}
-		l = g_string_new(NULL);
-		g_string_printf(l, "%6.1f %6.1f %+7.1f  %6.1f %6.1f %+7.1f  ",
-				r->self[0], r->self[1], ds, r->total[0], r->total[1], dt);
-		render_append_frame(l, r->frame);
-		if (!r->self_ns[0] && r->total[0] == 0)
-			g_string_append(l, "  (new)");
-		else if (r->self[1] == 0 && r->total[1] == 0)
-			g_string_append(l, "  (gone)");
-		puts(l->str);
-		g_string_free(l, TRUE);
+	d = diff_new(s[0].t, s[1].t);
+	if (o.output && !(out = fopen(o.output, "w"))) {
+		fprintf(stderr, "pyprof: diff: %s: %s\n", o.output, g_strerror(errno));
+		rc = EXIT_INPUT;
+		goto out;
 	}
-	if (more)
-		printf("… %u more functions changed less than %.1f points and "
-		       "hold less than %.1f%% on either side\n",
-		       more, o.render.min_percent, o.render.min_percent);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "pyprof: diff: write error\n");
+	if (html) {
+		const char *names[2] = {argv[1], argv[2]};
+		GError *error = NULL;
+
+		o.render.title = o.title;
+		if (!render_diff_html(d, names, &o.render, out, &error)) {
+			fprintf(stderr, "pyprof: diff: %s: %s\n", o.output ? o.output : "output",
+				error->message);
+			g_error_free(error);
+			rc = EXIT_INPUT;
+		}
+	} else {
+		print_rows(d, argv + 1, out, &o);
+	}
+	ok = fflush(out) == 0 && !ferror(out);
+	if (out != stdout && fclose(out) != 0)
+		ok = FALSE;
+	if (!ok && !rc) {
+		fprintf(stderr, "pyprof: diff: %s: write error\n", o.output ? o.output : "output");
 		rc = EXIT_INPUT;
 	}
 out:
-	if (order)
-		g_ptr_array_unref(order);
-	if (rows)
-		g_hash_table_unref(rows);
+	diff_free(d);
 	for (int i = 0; i < 2; i++)
 		if (s[i].p) {
 			if (s[i].t)

@@ -23,21 +23,66 @@ static void print_clean(const char *s)
 	g_string_free(b, TRUE);
 }
 
+static gint mark_time_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct profile_mark *x = *(struct profile_mark *const *)a;
+	const struct profile_mark *y = *(struct profile_mark *const *)b;
+
+	return x->mono_ns < y->mono_ns ? -1 : x->mono_ns > y->mono_ns;
+}
+
+/* The control API's marks (and pyprof ctl's), in time order (a file
+ * keeps them in the chunks of whichever threads wrote them), as seconds
+ * after the process started; the first few when there are many */
+static void print_marks(const struct profile *p, guint pi,
+			const struct profile_process *pr)
+{
+	static const char *const kinds[] = {"?", "start", "stop", "mark"};
+	GPtrArray *mine = g_ptr_array_new();
+
+	for (guint i = 0; i < p->marks->len; i++)
+		if (g_array_index(p->marks, struct profile_mark, i).process == pi)
+			g_ptr_array_add(mine, &g_array_index(p->marks, struct profile_mark, i));
+	g_ptr_array_sort(mine, mark_time_cmp);
+	if (mine->len)
+		printf("marks:     %u:", mine->len);
+	for (guint i = 0; i < mine->len && i < 10; i++) {
+		const struct profile_mark *m = g_ptr_array_index(mine, i);
+
+		printf("%s %s ", i ? "," : "",
+		       kinds[m->kind <= PROFILE_MARK_POINT ? m->kind : 0]);
+		print_clean(m->label);
+		printf(" +%.3f s", m->mono_ns >= pr->start_mono_ns
+				   ? (double)(m->mono_ns - pr->start_mono_ns) / 1e9 : 0.0);
+	}
+	if (mine->len)
+		printf("%s\n", mine->len > 10 ? ", ..." : "");
+	g_ptr_array_free(mine, TRUE);
+}
+
 static void info_process(const struct profile *p, guint pi)
 {
 	const struct profile_process *pr = profile_process(p, pi);
 	guint64 samples = 0, cpu = 0, wall = 0, dropped = 0, unmerged = 0;
 	GString *cmd = g_string_new(NULL);
 
+	GArray *scratch = g_array_new(FALSE, FALSE, sizeof(struct profile_aggregate));
+
 	for (guint i = 0; i < pr->n_threads; i++) {
 		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
-		samples += t->samples->len;
+		const struct profile_aggregate *a;
+		guint n = 0;
+
+		samples += t->n_samples;
 		cpu += t->cpu_ns;
 		wall += t->wall_ns;
-		for (guint j = 0; pr->native && j < t->samples->len; j++)
-			unmerged += (g_array_index(t->samples, struct profile_sample,
-						   j).flags & PROFILE_SAMPLE_UNMERGED) != 0;
+		a = pr->native ? profile_thread_aggregates(p, pr->first_thread + i,
+							   scratch, &n) : NULL;
+		for (guint j = 0; j < n; j++)
+			if (a[j].flags & PROFILE_SAMPLE_UNMERGED)
+				unmerged += a[j].count;
 	}
+	g_array_unref(scratch);
 	for (char **a = pr->argv; *a; a++) {
 		const char *s = *a;
 		gboolean plain = *s != '\0';
@@ -91,6 +136,16 @@ static void info_process(const struct profile *p, guint pi)
 		    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm))
 			printf("started:   %s\n", buf);
 	}
+	if (pr->sequence) {
+		time_t secs = (time_t)(pr->run_start_realtime_ns / 1000000000u);
+		struct tm tm;
+		char buf[64] = "?";
+
+		if (localtime_r(&secs, &tm))
+			strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+		printf("run:       file %u of a rotated run started %s\n",
+		       pr->sequence, buf);
+	}
 	if (pr->complete && pr->end_mono_ns >= pr->start_mono_ns)
 		printf("duration:  %.3f s\n",
 		       (double)(pr->end_mono_ns - pr->start_mono_ns) / 1e9);
@@ -122,13 +177,14 @@ static void info_process(const struct profile *p, guint pi)
 		       pr->end_signal, g_strsignal(pr->end_signal));
 	else
 		printf("state:     complete (%s)\n", profile_end_name(pr->end_reason));
+	print_marks(p, pi, pr);
 	printf("threads:   %u\n", pr->n_threads);
 	for (guint i = 0; i < pr->n_threads; i++) {
 		const struct profile_thread *t = profile_thread(p, pr->first_thread + i);
 		fputs("  ", stdout);
 		print_clean(t->name);
-		printf("  tid %" G_GUINT32_FORMAT "  %u samples  %.3f s CPU",
-		       t->tid, t->samples->len, (double)t->cpu_ns / 1e9);
+		printf("  tid %" G_GUINT32_FORMAT "  %" G_GUINT64_FORMAT " samples  %.3f s CPU",
+		       t->tid, t->n_samples, (double)t->cpu_ns / 1e9);
 		if (pr->mode == PROFILE_MODE_WALL)
 			printf("  %.3f s wall", (double)t->wall_ns / 1e9);
 		printf("\n");
@@ -158,6 +214,8 @@ int cmd_info(int argc, char **argv)
 		GError *error = NULL;
 		guint printed = 0;
 
+		/* counts and totals only */
+		profile_set_timelines(p, FALSE);
 		if (!profile_load_file(p, argv[i], &error)) {
 			fflush(stdout);
 			pipeline_print_warnings(p, &printed);

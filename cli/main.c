@@ -22,6 +22,7 @@ static const struct command {
 	{"diff", cmd_diff},
 	{"top", cmd_top},
 	{"dump", cmd_dump},
+	{"ctl", cmd_ctl},
 	{"attach", cmd_attach},
 };
 
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 	      "  diff [OPTION...] BASE NEW             compare two profiles by function\n"
 	      "  top [OPTION...] PID|FILE              the hottest functions now, refreshed\n"
 	      "  dump [OPTION...] PID|FILE             each thread's latest stack\n"
+	      "  ctl PID start|stop|mark|status        control a process's recording\n"
 	      "  attach [OPTION...] PID                start recording in a running CPython 3.14+\n"
 	      "\n"
 	      "Options:\n"

@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "cli/options.h"
+#include "cli/when.h"
 #include "collector/hide.h"
 
 /* ---- option callbacks: validate, with messages naming the value ---- */
@@ -201,6 +202,27 @@ static gboolean opt_thread(const gchar *name, const gchar *value, gpointer data,
 	return TRUE;
 }
 
+/* --since, --until: the same time syntax (cli/when.h) */
+static gboolean opt_when(const gchar *name, const gchar *value, gpointer data,
+			 GError **error)
+{
+	struct report_opts *o = data;
+	GError *e = NULL;
+	guint64 t;
+
+	if (!when_parse(value, g_get_real_time() * 1000, &t, &e)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+			    name, e->message);
+		g_error_free(e);
+		return FALSE;
+	}
+	if (!strcmp(name, "--since"))
+		o->since_ns = t;
+	else
+		o->until_ns = t;
+	return TRUE;
+}
+
 static gboolean opt_merge_threads(const gchar *name, const gchar *value,
 				  gpointer data, GError **error)
 {
@@ -211,9 +233,10 @@ static gboolean opt_merge_threads(const gchar *name, const gchar *value,
 static gboolean opt_group(const gchar *name, const gchar *value, gpointer data,
 			  GError **error)
 {
-	static const char *const words[] = {"thread", "name", "all", NULL};
+	static const char *const words[] = {"thread", "family", "name", "all", NULL};
 	static const enum profile_group group[] = {
-		PROFILE_GROUP_THREAD, PROFILE_GROUP_NAME, PROFILE_GROUP_ALL};
+		PROFILE_GROUP_THREAD, PROFILE_GROUP_FAMILY, PROFILE_GROUP_NAME,
+		PROFILE_GROUP_ALL};
 
 	return opt_grouping(name, value, words, group, data, error);
 }
@@ -307,17 +330,22 @@ static gboolean opt_trim_percent(const gchar *name, const gchar *value,
 static const GOptionEntry render_entries[] = {
 	{"format", 'f', 0, G_OPTION_ARG_CALLBACK, opt_format,
 	 "Output format: text (default), collapsed, html, speedscope, pprof, "
-	 "trace, svg, json or pstats", "FORMAT"},
+	 "trace, gecko, svg, json or pstats", "FORMAT"},
 	{"output", 'o', 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Write the report to FILE; without --format, the format follows its "
 	 "extension (.txt .folded .html .speedscope.json .pb.gz .pprof "
-	 ".trace.json .svg .json .pstats)", "FILE"},
+	 ".trace.json .gecko.json .svg .json .pstats)", "FILE"},
 	{"by", 0, 0, G_OPTION_ARG_CALLBACK, opt_by,
-	 "Split the merged report by thread (default), by process, or not "
-	 "at all", "process|thread|none"},
+	 "Split the merged report by process, by thread, or not at all "
+	 "(default: by family of threads, as --group)", "process|thread|none"},
 	{"window", 0, 0, G_OPTION_ARG_STRING, NULL,
 	 "Only the samples between the start and stop marks labelled LABEL "
 	 "(libpyprof(7), control API)", "LABEL"},
+	{"since", 0, 0, G_OPTION_ARG_CALLBACK, opt_when,
+	 "Only the samples taken from TIME on: -10m (before now), "
+	 "YYYY-MM-DD HH:MM[:SS], HH:MM[:SS] (today) or @SECONDS", "TIME"},
+	{"until", 0, 0, G_OPTION_ARG_CALLBACK, opt_when,
+	 "Only the samples taken up to TIME (as --since)", "TIME"},
 	{"title", 0, 0, G_OPTION_ARG_STRING, NULL,
 	 "html, svg: the title shown (default: the command line)", "TEXT"},
 	{"depth", 0, 0, G_OPTION_ARG_CALLBACK, opt_depth,
@@ -342,7 +370,8 @@ static const GOptionEntry render_entries[] = {
 	 "collapsed: do not start each stack with its thread's name", NULL},
 	{"threads", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Print a table of the threads (name, tid, samples, CPU and wall "
-	 "seconds, running and waiting shares) instead of a report", NULL},
+	 "seconds, running and waiting shares), then one of their families, "
+	 "instead of a report", NULL},
 	{"idle", 0, 0, G_OPTION_ARG_NONE, NULL,
 	 "Wall mode: count the time threads spent waiting, as [idle] below "
 	 "the frame that waited (default); no effect in CPU mode", NULL},
@@ -354,7 +383,9 @@ static const GOptionEntry render_entries[] = {
 	{"merge-threads", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, opt_merge_threads,
 	 "Merge the same call paths of every thread into one tree (--group=all)", NULL},
 	{"group", 0, 0, G_OPTION_ARG_CALLBACK, opt_group,
-	 "One tree per thread (default), per thread name, or one for all", "thread|name|all"},
+	 "One tree per thread, per family of threads whose names differ only "
+	 "by their numbers (default), per thread name, or one for all",
+	 "thread|family|name|all"},
 	/* rules as bytes (FILENAME): GLib's conversion would fail with a
 	 * message naming neither the option nor the value; the rule parser
 	 * names both */
@@ -368,8 +399,8 @@ static const GOptionEntry render_entries[] = {
 	 "Exempt frames matching RULE from hiding, collapsing and trimming "
 	 "(repeatable)", "RULE"},
 	{"preset", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, opt_rule,
-	 "Apply a preset rule set: ipython, importlib, runpy, asyncio, "
-	 "threading (repeatable)", "NAME"},
+	 "Apply a preset rule set: importlib, site, runpy, threading, "
+	 "multiprocessing (applied by default), ipython, asyncio (repeatable)", "NAME"},
 	{"config", 0, 0, G_OPTION_ARG_FILENAME, NULL,
 	 "Read settings from FILE instead of ./pyprof.conf or "
 	 "~/.config/pyprof/pyprof.conf", "FILE"},
@@ -496,12 +527,15 @@ void options_init(struct report_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->format = render_lookup("text");
+	/* a server's thread per request is one tree, not thousands */
+	o->group = PROFILE_GROUP_FAMILY;
 	o->grace = 5;
 	o->color = COLOR_AUTO;
 	render_options_init(&o->render);
 	config_init(&o->config);
 	o->trim_self_percent = -1;
 	o->idle = TRUE;
+	o->until_ns = G_MAXUINT64;
 }
 
 void options_release(struct report_opts *o)

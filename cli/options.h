@@ -44,6 +44,9 @@ struct report_opts {
 	double grace;  /* --grace: seconds to wait for the command's children */
 	char *title;
 	char *window; /* --window LABEL: only samples inside those marks */
+	/* --since, --until: wall-clock ns since the epoch; 0 and
+	 * G_MAXUINT64 when not given */
+	guint64 since_ns, until_ns;
 	GPtrArray *threads_sel;   /* --thread NAME|TID, repeatable */
 	gboolean threads_table;   /* --threads */
 };

@@ -55,8 +55,11 @@ GPtrArray *pipeline_dir_profiles(const char *dir, GError **error)
  * only when stderr is a terminal: "pyprof: reading FILE (2 files read,
  * 3 s)", rewritten in place by a thread four times a second (one big file
  * can take seconds, and the loader has no hook to report from), erased
- * when reading ends or a warning is printed.  The thread touches nothing
- * but the fields below, under the lock. */
+ * when reading ends or a warning is printed.  The same for the stages
+ * after it, which take seconds too when stacks are millions (the tree
+ * built from them) or a timeline is gigabytes of output: "pyprof:
+ * building the call tree (2 s)".  The thread touches nothing but the
+ * fields below, under the lock. */
 struct progress {
 	GMutex lock;
 	GCond cond;
@@ -65,6 +68,7 @@ struct progress {
 	gboolean done, shown;
 	char *file;
 	guint files;
+	const char *doing; /* instead of reading files: a stage, static */
 };
 
 static gpointer progress_thread(gpointer data)
@@ -74,7 +78,12 @@ static gpointer progress_thread(gpointer data)
 	g_mutex_lock(&pg->lock);
 	while (!pg->done) {
 		gint64 now = g_get_monotonic_time();
-		if (now - pg->start >= G_USEC_PER_SEC && pg->file) {
+		if (now - pg->start >= G_USEC_PER_SEC && pg->doing) {
+			fprintf(stderr, "\r\033[Kpyprof: %s (%.0f s)", pg->doing,
+				(double)(now - pg->start) / G_USEC_PER_SEC);
+			fflush(stderr);
+			pg->shown = TRUE;
+		} else if (now - pg->start >= G_USEC_PER_SEC && pg->file) {
 			fprintf(stderr, "\r\033[Kpyprof: reading %.50s (%u file%s read, %.0f s)",
 				pg->file, pg->files, pg->files == 1 ? "" : "s",
 				(double)(now - pg->start) / G_USEC_PER_SEC);
@@ -117,6 +126,14 @@ static void progress_file(struct progress *pg, const char *path, gboolean read)
 	g_free(pg->file);
 	pg->file = g_path_get_basename(path);
 	pg->files += read;
+	g_mutex_unlock(&pg->lock);
+}
+
+/* Says what is being done now (a static string) */
+static void progress_doing(struct progress *pg, const char *doing)
+{
+	g_mutex_lock(&pg->lock);
+	pg->doing = doing;
 	g_mutex_unlock(&pg->lock);
 }
 
@@ -196,6 +213,7 @@ gboolean pipeline_load(struct profile *p, char **paths, int n,
 		g_ptr_array_unref(files);
 	}
 	progress_stop(&pg);
+	profile_loaded(p);
 	if (p->mixed_modes)
 		fprintf(stderr, "pyprof: warning: the files mix CPU and wall "
 				"mode; each sample is weighed by its own file's mode\n");
@@ -234,6 +252,25 @@ static const struct renderer *format_for_file(const char *path)
 	return best;
 }
 
+/* The format o asks for, the output file's extension deciding when no
+ * --format was given */
+static const struct renderer *pipeline_format(struct report_opts *o)
+{
+	if (o->output && !o->format_set && format_for_file(o->output))
+		o->format = format_for_file(o->output);
+	return o->format;
+}
+
+void pipeline_prepare(struct profile *p, struct report_opts *o)
+{
+	/* Without a timeline a thread's samples are summed as they are
+	 * read, which makes reading faster and its memory grow with
+	 * distinct stacks only (bench/README.md) */
+	profile_set_timelines(p, o->window || o->since_ns ||
+				 o->until_ns != G_MAXUINT64 ||
+				 pipeline_format(o)->timeline);
+}
+
 struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 				    struct profile_tree_options *topts)
 {
@@ -248,6 +285,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 	if (!show_all) {
 		if (!o->defaults_added) {
 			hide_rules_add_plumbing(o->config.rules);
+			hide_rules_add_machinery(o->config.rules);
 			hide_rules_add_native(o->config.rules);
 			o->defaults_added = TRUE;
 		}
@@ -258,6 +296,7 @@ struct profile_tree *pipeline_shape(struct profile *p, struct report_opts *o,
 		}
 		hide_rules_apply(o->config.rules, p);
 		topts->classify = hide_rules_classify;
+		topts->classify_stack = hide_rules_classify_stack;
 		topts->classify_data = o->config.rules;
 	}
 	t = profile_tree_build(p, topts);
@@ -295,11 +334,11 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 	struct profile_tree *t;
 	GError *error = NULL;
 	FILE *out = dflt;
-	gboolean ok, show_all;
+	gboolean ok, show_all, to_terminal;
 	struct profile_tree *full = NULL;
+	struct progress pg;
 
-	if (o->output && !o->format_set && format_for_file(o->output))
-		o->format = format_for_file(o->output);
+	pipeline_format(o);
 	if ((!strcmp(o->format->name, "pprof") || !strcmp(o->format->name, "pstats")) &&
 	    !o->output && isatty(fileno(out))) {
 		fprintf(stderr, "pyprof: %s output is binary: not writing it to a "
@@ -313,6 +352,8 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 	}
 	o->render.color = color_wanted(o->color, out);
 	show_all = o->show_all || o->config.show_all == 1;
+	progress_start(&pg);
+	progress_doing(&pg, "building the call tree");
 	t = pipeline_shape(p, o, &topts);
 	/* html offers the full tree beside the shaped one */
 	if (!show_all && !strcmp(o->format->name, "html")) {
@@ -325,7 +366,16 @@ int pipeline_render(struct profile *p, struct report_opts *o, FILE *dflt)
 	o->render.tree_options = &topts;
 	o->render.full = full;
 	o->render.title = o->title;
+	/* not over a report written to the same terminal */
+	to_terminal = isatty(fileno(out));
+	if (to_terminal)
+		progress_stop(&pg);
+	else
+		progress_doing(&pg, o->format->timeline ? "writing the timeline"
+							: "writing the report");
 	ok = o->format->render(p, t, &o->render, out, &error);
+	if (!to_terminal)
+		progress_stop(&pg);
 	o->render.tree_options = NULL;
 	o->render.full = NULL;
 	profile_tree_free(full);

@@ -20,6 +20,10 @@ void pipeline_print_warnings(struct profile *p, guint *printed);
  * if dir is unreadable. */
 GPtrArray *pipeline_dir_profiles(const char *dir, GError **error);
 
+/* Says what p must keep of the files pipeline_load reads into it for what
+ * o asks (profile_set_timelines); before loading. */
+void pipeline_prepare(struct profile *p, struct report_opts *o);
+
 /* Loads every path (files, or directories of *.pyprof) into p; prints
  * errors and warnings.  Returns FALSE after the first error, or with
  * keep_going after trying every path. */

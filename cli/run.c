@@ -296,6 +296,7 @@ int cmd_run(int argc, char **argv)
 						"(was '%s' a Python program?)\n", cmd[0]);
 		} else {
 			struct profile *p = profile_new();
+			pipeline_prepare(p, &o);
 			p->running = still_running();
 			if (p->running)
 				fprintf(stderr, "pyprof: warning: %u process%s the command "

@@ -320,6 +320,7 @@ int cmd_dump(int argc, char **argv)
 				a = latest - s.mono_ns;
 				g_array_index(th->samples, struct profile_sample, 0) = s;
 				g_array_set_size(th->samples, 1);
+				profile_thread_retotal(p, i);
 			}
 			g_array_append_val(age, a);
 		}

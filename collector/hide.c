@@ -34,6 +34,7 @@ static const char *const field_names[] = {
 
 struct term {
 	enum field field;
+	gboolean caller;    /* caller.FIELD: tests the frame's Python caller */
 	GPatternSpec *glob; /* one of glob, re */
 	GRegex *re;
 };
@@ -42,6 +43,7 @@ struct rule {
 	enum hide_level level;
 	enum hide_action action;
 	GArray *terms;      /* of struct term */
+	gboolean contextual; /* has a caller. term */
 	char *group;        /* collapse: the group's label */
 	guint32 group_frame; /* interned by hide_rules_apply */
 };
@@ -49,9 +51,12 @@ struct rule {
 struct hide_rules {
 	GPtrArray *rules;   /* of struct rule * */
 	guint32 n;          /* frames evaluated: ids 1..n */
-	guint32 *verdict;   /* frame id -> 0, PROFILE_TREE_HIDDEN, group */
+	guint32 *verdict;   /* frame id -> 0, PROFILE_TREE_HIDDEN, group, or
+			     * PROFILE_TREE_CONTEXTUAL */
 	guint8 *plumbing;   /* frame id -> 1 if plumbing */
 	GHashTable *cells;  /* cell number -> group frame id */
+	GHashTable *modules; /* filename -> its module, of the profile applied */
+	GHashTable *in_context; /* (function, caller function) -> verdict */
 };
 
 static void term_clear(gpointer data)
@@ -76,6 +81,8 @@ struct hide_rules *hide_rules_new(void)
 	struct hide_rules *r = g_new0(struct hide_rules, 1);
 	r->rules = g_ptr_array_new_with_free_func(rule_free);
 	r->cells = g_hash_table_new(g_direct_hash, g_direct_equal);
+	r->modules = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	r->in_context = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	return r;
 }
 
@@ -85,6 +92,8 @@ void hide_rules_free(struct hide_rules *r)
 		return;
 	g_ptr_array_unref(r->rules);
 	g_hash_table_unref(r->cells);
+	g_hash_table_unref(r->modules);
+	g_hash_table_unref(r->in_context);
 	g_free(r->verdict);
 	g_free(r->plumbing);
 	g_free(r);
@@ -106,23 +115,36 @@ static gboolean parse_term(const char *text, struct term *t, GError **error)
 	memset(t, 0, sizeof *t);
 	t->field = FIELD_FUNCTION;
 	if (sep) {
+		const char *name = text;
 		gsize len = (gsize)(sep - text);
 		gboolean known = FALSE;
+		if (len > 7 && !strncmp(text, "caller.", 7)) {
+			t->caller = TRUE;
+			name += 7;
+			len -= 7;
+		}
 		for (gsize i = 0; i < G_N_ELEMENTS(field_names); i++)
 			if (len == strlen(field_names[i]) &&
-			    !strncmp(text, field_names[i], len)) {
+			    !strncmp(name, field_names[i], len)) {
 				t->field = (enum field)i;
 				known = TRUE;
 			}
+		if (known && t->caller && t->field == FIELD_OBJECT) {
+			/* a caller is the nearest Python frame below */
+			g_set_error(error, HIDE_ERROR, HIDE_ERROR_SYNTAX,
+				    "'%s': a caller is a Python frame: it has no object", text);
+			return FALSE;
+		}
 		if (known || len == 0) {
 			regex = *sep == '~';
 			pattern = sep + 1;
 		} else if (*sep == '~' || g_ascii_isalpha(*text)) {
 			/* "modul:x" is a typo, not a function called that */
-			char *f = g_strndup(text, len);
+			char *f = g_strndup(text, (gsize)(sep - text));
 			g_set_error(error, HIDE_ERROR, HIDE_ERROR_SYNTAX,
 				    "'%s': unknown field '%s' (expected file, module, "
-				    "name, qualname, function or object)", text, f);
+				    "name, qualname, function or object, or caller.FIELD)",
+				    text, f);
 			g_free(f);
 			return FALSE;
 		}
@@ -224,6 +246,18 @@ gboolean hide_rules_add(struct hide_rules *r, enum hide_level level,
 			return FALSE;
 		}
 		g_array_append_val(rule->terms, term);
+		rule->contextual |= term.caller;
+	}
+	if (rule->contextual && action == HIDE_ACTION_PLUMBING) {
+		/* the trimmer reads the shown tree, where a frame's parent
+		 * is not the caller the stack recorded */
+		g_set_error(error, HIDE_ERROR, HIDE_ERROR_SYNTAX,
+			    "'%s': caller. terms are for hide, collapse and show "
+			    "rules, not plumbing", spec);
+		g_strfreev(terms);
+		g_free(group);
+		rule_free(rule);
+		return FALSE;
 	}
 	if (action == HIDE_ACTION_COLLAPSE && !group) {
 		/* named after the first pattern: "module:requests" -> requests */
@@ -260,11 +294,36 @@ struct preset_rule {
 	const char *spec;
 };
 
+/* The presets below up to asyncio are Python's machinery: frames that
+ * exist to start, import or hand over to the program's code, never a
+ * place the program calls for its own sake.  hide_rules_add_machinery
+ * applies them by default; a frame of theirs that holds time (the import
+ * machinery reading a .pyc, a fork in Popen) gives it to its nearest shown
+ * caller, which is the program's line that imported or started it.
+ *
+ * An import shows as the importing line calling the module's <module>. */
 static const struct preset_rule preset_importlib[] = {
 	{HIDE_ACTION_HIDE, "module:importlib._bootstrap"},
 	{HIDE_ACTION_HIDE, "module:importlib._bootstrap_external"},
 	{HIDE_ACTION_HIDE, "module:zipimport"},
 	{HIDE_ACTION_HIDE, "module:importlib function~^(\\w+\\.)?import_module$"},
+	{0, NULL},
+};
+
+/* Start-up's site module: <frozen site> from 3.11, the standard library's
+ * site.py before, by file, because a module guessed from a path is the
+ * base name outside the library and a program may well be called site.py.
+ *
+ * The lines of .pth files that start with "import" are run by
+ * exec(line) in site (addpackage; StartupState._exec_imports from 3.15),
+ * which compiles them as <string> -- as `python -c CODE` and any exec of
+ * the program's own are compiled.  So the frame itself cannot tell, and
+ * its caller says it: the rule hides a <string> module whose Python caller
+ * is one of those two functions of site. */
+static const struct preset_rule preset_site[] = {
+	{HIDE_ACTION_HIDE, "file~^(<frozen\\ssite>|.*/lib/python3\\.[0-9]+/site\\.py)$"},
+	{HIDE_ACTION_HIDE, "file:<string> name:<module> caller.module:site "
+			   "caller.function~^(\\w+\\.)?(addpackage|_exec_imports)$"},
 	{0, NULL},
 };
 
@@ -286,6 +345,24 @@ static const struct preset_rule preset_threading[] = {
 	 "module:threading function~^(Thread\\.)?(_bootstrap|_bootstrap_inner|run)$"},
 	{HIDE_ACTION_HIDE,
 	 "module:concurrent.futures.thread function~^(_worker|(_WorkItem\\.)?run)$"},
+	{0, NULL},
+};
+
+/* A child's way to its target: fork (Popen._launch in the parent's copied
+ * stack, under the start() that forked), spawn and forkserver (spawn_main,
+ * forkserver.main, _serve_one), then _bootstrap and run; a pool's worker
+ * loop and concurrent.futures' _process_worker.  The parent's side of
+ * start() (context's _Popen, Popen, spawn's preparation data) is its
+ * implementation: its time, a fork's included, stays start()'s. */
+static const struct preset_rule preset_multiprocessing[] = {
+	{HIDE_ACTION_HIDE,
+	 "module:multiprocessing.process function~^(BaseProcess\\.)?(_bootstrap|run)$"},
+	{HIDE_ACTION_HIDE, "module~^multiprocessing\\.popen_"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.context function~^(\\w+\\.)?_Popen$"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.spawn"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.forkserver"},
+	{HIDE_ACTION_HIDE, "module:multiprocessing.pool function~^(worker|mapstar|starmapstar)$"},
+	{HIDE_ACTION_HIDE, "module:concurrent.futures.process function~^_process_worker$"},
 	{0, NULL},
 };
 
@@ -332,24 +409,11 @@ static const struct preset_rule preset_ipython[] = {
 /* What the stem trimmer may remove: interpreter and tool plumbing that
  * runs *before* a program's own first frame.  Only frames that exist to
  * start something else belong here; anything a program calls for its own
- * sake (json, re, asyncio.sleep) does not. */
+ * sake (json, re, asyncio.sleep) does not.  The machinery hidden by
+ * default (runpy, the import system, the threads' and processes'
+ * bootstrap) is not listed: a hidden frame never reaches the tree, and
+ * one a show rule brings back is exempt from trimming. */
 static const struct preset_rule plumbing[] = {
-	{HIDE_ACTION_PLUMBING, "module:runpy"},
-	{HIDE_ACTION_PLUMBING, "module:importlib._bootstrap"},
-	{HIDE_ACTION_PLUMBING, "module:importlib._bootstrap_external"},
-	{HIDE_ACTION_PLUMBING, "module:importlib function~^(\\w+\\.)?import_module$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:threading function~^(Thread\\.)?(_bootstrap|_bootstrap_inner|run)$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:concurrent.futures.thread function~^(_worker|(_WorkItem\\.)?run)$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:concurrent.futures.process function~^_process_worker$"},
-	{HIDE_ACTION_PLUMBING,
-	 "module:multiprocessing function~^(BaseProcess\\.)?(_bootstrap|run)$"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.spawn"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.popen_fork"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.forkserver"},
-	{HIDE_ACTION_PLUMBING, "module:multiprocessing.pool function~^worker$"},
 	{HIDE_ACTION_PLUMBING, "module:asyncio.runners"},
 	{HIDE_ACTION_PLUMBING,
 	 "module:asyncio.base_events function~^(BaseEventLoop\\.)?(run_until_complete|run_forever|_run_once)$"},
@@ -401,14 +465,21 @@ static const struct {
 	const char *name, *description;
 	const struct preset_rule *rules;
 	gboolean cells;
+	gboolean machinery; /* applied by default */
 } presets[] = {
 	{"ipython", "IPython's shell and its libraries; each cell shown as In [N]",
-	 preset_ipython, TRUE},
-	{"importlib", "the import machinery", preset_importlib, FALSE},
-	{"runpy", "interpreter start-up for -m and run_path", preset_runpy, FALSE},
-	{"asyncio", "the event loop's plumbing", preset_asyncio, FALSE},
-	{"threading", "thread bootstrap (threading, concurrent.futures)",
-	 preset_threading, FALSE},
+	 preset_ipython, TRUE, FALSE},
+	{"importlib", "the import machinery (hidden by default)", preset_importlib,
+	 FALSE, TRUE},
+	{"site", "start-up's site module and the .pth lines it runs (hidden by "
+		 "default)", preset_site, FALSE, TRUE},
+	{"runpy", "interpreter start-up for -m and run_path (hidden by default)",
+	 preset_runpy, FALSE, TRUE},
+	{"threading", "thread bootstrap (threading, concurrent.futures; hidden "
+		      "by default)", preset_threading, FALSE, TRUE},
+	{"multiprocessing", "process bootstrap (multiprocessing, concurrent.futures; "
+			    "hidden by default)", preset_multiprocessing, FALSE, TRUE},
+	{"asyncio", "the event loop's plumbing", preset_asyncio, FALSE, FALSE},
 };
 
 const char *const *hide_presets(void)
@@ -467,6 +538,13 @@ void hide_rules_add_plumbing(struct hide_rules *r)
 void hide_rules_add_native(struct hide_rules *r)
 {
 	add_builtin(r, HIDE_LEVEL_DEFAULT, native_interpreter);
+}
+
+void hide_rules_add_machinery(struct hide_rules *r)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(presets); i++)
+		if (presets[i].machinery)
+			add_builtin(r, HIDE_LEVEL_DEFAULT, presets[i].rules);
 }
 
 /* ---- modules ---- */
@@ -608,21 +686,120 @@ static int action_rank(enum hide_action a)
 	return a == HIDE_ACTION_SHOW ? 3 : a == HIDE_ACTION_HIDE ? 2 : 1;
 }
 
+/* The frame a caller. term tests, and its module; f NULL when the frame
+ * has no Python caller (a thread's first frame). */
+struct caller {
+	const struct profile_frame *f;
+	const char *module;
+};
+
+struct judgement {
+	const struct rule *best; /* the deciding hide, collapse or show rule */
+	gboolean plumbing, shown;
+	gboolean contextual; /* a caller. rule would match, given the caller */
+};
+
+/* What the rules say of frame f.  Without ctx (hide_rules_apply's pass
+ * over frames, which knows no stack) a rule with caller. terms is left
+ * undecided: it only sets j->contextual when its other terms match. */
+static void judge(const struct hide_rules *r, const struct profile_frame *f,
+		  const char *module, const struct caller *ctx,
+		  struct judgement *j)
+{
+	memset(j, 0, sizeof *j);
+	for (guint i = 0; i < r->rules->len; i++) {
+		const struct rule *rule = g_ptr_array_index(r->rules, i);
+		gboolean all = TRUE;
+		for (guint k = 0; all && k < rule->terms->len; k++) {
+			const struct term *t = &g_array_index(rule->terms, struct term, k);
+			if (!t->caller)
+				all = term_match(t, f, module);
+			else if (ctx)
+				all = ctx->f && term_match(t, ctx->f, ctx->module);
+		}
+		if (!all)
+			continue;
+		if (rule->contextual && !ctx) {
+			j->contextual = TRUE;
+			continue;
+		}
+		if (rule->action == HIDE_ACTION_PLUMBING) {
+			j->plumbing = TRUE;
+			continue;
+		}
+		if (rule->action == HIDE_ACTION_SHOW)
+			j->shown = TRUE;
+		if (!j->best || rule->level > j->best->level ||
+		    (rule->level == j->best->level &&
+		     action_rank(rule->action) > action_rank(j->best->action)))
+			j->best = rule;
+	}
+}
+
+/* The verdict `best` gives f: 0, PROFILE_TREE_HIDDEN or a group frame,
+ * interned into p.  With p NULL (a contextual verdict, asked while a tree
+ * is being built on p) the group frame must have been interned already. */
+static guint32 verdict_of(struct hide_rules *r, struct profile *p,
+			  const struct profile_frame *f, const struct rule *best)
+{
+	if (!best || best->action == HIDE_ACTION_SHOW)
+		return 0;
+	if (best->action == HIDE_ACTION_HIDE)
+		return PROFILE_TREE_HIDDEN;
+	if (!best->group)
+		return p ? cell_frame(r, p, f)
+			 : GPOINTER_TO_UINT(g_hash_table_lookup(
+				   r->cells, GINT_TO_POINTER(ipython_cell(f))));
+	if (!best->group_frame && p)
+		((struct rule *)best)->group_frame = group_frame(p, best->group);
+	return best->group_frame;
+}
+
+static const char *module_of(struct hide_rules *r, const struct profile_frame *f)
+{
+	const char *m;
+
+	if (f->kind == PROFILE_FRAME_NATIVE)
+		return "";
+	if (!(m = g_hash_table_lookup(r->modules, f->filename))) {
+		m = hide_module_of(f->filename);
+		g_hash_table_insert(r->modules, (gpointer)f->filename, (gpointer)m);
+	}
+	return m;
+}
+
+/* A contextual frame's verdict may come from any collapse rule that
+ * matches it, whatever the caller: their groups are interned now, while
+ * p may still grow. */
+static void intern_groups(struct hide_rules *r, struct profile *p,
+			  const struct profile_frame *f, const char *module)
+{
+	for (guint i = 0; i < r->rules->len; i++) {
+		const struct rule *rule = g_ptr_array_index(r->rules, i);
+		gboolean all = rule->action == HIDE_ACTION_COLLAPSE;
+		for (guint k = 0; all && k < rule->terms->len; k++) {
+			const struct term *t = &g_array_index(rule->terms, struct term, k);
+			all = t->caller || term_match(t, f, module);
+		}
+		if (all)
+			verdict_of(r, p, f, rule);
+	}
+}
+
 void hide_rules_apply(struct hide_rules *r, struct profile *p)
 {
 	guint32 n = profile_n_frames(p);
-	GHashTable *modules = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-						    NULL, g_free);
 
 	r->verdict = g_renew(guint32, r->verdict, n + 1);
 	r->plumbing = g_renew(guint8, r->plumbing, n + 1);
 	r->verdict[0] = 0;
 	r->plumbing[0] = 0;
 	r->n = n;
+	g_hash_table_remove_all(r->modules);
+	g_hash_table_remove_all(r->in_context);
 	for (guint32 id = 1; id <= n; id++) {
 		const struct profile_frame *f = profile_frame(p, id);
-		const struct rule *best = NULL;
-		gboolean plumb = FALSE, shown = FALSE;
+		struct judgement j;
 		const char *module;
 
 		r->verdict[id] = 0;
@@ -634,46 +811,17 @@ void hide_rules_apply(struct hide_rules *r, struct profile *p)
 			r->plumbing[id] = r->plumbing[f->function];
 			continue;
 		}
-		module = f->kind == PROFILE_FRAME_NATIVE
-				 ? "" : g_hash_table_lookup(modules, f->filename);
-		if (!module) {
-			module = hide_module_of(f->filename);
-			g_hash_table_insert(modules, (gpointer)f->filename, (gpointer)module);
-		}
-		for (guint i = 0; i < r->rules->len; i++) {
-			struct rule *rule = g_ptr_array_index(r->rules, i);
-			gboolean all = TRUE;
-			for (guint j = 0; all && j < rule->terms->len; j++)
-				all = term_match(&g_array_index(rule->terms, struct term, j),
-						 f, module);
-			if (!all)
-				continue;
-			if (rule->action == HIDE_ACTION_PLUMBING) {
-				plumb = TRUE;
-				continue;
-			}
-			if (rule->action == HIDE_ACTION_SHOW)
-				shown = TRUE;
-			if (!best || rule->level > best->level ||
-			    (rule->level == best->level &&
-			     action_rank(rule->action) > action_rank(best->action)))
-				best = rule;
-		}
+		module = module_of(r, f);
+		judge(r, f, module, NULL, &j);
 		/* bit 1: plumbing; bit 2: a show rule matched */
-		r->plumbing[id] = (guint8)((plumb && !shown) | (shown << 1));
-		if (!best || best->action == HIDE_ACTION_SHOW)
-			continue;
-		if (best->action == HIDE_ACTION_HIDE) {
-			r->verdict[id] = PROFILE_TREE_HIDDEN;
-		} else if (!best->group) {
-			r->verdict[id] = cell_frame(r, p, f);
+		r->plumbing[id] = (guint8)((j.plumbing && !j.shown) | (j.shown << 1));
+		if (j.contextual) {
+			intern_groups(r, p, f, module);
+			r->verdict[id] = PROFILE_TREE_CONTEXTUAL;
 		} else {
-			if (!best->group_frame)
-				((struct rule *)best)->group_frame = group_frame(p, best->group);
-			r->verdict[id] = best->group_frame;
+			r->verdict[id] = verdict_of(r, p, f, j.best);
 		}
 	}
-	g_hash_table_unref(modules);
 }
 
 guint32 hide_rules_classify(const struct profile *p, guint32 frame,
@@ -682,6 +830,43 @@ guint32 hide_rules_classify(const struct profile *p, guint32 frame,
 	const struct hide_rules *r = data;
 	(void)p;
 	return frame <= r->n && r->verdict ? r->verdict[frame] : 0;
+}
+
+guint32 hide_rules_classify_stack(const struct profile *p, guint32 stack,
+				  gpointer data)
+{
+	struct hide_rules *r = data;
+	const struct profile_stack *s = profile_stack(p, stack);
+	const struct profile_frame *f = profile_frame(p, s->frame);
+	struct caller ctx = {NULL, NULL};
+	struct judgement j;
+	gint64 key;
+	gpointer v;
+	guint32 verdict;
+
+	if (hide_rules_classify(p, s->frame, r) != PROFILE_TREE_CONTEXTUAL)
+		return hide_rules_classify(p, s->frame, r);
+	/* native frames between two Python ones are how the interpreter
+	 * made the call (exec, the eval loop), as Python's own f_back
+	 * skips them */
+	for (guint32 up = s->parent; up; up = profile_stack(p, up)->parent) {
+		const struct profile_frame *c = profile_frame(p, profile_stack(p, up)->frame);
+		if (c->kind != PROFILE_FRAME_NATIVE) {
+			ctx.f = c->kind == PROFILE_FRAME_PYTHON ? c : NULL;
+			break;
+		}
+	}
+	/* rules never read lines: one verdict per pair of functions */
+	key = ((gint64)f->function << 32) | (ctx.f ? ctx.f->function : 0);
+	if (g_hash_table_lookup_extended(r->in_context, &key, NULL, &v))
+		return GPOINTER_TO_UINT(v);
+	if (ctx.f)
+		ctx.module = module_of(r, ctx.f);
+	judge(r, f, module_of(r, f), &ctx, &j);
+	verdict = verdict_of(r, NULL, f, j.best);
+	g_hash_table_insert(r->in_context, g_memdup2(&key, sizeof key),
+			    GUINT_TO_POINTER(verdict));
+	return verdict;
 }
 
 gboolean hide_rules_plumbing(const struct profile *p, guint32 frame,

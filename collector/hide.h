@@ -8,11 +8,21 @@
  *     [GROUP=]TERM [TERM...]        every TERM must match
  *     TERM = FIELD:GLOB | FIELD~REGEX | GLOB
  *     FIELD = file | module | name | qualname | function | object
+ *           | caller.FIELD (but object)
  *
  * A bare GLOB tests `function` (the name or the qualified name).  Rules
  * are compiled once (hide_rules_add) and evaluated once per frame of a
  * profile (hide_rules_apply), never per sample: the tree builder asks
  * hide_rules_classify, which reads the answer from an array.
+ *
+ * A caller.FIELD term tests the frame's Python caller as the stack
+ * recorded it (hidden or not; native frames between are skipped).  A frame
+ * that a rule with such terms would match but for them is contextual:
+ * hide_rules_classify says PROFILE_TREE_CONTEXTUAL, and the tree builder
+ * asks hide_rules_classify_stack once per stack that ends in it, which
+ * judges every rule again with the caller known, once per pair of
+ * functions.  Only a few frames are ever contextual (the built-in rule of
+ * this kind is about <string> code that site runs for .pth files).
  *
  * Rules judge Python and native frames (object matches only the latter,
  * by its object's base name; module only the former): synthetic frames ([truncated],
@@ -23,9 +33,12 @@
  * environment < command line).  For each frame, the highest level with a
  * hide, collapse or show rule that matches decides; within one level,
  * show beats hide beats collapse (a preset collapses a package and hides
- * chosen functions of it); among collapse rules the first added wins.  Plumbing rules (the stem trimmer's list
- * of interpreter and tool frames) only mark; a frame that any show rule
- * matches is never plumbing.
+ * chosen functions of it); among collapse rules the first added wins.
+ * Plumbing rules (the stem trimmer's list of interpreter and tool frames)
+ * only mark; a frame that any show rule matches is never plumbing.  The
+ * trimmer reads the shown tree, not the recorded stacks, so plumbing
+ * rules cannot have caller. terms and show rules with them do not exempt
+ * from trimming.
  *
  * Ownership: struct hide_rules owns its compiled rules and verdicts; the
  * group frames it interns belong to the profile.
@@ -74,10 +87,15 @@ gboolean hide_rules_add(struct hide_rules *r, enum hide_level level,
 gboolean hide_rules_add_preset(struct hide_rules *r, enum hide_level level,
 			       const char *name, GError **error);
 
-/* Adds the built-in plumbing list (runpy, importlib's bootstrap,
- * threading's and multiprocessing's bootstrap, concurrent.futures'
- * workers, asyncio's loop, IPython's entry point) at the default level. */
+/* Adds the built-in plumbing list (asyncio's loop, cProfile's entry,
+ * IPython's entry point: what the machinery hidden by default leaves) at
+ * the default level. */
 void hide_rules_add_plumbing(struct hide_rules *r);
+
+/* Adds the hide rules for Python's machinery (the presets importlib,
+ * site, runpy, threading and multiprocessing: see hide.c) at the default
+ * level. */
+void hide_rules_add_machinery(struct hide_rules *r);
 
 /* Adds the hide rules for the interpreter's own native frames (the eval
  * loop, the call machinery, the entry points: see hide.c) at the default
@@ -103,6 +121,11 @@ void hide_rules_apply(struct hide_rules *r, struct profile *p);
  * p): 0, PROFILE_TREE_HIDDEN or a group frame id. */
 guint32 hide_rules_classify(const struct profile *p, guint32 frame,
 			    gpointer data);
+
+/* For struct profile_tree_options.classify_stack: the verdict on the leaf
+ * frame of stack, judged with its caller (see above). */
+guint32 hide_rules_classify_stack(const struct profile *p, guint32 stack,
+				  gpointer data);
 
 /* Whether frame is plumbing (after hide_rules_apply). */
 gboolean hide_rules_plumbing(const struct profile *p, guint32 frame,

@@ -5,9 +5,13 @@
  * Loading keeps, per thread being decoded, the previous sample's frames
  * and the stack id reached after each of them.  Consecutive samples share
  * most of their root side, so a sample costs one comparison per shared
- * frame and one hash lookup per new frame -- O(depth), no allocation.
- * (code id, lasti) -> frame id is cached per code object, so the line
- * table is decoded once per distinct instruction.
+ * frame and, per new frame, an array read for its frame and a stack push
+ * (the parent's last child, else one probe of the stack index) -- O(depth),
+ * no allocation.  (code id, lasti) -> frame id is an array per code
+ * object, so the line table is decoded once per distinct instruction.
+ * A memo of whole stacks (one hash of every frame of each sample) used to
+ * sit in front of this; with these lookups this cheap it cost more than
+ * it saved, on generated and on real files alike (bench/README.md).
  */
 #include "config.h"
 
@@ -28,6 +32,7 @@ _Static_assert((int)PROFILE_MODE_WALL == (int)PF_MODE_WALL, "mode");
 _Static_assert((int)PROFILE_SOURCE_PERF_TASK_CLOCK == (int)PF_SOURCE_PERF_TASK_CLOCK,
 	       "source");
 _Static_assert((int)PROFILE_END_STOP == (int)PF_END_STOP, "end");
+_Static_assert((int)PROFILE_END_ROTATE == (int)PF_END_ROTATE, "end");
 _Static_assert(PROFILE_DROP_COUNT == PF_DROP_COUNT, "drops");
 _Static_assert(PROFILE_SAMPLE_GIL == PF_SAMPLE_GIL &&
 		       PROFILE_SAMPLE_TRUNCATED == PF_SAMPLE_TRUNCATED &&
@@ -56,60 +61,42 @@ const char *profile_drop_name(guint i)
 /* ---- loading a file ---- */
 
 struct load_code {
+	/* what every frame of a sample reads first, in one cache line: a
+	 * program's code objects are thousands, and the lookups of their
+	 * frames are most of what reading costs once the file's bytes are
+	 * decoded */
+	int last_lasti;       /* the last lookup, answered without looking */
+	guint32 last_frame;
+	gboolean native;      /* a PF_REC_NATIVE id: address, no code */
+	guint32 n_frames;
+	/* frame id by lasti / 2 + 1 (lasti is even, or -1: not started),
+	 * for the low offsets where nearly every sample is; the rest, and
+	 * every offset once the loader's budget for these is spent, in
+	 * by_lasti (lasti + 1 -> frame id) */
+	guint32 *frames;
+	GHashTable *by_lasti;
 	guint32 filename, name, qualname; /* string ids */
 	int firstlineno;
 	guint32 flags;
 	const guint8 *linetable; /* in the mapping: valid during the visit */
 	guint32 linetable_len;
 	const char *s_filename, *s_name, *s_qualname; /* resolved lazily */
-	GHashTable *by_lasti; /* lasti + 1 -> frame id */
-	int last_lasti;       /* the last lookup, answered without hashing */
-	guint32 last_frame;
-	gboolean native;      /* a PF_REC_NATIVE id: address, no code */
+	gboolean resolved;    /* the s_ strings are set */
 	guint64 address;
 };
 
-/* A whole sample's frames, as the file gives them, -> stack id.  Programs
- * revisit the same few thousand stacks millions of times, so one hash of
- * the frame array (integers only, no pointer chasing) usually replaces a
- * lookup per frame.  Keys are allocated per distinct stack, never per
- * sample, and the memo stops growing at LOAD_MEMO_MAX_BYTES. */
-#define LOAD_MEMO_MAX_BYTES (64u << 20)
-
-struct memo_key {
-	guint hash;
-	guint32 depth;
-	guint32 truncated;
-	const struct pf_frame *frames;
-};
-
-static guint memo_hash(gconstpointer k)
-{
-	return ((const struct memo_key *)k)->hash;
-}
-
-static gboolean memo_equal(gconstpointer a, gconstpointer b)
-{
-	const struct memo_key *x = a, *y = b;
-	return x->hash == y->hash && x->depth == y->depth &&
-	       x->truncated == y->truncated &&
-	       (x->depth == 0 ||
-		!memcmp(x->frames, y->frames, x->depth * sizeof *x->frames));
-}
-
-static guint memo_hash_frames(const struct pf_frame *f, guint32 depth,
-			      guint32 truncated)
-{
-	guint64 h = 0x9e3779b97f4a7c15ull ^ depth ^ ((guint64)truncated << 40);
-	for (guint32 i = 0; i < depth; i++)
-		h = (h ^ (((guint64)f[i].code_id << 32) | (guint32)f[i].lasti)) *
-		    0x100000001b3ull;
-	return mix(h);
-}
+/* A code object's frames by instruction offset are an array up to this
+ * index (a function of 64 KiB of bytecode; CPython's own largest are a
+ * few KiB), and all the arrays of a file together stay under the budget,
+ * so that a hostile file naming huge offsets in many codes costs hash
+ * entries, not arrays. */
+#define LOAD_FRAMES_MAX_INDEX (1u << 15)
+#define LOAD_FRAMES_MAX_BYTES (64u << 20)
 
 static void load_code_free(gpointer data)
 {
 	struct load_code *c = data;
+	g_free(c->frames);
 	if (c->by_lasti)
 		g_hash_table_unref(c->by_lasti);
 	g_free(c);
@@ -128,6 +115,7 @@ struct load {
 	guint32 code_array_len;
 	guint32 code_max_id;
 	gboolean codes_indexed;
+	gsize frames_bytes;  /* of every load_code's frames array */
 	GHashTable *threads; /* serial -> thread index + 1 */
 	/* the thread being decoded and its previous sample */
 	gboolean have_cur;
@@ -138,8 +126,6 @@ struct load {
 	guint32 prev_depth;
 	guint32 prev_flags;
 	guint32 stack_truncated; /* stack of just "[truncated]" */
-	GHashTable *memo;        /* struct memo_key * -> stack id */
-	gsize memo_bytes;
 	GArray *names;           /* struct load_name, applied after the visit */
 	guint symbols_process;   /* this file's process in `symbols` */
 	guint32 stack_unmerged;  /* stack of just "[native: unmerged]" */
@@ -215,11 +201,16 @@ static int on_mark(void *ctx, const struct pf_mark *m)
 {
 	struct load *l = ctx;
 	struct profile_mark pm = {l->process, m->mono_ns,
-				  (enum profile_mark_kind)m->kind, NULL};
+				  (enum profile_mark_kind)m->kind, NULL, -1};
+	/* the threads are known: the visit gives them before any mark */
+	guint index = GPOINTER_TO_UINT(g_hash_table_lookup(l->threads,
+							   GUINT_TO_POINTER(m->thread)));
 
 	if (m->kind < PF_MARK_START || m->kind > PF_MARK_POINT)
 		return 0;
 	pm.label = profile_intern(l->p, m->label, m->label_len);
+	if (index)
+		pm.thread = (int)index - 1;
 	g_array_append_val(l->p->marks, pm);
 	return 0;
 }
@@ -246,8 +237,7 @@ static void load_apply_names(struct load *l)
 
 		for (guint k = pr->first_thread; k < pr->first_thread + pr->n_threads; k++) {
 			const struct profile_thread *t = profile_thread(l->p, k);
-			guint64 start = t->samples->len
-				? g_array_index(t->samples, struct profile_sample, 0).mono_ns : 0;
+			guint64 start = t->first_mono_ns;
 
 			if (t->tid != n->tid || (t->pthread && n->pthread && t->pthread != n->pthread))
 				continue;
@@ -369,11 +359,35 @@ static const char *load_string(struct load *l, guint32 id, const char *dflt)
 	return s ? s : profile_intern(l->p, dflt, -1);
 }
 
+/* The slot for pf's frame in c->frames, grown to hold it; NULL when its
+ * offset is past what the arrays cover or the budget is spent (then the
+ * hash table answers). */
+static guint32 *load_frame_slot(struct load *l, struct load_code *c,
+				const struct pf_frame *pf)
+{
+	guint32 i = (guint32)(pf->lasti + 2) >> 1, n;
+
+	if (i < c->n_frames)
+		return &c->frames[i];
+	if (i >= LOAD_FRAMES_MAX_INDEX)
+		return NULL;
+	for (n = c->n_frames ? c->n_frames : 16; n <= i; n *= 2)
+		;
+	if (l->frames_bytes + (n - c->n_frames) * sizeof *c->frames >
+	    LOAD_FRAMES_MAX_BYTES)
+		return NULL;
+	l->frames_bytes += (n - c->n_frames) * sizeof *c->frames;
+	c->frames = g_renew(guint32, c->frames, n);
+	memset(c->frames + c->n_frames, 0, (n - c->n_frames) * sizeof *c->frames);
+	c->n_frames = n;
+	return &c->frames[i];
+}
+
 /* The frame of (code, lasti); 0 if the frame table is full. */
 static guint32 load_frame(struct load *l, const struct pf_frame *pf)
 {
 	struct load_code *c;
-	guint32 id;
+	guint32 id, *slot;
 	int line;
 
 	if (pf->code_id < l->code_array_len)
@@ -391,20 +405,30 @@ static guint32 load_frame(struct load *l, const struct pf_frame *pf)
 	}
 	if (c->last_frame && c->last_lasti == pf->lasti)
 		return c->last_frame;
-	if (!c->by_lasti) {
-		c->by_lasti = g_hash_table_new(g_direct_hash, g_direct_equal);
+	slot = load_frame_slot(l, c, pf);
+	if (slot && *slot) {
+		c->last_lasti = pf->lasti;
+		c->last_frame = *slot;
+		return *slot;
+	}
+	if (!c->resolved) {
 		/* strings are all known once samples start (read.h) */
 		c->s_filename = load_string(l, c->filename, "?");
 		c->s_name = load_string(l, c->name, "?");
 		c->s_qualname = c->qualname ? load_string(l, c->qualname, "?")
 					    : NULL;
+		c->resolved = TRUE;
 	}
-	id = GPOINTER_TO_UINT(g_hash_table_lookup(
-		c->by_lasti, GINT_TO_POINTER(pf->lasti + 1)));
-	if (id) {
-		c->last_lasti = pf->lasti;
-		c->last_frame = id;
-		return id;
+	if (!slot) {
+		if (!c->by_lasti)
+			c->by_lasti = g_hash_table_new(g_direct_hash, g_direct_equal);
+		id = GPOINTER_TO_UINT(g_hash_table_lookup(
+			c->by_lasti, GINT_TO_POINTER(pf->lasti + 1)));
+		if (id) {
+			c->last_lasti = pf->lasti;
+			c->last_frame = id;
+			return id;
+		}
 	}
 	if (pf->lasti < 0)
 		line = c->firstlineno; /* not started: at the def line */
@@ -416,9 +440,12 @@ static guint32 load_frame(struct load *l, const struct pf_frame *pf)
 				  c->s_name, c->s_qualname, c->firstlineno,
 				  line < 0 ? -1 : line, -1);
 	if (id) {
-		g_hash_table_insert(c->by_lasti,
-				    GINT_TO_POINTER(pf->lasti + 1),
-				    GUINT_TO_POINTER(id));
+		if (slot)
+			*slot = id;
+		else
+			g_hash_table_insert(c->by_lasti,
+					    GINT_TO_POINTER(pf->lasti + 1),
+					    GUINT_TO_POINTER(id));
 		c->last_lasti = pf->lasti;
 		c->last_frame = id;
 	}
@@ -448,6 +475,24 @@ static void load_index_codes(struct load *l)
 	g_hash_table_iter_init(&it, l->codes);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		l->code_array[GPOINTER_TO_UINT(k)] = v;
+}
+
+/* How many frames of the previous sample (of n) the sample shares, root
+ * side first: a (code id, lasti) pair compared as one 64-bit word. */
+static guint32 load_shared(const void *prev, const struct pf_frame *cur, guint32 n)
+{
+	const guint8 *a = prev, *b = (const guint8 *)cur;
+	guint32 i = 0;
+
+	G_STATIC_ASSERT(sizeof(struct pf_frame) == sizeof(guint64));
+	for (; i < n; i++) {
+		guint64 x, y;
+		memcpy(&x, a + i * sizeof x, sizeof x);
+		memcpy(&y, b + i * sizeof y, sizeof y);
+		if (x != y)
+			break;
+	}
+	return i;
 }
 
 static int on_sample(void *ctx, const struct pf_sample *s)
@@ -488,55 +533,30 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 	}
 
 	if (((l->prev_flags ^ s->flags) &
-	     (PF_SAMPLE_TRUNCATED | PF_SAMPLE_UNMERGED)) == 0) {
-		const struct pf_frame *prev =
-			(const struct pf_frame *)(gpointer)l->prev_frames->data;
-		guint32 n = MIN(l->prev_depth, s->depth);
-		while (shared < n && prev[shared].code_id == s->frames[shared].code_id &&
-		       prev[shared].lasti == s->frames[shared].lasti)
-			shared++;
-	}
-	const guint32 based = trunc | (s->flags & PF_SAMPLE_UNMERGED);
-	struct memo_key probe = {0, s->depth, based, s->frames};
-	if (shared < s->depth) {
-		probe.hash = memo_hash_frames(s->frames, s->depth, based);
-		stack = GPOINTER_TO_UINT(g_hash_table_lookup(l->memo, &probe));
-		if (stack) {
-			/* the per-frame path is not known: nothing to share
-			 * with the next sample but the memo itself */
-			l->prev_depth = 0;
-			l->prev_flags = s->flags;
-			if (s->flags & PF_SAMPLE_WAIT_MASK)
-				profile_frame_idle_intern(l->p, s->flags);
-			profile_add_sample(l->p, l->cur_thread, s->mono_ns,
-					   s->cpu_ns, s->wall_ns, s->flags, stack);
-			return 0;
-		}
-	}
+	     (PF_SAMPLE_TRUNCATED | PF_SAMPLE_UNMERGED)) == 0)
+		shared = load_shared(l->prev_frames->data, s->frames,
+				     MIN(l->prev_depth, s->depth));
 	if (s->depth > l->prev_frames->len) {
 		g_array_set_size(l->prev_frames, s->depth);
 		g_array_set_size(l->prev_stacks, s->depth);
 	}
 	stack = shared ? g_array_index(l->prev_stacks, guint32, shared - 1) : base;
 	for (i = shared; i < s->depth; i++) {
-		guint32 frame = load_frame(l, &s->frames[i]);
-		if (!frame || !(stack = profile_stack_push(l->p, stack, frame))) {
+		guint32 frame = load_frame(l, &s->frames[i]), next;
+
+		if (frame && (next = profile_stack_hint(l->p, stack, frame)))
+			stack = next;
+		else if (!frame || !(stack = profile_stack_push(l->p, stack, frame))) {
 			l->prev_depth = 0;
 			return load_limit(l);
 		}
-		g_array_index(l->prev_frames, struct pf_frame, i) = s->frames[i];
 		g_array_index(l->prev_stacks, guint32, i) = stack;
 	}
+	if (shared < s->depth)
+		memcpy(&g_array_index(l->prev_frames, struct pf_frame, shared),
+		       &s->frames[shared], (s->depth - shared) * sizeof *s->frames);
 	l->prev_depth = s->depth;
 	l->prev_flags = s->flags;
-	if (shared < s->depth && s->depth && l->memo_bytes < LOAD_MEMO_MAX_BYTES) {
-		gsize fb = s->depth * sizeof *s->frames;
-		struct memo_key *k = g_malloc(sizeof *k + fb);
-		*k = probe;
-		k->frames = memcpy(k + 1, s->frames, fb);
-		g_hash_table_insert(l->memo, k, GUINT_TO_POINTER(stack));
-		l->memo_bytes += sizeof *k + fb + 32;
-	}
 	if (s->flags & PF_SAMPLE_WAIT_MASK)
 		profile_frame_idle_intern(l->p, s->flags);
 	profile_add_sample(l->p, l->cur_thread, s->mono_ns, s->cpu_ns,
@@ -558,6 +578,44 @@ static char *header_string(const char *s, gsize cap)
 {
 	const char *end = memchr(s, '\0', cap);
 	return g_strndup(s, end ? (gsize)(end - s) : cap);
+}
+
+/*
+ * A rotated run's next file (format 2.3): the process read last is the
+ * same run (pid, host and the run's start) and this file comes right
+ * after its last.  Then the file adds to that process, its threads (by
+ * serial, which a process keeps across its files) to those threads, and
+ * the header's end and counts are the run's so far; threads gets the
+ * serials known.  Files read in another order, or with another file
+ * between them, stay processes of their own.
+ */
+static gboolean run_goes_on(struct profile *p, const struct profile_process *info,
+			    GHashTable *threads)
+{
+	struct profile_process *pr;
+
+	if (info->sequence < 2 || !info->run_start_realtime_ns || !p->processes->len)
+		return FALSE;
+	pr = profile_process(p, p->processes->len - 1);
+	if (pr->pid != info->pid || pr->sequence + 1 != info->sequence ||
+	    pr->run_start_realtime_ns != info->run_start_realtime_ns ||
+	    g_strcmp0(pr->hostname, info->hostname))
+		return FALSE;
+	pr->sequence = info->sequence;
+	pr->n_files++;
+	pr->complete = info->complete;
+	pr->end_mono_ns = info->end_mono_ns;
+	pr->end_reason = info->end_reason;
+	pr->end_signal = info->end_signal;
+	pr->signals += info->signals;
+	pr->header_samples += info->header_samples;
+	for (guint i = 0; i < PROFILE_DROP_COUNT; i++)
+		pr->dropped[i] += info->dropped[i];
+	for (guint i = 0; i < pr->n_threads; i++)
+		g_hash_table_insert(threads,
+				    GUINT_TO_POINTER(profile_thread(p, pr->first_thread + i)->serial),
+				    GUINT_TO_POINTER(pr->first_thread + i + 1));
+	return TRUE;
 }
 
 gboolean profile_load_file(struct profile *p, const char *path, GError **error)
@@ -626,16 +684,22 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	info.start_mono_ns = h->start_monotonic_ns;
 	info.complete = h->state == PF_STATE_COMPLETE;
 	info.end_mono_ns = info.complete ? h->end_monotonic_ns : 0;
-	info.end_reason = info.complete && h->end_reason <= PF_END_STOP
+	info.end_reason = info.complete && h->end_reason <= PF_END_ROTATE
 				  ? h->end_reason : PROFILE_END_NONE;
 	info.end_signal = (int)h->end_signal;
 	info.signals = h->signals;
 	info.header_samples = h->samples;
 	memcpy(info.dropped, h->dropped, sizeof info.dropped);
+	info.sequence = h->sequence;
+	info.run_start_realtime_ns = h->run_start_realtime_ns;
 
 	l.p = p;
 	l.path = profile_intern(p, path, -1);
-	l.process = profile_add_process(p, &info);
+	l.threads = g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (!run_goes_on(p, &info, l.threads))
+		l.process = profile_add_process(p, &info);
+	else
+		l.process = p->processes->len - 1;
 	g_strfreev(info.argv);
 	g_free(hostname);
 	g_free(pyver);
@@ -645,9 +709,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	l.strings = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					load_code_free);
-	l.threads = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.prev_frames = g_array_new(FALSE, FALSE, sizeof(struct pf_frame));
-	l.memo = g_hash_table_new_full(memo_hash, memo_equal, g_free, NULL);
 	l.prev_stacks = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	if (!info.complete) {
@@ -677,6 +739,8 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	}
 	if (rc == 0)
 		load_apply_names(&l);
+	/* families go by names, so only once the names are known */
+	profile_family_group(p, l.process);
 	g_array_unref(l.names);
 
 	g_hash_table_unref(l.strings);
@@ -685,7 +749,6 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	g_hash_table_unref(l.threads);
 	g_array_unref(l.prev_frames);
 	g_array_unref(l.prev_stacks);
-	g_hash_table_unref(l.memo);
 	pf_file_close(f);
 	if (rc != 0) {
 		if (!l.error)

@@ -4,11 +4,15 @@
 # format/linetable.[ch] decode CPython line tables.
 # The model: profile.c (strings, frames, stacks, threads), load.c (files
 # into it: the one file that knows the format), origin.c (whose code a
-# frame is), tree.c (call trees) and shape.c (trees reshaped for people).
+# frame is), tree.c (call trees), family.c (threads that differ only by
+# their numbers), shape.c (trees reshaped for people) and diff.c (two
+# trees compared).
 # Whatever links the model links libdw too (load.c names native frames).
 collector_model = collector/profile.c collector/profile.h \
 	collector/profile-private.h collector/load.c collector/tree.c \
 	collector/origin.c collector/shape.c collector/shape.h \
+	collector/diff.c collector/diff.h \
+	collector/family.c \
 	collector/symbols.c collector/symbols.h
 collector_model_libs = $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 pyprof_SOURCES += $(collector_model) \

@@ -33,6 +33,21 @@ static inline void *page_append(GPtrArray *pages, gsize elem, guint32 id)
 	return page_slot(pages, elem, id);
 }
 
+/* profile_stack_push's first try, where the loader pushes: the child of
+ * parent pushed last, if its frame is frame; else 0.  Inline, since the
+ * same call path recurs sample after sample. */
+static inline guint32 profile_stack_hint(const struct profile *p, guint32 parent,
+					 guint32 frame)
+{
+	const struct profile_stack *up = page_slot(p->stack_pages, sizeof *up, parent);
+
+	if (up->hint &&
+	    ((const struct profile_stack *)page_slot(p->stack_pages, sizeof *up,
+						     up->hint))->frame == frame)
+		return up->hint;
+	return 0;
+}
+
 /* Sets f's origin, package and short file (origin.c), for the process
  * being added (the last one), or none. */
 void profile_frame_set_origin(struct profile *p, struct profile_frame *f);
@@ -65,5 +80,47 @@ static inline gboolean edge_equal(gconstpointer a, gconstpointer b)
 	const struct edge *x = a, *y = b;
 	return x->parent == y->parent && x->frame == y->frame;
 }
+
+/* ---- an index of ids by (parent, frame) ---- */
+
+/*
+ * Open addressing with linear probing over the ids themselves, the key
+ * read from the element an id names (a stack, a tree node): 4 bytes a
+ * slot at most three quarters full.  A GHashTable of pointers into the
+ * pages took 40-56 bytes an entry, and a profile where nearly every
+ * sample is a new stack has millions of them (bench/README.md).  Id 0 is
+ * never stored: stack 0 and node 0 are the roots, nobody's child.
+ */
+/* struct id_index { slots (NULL until the first insert), mask (slots -
+ * 1), n } is declared in profile.h, where struct profile holds one. */
+
+/* The key of element id of owner */
+typedef struct edge (*id_index_key_fn)(gconstpointer owner, guint32 id);
+
+/* The id stored for e, 0 if none; *at is then the slot to insert it at
+ * (valid until the next insert). */
+static inline guint32 id_index_find(const struct id_index *x, struct edge e,
+				    id_index_key_fn key, gconstpointer owner,
+				    guint32 *at)
+{
+	guint32 i, id;
+
+	if (!x->slots) {
+		*at = 0;
+		return 0;
+	}
+	for (i = edge_hash(&e) & x->mask; (id = x->slots[i]); i = (i + 1) & x->mask) {
+		struct edge k = key(owner, id);
+		if (k.parent == e.parent && k.frame == e.frame)
+			return id;
+	}
+	*at = i;
+	return 0;
+}
+
+/* Stores id at slot at (from id_index_find); may grow the index. */
+void id_index_insert(struct id_index *x, guint32 at, guint32 id,
+		     id_index_key_fn key, gconstpointer owner);
+void id_index_release(struct id_index *x);
 
 #endif

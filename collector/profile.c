@@ -1,6 +1,6 @@
 /*
  * profile.c - the model: interned strings, frames and stacks, processes
- * and threads with their timelines.
+ * and threads with their samples, in timelines or summed.
  *
  * Files become a model in load.c and a model becomes a call tree in
  * tree.c; this file knows neither the file format nor trees.  Equal
@@ -55,6 +55,8 @@ static void thread_free(gpointer data)
 {
 	struct profile_thread *t = data;
 	g_array_unref(t->samples);
+	g_array_unref(t->aggregates);
+	g_free(t->agg_slots);
 	g_free(t);
 }
 
@@ -68,9 +70,9 @@ struct profile *profile_new(void)
 	p->warnings = g_ptr_array_new_with_free_func(g_free);
 	p->marks = g_array_new(FALSE, FALSE, sizeof(struct profile_mark));
 	p->mode = PROFILE_MODE_CPU;
+	p->timelines = TRUE;
 	p->strings = g_string_chunk_new(64 * 1024);
 	p->frame_index = g_hash_table_new(frame_hash, frame_equal);
-	p->stack_index = g_hash_table_new(edge_hash, edge_equal);
 	p->frame_pages = g_ptr_array_new_with_free_func(g_free);
 	p->stack_pages = g_ptr_array_new_with_free_func(g_free);
 
@@ -107,7 +109,7 @@ void profile_free(struct profile *p)
 		g_hash_table_unref(p->running);
 	g_array_unref(p->marks);
 	g_hash_table_unref(p->frame_index);
-	g_hash_table_unref(p->stack_index);
+	id_index_release(&p->stack_index);
 	g_ptr_array_unref(p->frame_pages);
 	g_ptr_array_unref(p->stack_pages);
 	g_string_chunk_free(p->strings);
@@ -165,6 +167,7 @@ guint profile_add_process(struct profile *p, const struct profile_process *info)
 	pr->argv = info->argv ? g_strdupv(info->argv) : g_new0(char *, 1);
 	pr->first_thread = p->threads->len;
 	pr->n_threads = 0;
+	pr->n_files = 1;
 	{
 		char name[32];
 		g_snprintf(name, sizeof name, "process %d", info->pid);
@@ -207,10 +210,12 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 		t->name = profile_intern(p, buf, -1);
 	}
 	t->samples = g_array_new(FALSE, FALSE, sizeof(struct profile_sample));
+	t->aggregates = g_array_new(FALSE, FALSE, sizeof(struct profile_aggregate));
 	t->frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty, t->name,
 					NULL, -1, -1, (int)index);
 	t->name_frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty,
 					     t->name, NULL, -1, -1, -1);
+	t->family_frame = t->frame;
 	g_ptr_array_add(p->threads, t);
 	pr->n_threads++;
 	return index;
@@ -229,6 +234,7 @@ void profile_thread_rename(struct profile *p, guint thread, const char *name,
 					NULL, -1, -1, (int)thread);
 	t->name_frame = profile_frame_intern(p, PROFILE_FRAME_THREAD, empty,
 					     t->name, NULL, -1, -1, -1);
+	t->family_frame = t->frame;
 }
 
 guint32 profile_frame_intern(struct profile *p, enum profile_frame_kind kind,
@@ -328,11 +334,85 @@ guint32 profile_frame_intern_native(struct profile *p, const char *object,
 guint32 profile_frame_unknown(struct profile *p) { return p->frame_unknown; }
 guint32 profile_frame_idle(const struct profile *p) { return p->frame_idle; }
 
+/* ---- the index of ids by (parent, frame) ---- */
+
+static void id_index_grow(struct id_index *x, guint32 size, id_index_key_fn key,
+			  gconstpointer owner)
+{
+	guint32 *old = x->slots, old_size = old ? x->mask + 1 : 0;
+
+	x->slots = g_new0(guint32, size);
+	x->mask = size - 1;
+	for (guint32 j = 0; j < old_size; j++) {
+		struct edge e;
+		guint32 i;
+
+		if (!old[j])
+			continue;
+		e = key(owner, old[j]);
+		for (i = edge_hash(&e) & x->mask; x->slots[i]; i = (i + 1) & x->mask)
+			;
+		x->slots[i] = old[j];
+	}
+	g_free(old);
+}
+
+void id_index_insert(struct id_index *x, guint32 at, guint32 id,
+		     id_index_key_fn key, gconstpointer owner)
+{
+	if (!x->slots) {
+		id_index_grow(x, 1024, key, owner);
+		id_index_find(x, key(owner, id), key, owner, &at);
+	}
+	x->slots[at] = id;
+	/* at most three quarters full: linear probing's misses stay near
+	 * two probes */
+	if (++x->n > (x->mask + 1) / 4 * 3)
+		id_index_grow(x, (x->mask + 1) * 2, key, owner);
+}
+
+void id_index_release(struct id_index *x)
+{
+	g_free(x->slots);
+	memset(x, 0, sizeof *x);
+}
+
+/* ---- stacks ---- */
+
+static struct edge stack_key(gconstpointer owner, guint32 id)
+{
+	const struct profile *p = owner;
+	const struct profile_stack *s = page_slot(p->stack_pages, sizeof *s, id);
+	return (struct edge){s->parent, s->frame};
+}
+
+/* The index is dropped when loading ends (profile_loaded) and made again
+ * here if stacks come after that. */
+static void stack_index_make(struct profile *p)
+{
+	guint32 size = 1024, at = 0;
+
+	while (size / 4 * 3 < p->n_stacks)
+		size *= 2;
+	p->stack_index.slots = g_new0(guint32, size);
+	p->stack_index.mask = size - 1;
+	for (guint32 id = 1; id < p->n_stacks; id++) {
+		id_index_find(&p->stack_index, stack_key(p, id), stack_key, p, &at);
+		p->stack_index.slots[at] = id;
+	}
+	p->stack_index.n = p->n_stacks - 1;
+}
+
+void profile_loaded(struct profile *p)
+{
+	id_index_release(&p->stack_index);
+}
+
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 {
 	struct edge probe = {parent, frame};
 	struct profile_stack *s, *up;
-	guint32 id;
+	guint32 id, at;
 
 	if (parent >= p->n_stacks)
 		return 0;
@@ -344,7 +424,9 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 		if (s->frame == frame)
 			return up->hint;
 	}
-	id = GPOINTER_TO_UINT(g_hash_table_lookup(p->stack_index, &probe));
+	if (!p->stack_index.slots && p->n_stacks > 1)
+		stack_index_make(p);
+	id = id_index_find(&p->stack_index, probe, stack_key, p, &at);
 	if (id) {
 		up->hint = id;
 		return id;
@@ -358,8 +440,94 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 	s->depth = up->depth + 1;
 	s->hint = 0;
 	up->hint = id;
-	g_hash_table_insert(p->stack_index, s, GUINT_TO_POINTER(id));
+	id_index_insert(&p->stack_index, at, id, stack_key, p);
 	return id;
+}
+
+/* ---- samples, in a timeline or summed ---- */
+
+void profile_set_timelines(struct profile *p, gboolean keep)
+{
+	g_return_if_fail(p->n_samples == 0);
+	p->timelines = keep;
+}
+
+/* What sets apart samples of one (stack, flags) for the tree builder */
+static guint32 aggregate_kind(const struct profile *p, const struct profile_thread *t,
+			      const struct profile_sample *s, guint64 wait)
+{
+	if (profile_process(p, t->process)->mode != PROFILE_MODE_WALL)
+		return 0;
+	return (wait ? PROFILE_AGGREGATE_WAITED : 0) |
+	       (s->wall_ns > wait ? PROFILE_AGGREGATE_RAN : 0);
+}
+
+static guint aggregate_hash(guint32 stack, guint32 flags, guint32 kind)
+{
+	return mix((((guint64)stack << 32) | flags) ^ ((guint64)kind << 61));
+}
+
+/* A set of aggregates: the array, its index (open addressing over index +
+ * 1, at most three quarters full) and the one added to last, which the
+ * next sample of a thread usually is too. */
+struct aggregates {
+	GArray *a;
+	guint32 **slots, *mask, *last;
+};
+
+static void aggregates_grow(struct aggregates *x)
+{
+	guint32 size = *x->slots ? (*x->mask + 1) * 2 : 64;
+	guint32 *slots = g_new0(guint32, size);
+
+	for (guint i = 0; i < x->a->len; i++) {
+		const struct profile_aggregate *g =
+			&g_array_index(x->a, struct profile_aggregate, i);
+		guint32 j = aggregate_hash(g->stack, g->flags, g->kind) & (size - 1);
+		while (slots[j])
+			j = (j + 1) & (size - 1);
+		slots[j] = i + 1;
+	}
+	g_free(*x->slots);
+	*x->slots = slots;
+	*x->mask = size - 1;
+}
+
+static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
+			   guint32 kind, guint64 wait)
+{
+	struct profile_aggregate *g = NULL;
+	guint32 j, k;
+
+	if (*x->last) {
+		g = &g_array_index(x->a, struct profile_aggregate, *x->last - 1);
+		if (g->stack != s->stack || g->flags != s->flags || g->kind != kind)
+			g = NULL;
+	}
+	if (!g) {
+		if (!*x->slots || (x->a->len + 1) * 4ull > (*x->mask + 1) * 3ull)
+			aggregates_grow(x);
+		for (j = aggregate_hash(s->stack, s->flags, kind) & *x->mask;
+		     (k = (*x->slots)[j]); j = (j + 1) & *x->mask) {
+			g = &g_array_index(x->a, struct profile_aggregate, k - 1);
+			if (g->stack == s->stack && g->flags == s->flags && g->kind == kind)
+				break;
+			g = NULL;
+		}
+		if (!g) {
+			struct profile_aggregate n = {.stack = s->stack,
+						      .flags = s->flags,
+						      .kind = kind};
+			g_array_append_val(x->a, n);
+			k = (*x->slots)[j] = x->a->len;
+			g = &g_array_index(x->a, struct profile_aggregate, k - 1);
+		}
+		*x->last = k;
+	}
+	g->count++;
+	g->cpu_ns += s->cpu_ns;
+	g->wall_ns += s->wall_ns;
+	g->wait_ns += wait;
 }
 
 void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
@@ -372,14 +540,80 @@ void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
 		.mono_ns = mono_ns, .cpu_ns = cpu_ns, .wall_ns = wall_ns,
 		.flags = flags, .stack = stack,
 	};
+	guint64 wait = profile_sample_wait_ns(p, t, &s);
 
-	g_array_append_val(t->samples, s);
+	if (p->timelines) {
+		g_array_append_val(t->samples, s);
+	} else {
+		struct aggregates x = {t->aggregates, &t->agg_slots, &t->agg_mask,
+				       &t->agg_last};
+		aggregates_add(&x, &s, aggregate_kind(p, t, &s, wait), wait);
+	}
+	if (!t->n_samples++)
+		t->first_mono_ns = mono_ns;
+	t->last_mono_ns = mono_ns;
 	t->cpu_ns += cpu_ns;
 	t->wall_ns += wall_ns;
-	t->idle_ns += profile_sample_wait_ns(p, t, &s);
+	t->idle_ns += wait;
 	if (mono_ns > pr->last_mono_ns)
 		pr->last_mono_ns = mono_ns;
 	p->n_samples++;
+}
+
+const struct profile_aggregate *profile_thread_aggregates(const struct profile *p,
+							  guint ti, GArray *scratch,
+							  guint *n)
+{
+	const struct profile_thread *t = profile_thread(p, ti);
+	guint32 *slots = NULL, mask = 0, last = 0;
+	struct aggregates x = {scratch, &slots, &mask, &last};
+
+	if (!p->timelines) {
+		*n = t->aggregates->len;
+		return (const struct profile_aggregate *)(gpointer)t->aggregates->data;
+	}
+	g_array_set_size(scratch, 0);
+	for (guint i = 0; i < t->samples->len; i++) {
+		const struct profile_sample *s =
+			&g_array_index(t->samples, struct profile_sample, i);
+		guint64 wait = profile_sample_wait_ns(p, t, s);
+		aggregates_add(&x, s, aggregate_kind(p, t, s, wait), wait);
+	}
+	g_free(slots);
+	*n = scratch->len;
+	return (const struct profile_aggregate *)(gpointer)scratch->data;
+}
+
+void profile_thread_clear(struct profile *p, guint ti)
+{
+	struct profile_thread *t = profile_thread(p, ti);
+
+	p->n_samples -= t->n_samples;
+	g_array_set_size(t->samples, 0);
+	g_array_set_size(t->aggregates, 0);
+	g_clear_pointer(&t->agg_slots, g_free);
+	t->agg_mask = t->agg_last = 0;
+	t->n_samples = t->first_mono_ns = t->last_mono_ns = 0;
+	t->cpu_ns = t->wall_ns = t->idle_ns = 0;
+}
+
+void profile_thread_retotal(struct profile *p, guint ti)
+{
+	struct profile_thread *t = profile_thread(p, ti);
+	const struct profile_sample *s =
+		(const struct profile_sample *)(gpointer)t->samples->data;
+
+	p->n_samples -= t->n_samples;
+	t->n_samples = t->samples->len;
+	p->n_samples += t->n_samples;
+	t->first_mono_ns = t->n_samples ? s[0].mono_ns : 0;
+	t->last_mono_ns = t->n_samples ? s[t->n_samples - 1].mono_ns : 0;
+	t->cpu_ns = t->wall_ns = t->idle_ns = 0;
+	for (guint i = 0; i < t->samples->len; i++) {
+		t->cpu_ns += s[i].cpu_ns;
+		t->wall_ns += s[i].wall_ns;
+		t->idle_ns += profile_sample_wait_ns(p, t, &s[i]);
+	}
 }
 
 guint32 profile_n_frames(const struct profile *p) { return p->n_frames - 1; }
@@ -434,6 +668,7 @@ const char *profile_end_name(enum profile_end e)
 	case PROFILE_END_SIGNAL: return "signal";
 	case PROFILE_END_EXEC: return "exec";
 	case PROFILE_END_STOP: return "stopped";
+	case PROFILE_END_ROTATE: return "rotated";
 	}
 	return "unknown";
 }
@@ -454,38 +689,76 @@ static void clip_from(struct profile_sample *sm, guint64 from)
 	}
 }
 
+/* Keeps thread th's samples taken from `from` to `until` (its process's
+ * monotonic ns), the first clipped; returns how many. */
+/* Keeps thread ti's samples taken from `from` to `until` (monotonic ns),
+ * the first clipped to the span */
+static void thread_keep_span(struct profile *p, guint ti, guint64 from,
+			     guint64 until)
+{
+	struct profile_thread *th = profile_thread(p, ti);
+	guint kept = 0;
+
+	for (guint k = 0; k < th->samples->len; k++) {
+		struct profile_sample sm =
+			g_array_index(th->samples, struct profile_sample, k);
+
+		if (sm.mono_ns < from || sm.mono_ns > until)
+			continue;
+		clip_from(&sm, from);
+		g_array_index(th->samples, struct profile_sample, kept++) = sm;
+	}
+	g_array_set_size(th->samples, kept);
+	profile_thread_retotal(p, ti);
+}
+
 void profile_keep_recent(struct profile *p, guint64 span_ns)
 {
-	p->n_samples = 0;
+	g_return_if_fail(p->timelines);
 	for (guint t = 0; t < p->threads->len; t++) {
-		struct profile_thread *th = profile_thread(p, t);
-		guint64 last = profile_process(p, th->process)->last_mono_ns;
-		guint64 from = last > span_ns ? last - span_ns : 0;
-		guint kept = 0;
+		guint64 last = profile_process(p, profile_thread(p, t)->process)->last_mono_ns;
 
-		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
-		for (guint k = 0; k < th->samples->len; k++) {
-			struct profile_sample sm =
-				g_array_index(th->samples, struct profile_sample, k);
-
-			if (sm.mono_ns < from)
-				continue;
-			clip_from(&sm, from);
-			th->cpu_ns += sm.cpu_ns;
-			th->wall_ns += sm.wall_ns;
-			th->idle_ns += profile_sample_wait_ns(p, th, &sm);
-			g_array_index(th->samples, struct profile_sample, kept++) = sm;
-		}
-		g_array_set_size(th->samples, kept);
-		p->n_samples += kept;
+		thread_keep_span(p, t, last > span_ns ? last - span_ns : 0, G_MAXUINT64);
 	}
+	/* a thread left without samples leaves its family */
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
+}
+
+/* A wall-clock instant as process pr's monotonic ns (0 if before its
+ * clock's start) */
+static guint64 process_mono(const struct profile_process *pr, guint64 realtime_ns)
+{
+	gint64 shift = (gint64)pr->start_realtime_ns - (gint64)pr->start_mono_ns;
+
+	if (realtime_ns == G_MAXUINT64)
+		return G_MAXUINT64;
+	return (gint64)realtime_ns - shift > 0 ? (guint64)((gint64)realtime_ns - shift) : 0;
+}
+
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns)
+{
+	g_return_val_if_fail(p->timelines, p->n_samples);
+	for (guint t = 0; t < p->threads->len; t++) {
+		const struct profile_process *pr =
+			profile_process(p, profile_thread(p, t)->process);
+
+		thread_keep_span(p, t, process_mono(pr, from_ns),
+				 process_mono(pr, until_ns));
+	}
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
+	return p->n_samples;
 }
 
 guint profile_keep_window(struct profile *p, const char *label)
 {
 	/* per process: the windows as [start, stop) pairs */
-	GArray *win = g_array_new(FALSE, FALSE, sizeof(guint64) * 3);
+	GArray *win;
 	guint n = 0;
+
+	g_return_val_if_fail(p->timelines, 0);
+	win = g_array_new(FALSE, FALSE, sizeof(guint64) * 3);
 
 	for (guint i = 0; i < p->marks->len; i++) {
 		const struct profile_mark *m = &g_array_index(p->marks, struct profile_mark, i);
@@ -508,12 +781,10 @@ guint profile_keep_window(struct profile *p, const char *label)
 		g_array_unref(win);
 		return 0;
 	}
-	p->n_samples = 0;
 	for (guint t = 0; t < p->threads->len; t++) {
 		struct profile_thread *th = profile_thread(p, t);
 		guint kept = 0;
 
-		th->cpu_ns = th->wall_ns = th->idle_ns = 0;
 		for (guint k = 0; k < th->samples->len; k++) {
 			struct profile_sample *sm = &g_array_index(th->samples, struct profile_sample, k);
 			gboolean in = FALSE;
@@ -528,14 +799,13 @@ guint profile_keep_window(struct profile *p, const char *label)
 			if (!in)
 				continue;
 			clip_from(sm, from);
-			th->cpu_ns += sm->cpu_ns;
-			th->wall_ns += sm->wall_ns;
-			th->idle_ns += profile_sample_wait_ns(p, th, sm);
 			g_array_index(th->samples, struct profile_sample, kept++) = *sm;
 		}
 		g_array_set_size(th->samples, kept);
-		p->n_samples += kept;
+		profile_thread_retotal(p, t);
 	}
 	g_array_unref(win);
+	for (guint i = 0; i < p->processes->len; i++)
+		profile_family_group(p, i);
 	return n;
 }

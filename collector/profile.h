@@ -16,13 +16,19 @@
  *              -> (parent stack id, leaf frame id, depth).  Stack 0 is the
  *              empty stack, so a whole stack is one integer and pushing a
  *              frame is one hash lookup of (parent, frame)
- *   threads    per process (one loaded file) and thread serial; each has a
- *              timeline: an array of samples {mono_ns, cpu_ns, wall_ns,
- *              flags, stack}, in the order they were taken
- *   tree       built on demand from the timelines (profile_tree_build):
+ *   threads    per process (one loaded file) and thread serial; each has
+ *              either a timeline, an array of samples {mono_ns, cpu_ns,
+ *              wall_ns, flags, stack} in the order they were taken, or,
+ *              when the caller said it needs no timeline
+ *              (profile_set_timelines), its samples summed by what the
+ *              tree can tell apart (struct profile_aggregate): memory then
+ *              grows with distinct stacks, not with samples
+ *   tree       built on demand from either (profile_tree_build):
  *              node 0 is the root of everything, its children are one node
- *              per thread (a PROFILE_FRAME_THREAD frame), below them the
- *              Python frames, root-most first.  Each node has self and total
+ *              per thread (a PROFILE_FRAME_THREAD frame; or per family of
+ *              threads, thread name or process, or one for all, by
+ *              profile_tree_options.group), below them the Python
+ *              frames, root-most first.  Each node has self and total
  *              weight in ns and in samples, and its children sorted by total
  *              weight, heaviest first.  A hide predicate given to the build
  *              drops frames (their time goes to the nearest kept caller).
@@ -93,6 +99,7 @@ enum profile_end {
 	PROFILE_END_SIGNAL = 3,
 	PROFILE_END_EXEC = 4,
 	PROFILE_END_STOP = 5,
+	PROFILE_END_ROTATE = 6,
 };
 
 #define PROFILE_DROP_COUNT 16 /* = PF_DROP_COUNT */
@@ -138,6 +145,12 @@ struct profile_process {
 	guint64 header_samples;
 	guint64 dropped[PROFILE_DROP_COUNT];
 	guint64 last_mono_ns;  /* latest sample seen, 0 if none */
+	/* A rotated run (PYPROF_ROTATE) is one process: its files, read one
+	 * after the other in order, add to it; the fields above that
+	 * describe the end are its last file's, the counts are sums */
+	guint32 sequence;      /* the last file's number in its run, 0 none */
+	guint64 run_start_realtime_ns;
+	guint n_files;         /* files read into it */
 	guint first_thread, n_threads; /* its threads: a range of p->threads */
 	guint32 frame;         /* its PROFILE_FRAME_THREAD frame, "process
 				* PID", the root of PROFILE_GROUP_PROCESS;
@@ -152,6 +165,29 @@ struct profile_sample {
 	guint32 stack;   /* stack id */
 };
 
+/*
+ * Samples of one thread that the call tree cannot tell apart, summed: the
+ * same stack and flags, and the same answers to the tree builder's two
+ * questions about a wall-mode sample taken one by one (did it wait, did
+ * it run: PROFILE_AGGREGATE_*, always 0 in CPU mode).  With those equal,
+ * the samples take the same path through profile_tree_build and add to
+ * the same nodes, so a tree built from aggregates is the tree built from
+ * the timeline, node for node and in the same order, when the aggregates
+ * come in the order of their first sample, as they do.  So there are at
+ * most two per (stack, flags) in wall mode, one in CPU mode, whatever the
+ * number of samples.
+ */
+struct profile_aggregate {
+	guint32 stack, flags; /* as the samples' */
+	guint32 kind;         /* PROFILE_AGGREGATE_* */
+	guint64 count;        /* samples */
+	guint64 cpu_ns, wall_ns;
+	guint64 wait_ns;      /* sum of profile_sample_wait_ns */
+};
+
+#define PROFILE_AGGREGATE_WAITED 0x1u /* wait_ns > 0 in each (wall mode) */
+#define PROFILE_AGGREGATE_RAN 0x2u    /* wall_ns > wait_ns in each (wall mode) */
+
 struct profile_thread {
 	guint process;   /* index in p->processes */
 	guint32 serial;  /* process-wide thread serial from the file */
@@ -159,12 +195,26 @@ struct profile_thread {
 	guint32 flags;   /* PROFILE_THREAD_* */
 	guint64 pthread;
 	const char *name; /* never NULL: recorded name, MainThread, Thread <tid> */
-	GArray *samples;  /* of struct profile_sample, in time order */
+	/* Its samples, one of two ways (p->timelines): each of them in time
+	 * order (samples), for the renderers that draw time and the stages
+	 * that cut it; or summed (aggregates), which is all a call tree
+	 * needs and grows with the distinct stacks only.  The other array
+	 * stays empty.  Read them through profile_thread_aggregates() to
+	 * work from either. */
+	GArray *samples;    /* of struct profile_sample, in time order */
+	GArray *aggregates; /* of struct profile_aggregate, by first sample */
+	guint64 n_samples;  /* however they are kept */
+	guint64 first_mono_ns, last_mono_ns; /* of its first and latest
+					      * sample, 0 if none */
 	guint64 cpu_ns, wall_ns; /* sums over samples */
 	guint64 idle_ns;  /* sum of wall_ns over the samples that are idle
 			   * (profile_sample_idle): its time spent waiting */
 	guint32 frame;      /* its PROFILE_FRAME_THREAD frame (thread = index) */
 	guint32 name_frame; /* the same, shared by threads of that name */
+	guint32 family_frame; /* its family's root (profile_family_group), or
+			       * `frame` when it is alone in its family */
+	/* private (profile.c): aggregates by key, index + 1 */
+	guint32 *agg_slots, agg_mask, agg_last;
 };
 
 enum profile_frame_kind {
@@ -203,7 +253,9 @@ struct profile_frame {
 	int firstlineno;      /* line of the definition, -1 unknown */
 	int line;             /* line being executed, -1 unknown */
 	int thread;           /* PROFILE_FRAME_THREAD: thread index, -1 if
-			       * grouped by name; -1 for other kinds */
+			       * grouped by name (or process, or all),
+			       * PROFILE_FAMILY_THREAD(process) for a family
+			       * of threads; -1 for other kinds */
 	guint32 function;     /* the frame id of this frame with line = -1 */
 	const char *source;   /* PROFILE_FRAME_NATIVE: the source file of
 			       * line, NULL if unknown; NULL for others */
@@ -218,6 +270,18 @@ struct profile_frame {
 			       * standard library's as "<stdlib>/json/
 			       * decoder.py"; else filename itself */
 };
+
+/* The `thread` of a family's frame: below -1, and the process's own, so
+ * that a family is never one root with a name group, a thread of that
+ * name or another process's family of that label. */
+#define PROFILE_FAMILY_THREAD(process) (-2 - (int)(process))
+
+/* The process of the threads under f when f roots a family of them, else
+ * -1 */
+static inline int profile_frame_family(const struct profile_frame *f)
+{
+	return f->kind == PROFILE_FRAME_THREAD && f->thread <= -2 ? -2 - f->thread : -1;
+}
 
 /* Whether f names a function at a place (Python or native code), as
  * opposed to the synthetic frames */
@@ -266,6 +330,12 @@ struct profile_stack {
 
 struct profile;
 
+/* The model's own index of stacks (collector/profile-private.h) */
+struct id_index {
+	guint32 *slots;
+	guint32 mask, n;
+};
+
 /* A point named through libpyprof's control API (PF_REC_MARK) */
 enum profile_mark_kind {
 	PROFILE_MARK_START = 1,
@@ -278,6 +348,8 @@ struct profile_mark {
 	guint64 mono_ns;
 	enum profile_mark_kind kind;
 	const char *label; /* interned */
+	int thread;        /* index in p->threads of the thread that made
+			    * it, -1 if the file did not say */
 };
 
 struct profile {
@@ -291,10 +363,12 @@ struct profile {
 	gboolean mixed_modes;   /* processes disagree on the mode */
 	guint64 n_samples;
 	GArray *marks;          /* of struct profile_mark, in file order */
+	gboolean timelines;     /* threads keep their samples in order, not
+				 * summed (profile_set_timelines) */
 	/* private */
 	GStringChunk *strings;
 	GHashTable *frame_index;
-	GHashTable *stack_index;
+	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
@@ -306,6 +380,13 @@ struct profile {
 
 struct profile *profile_new(void);
 void profile_free(struct profile *p);
+
+/* Whether threads keep each sample in time order (TRUE, the default) or
+ * only their aggregates: call before the first sample is added.  Without
+ * timelines, the renderers of time (trace, speedscope), --window
+ * (profile_keep_window) and top (profile_keep_recent) have nothing to
+ * work from; everything built from call trees works the same. */
+void profile_set_timelines(struct profile *p, gboolean keep);
 
 /*
  * Reads one .pyprof file into p, as a new process.  A file that cannot be
@@ -345,12 +426,59 @@ guint profile_add_thread(struct profile *p, guint process, guint32 serial,
 guint profile_keep_window(struct profile *p, const char *label);
 
 /* Keeps only the samples of the last span_ns before each process's latest
- * sample (the first one clipped to the span, as a window's is). */
+ * sample (the first one clipped to the span, as a window's is).  Both
+ * this and profile_keep_window need timelines. */
 void profile_keep_recent(struct profile *p, guint64 span_ns);
+
+/* Thread ti's samples summed: its aggregates, or, when p keeps timelines,
+ * made from its timeline into scratch (a GArray of struct
+ * profile_aggregate the caller owns; its contents are replaced).  *n is
+ * set to their count; the result is valid until p or scratch changes. */
+const struct profile_aggregate *profile_thread_aggregates(const struct profile *p,
+							  guint ti, GArray *scratch,
+							  guint *n);
+
+/* Drops every sample of thread ti, and its totals. */
+void profile_thread_clear(struct profile *p, guint ti);
+
+/* Thread ti's totals (and p's count of samples) computed again from its
+ * timeline, for a caller that cut or changed it. */
+void profile_thread_retotal(struct profile *p, guint ti);
+
+/* Keeps only the samples taken from from_ns to until_ns (wall-clock ns
+ * since the epoch, each process's monotonic times placed by its start;
+ * the first one clipped to the span, as a window's is).  Returns how many
+ * samples are left. */
+guint64 profile_keep_between(struct profile *p, guint64 from_ns, guint64 until_ns);
 
 /* Names a thread (its Python name, learned after it was added). */
 void profile_thread_rename(struct profile *p, guint thread, const char *name,
 			   gsize name_len);
+/*
+ * Families of threads (collector/family.c): the threads of one process
+ * whose names differ only by their numbers, "Thread-12 (handle)" and
+ * "Thread-13 (handle)", are one family, rooted at one tree in
+ * PROFILE_GROUP_FAMILY.  Only threads with samples are members, and a
+ * main thread never is.
+ */
+
+/* A name's family key: the name with each run of ASCII digits as one
+ * 0xff byte, except that Python's default "Thread-N (target)" keeps the
+ * target's digits.  Names with equal keys are one family.  Newly
+ * allocated. */
+char *profile_family_key(const char *name);
+/* The label of the family of names[0..n) (n >= 1, one key): the target
+ * of Python's "Thread-N (target)" ("handle"), else the name with each
+ * digit run the names do not all share as N ("ThreadPoolExecutor-0_N").
+ * Newly allocated. */
+char *profile_family_label(const char *const *names, guint n);
+/* Sets the family_frame of every thread of process `process` from their
+ * names and samples.  The loader calls it once a file is read, and so do
+ * profile_keep_window and profile_keep_recent once they dropped samples;
+ * a caller that adds or renames threads, or empties them, after that
+ * calls it again.  Until then each thread is alone in its family. */
+void profile_family_group(struct profile *p, guint process);
+
 /* Returns the id of the frame, adding it if new.  Strings must come from
  * profile_intern (qualname may be NULL).  Ids start at 1; 0 is never a
  * frame.  Returns 0 only when the table is full. */
@@ -381,7 +509,14 @@ guint32 profile_frame_idle(const struct profile *p);
  * the table is full. */
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame);
 
-/* Appends a sample to thread `thread`'s timeline. */
+/* Says that no more stacks are coming for a while (the files are read):
+ * frees the index profile_stack_push looks stacks up in, which is as big
+ * as the stack table itself, before a tree is built.  Pushing again
+ * later makes it anew. */
+void profile_loaded(struct profile *p);
+
+/* Adds a sample to thread `thread`: appends it to its timeline, or adds
+ * it to its aggregate. */
 void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
 			guint64 cpu_ns, guint64 wall_ns, guint32 flags,
 			guint32 stack);
@@ -451,6 +586,10 @@ enum profile_group {
 	PROFILE_GROUP_NAME,       /* threads of the same name merged */
 	PROFILE_GROUP_ALL,        /* one root, "all threads" */
 	PROFILE_GROUP_PROCESS,    /* one root per process id */
+	PROFILE_GROUP_FAMILY,     /* one root per family of threads (see
+				   * profile_family_group), a thread alone
+				   * in its family as itself; the reports'
+				   * default */
 };
 
 struct profile_tree_options {
@@ -466,6 +605,13 @@ struct profile_tree_options {
 	 * frames between them do not count) become one node. */
 	guint32 (*classify)(const struct profile *p, guint32 frame, gpointer data);
 	gpointer classify_data;
+	/* When classify answers PROFILE_TREE_CONTEXTUAL for a frame (its
+	 * verdict depends on what called it): the verdict on the leaf frame
+	 * of `stack`, a stack that ends in that frame, with classify_data;
+	 * asked once per stack and thread.  Without it such a frame is
+	 * kept. */
+	guint32 (*classify_stack)(const struct profile *p, guint32 stack,
+				  gpointer data);
 	/* Leave out the idle samples (profile_sample_idle): the tree, its
 	 * totals and its shares are then running time only.  Otherwise
 	 * each idle sample counts in an [idle] leaf below its stack. */
@@ -473,6 +619,7 @@ struct profile_tree_options {
 };
 
 #define PROFILE_TREE_HIDDEN 0xffffffffu
+#define PROFILE_TREE_CONTEXTUAL 0xfffffffdu
 
 /* Whether a tree built with opts (may be NULL) counts sample s of thread
  * t as a sample (its count): all but the idle ones when opts->no_idle is
@@ -483,6 +630,18 @@ static inline gboolean profile_tree_counts(const struct profile_tree_options *op
 					   const struct profile_sample *s)
 {
 	return !(opts && opts->no_idle && profile_sample_idle(p, t, s));
+}
+
+/* The time thread t stands for in a tree built with opts (may be NULL):
+ * its CPU time in CPU mode, its wall time in wall mode, less the time it
+ * waited when opts->no_idle leaves that out. */
+static inline guint64 profile_thread_tree_ns(const struct profile_tree_options *opts,
+					     const struct profile *p,
+					     const struct profile_thread *t)
+{
+	if (profile_process(p, t->process)->mode != PROFILE_MODE_WALL)
+		return t->cpu_ns;
+	return opts && opts->no_idle ? t->wall_ns - t->idle_ns : t->wall_ns;
 }
 
 /* A stem of plumbing frames removed from above a thread's first frame
@@ -531,7 +690,8 @@ struct profile_tree {
 	GArray *children; /* of guint32 node ids, each node's a slice */
 	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
 	GArray *lines;    /* of struct profile_line, by node; may be empty */
-	GArray *built;    /* of struct profile_built */
+	GArray *built;    /* of struct profile_built; NULL when the profile
+			   * keeps no timelines (nothing walks samples then) */
 };
 
 /* A reshaping stage made t's nodes anew: node `old` of the tree before is
@@ -561,8 +721,8 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under);
  * profile_tree_build() walks it: the builder makes the nodes on the way,
  * renderers of timelines find them in the finished (hidden, trimmed) tree
  * (render/emit.h), so that both place a sample alike.  Each frame gets the
- * verdict of opts (may be NULL) once; each stack is resolved once per
- * thread.
+ * verdict of opts (may be NULL) once, a contextual one once per stack;
+ * each stack is resolved once per thread.
  */
 
 /* The child of node `parent` for frame `frame`; 0 when there is none (a

@@ -18,30 +18,36 @@
 struct reshape {
 	const struct profile_tree *old;
 	GArray *nodes;        /* the new ones */
-	GHashTable *index;    /* (parent << 32 | frame) -> new node */
-	GHashTable *line_at;  /* (node << 32 | frame) -> index in lines + 1 */
+	/* (parent, frame) -> new node, and (node, frame) -> line index + 1:
+	 * open addressing over the ids, 0 an empty slot (node 0 is never a
+	 * child), as reshaping touches every node of trees of millions */
+	guint32 *slots, mask, used;
+	guint32 *line_slots, line_mask, lines_used;
 	GArray *lines;        /* of struct profile_line, unsorted */
 	guint32 *map;         /* old node -> new node */
 };
 
-G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(guint64));
-
-static guint key_hash(gconstpointer k)
+static inline guint32 pair_hash(guint32 a, guint32 b)
 {
-	guint64 h = (guint64)(guintptr)k * 0x9e3779b97f4a7c15ull;
-	return (guint)(h >> 32);
+	guint64 h = ((guint64)a << 32 | b) * 0x9e3779b97f4a7c15ull;
+	return (guint32)(h >> 32);
 }
 
 static void rs_init(struct reshape *r, const struct profile_tree *old)
 {
 	struct profile_node root = *profile_tree_node(old, 0);
+	guint32 size = 1024;
 
+	while (size < 2 * old->nodes->len)
+		size *= 2;
 	memset(r, 0, sizeof *r);
 	r->old = old;
 	r->nodes = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_node),
 				     old->nodes->len);
-	r->index = g_hash_table_new(key_hash, g_direct_equal);
-	r->line_at = g_hash_table_new(key_hash, g_direct_equal);
+	r->slots = g_new0(guint32, size);
+	r->mask = size - 1;
+	r->line_slots = g_new0(guint32, 1024);
+	r->line_mask = 1023;
 	r->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
 	r->map = g_new0(guint32, old->nodes->len);
 	root.n_lines = root.first_line = 0;
@@ -53,39 +59,90 @@ static struct profile_node *rs_node(struct reshape *r, guint32 id)
 	return &g_array_index(r->nodes, struct profile_node, id);
 }
 
+static void rs_grow(struct reshape *r)
+{
+	guint32 size = 2 * (r->mask + 1), *slots = g_new0(guint32, size);
+
+	for (guint32 i = 0; i <= r->mask; i++) {
+		guint32 id = r->slots[i], j;
+		const struct profile_node *nd;
+		if (!id)
+			continue;
+		nd = rs_node(r, id);
+		for (j = pair_hash(nd->parent, nd->frame) & (size - 1); slots[j];
+		     j = (j + 1) & (size - 1))
+			;
+		slots[j] = id;
+	}
+	g_free(r->slots);
+	r->slots = slots;
+	r->mask = size - 1;
+}
+
 /* The new node of frame under new node parent, made if new */
 static guint32 rs_child(struct reshape *r, guint32 parent, guint32 frame,
 			int thread)
 {
-	gpointer key = (gpointer)(guintptr)((guint64)parent << 32 | frame);
-	guint32 id = GPOINTER_TO_UINT(g_hash_table_lookup(r->index, key));
 	struct profile_node nd = {0};
+	guint32 i, id;
 
-	if (id)
-		return id;
+	for (i = pair_hash(parent, frame) & r->mask; (id = r->slots[i]);
+	     i = (i + 1) & r->mask) {
+		const struct profile_node *x = rs_node(r, id);
+		if (x->parent == parent && x->frame == frame)
+			return id;
+	}
 	id = r->nodes->len;
 	nd.frame = frame;
 	nd.parent = parent;
 	nd.depth = rs_node(r, parent)->depth + 1;
 	nd.thread = thread;
 	g_array_append_val(r->nodes, nd);
-	g_hash_table_insert(r->index, key, GUINT_TO_POINTER(id));
+	r->slots[i] = id;
+	if (++r->used * 2 > r->mask)
+		rs_grow(r);
 	return id;
+}
+
+static void rs_grow_lines(struct reshape *r)
+{
+	guint32 size = 2 * (r->line_mask + 1), *slots = g_new0(guint32, size);
+
+	for (guint32 i = 0; i <= r->line_mask; i++) {
+		guint32 at = r->line_slots[i], j;
+		const struct profile_line *l;
+		if (!at)
+			continue;
+		l = &g_array_index(r->lines, struct profile_line, at - 1);
+		for (j = pair_hash(l->node, l->frame) & (size - 1); slots[j];
+		     j = (j + 1) & (size - 1))
+			;
+		slots[j] = at;
+	}
+	g_free(r->line_slots);
+	r->line_slots = slots;
+	r->line_mask = size - 1;
 }
 
 static void rs_add_line(struct reshape *r, guint32 node, guint32 frame,
 			guint64 ns)
 {
-	gpointer key = (gpointer)(guintptr)((guint64)node << 32 | frame);
-	guint at = GPOINTER_TO_UINT(g_hash_table_lookup(r->line_at, key));
+	guint32 i, at;
+	struct profile_line l = {node, frame, 0};
 
-	if (!at) {
-		struct profile_line l = {node, frame, 0};
-		g_array_append_val(r->lines, l);
-		at = r->lines->len;
-		g_hash_table_insert(r->line_at, key, GUINT_TO_POINTER(at));
+	for (i = pair_hash(node, frame) & r->line_mask; (at = r->line_slots[i]);
+	     i = (i + 1) & r->line_mask) {
+		struct profile_line *x = &g_array_index(r->lines, struct profile_line, at - 1);
+		if (x->node == node && x->frame == frame) {
+			x->ns += ns;
+			return;
+		}
 	}
-	g_array_index(r->lines, struct profile_line, at - 1).ns += ns;
+	l.ns = ns;
+	g_array_append_val(r->lines, l);
+	r->line_slots[i] = r->lines->len;
+	if (++r->lines_used * 2 > r->line_mask)
+		rs_grow_lines(r);
 }
 
 #define ABSORB_LINES 0x1u  /* its lines are into's lines */
@@ -149,8 +206,8 @@ static void rs_finish(struct reshape *r, struct profile_tree *t)
 	t->lines = r->lines;
 	profile_tree_remap(t, r->map);
 	profile_tree_finish(t);
-	g_hash_table_unref(r->index);
-	g_hash_table_unref(r->line_at);
+	g_free(r->slots);
+	g_free(r->line_slots);
 	g_free(r->map);
 }
 

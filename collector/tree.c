@@ -1,9 +1,11 @@
 /*
  * tree.c - the call tree of a profile's samples, built on demand.
  *
- * Each thread's samples are walked in order; a stack is resolved to its
- * node once per thread (stacks are shared, samples repeat them), asking
- * the hide or classify predicate once per frame.  Nodes are found by
+ * Each thread's samples are walked summed (profile_thread_aggregates),
+ * in the order of their first sample; a stack is resolved to its node
+ * once per thread (stacks are shared, samples repeat them), asking the
+ * hide or classify predicate once per frame (once per stack for a frame
+ * whose verdict depends on its caller).  Nodes are found by
  * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
  */
 #include "config.h"
@@ -49,8 +51,10 @@ void profile_walk_thread(struct profile_walk *w, guint32 top)
 	w->top = top;
 }
 
-/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame: asked once per frame */
-static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
+/* 0 (keep), PROFILE_TREE_HIDDEN or a group frame for the leaf frame of
+ * stack: asked once per frame, and once per stack for the few frames
+ * whose answer depends on their caller */
+static guint32 walk_verdict(struct profile_walk *w, guint32 stack, guint32 frame)
 {
 	const struct profile_tree_options *o = w->opts;
 
@@ -63,6 +67,9 @@ static guint32 walk_verdict(struct profile_walk *w, guint32 frame)
 			w->verdict[frame] = o->hide(w->p, frame, o->hide_data)
 						    ? PROFILE_TREE_HIDDEN : 0;
 	}
+	if (w->verdict[frame] == PROFILE_TREE_CONTEXTUAL)
+		return o->classify_stack
+			       ? o->classify_stack(w->p, stack, o->classify_data) : 0;
 	return w->verdict[frame];
 }
 
@@ -83,7 +90,7 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 	for (guint i = w->scratch->len; i-- > 0;) {
 		guint32 id = g_array_index(w->scratch, guint32, i);
 		guint32 frame = profile_stack(w->p, id)->frame;
-		guint32 v = walk_verdict(w, frame), child = 0;
+		guint32 v = walk_verdict(w, id, frame), child = 0;
 
 		if (v == 0)
 			child = w->child(w->data, node, frame);
@@ -104,21 +111,26 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 
 struct tree_build {
 	struct profile_tree *t;
-	GPtrArray *edge_pages;  /* struct edge per node: the index keys */
-	GHashTable *edges;      /* (parent node, frame) -> node */
+	struct id_index edges;  /* (parent node, frame) -> node */
 	int thread;             /* of the nodes being made, -1 if grouped */
 };
+
+static struct edge node_key(gconstpointer owner, guint32 id)
+{
+	const struct profile_node *nd = profile_tree_node(owner, id);
+	return (struct edge){nd->parent, nd->frame};
+}
 
 /* The child of parent for frame, made if new (a profile_walk_child_fn) */
 static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
 {
 	struct tree_build *b = data;
-	struct edge probe = {parent, frame}, *key;
+	struct edge probe = {parent, frame};
 	struct profile_node node = {0};
 	const struct profile_node *up;
-	guint32 id;
+	guint32 id, at;
 
-	id = GPOINTER_TO_UINT(g_hash_table_lookup(b->edges, &probe));
+	id = id_index_find(&b->edges, probe, node_key, b->t, &at);
 	if (id)
 		return id;
 	up = profile_tree_node(b->t, parent);
@@ -128,9 +140,7 @@ static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
 	node.depth = up->depth + 1;
 	node.thread = b->thread;
 	g_array_append_val(b->t->nodes, node);
-	key = page_append(b->edge_pages, sizeof *key, id);
-	*key = probe;
-	g_hash_table_insert(b->edges, key, GUINT_TO_POINTER(id));
+	id_index_insert(&b->edges, at, id, node_key, b->t);
 	return id;
 }
 
@@ -168,70 +178,79 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	struct profile_walk w;
 	enum profile_group group = opts ? opts->group : PROFILE_GROUP_THREAD;
 	struct profile_node root = {0};
+	GArray *scratch = g_array_new(FALSE, FALSE, sizeof(struct profile_aggregate));
 
 	t->profile = p;
 	t->nodes = g_array_new(FALSE, FALSE, sizeof(struct profile_node));
 	root.thread = -1;
 	g_array_append_val(t->nodes, root);
-	b.edge_pages = g_ptr_array_new_with_free_func(g_free);
-	page_append(b.edge_pages, sizeof(struct edge), 0);
-	b.edges = g_hash_table_new(edge_hash, edge_equal);
 	profile_walk_init(&w, p, t, opts, tree_child, &b);
 
 	for (guint ti = 0; ti < p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(p, ti);
-		const struct profile_sample *s =
-			(const struct profile_sample *)(gpointer)th->samples->data;
 		gboolean wall = profile_process(p, th->process)->mode ==
 				PROFILE_MODE_WALL;
+		guint32 top = group == PROFILE_GROUP_THREAD ? th->frame
+			      : group == PROFILE_GROUP_FAMILY ? th->family_frame
+			      : group == PROFILE_GROUP_PROCESS
+				      ? profile_process(p, th->process)->frame
+			      : group == PROFILE_GROUP_NAME ? th->name_frame
+							    : p->frame_all_threads;
+		guint n;
+		const struct profile_aggregate *a =
+			profile_thread_aggregates(p, ti, scratch, &n);
 
-		b.thread = group == PROFILE_GROUP_THREAD ? (int)ti : -1;
-		profile_walk_thread(&w, tree_child(&b, 0,
-				 group == PROFILE_GROUP_THREAD ? th->frame
-				 : group == PROFILE_GROUP_PROCESS
-					 ? profile_process(p, th->process)->frame
-				 : group == PROFILE_GROUP_NAME ? th->name_frame
-							       : p->frame_all_threads));
-		for (guint i = 0; i < th->samples->len; i++) {
+		/* a thread alone in its family is its own root */
+		b.thread = top == th->frame ? (int)ti : -1;
+		profile_walk_thread(&w, tree_child(&b, 0, top));
+		/* Each aggregate goes as each of its samples would, one by
+		 * one, since they agree on everything asked here (see struct
+		 * profile_aggregate); adding them up is the same sum. */
+		for (guint i = 0; i < n; i++) {
 			guint32 node, idle = 0;
 			struct profile_node *nd;
-			guint64 wait = profile_sample_wait_ns(p, th, &s[i]);
-			gboolean counts = profile_tree_counts(opts, p, th, &s[i]);
+			gboolean is_idle = wall && (a[i].flags & PROFILE_SAMPLE_IDLE);
+			gboolean counts = !(opts && opts->no_idle && is_idle);
 
-			if (!counts && wait >= s[i].wall_ns)
+			if (!counts && !(a[i].kind & PROFILE_AGGREGATE_RAN))
 				continue;
-			node = profile_walk_node(&w, s[i].stack);
+			node = profile_walk_node(&w, a[i].stack);
 			/* no verdict is asked for [idle]: it is no frame of
 			 * the program, and no rule may take it away.  A
 			 * wall-mode sample's running time goes to its stack,
 			 * its waiting time to the [idle] below it. */
-			if (wall && (wait || profile_sample_idle(p, th, &s[i])) &&
+			if (wall && ((a[i].kind & PROFILE_AGGREGATE_WAITED) || is_idle) &&
 			    !(opts && opts->no_idle))
 				idle = tree_child(&b, node,
-						  profile_idle_frame_of(p, s[i].flags));
+						  profile_idle_frame_of(p, a[i].flags));
 			nd = &g_array_index(t->nodes, struct profile_node, node);
-			nd->self_ns += wall ? s[i].wall_ns - wait : s[i].cpu_ns;
-			if (counts && !(idle && profile_sample_idle(p, th, &s[i])))
-				nd->self_samples++;
+			nd->self_ns += wall ? a[i].wall_ns - a[i].wait_ns : a[i].cpu_ns;
+			if (counts && !(idle && is_idle))
+				nd->self_samples += a[i].count;
 			if (idle) {
 				nd = &g_array_index(t->nodes, struct profile_node, idle);
-				nd->self_ns += wait;
-				if (profile_sample_idle(p, th, &s[i]))
-					nd->self_samples++;
+				nd->self_ns += a[i].wait_ns;
+				if (is_idle)
+					nd->self_samples += a[i].count;
 			}
 		}
 	}
 
-	g_ptr_array_unref(b.edge_pages);
-	g_hash_table_unref(b.edges);
+	g_array_unref(scratch);
+	id_index_release(&b.edges);
 	profile_walk_release(&w);
 	t->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
-	t->built = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_built),
-				     t->nodes->len);
-	for (guint32 i = 0; i < t->nodes->len; i++) {
-		const struct profile_node *nd = profile_tree_node(t, i);
-		struct profile_built e = {nd->parent, nd->frame, i};
-		g_array_append_val(t->built, e);
+	/* only the renderers of timelines walk samples into a reshaped
+	 * tree, and a profile without timelines has no samples to walk:
+	 * 12 bytes a node saved where nodes are millions */
+	if (p->timelines) {
+		t->built = g_array_sized_new(FALSE, FALSE, sizeof(struct profile_built),
+					     t->nodes->len);
+		for (guint32 i = 0; i < t->nodes->len; i++) {
+			const struct profile_node *nd = profile_tree_node(t, i);
+			struct profile_built e = {nd->parent, nd->frame, i};
+			g_array_append_val(t->built, e);
+		}
 	}
 	profile_tree_finish(t);
 	return t;
@@ -239,7 +258,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 
 void profile_tree_remap(struct profile_tree *t, const guint32 *map)
 {
-	for (guint32 i = 0; i < t->built->len; i++) {
+	for (guint32 i = 0; t->built && i < t->built->len; i++) {
 		struct profile_built *e = &g_array_index(t->built, struct profile_built, i);
 		e->node = map[e->node];
 	}
@@ -347,6 +366,11 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 		const struct profile_node *nd = profile_tree_node(t, w.node);
 		const struct profile_frame *f = profile_frame(p, nd->frame);
 		struct profile_function_total *r;
+		/* a node of a whole function (shape_functions) stands at its
+		 * hottest line */
+		guint32 at = nd->n_lines ? g_array_index(t->lines, struct profile_line,
+							 nd->first_line).frame
+					 : nd->frame;
 
 		g_array_set_size(todo, todo->len - 1);
 		/* under the root, the thread nodes are no functions */
@@ -366,7 +390,7 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 		if (!r) {
 			r = g_new0(struct profile_function_total, 1);
 			r->function = f->function;
-			r->line_frame = nd->frame;
+			r->line_frame = at;
 			g_hash_table_insert(by_fn, GUINT_TO_POINTER(f->function), r);
 			g_ptr_array_add(rows, r);
 		}
@@ -374,12 +398,10 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 			r->total_ns += nd->total_ns;
 		r->self_ns += nd->self_ns;
 		if (nd->self_ns) {
-			guint64 *ls = g_hash_table_lookup(line_self,
-							  GUINT_TO_POINTER(nd->frame));
+			guint64 *ls = g_hash_table_lookup(line_self, GUINT_TO_POINTER(at));
 			if (!ls) {
 				ls = g_new0(guint64, 1);
-				g_hash_table_insert(line_self,
-						    GUINT_TO_POINTER(nd->frame), ls);
+				g_hash_table_insert(line_self, GUINT_TO_POINTER(at), ls);
 			}
 			*ls += nd->self_ns;
 		}

@@ -61,9 +61,11 @@
 #define PF_MAGIC_LEN 8
 #define PF_VERSION_MAJOR 2 /* a reader refuses a major it does not know */
 #define PF_VERSION_MAJOR_MIN 1 /* the oldest it reads: 1 has no segments */
-#define PF_VERSION_MINOR 2 /* a reader accepts a newer minor; 1 adds
+#define PF_VERSION_MINOR 3 /* a reader accepts a newer minor; 1 adds
 			    * native frames (PF_REC_NATIVE, PF_REC_OBJECT),
-			    * 2 the starting directory and the executable */
+			    * 2 the starting directory and the executable,
+			    * 3 rotation: the file's number in its run and
+			    * the run's start, end reason ROTATE */
 #define PF_BYTE_ORDER 0x01020304u
 
 #define PF_HEADER_SIZE 4096u
@@ -90,6 +92,8 @@ enum pf_end_reason {
 	PF_END_SIGNAL = 3, /* a fatal signal; end_signal says which */
 	PF_END_EXEC = 4,   /* the process image was replaced by exec */
 	PF_END_STOP = 5,   /* stopped through the control API */
+	PF_END_ROTATE = 6, /* 2.3: rotated; the run goes on in the file
+			    * numbered sequence + 1 */
 };
 
 enum pf_mode {
@@ -159,7 +163,15 @@ struct pf_header {
 				      *     unknown or longer */
 	char exe[256];               /* 640 2.2: the executable's real path,
 				      *     likewise */
-	uint8_t reserved[1024 - 896];/* 896 zero */
+	uint32_t sequence;           /* 896 2.3: this file's number in its run
+				      *     (PYPROF_ROTATE), from 1; 0 when
+				      *     the run is one file */
+	uint32_t reserved1;          /* 900 */
+	uint64_t run_start_realtime_ns; /* 904 2.3: start_realtime_ns of the
+				      *     run's first file: with pid and
+				      *     hostname, what ties a run's files
+				      *     together; 0 when not rotated */
+	uint8_t reserved[1024 - 912];/* 912 zero */
 	char cmdline[PF_CMDLINE_MAX];/* 1024 argv, each NUL-terminated */
 };
 
@@ -417,6 +429,8 @@ _Static_assert(offsetof(struct pf_header, dropped) == 184, "dropped");
 _Static_assert(offsetof(struct pf_header, hostname) == 312, "hostname");
 _Static_assert(offsetof(struct pf_header, cwd) == 384, "cwd");
 _Static_assert(offsetof(struct pf_header, exe) == 640, "exe");
+_Static_assert(offsetof(struct pf_header, sequence) == 896, "sequence");
+_Static_assert(offsetof(struct pf_header, run_start_realtime_ns) == 904, "run");
 _Static_assert(offsetof(struct pf_header, cmdline) == 1024, "cmdline");
 _Static_assert(sizeof(struct pf_chunk_header) == PF_CHUNK_HEADER_SIZE, "chunk");
 _Static_assert(sizeof(struct pf_rec_thread) == 32, "thread record");

@@ -182,11 +182,15 @@ fail:
 
 void pf_writer_close(struct pf_writer *w)
 {
-	if (w->hdr)
-		munmap(w->hdr, w->map_size);
+	struct pf_header *h = w->hdr;
+
+	/* unpublished before it goes: a late pf_writer_finish (a signal's
+	 * death, in another thread) then finds no file */
+	__atomic_store_n(&w->hdr, NULL, __ATOMIC_RELEASE);
+	if (h)
+		munmap(h, w->map_size);
 	if (w->fd >= 0)
 		close(w->fd);
-	w->hdr = NULL;
 	w->fd = -1;
 }
 

@@ -192,9 +192,9 @@ static void reason(char *why, size_t cap, const char *fmt, ...)
 
 /* --- threads ----------------------------------------------------------- */
 
-/* Adopts the threads without a state but skip (the helper thread looking,
- * which is pyprof's own).  Returns how many. */
-static int adopt_new(int skip)
+/* Adopts the threads without a state (but pyprof's own: see
+ * sampler_adopt_thread).  Returns how many. */
+static int adopt_new(void)
 {
 	char buf[4096];
 	long n;
@@ -211,7 +211,7 @@ static int adopt_new(int skip)
 			memcpy(&reclen, buf + at + 16, sizeof reclen);
 			tid = atoi(buf + at + 19);
 			at += reclen;
-			if (tid > 0 && tid != skip && !by_tid_get(tid) &&
+			if (tid > 0 && !by_tid_get(tid) &&
 			    sampler_adopt_thread(tid) > 0)
 				adopted++;
 		}
@@ -225,7 +225,7 @@ int attach_threads(void)
 
 	if (fd < 0 || (task_fd = pf_fd_high(fd)) < 0)
 		return -1;
-	if (adopt_new(-1) > 0)
+	if (adopt_new() > 0)
 		names_request();
 	return 0;
 }
@@ -266,7 +266,7 @@ void attach_poll(void)
 	last = now;
 	while ((t = ended()))
 		sampler_thread_release(t);
-	if (adopt_new(gettid_()) > 0)
+	if (adopt_new() > 0)
 		names_request();
 	errno = saved;
 }

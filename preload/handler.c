@@ -7,7 +7,8 @@
  *     intern tables, this thread's struct thread_state);
  *   - use lock-free atomics;
  *   - call, of the preload: everything in this file; try_busy, unbusy,
- *     clock_ns, gettid_ and by_tid_get (sampler-int.h); intern_code and
+ *     clock_ns, gettid_, by_tid_get, writer_enter, writer_leave,
+ *     writer_of and thread_sync (sampler-int.h); intern_code and
  *     intern_string (intern.c); pyintro_current_tstate,
  *     pyintro_finalizing, pyintro_holds_gil, pystack_walk, pycode_read,
  *     pystr_utf8 and pyintro_copy (tstate.c, pystack.c, remote.c, and the
@@ -59,7 +60,7 @@ HANDLER static int new_chunk(struct thread_state *t)
 	uint8_t *body;
 	size_t len;
 
-	if (pf_writer_next_chunk(writer, &t->cur) != 0)
+	if (pf_writer_next_chunk(t->w, &t->cur) != 0)
 		return -1;
 	t->prev_depth = 0;
 	rec.flags = t->is_main ? PF_THREAD_MAIN : 0;
@@ -143,7 +144,7 @@ HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 	if (room) {
 		memcpy(body, b, len);
 		pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
-	} else if (t->cur.chunk && !writer->full) {
+	} else if (t->cur.chunk && !t->w->full) {
 		new_chunk(t);
 	}
 }
@@ -151,7 +152,7 @@ HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
 			 uint64_t mono, uint64_t cpu)
 {
-	pf_count_drop(writer, why);
+	pf_count_drop(t->w, why);
 	/* The dropped period's CPU time is not handed to the next sample:
 	 * it would credit a stack with time it may not have used.  In wall
 	 * mode a thread seen running Python keeps it, as the sampler thread
@@ -170,7 +171,7 @@ HANDLER void thread_record_stack(struct thread_state *t,
 				 const struct py_raw_frame *frames, int n,
 				 uint32_t flags, uint64_t mono, uint64_t cpu)
 {
-	struct rec_sink sink = {sink_space, sink_commit, t};
+	struct rec_sink sink = {sink_space, sink_commit, t, (int)(t->gen & 1)};
 	uint64_t dt, dcpu;
 	uint32_t shared = 0;
 	uint8_t *chunk_before;
@@ -199,7 +200,7 @@ HANDLER void thread_record_stack(struct thread_state *t,
 		uint32_t id = f->frame == NATIVE_FRAME
 				      ? intern_native(f->code, &sink)
 				      : intern_code(layout, f->code, &sink);
-		if (!id && writer->full)
+		if (!id && t->w->full)
 			return thread_drop(t, PF_DROP_FULL, mono, cpu);
 		t->prev[i].code = f->code;
 		t->prev[i].frame = f->frame;
@@ -227,7 +228,7 @@ HANDLER void thread_record_stack(struct thread_state *t,
 	t->have_stack = 1;
 	t->last_mono = mono;
 	t->last_cpu = cpu;
-	__atomic_fetch_add(&writer->hdr->samples, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&t->w->hdr->samples, 1, __ATOMIC_RELAXED);
 }
 
 /* Native mode: the native stack of the interrupted thread, merged with
@@ -281,7 +282,7 @@ HANDLER static void take_sample(struct thread_state *t, const void *uc)
 	int n, truncated = 0;
 	uint32_t flags = 0;
 
-	if (writer->full)
+	if (t->w->full)
 		return thread_drop(t, PF_DROP_FULL, mono, cpu);
 	ts = pyintro_current_tstate(layout);
 	if (!ts && settings->native && t->native_ready) {
@@ -355,11 +356,11 @@ HANDLER int handler_running(void)
 	return __atomic_load_n(&in_flight, __ATOMIC_ACQUIRE);
 }
 
-/* Called by sigchain's handler, which saved errno and hands whatever is
- * not ours (the program's own profiler, a kill) to the program's action. */
 HANDLER static int sigprof(siginfo_t *si, void *uc)
 {
 	struct thread_state *t = self;
+	struct pf_writer *w;
+	uint32_t gen;
 
 	if (!ours(si))
 		return 0;
@@ -371,24 +372,29 @@ HANDLER static int sigprof(siginfo_t *si, void *uc)
 		t = by_tid_get(gettid_());
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		goto out;
-	__atomic_fetch_add(&writer->hdr->signals, 1, __ATOMIC_RELAXED);
+	/* the signal and its sample (or drop) are counted in one file */
+	gen = writer_enter();
+	w = writer_of(gen);
+	__atomic_fetch_add(&w->hdr->signals, 1, __ATOMIC_RELAXED);
 	if (!t) {
-		pf_count_drop(writer, PF_DROP_NO_THREAD);
-		goto out;
+		pf_count_drop(w, PF_DROP_NO_THREAD);
+	} else if (!try_busy(t)) {
+		pf_count_drop(w, PF_DROP_BUSY);
+	} else {
+		thread_sync(t, gen);
+		if (!settings->floor)
+			take_sample(t, uc);
+		unbusy(t);
 	}
-	if (!try_busy(t)) {
-		pf_count_drop(writer, PF_DROP_BUSY);
-		goto out;
-	}
-	if (!settings->floor)
-		take_sample(t, uc);
-	unbusy(t);
+	writer_leave(gen);
 out:
 	if (t && t->perf_fd >= 0)
 		ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
 	return 1;
 }
 
+/* Called by sigchain's handler, which saved errno and hands whatever is
+ * not ours (the program's own profiler, a kill) to the program's action. */
 HANDLER int handler_sigprof(int sig, siginfo_t *si, void *uc)
 {
 	int r;

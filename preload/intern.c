@@ -42,41 +42,50 @@ struct native_slot {
 	uintptr_t address;
 };
 
-static struct code_slot *codes;
-static struct string_slot *strings;
-static struct native_slot *natives;
-static uint32_t code_count, string_count, native_count; /* slots taken,
-							  * for the 3/4 cap */
-static uint32_t next_code_id, next_string_id;
+/* One set per file being written: a rotated run's next file defines its
+ * ids afresh, and its string slots point into its own mapping. */
+static struct tables {
+	struct code_slot *codes;
+	struct string_slot *strings;
+	struct native_slot *natives;
+	uint32_t code_count, string_count, native_count; /* slots taken,
+							   * for the 3/4 cap */
+	uint32_t next_code_id, next_string_id;
+} sets[INTERN_SETS];
 
 #define TABLES_SIZE                                     \
 	(sizeof(struct code_slot) * CODE_SLOTS +          \
 	 sizeof(struct string_slot) * STRING_SLOTS +      \
 	 sizeof(struct native_slot) * NATIVE_SLOTS)
 
-int intern_init(void)
+int intern_init(int n)
 {
-	/* never touched pages cost nothing: without native frames the
-	 * native table stays unbacked */
-	void *p = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	codes = p;
-	strings = (struct string_slot *)(codes + CODE_SLOTS);
-	natives = (struct native_slot *)(strings + STRING_SLOTS);
+	for (int i = 0; i < n && i < INTERN_SETS; i++) {
+		/* never touched pages cost nothing: without native frames
+		 * the native table stays unbacked, and so does a second set
+		 * until a rotation */
+		void *p = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		sets[i].codes = p;
+		sets[i].strings = (struct string_slot *)(sets[i].codes + CODE_SLOTS);
+		sets[i].natives = (struct native_slot *)(sets[i].strings + STRING_SLOTS);
+	}
 	return 0;
 }
 
-void intern_reset(void)
+void intern_reset(int set)
 {
-	if (!codes)
+	struct tables *T = &sets[set];
+
+	if (!T->codes)
 		return;
 	/* MADV_DONTNEED on private anonymous memory gives zero pages back,
 	 * without touching the pages that were never used. */
-	madvise(codes, TABLES_SIZE, MADV_DONTNEED);
-	code_count = string_count = native_count = 0;
-	next_code_id = next_string_id = 0;
+	madvise(T->codes, TABLES_SIZE, MADV_DONTNEED);
+	T->code_count = T->string_count = T->native_count = 0;
+	T->next_code_id = T->next_string_id = 0;
 }
 
 HANDLER static uint64_t mix(uint64_t x)
@@ -114,13 +123,14 @@ HANDLER static int claim(uint32_t *state, uint32_t *count, uint32_t slots)
 HANDLER uint32_t intern_string(const char *s, size_t len,
 			       const struct rec_sink *sink)
 {
+	struct tables *T = &sets[sink->set];
 	uint64_t h = fnv1a(s, len);
 	uint32_t i = (uint32_t)mix(h) & (STRING_SLOTS - 1);
 
-	if (!strings || len > MAX_NAME)
+	if (!T->strings || len > MAX_NAME)
 		return 0;
 	for (uint32_t probe = 0; probe < STRING_SLOTS; probe++) {
-		struct string_slot *e = &strings[(i + probe) & (STRING_SLOTS - 1)];
+		struct string_slot *e = &T->strings[(i + probe) & (STRING_SLOTS - 1)];
 		uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 
 		if (st == 2) {
@@ -131,7 +141,7 @@ HANDLER uint32_t intern_string(const char *s, size_t len,
 		}
 		if (st == 1)
 			continue;
-		if (!claim(&e->state, &string_count, STRING_SLOTS)) {
+		if (!claim(&e->state, &T->string_count, STRING_SLOTS)) {
 			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0)
 				return 0; /* table full */
 			continue;         /* lost the race for this slot */
@@ -139,7 +149,7 @@ HANDLER uint32_t intern_string(const char *s, size_t len,
 		uint8_t *body = sink->space(sink->ctx, 4 + len);
 		if (!body)
 			return 0; /* slot stays claimed: it is never published */
-		uint32_t id = __atomic_add_fetch(&next_string_id, 1,
+		uint32_t id = __atomic_add_fetch(&T->next_string_id, 1,
 						 __ATOMIC_RELAXED);
 		sink->commit(sink->ctx, PF_REC_STRING,
 			     pf_put_string(body, id, s, len));
@@ -177,10 +187,11 @@ HANDLER static int same_code(const struct code_slot *e, uintptr_t code,
 HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 			     const struct rec_sink *sink)
 {
+	struct tables *T = &sets[sink->set];
 	struct py_code_view v;
 	uint32_t i;
 
-	if (!codes || pycode_read(L, code, &v) != 0)
+	if (!T->codes || pycode_read(L, code, &v) != 0)
 		return 0;
 	/* The key is the object's identity and its fields' identities: a
 	 * freed code object whose address is reused by another code gets a
@@ -189,7 +200,7 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 	i = (uint32_t)mix(code ^ mix(v.name) ^ (uint64_t)v.firstlineno) &
 	    (CODE_SLOTS - 1);
 	for (uint32_t probe = 0; probe < CODE_SLOTS; probe++) {
-		struct code_slot *e = &codes[(i + probe) & (CODE_SLOTS - 1)];
+		struct code_slot *e = &T->codes[(i + probe) & (CODE_SLOTS - 1)];
 		uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 
 		if (st == 2) {
@@ -199,7 +210,7 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 		}
 		if (st == 1)
 			continue;
-		if (!claim(&e->state, &code_count, CODE_SLOTS)) {
+		if (!claim(&e->state, &T->code_count, CODE_SLOTS)) {
 			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0)
 				return 0;
 			continue;
@@ -220,7 +231,7 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 		uint8_t *body = sink->space(sink->ctx, sizeof rec + lt);
 		if (!body)
 			return 0;
-		rec.id = __atomic_add_fetch(&next_code_id, 1, __ATOMIC_RELAXED);
+		rec.id = __atomic_add_fetch(&T->next_code_id, 1, __ATOMIC_RELAXED);
 		size_t fixed = pf_put_code(body, &rec);
 		/* The slot stays claimed if the table cannot be read (wall
 		 * mode's remote reads): one slot of 131072 lost, no more. */
@@ -243,12 +254,13 @@ HANDLER uint32_t intern_code(const struct py_layout *L, uintptr_t code,
 
 HANDLER uint32_t intern_native(uintptr_t address, const struct rec_sink *sink)
 {
+	struct tables *T = &sets[sink->set];
 	uint32_t i = (uint32_t)mix(address) & (NATIVE_SLOTS - 1);
 
-	if (!natives)
+	if (!T->natives)
 		return 0;
 	for (uint32_t probe = 0; probe < NATIVE_SLOTS; probe++) {
-		struct native_slot *e = &natives[(i + probe) & (NATIVE_SLOTS - 1)];
+		struct native_slot *e = &T->natives[(i + probe) & (NATIVE_SLOTS - 1)];
 		uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 
 		if (st == 2) {
@@ -258,7 +270,7 @@ HANDLER uint32_t intern_native(uintptr_t address, const struct rec_sink *sink)
 		}
 		if (st == 1)
 			continue;
-		if (!claim(&e->state, &native_count, NATIVE_SLOTS)) {
+		if (!claim(&e->state, &T->native_count, NATIVE_SLOTS)) {
 			if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0)
 				return 0;
 			continue;
@@ -268,7 +280,7 @@ HANDLER uint32_t intern_native(uintptr_t address, const struct rec_sink *sink)
 		if (!body)
 			return 0;
 		/* one id space with the codes: a frame is (id, lasti) */
-		rec.id = __atomic_add_fetch(&next_code_id, 1, __ATOMIC_RELAXED);
+		rec.id = __atomic_add_fetch(&T->next_code_id, 1, __ATOMIC_RELAXED);
 		rec.address = address;
 		sink->commit(sink->ctx, PF_REC_NATIVE, pf_put_native(body, &rec));
 		e->id = rec.id;

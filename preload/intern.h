@@ -23,18 +23,24 @@
 
 #include "pyintro.h"
 
+/* Sets of tables: one per file that may be written at once (two while a
+ * rotated run moves to its next file) */
+#define INTERN_SETS 2
+
 /* Where records go: the sampler's per-thread chunk, or a test buffer. */
 struct rec_sink {
 	/* space for a body of n bytes, or NULL (the sink is full) */
 	uint8_t *(*space)(void *ctx, size_t n);
 	void (*commit)(void *ctx, unsigned type, size_t n);
 	void *ctx;
+	int set; /* the tables of the file the records go to */
 };
 
-/* Maps the tables. 0 or -1. */
-int intern_init(void);
-/* Forgets every id (a forked child starts a new file). */
-void intern_reset(void);
+/* Maps n sets of tables. 0 or -1. */
+int intern_init(int n);
+/* Forgets every id of one set (a forked child starts a new file, a
+ * rotated run its next).  Nothing may use the set meanwhile. */
+void intern_reset(int set);
 
 /*
  * The id of the code object at code (with its identity read by

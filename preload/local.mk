@@ -8,7 +8,8 @@ libpyprof_la_SOURCES = preload/preload.c preload/sampler.c preload/sampler.h \
 	preload/intern.c preload/intern.h preload/names.c preload/names.h preload/settings.c preload/settings.h \
 	preload/layout.c preload/pyintro.h preload/pystack-int.h preload/pystack.c \
 	preload/remote.c preload/tstate.c preload/selfcheck.c \
-	preload/layout.h preload/sigchain.c preload/sigchain.h
+	preload/layout.h preload/sigchain.c preload/sigchain.h \
+	preload/helper.c preload/helper.h preload/control.c preload/control.h
 libpyprof_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 libpyprof_la_LDFLAGS = -module -avoid-version -shared \
 	-Wl,--version-script=$(srcdir)/preload/libpyprof.map \

@@ -50,12 +50,16 @@ static struct {
 
 static const struct py_layout *layout;
 static int pending; /* a callback is queued */
+/* Bumped when a rotated run moves to its next file: every name is
+ * written again there (names_forget) */
+static uint32_t epoch;
 
 /* The last name written per native id, to write each name once: a hash
  * of it, direct-mapped by tid.  Written only by the callback (GIL held). */
 #define SEEN 4096
 static struct {
 	uint32_t tid;
+	uint32_t epoch;
 	uint64_t hash;
 } seen[SEEN];
 
@@ -104,8 +108,11 @@ static void write_name(uint32_t tid, uint64_t pthread, const char *name,
 
 	if (len > sizeof body - sizeof rec)
 		len = sizeof body - sizeof rec;
+	uint32_t e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+
 	h = hash_name(name, len, pthread);
-	if (seen[tid % SEEN].tid == tid && seen[tid % SEEN].hash == h)
+	if (seen[tid % SEEN].tid == tid && seen[tid % SEEN].hash == h &&
+	    seen[tid % SEEN].epoch == e)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	rec.tid = tid;
@@ -116,6 +123,7 @@ static void write_name(uint32_t tid, uint64_t pthread, const char *name,
 				 pf_put_thread_name(body, &rec, name)) == 0) {
 		seen[tid % SEEN].tid = tid;
 		seen[tid % SEEN].hash = h;
+		seen[tid % SEEN].epoch = e;
 	}
 }
 
@@ -211,6 +219,12 @@ void names_request(void)
 		return;
 	if (py.AddPendingCall(refresh, NULL) != 0)
 		__atomic_store_n(&pending, 0, __ATOMIC_RELEASE);
+}
+
+void names_forget(void)
+{
+	__atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
+	names_request();
 }
 
 int names_self(const char *name)

@@ -17,6 +17,10 @@ void names_request(void);
 /* In a forked child: nothing queued, nothing written yet. */
 void names_reset(void);
 
+/* A rotated run's next file: every name is written again, soon
+ * (names_request).  Any thread. */
+void names_forget(void);
+
 /* Writes the calling thread's name, as the thread itself knows it (with
  * the GIL held: the callback's table of names written is shared). */
 int names_self(const char *name);

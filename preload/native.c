@@ -499,6 +499,14 @@ int native_objects_poll(int (*write)(unsigned type, const void *body,
 	return unwritten ? -1 : 0;
 }
 
+void native_objects_again(void)
+{
+	pthread_mutex_lock(&objects_lock);
+	nseen = 0;
+	last_adds = last_subs = ~0ull;
+	pthread_mutex_unlock(&objects_lock);
+}
+
 void native_objects_reset(void)
 {
 	/* a forked child's file lists its objects afresh */

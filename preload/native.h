@@ -67,5 +67,7 @@ int native_objects_poll(int (*write)(unsigned type, const void *body,
 				     size_t len));
 /* In a forked child: every object is written again. */
 void native_objects_reset(void);
+/* A rotated run's next file: the next poll writes every object again. */
+void native_objects_again(void);
 
 #endif

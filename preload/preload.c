@@ -40,6 +40,7 @@
 
 #include "attach.h"
 #include "settings.h"
+#include "control.h"
 #include "pyintro.h"
 #include "names.h"
 #include "native.h"
@@ -52,11 +53,15 @@
 
 static struct settings settings;
 static struct py_layout layout;
-static struct pf_writer writer;
+/* Two, for a rotated run: wr is the one being written (see sampler-int.h
+ * on how a rotation moves from one to the other), path its file's name */
+static struct pf_writer writers[2];
+static struct pf_writer *wr = &writers[0];
+static char paths[2][4096];
+static char *path = paths[0];
 static int on;        /* this process is being profiled */
 static pid_t file_pid; /* the process the open file belongs to */
 static int fork_child; /* this file is a forked child's */
-static char path[4096];
 static int log_fd = -1;
 /* Windows opened by pyprof_start and not yet closed.  Recording runs while
  * the file was started at load (PYPROF_START=1) or a window is open. */
@@ -210,7 +215,16 @@ static void read_places(struct pf_header *h)
 	errno = saved;
 }
 
-static int open_file(void)
+/*
+ * Creates the file w writes, named into p (PATH_MAX bytes) from the
+ * template; seq is its number in a rotated run (0: not rotated).  loud:
+ * a failure is said on standard error even without PYPROF_LOG.  The
+ * header describes the process: read now for the first file, copied from
+ * prev's for the next file of a run (where the process started, its
+ * command line, are the run's).
+ */
+static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
+			const struct pf_header *prev, int loud)
 {
 	char host[64] = "", err[512];
 	uint64_t realtime = clock_ns(CLOCK_REALTIME);
@@ -221,52 +235,84 @@ static int open_file(void)
 	for (attempt = 0; attempt < 100; attempt++) {
 		if (settings_output_path(settings.output, (int)getpid(),
 					 (long)(realtime / 1000000000u), host,
-					 attempt, path, sizeof path) != 0) {
-			say(1, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%%%) or path too long; not profiling",
+					 seq, attempt, p, sizeof paths[0]) != 0) {
+			say(loud, "PYPROF_OUTPUT=%s: bad template (use %%p, %%t, %%h, %%n, %%%%) or path too long; not profiling",
 			    settings.output);
 			return -1;
 		}
-		if (pf_writer_create(&writer, path, settings.max_size, err,
+		if (pf_writer_create(w, p, settings.max_size, err,
 				     sizeof err) == 0)
 			break;
 		if (errno != EEXIST) {
-			say(1, "%s; not profiling", err);
+			say(loud, "%s%s", err, loud ? "; not profiling" : "");
 			return -1;
 		}
 		/* /dev/null and the like: a .1 beside it would be a stray
 		 * file in /dev, not a profile. */
 		{
 			struct stat st;
-			if (lstat(path, &st) == 0 &&
+			if (lstat(p, &st) == 0 &&
 			    (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-				say(1, "PYPROF_OUTPUT=%s is a device, not a file or a directory; not profiling",
-				    path);
+				say(loud, "PYPROF_OUTPUT=%s is a device, not a file or a directory; not profiling",
+				    p);
 				return -1;
 			}
 		}
 	}
 	if (attempt == 100) {
-		say(1, "%s exists, and so do 99 more; not profiling", path);
+		say(loud, "%s exists, and so do 99 more%s", p,
+		    loud ? "; not profiling" : "");
 		return -1;
 	}
-	h = writer.hdr;
-	h->mode = (uint32_t)settings.mode;
-	h->interval_ns = settings.interval_ns;
-	h->pid = (int32_t)getpid();
-	h->ppid = (int32_t)getppid();
+	h = w->hdr;
+	if (prev) {
+		/* all but what pf_writer_create set and what is this file's */
+		size_t from = offsetof(struct pf_header, mode);
+		memcpy((char *)h + from, (const char *)prev + from,
+		       sizeof *h - from);
+		h->end_monotonic_ns = 0;
+		h->signals = h->samples = 0;
+		memset(h->dropped, 0, sizeof h->dropped);
+	} else {
+		h->mode = (uint32_t)settings.mode;
+		h->interval_ns = settings.interval_ns;
+		h->pid = (int32_t)getpid();
+		h->ppid = (int32_t)getppid();
+		h->py_hexversion = layout.hexversion;
+		if (layout.is_static)
+			h->flags |= PF_FLAG_PY_STATIC;
+		if (native_enabled())
+			h->flags |= PF_FLAG_NATIVE;
+		snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
+		memcpy(h->hostname, host, sizeof h->hostname - 1);
+		read_cmdline(h);
+		read_places(h);
+		h->run_start_realtime_ns = seq ? realtime : 0;
+	}
 	h->start_realtime_ns = realtime;
 	h->start_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-	h->py_hexversion = layout.hexversion;
-	if (layout.is_static)
-		h->flags |= PF_FLAG_PY_STATIC;
-	if (native_enabled())
-		h->flags |= PF_FLAG_NATIVE;
-	snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
-	memcpy(h->hostname, host, sizeof h->hostname - 1);
-	read_cmdline(h);
-	read_places(h);
+	h->sequence = seq;
 	file_pid = getpid();
 	return 0;
+}
+
+/* The current file's number in a rotated run, from 1; 0 not rotated */
+static unsigned file_seq;
+
+static int rotating(void)
+{
+	return settings.rotate_ns || settings.rotate_bytes;
+}
+
+static void rotate_forget(void);
+static uint64_t rotate_tick(void);
+
+static int open_file(void)
+{
+	file_seq = settings.rotate_ns || settings.rotate_bytes ? 1 : 0;
+	wr = &writers[0];
+	path = paths[0];
+	return open_file_at(wr, path, file_seq, NULL, 1);
 }
 
 /* The process the file is (or would be) for: before the first file, this
@@ -276,13 +322,24 @@ static pid_t file_pid_or_self(void)
 	return file_pid ? file_pid : getpid();
 }
 
+static uint64_t dropped_total(void)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < PF_DROP_COUNT; i++)
+		n += wr->hdr->dropped[i];
+	return n;
+}
+
 /* Called from _exit, exec, and on_death. */
 HANDLER static void finish(enum pf_end_reason why, int sig)
 {
-	if (!on || !writer.hdr || getpid() != file_pid)
+	if (!on || !wr->hdr || getpid() != file_pid)
 		return; /* no file yet, or a vfork child sharing our memory */
 	sampler_set_active(0);
-	pf_writer_finish(&writer, why, sig);
+	/* and the one a rotation is leaving, if it is still open */
+	pf_writer_finish(&writers[0], why, sig);
+	pf_writer_finish(&writers[1], why, sig);
 }
 
 /* --- interposed libc functions ------------------------------------------ */
@@ -344,8 +401,8 @@ static void before_exec(void)
 {
 	int saved = errno;
 
-	if (on && writer.hdr && getpid() == file_pid) {
-		if (fork_child && writer.hdr->samples == 0) {
+	if (on && wr->hdr && getpid() == file_pid) {
+		if (fork_child && wr->hdr->samples == 0) {
 			sampler_set_active(0);
 			unlink(path);
 		} else {
@@ -361,8 +418,8 @@ static void after_failed_exec(void)
 {
 	int saved = errno;
 
-	if (on && writer.hdr && getpid() == file_pid) {
-		pf_writer_unfinish(&writer);
+	if (on && wr->hdr && getpid() == file_pid) {
+		pf_writer_unfinish(wr);
 		sigchain_take_again();
 		sampler_exec_failed();
 		sampler_set_active(1);
@@ -441,27 +498,38 @@ HANDLER static int on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)uc;
-	if (si->si_code <= 0 || !writer.hdr)
+	if (si->si_code <= 0)
 		return 0; /* sent, not a fault */
-	return pf_writer_fault(&writer, si->si_addr);
+	return pf_writer_fault(&writers[0], si->si_addr) ||
+	       pf_writer_fault(&writers[1], si->si_addr);
 }
 
 static void say_wrote(void)
 {
-	if (on && getpid() == file_pid && writer.hdr)
+	if (on && getpid() == file_pid && wr->hdr)
 		say(0, "wrote %s: %llu samples, %llu dropped (size bound %llu)",
-		    path, (unsigned long long)writer.hdr->samples,
-		    (unsigned long long)writer.hdr->dropped[PF_DROP_FULL],
-		    (unsigned long long)writer.hdr->max_size);
+		    path, (unsigned long long)wr->hdr->samples,
+		    (unsigned long long)wr->hdr->dropped[PF_DROP_FULL],
+		    (unsigned long long)wr->hdr->max_size);
 }
 
 static void on_exit_(void)
 {
 	/* objects loaded since the sampler thread's last look */
-	if (on && getpid() == file_pid && writer.hdr)
+	if (on && getpid() == file_pid && wr->hdr)
 		native_objects_poll(sampler_write_record);
 	finish(PF_END_EXIT, 0);
 	say_wrote();
+}
+
+/* Closes the files (pyprof_detach, or the parent's in a child). */
+static void files_close(void)
+{
+	pf_writer_close(&writers[0]);
+	pf_writer_close(&writers[1]);
+	wr = &writers[0];
+	path = paths[0];
+	rotate_forget();
 }
 
 static void atfork_child(void)
@@ -474,22 +542,22 @@ static void atfork_child(void)
 	if (attach_forked()) {
 		/* not the child's profile, nor its threads (attach.c) */
 		sampler_forget_parent();
-		pf_writer_close(&writer);
+		files_close();
 		file_pid = 0;
 		return;
 	}
-	if (!writer.hdr) {
+	if (!wr->hdr) {
 		/* recording waits for pyprof_start(), in the child too */
-		sampler_after_fork(&writer);
+		sampler_after_fork(writers);
 		return;
 	}
-	/* The parent's file is shared memory: the child must never write
-	 * it.  Its mapping goes; the parent's process keeps it. */
-	pf_writer_close(&writer);
+	/* The parent's files are shared memory: the child must never write
+	 * them.  Their mappings go; the parent's process keeps them. */
+	files_close();
 	if (!settings.start) {
 		/* the parent's window is the parent's: the child waits */
 		file_pid = 0;
-		sampler_after_fork(&writer);
+		sampler_after_fork(writers);
 		return;
 	}
 	if (open_file() != 0) {
@@ -497,7 +565,7 @@ static void atfork_child(void)
 		return;
 	}
 	fork_child = 1;
-	sampler_after_fork(&writer);
+	sampler_after_fork(writers);
 	sampler_set_active(1);
 }
 
@@ -554,12 +622,12 @@ static void setup(void)
 	if (settings.start && open_file() != 0)
 		return;
 	if (sigchain_init(on_death) != 0 ||
-	    sampler_init(&settings, &layout, &writer) != 0) {
+	    sampler_init(&settings, &layout, writers) != 0) {
 		say(1, "cannot install the sampler: %s; not profiling",
 		    strerror(errno));
-		if (writer.hdr) {
+		if (wr->hdr) {
 			unlink(path);
-			pf_writer_close(&writer);
+			pf_writer_close(wr);
 		}
 		return;
 	}
@@ -576,8 +644,8 @@ static void setup(void)
 	    sigchain_claim(SIGBUS, SIGCHAIN_FIRST, on_sigbus,
 			   SA_RESTART | SA_ONSTACK) != 0)
 		say(1, "cannot watch SIGTERM and SIGBUS: %s", strerror(errno));
-	if (writer.hdr) {
-		writer.hdr->source = (uint32_t)sampler_source();
+	if (wr->hdr) {
+		wr->hdr->source = (uint32_t)sampler_source();
 		sampler_set_active(1);
 	}
 	/* the program's threads run already: all of them, from outside */
@@ -590,11 +658,16 @@ static void setup(void)
 	if (sampler_wall_start() != 0)
 		say(1, "cannot start the wall-mode sampler thread: %s; "
 		    "waiting threads are not sampled", strerror(errno));
-	if (writer.hdr)
+	if (wr->hdr)
 		say_recording();
 	else
 		say(0, "loaded for %s; recording waits for pyprof_start()",
 		    layout.version);
+	if ((settings.control || rotating()) &&
+	    control_init(settings.control, rotating() ? rotate_tick : NULL) != 0)
+		say(1, "cannot open the control channel%s: %s",
+		    rotating() ? " (which rotates the files too)" : "",
+		    strerror(errno));
 }
 
 __attribute__((constructor)) static void pyprof_load(void)
@@ -638,7 +711,7 @@ static void setup_again(void)
 	sampler_new_file(&settings);
 	if (open_file() != 0)
 		return;
-	writer.hdr->source = (uint32_t)sampler_source();
+	wr->hdr->source = (uint32_t)sampler_source();
 	sampler_set_active(1);
 	if (attach_threads() != 0)
 		say(1, "cannot list the threads: %s", strerror(errno));
@@ -656,11 +729,11 @@ int preload_attach(void)
 	pthread_mutex_lock(&control_lock);
 	if (!loaded_late || (set_up && !by_attach)) {
 		/* preloaded, or set up by the program (%pyprof) */
-		errno = on && writer.hdr && (settings.start || windows)
+		errno = on && wr->hdr && (settings.start || windows)
 				? EALREADY : EBUSY;
 		goto out;
 	}
-	if (writer.hdr && writer.hdr->state == PF_STATE_WRITING) {
+	if (wr->hdr && wr->hdr->state == PF_STATE_WRITING) {
 		errno = EALREADY;
 		goto out;
 	}
@@ -669,7 +742,7 @@ int preload_attach(void)
 		setup();
 	else
 		setup_again();
-	if (on && writer.hdr && writer.hdr->state == PF_STATE_WRITING &&
+	if (on && wr->hdr && wr->hdr->state == PF_STATE_WRITING &&
 	    getpid() == file_pid)
 		r = 0;
 	else
@@ -685,8 +758,8 @@ void preload_detach(int unmap)
 	finish(PF_END_STOP, 0);
 	say_wrote();
 	/* else a handler may still be in it: it stays, complete */
-	if (unmap && writer.hdr) {
-		pf_writer_close(&writer);
+	if (unmap && wr->hdr) {
+		files_close();
 		file_pid = 0;
 	}
 	pthread_mutex_unlock(&control_lock);
@@ -706,8 +779,10 @@ static int write_mark(enum pf_mark_kind kind, const char *label)
 	rec.mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	rec.kind = kind;
 	rec.label_len = (uint32_t)len;
-	return sampler_write_record(PF_REC_MARK, body,
-				    pf_put_mark(body, &rec, label));
+	/* the caller may be a thread pyprof does not sample: pyprof ctl's
+	 * (control.c), or one a program started before a dlopen */
+	return sampler_write_record_any(PF_REC_MARK, body,
+					pf_put_mark(body, &rec, label));
 }
 
 EXPORT int pyprof_start(const char *label)
@@ -721,12 +796,12 @@ EXPORT int pyprof_start(const char *label)
 		errno = ENOTSUP;
 		goto out;
 	}
-	if (!writer.hdr) {
+	if (!wr->hdr) {
 		if (open_file() != 0) {
 			errno = EIO;
 			goto out;
 		}
-		writer.hdr->source = (uint32_t)sampler_source();
+		wr->hdr->source = (uint32_t)sampler_source();
 	}
 	/* threads that existed before a dlopen get their timers now, and
 	 * their names */
@@ -736,7 +811,7 @@ EXPORT int pyprof_start(const char *label)
 	sampler_resume();
 	write_mark(PF_MARK_START, label);
 	/* a file opened now lists the objects loaded so far at once */
-	native_objects_poll(sampler_write_record);
+	native_objects_poll(sampler_write_record_any);
 	r = 0;
 out:
 	pthread_mutex_unlock(&control_lock);
@@ -753,7 +828,7 @@ EXPORT int pyprof_stop(const char *label)
 		goto out;
 	}
 	/* what the window loaded, before recording may stop */
-	native_objects_poll(sampler_write_record);
+	native_objects_poll(sampler_write_record_any);
 	write_mark(PF_MARK_STOP, label);
 	if (--windows == 0 && !settings.start)
 		sampler_set_active(0);
@@ -765,7 +840,7 @@ out:
 
 EXPORT int pyprof_mark(const char *label)
 {
-	if (!on || !writer.hdr) {
+	if (!on || !wr->hdr) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -793,14 +868,173 @@ EXPORT int pyprof_thread_start(void)
  * life of the threads it waits for. */
 EXPORT int pyprof_thread_name(const char *name)
 {
-	if (!on || !writer.hdr || !name) {
+	if (!on || !wr->hdr || !name) {
 		errno = EINVAL;
 		return -1;
 	}
 	return names_self(name);
 }
 
+/* --- rotation (PYPROF_ROTATE) -------------------------------------------- */
+
+/* The run's finished files, oldest first, for PYPROF_KEEP (ordinary
+ * context: the control thread's, under control_lock) */
+static struct kept {
+	char *path;
+	uint64_t bytes;
+} *kept;
+static size_t n_kept, kept_cap;
+static uint64_t kept_bytes;
+static uint64_t next_boundary; /* CLOCK_MONOTONIC; 0: from the file's start */
+static int rotate_failed;      /* said once */
+
+static void rotate_forget(void)
+{
+	for (size_t i = 0; i < n_kept; i++)
+		free(kept[i].path);
+	n_kept = 0;
+	kept_bytes = 0;
+	next_boundary = 0;
+	rotate_failed = 0;
+}
+
+static uint64_t file_bytes(const struct pf_header *h)
+{
+	return PF_HEADER_SIZE + (uint64_t)h->chunks_claimed * PF_CHUNK_SIZE;
+}
+
+/* Deletes the oldest finished files while the run has more than
+ * PYPROF_KEEP allows, the file being written counted as one. */
+static void keep(const char *done, uint64_t bytes)
+{
+	if (!settings.keep_files && !settings.keep_bytes)
+		return;
+	if (n_kept == kept_cap) {
+		size_t cap = kept_cap ? kept_cap * 2 : 16;
+		struct kept *k = realloc(kept, cap * sizeof *k);
+		if (!k)
+			return;
+		kept = k;
+		kept_cap = cap;
+	}
+	if (!(kept[n_kept].path = strdup(done)))
+		return;
+	kept[n_kept++].bytes = bytes;
+	kept_bytes += bytes;
+	while (n_kept && ((settings.keep_files && n_kept + 1 > settings.keep_files) ||
+			  (settings.keep_bytes &&
+			   kept_bytes + file_bytes(wr->hdr) > settings.keep_bytes))) {
+		if (unlink(kept[0].path) != 0 && errno != ENOENT)
+			say(0, "cannot delete %s: %s", kept[0].path, strerror(errno));
+		kept_bytes -= kept[0].bytes;
+		free(kept[0].path);
+		memmove(kept, kept + 1, --n_kept * sizeof *kept);
+	}
+}
+
+/* The file is finished, complete, and the run goes on in the next,
+ * numbered one more (see sampler-int.h for why no sample is lost or
+ * written twice).  Under control_lock, so that a window's marks and
+ * status see one file or the other. */
+static void rotate(void)
+{
+	struct pf_writer *next = &writers[(wr - writers) ^ 1], *old;
+	char *next_path = paths[(wr - writers) ^ 1];
+	char done[sizeof paths[0]];
+	uint64_t bytes, t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
+
+	/* Not said unasked: the program's standard error is the program's,
+	 * and recording goes on in the file it has (its losses counted) */
+	if (open_file_at(next, next_path, file_seq + 1, wr->hdr, 0) != 0) {
+		if (!rotate_failed++)
+			say(0, "cannot rotate %s: recording goes on in it", path);
+		return;
+	}
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	old = &writers[sampler_rotate()];
+	t2 = clock_ns(CLOCK_MONOTONIC);
+	pf_writer_finish(old, PF_END_ROTATE, 0);
+	bytes = file_bytes(old->hdr);
+	memcpy(done, path, sizeof done);
+	pf_writer_close(old);
+	wr = next;
+	path = next_path;
+	file_seq++;
+	/* the new file names the threads and lists the objects again */
+	names_forget();
+	native_objects_again();
+	native_objects_poll(sampler_write_record_any);
+	/* for bench/README.md: the file made, the wait, the whole */
+	say(0, "rotated: %s complete, now %s (%llu us: %llu creating, %llu "
+	    "waiting for writers)", done, path,
+	    (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000,
+	    (unsigned long long)(t1 - t0) / 1000,
+	    (unsigned long long)(t2 - t1) / 1000);
+	keep(done, bytes);
+}
+
+/* The control thread's clock: rotates at each period boundary (from the
+ * first file's start) and when the file reaches the size; returns the
+ * ns until it should look again. */
+static uint64_t rotate_tick(void)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), wait = 0;
+	int recording;
+
+	pthread_mutex_lock(&control_lock);
+	recording = on && wr->hdr && getpid() == file_pid &&
+		    (settings.start || windows) &&
+		    wr->hdr->state == PF_STATE_WRITING;
+	if (settings.rotate_ns) {
+		if (!next_boundary)
+			next_boundary = (wr->hdr ? wr->hdr->start_monotonic_ns : now) +
+					settings.rotate_ns;
+		if (now >= next_boundary) {
+			if (recording)
+				rotate();
+			/* boundaries missed (a stopped process) are skipped */
+			while (next_boundary <= now)
+				next_boundary += settings.rotate_ns;
+		}
+		wait = next_boundary - now;
+	}
+	/* The size asked for, or PYPROF_MAX_SIZE, at which a file drops
+	 * every sample: the next one takes them (not a file full for want
+	 * of disk space, which the next would be too). */
+	if (recording && wr->hdr &&
+	    ((settings.rotate_bytes && file_bytes(wr->hdr) >= settings.rotate_bytes) ||
+	     wr->hdr->chunks_claimed >= wr->max_chunks))
+		rotate();
+	/* a chunk a thread claims is 64 KiB: looking ten times a second
+	 * keeps a file within a few chunks of the size */
+	if (!wait || wait > 100000000u)
+		wait = 100000000u;
+	pthread_mutex_unlock(&control_lock);
+	return wait;
+}
+
+void preload_status(char *buf, size_t cap)
+{
+	int rec;
+
+	pthread_mutex_lock(&control_lock);
+	rec = wr->hdr && (settings.start || windows) &&
+	      wr->hdr->state == PF_STATE_WRITING;
+	snprintf(buf, cap,
+		 "recording: %s\n"
+		 "file: %s\n"
+		 "samples: %llu\n"
+		 "dropped: %llu\n"
+		 "windows: %d\n",
+		 rec ? "on" : "off",
+		 wr->hdr ? path : "none (recording has not started)",
+		 wr->hdr ? (unsigned long long)wr->hdr->samples : 0ull,
+		 wr->hdr ? (unsigned long long)dropped_total() : 0ull,
+		 windows);
+	pthread_mutex_unlock(&control_lock);
+}
+
 EXPORT const char *pyprof_path(void)
 {
-	return on && writer.hdr ? path : NULL;
+	return on && wr->hdr ? path : NULL;
 }

@@ -34,7 +34,9 @@ struct prev_frame {
 };
 
 struct thread_state {
-	struct pf_cursor cur;
+	struct pf_cursor cur;         /* in the file of generation gen */
+	uint32_t gen;                 /* see thread_sync */
+	struct pf_writer *w;          /* that file's writer */
 	int busy;                     /* see try_busy() */
 	int tid;
 	int is_main;
@@ -75,10 +77,9 @@ struct thread_state {
 extern __thread struct thread_state *self
 	__attribute__((tls_model("initial-exec")));
 
-/* Set by sampler_init, and writer again in a forked child */
+/* Set by sampler_init, and writers again in a forked child */
 extern const struct settings *settings;
 extern const struct py_layout *layout;
-extern struct pf_writer *writer;
 extern int active; /* recording on; see sampler_set_active */
 /* sigev_value of our timers: tells our SIGPROF from anybody else's */
 extern int timer_cookie;
@@ -118,11 +119,74 @@ static inline clockid_t thread_clock(int tid)
 	return (clockid_t)((~(unsigned)tid << 3) | 6);
 }
 
+/*
+ * --- the file being written (sampler.c) ------------------------------------
+ *
+ * A rotated run (PYPROF_ROTATE) writes its files one after the other:
+ * writers[gen & 1] is the current one, gen counting the files, so that
+ * while a rotation moves from one to the next both may be in use.  Every
+ * piece of code that writes a file, or a counter of its header, does so
+ * between writer_enter() and writer_leave(): the rotation (sampler_rotate)
+ * publishes the new generation, then waits until no section of the old
+ * one is left, and only then may the old file be finished: no thread can
+ * write to it after that, and none wrote to the new one a record of the
+ * old.  A thread's cursor moves to the current file the first time it
+ * writes in a section (thread_sync), so a sample is written once, into
+ * one file, and stands for the time since the thread's previous sample
+ * wherever that was.  Without rotation gen stays 0: one more atomic pair
+ * per sample.
+ */
+extern struct pf_writer *writers;
+extern uint32_t writer_gen;
+extern int writer_users[2];
+
+HANDLER static inline struct pf_writer *writer_of(uint32_t gen)
+{
+	return &writers[gen & 1];
+}
+
+/* Pins the current generation for a section of writes; returns it. */
+HANDLER static inline uint32_t writer_enter(void)
+{
+	for (;;) {
+		uint32_t g = __atomic_load_n(&writer_gen, __ATOMIC_SEQ_CST);
+
+		__atomic_fetch_add(&writer_users[g & 1], 1, __ATOMIC_SEQ_CST);
+		/* published meanwhile: the rotation may not have seen us */
+		if (__atomic_load_n(&writer_gen, __ATOMIC_SEQ_CST) == g)
+			return g;
+		__atomic_fetch_sub(&writer_users[g & 1], 1, __ATOMIC_RELEASE);
+	}
+}
+
+HANDLER static inline void writer_leave(uint32_t gen)
+{
+	__atomic_fetch_sub(&writer_users[gen & 1], 1, __ATOMIC_RELEASE);
+}
+
+/* With t's busy held, in a section of generation gen: t writes into that
+ * generation's file.  A cursor left in an older file is dropped unread
+ * (that file may be unmapped by now); the next record opens a chunk in
+ * this one, with a THREAD record whose baselines are t's last sample's,
+ * and frames are defined afresh (prev_depth 0). */
+HANDLER static inline void thread_sync(struct thread_state *t, uint32_t gen)
+{
+	if (t->gen != gen || !t->w) {
+		t->cur.chunk = NULL;
+		t->cur.pos = 0;
+		t->cur.seq = 0;
+		t->prev_depth = 0;
+		t->gen = gen;
+	}
+	t->w = writer_of(gen);
+}
+
 /* --- tid -> state (sampler.c) --------------------------------------------- */
 
 /* The handler finds a thread's state through `self`; a thread armed by
- * another thread (adopted, see sampler_adopt_threads) has no `self` yet,
- * so the handler looks it up here by tid and caches it in `self`.  An
+ * another thread (adopted, see sampler_adopt_threads) has no `self`, and
+ * the handler looks it up here by tid at every signal: another thread
+ * may release the state (attach.c), and could not clear a `self`.  An
  * array indexed by tid (pid_max entries, mapped lazily by the kernel)
  * gives a lock-free O(1) lookup without deletion problems; writers take
  * the mutex. */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper.h"
 #include "intern.h"
 #include "names.h"
 #include "sampler.h"
@@ -36,7 +37,9 @@ __thread struct thread_state *self
 
 const struct settings *settings;
 const struct py_layout *layout;
-struct pf_writer *writer;
+struct pf_writer *writers;
+uint32_t writer_gen;
+int writer_users[2];
 int active;
 int timer_cookie;
 static uint32_t next_serial;
@@ -79,6 +82,29 @@ static void live_remove(struct thread_state *t)
 		}
 	}
 	pthread_mutex_unlock(&by_tid_lock);
+}
+
+/* --- rotation ------------------------------------------------------------ */
+
+int sampler_rotate(void)
+{
+	uint32_t old = __atomic_load_n(&writer_gen, __ATOMIC_SEQ_CST);
+
+	/* the next file's tables, unused since the file before this one */
+	intern_reset((int)((old + 1) & 1));
+	__atomic_store_n(&writer_gen, old + 1, __ATOMIC_SEQ_CST);
+	/* A section is a sample's work or one record's: microseconds, unless
+	 * its thread is descheduled; never one waiting for this thread. */
+	while (__atomic_load_n(&writer_users[old & 1], __ATOMIC_SEQ_CST)) {
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+	return (int)(old & 1);
+}
+
+struct pf_writer *sampler_writer(void)
+{
+	return writer_of(__atomic_load_n(&writer_gen, __ATOMIC_ACQUIRE));
 }
 
 /* --- thread lifecycle --------------------------------------------------- */
@@ -145,7 +171,7 @@ int sampler_thread_start(void)
 {
 	struct thread_state *t;
 
-	if (!writer || self)
+	if (!writers || self)
 		return -1;
 	t = thread_state_new(gettid_());
 	if (!t)
@@ -193,9 +219,13 @@ static unsigned long long thread_start_time(int tid)
 
 int sampler_adopt_thread(int tid)
 {
-	unsigned long long started = thread_start_time(tid);
-	struct thread_state *t = by_tid_get(tid);
+	unsigned long long started;
+	struct thread_state *t;
 
+	if (helper_is_own(tid))
+		return 0; /* pyprof's own (helper.h) */
+	started = thread_start_time(tid);
+	t = by_tid_get(tid);
 	if (t && (!t->adopted || t->started == started))
 		return 0; /* armed already (a stale adopted state of a dead
 			   * thread whose tid was reused is not) */
@@ -218,7 +248,7 @@ int sampler_adopt_threads(void)
 	struct dirent *e;
 	int adopted = 0, me = gettid_();
 
-	if (!writer || !(d = opendir("/proc/self/task")))
+	if (!writers || !(d = opendir("/proc/self/task")))
 		return -1;
 	while ((e = readdir(d))) {
 		int tid = atoi(e->d_name), r;
@@ -226,7 +256,7 @@ int sampler_adopt_threads(void)
 		if (tid <= 0)
 			continue;
 		if (tid == me && self)
-			continue;
+			continue; /* sampled */
 		if ((r = sampler_adopt_thread(tid)) < 0)
 			break;
 		adopted += r;
@@ -243,14 +273,20 @@ static void thread_unpublish(struct thread_state *t)
 	live_remove(t);
 }
 
-/* The end of t, unpublished, that nothing holds any more. */
+/* The end of t, unpublished, that nothing holds any more: its source
+ * stopped, the rest of its chunk given back, its state freed. */
 static void thread_end(struct thread_state *t)
 {
+	uint32_t gen = writer_enter();
+
+	/* a cursor left in an older file (rotated since) is dropped */
+	thread_sync(t, gen);
 	timers_disarm(t);
 	/* Nothing writes with t->cur any more: the rest of its chunk is
 	 * the next new thread's (write.h) */
-	if (writer->hdr)
-		pf_writer_give_back(writer, &t->cur);
+	if (t->w->hdr)
+		pf_writer_give_back(t->w, &t->cur);
+	writer_leave(gen);
 	thread_state_free(t);
 }
 
@@ -302,13 +338,16 @@ int sampler_release_all(void)
 void sampler_thread_stop(void)
 {
 	struct thread_state *t = self;
+	uint32_t gen;
 
 	if (!t)
 		return;
+	gen = writer_enter();
 	/* Not from a handler: this thread's own cannot be running, and the
 	 * sampler thread lets go after one read. */
 	while (!try_busy(t))
 		sched_yield();
+	thread_sync(t, gen);
 	/* Wall mode: the time since the thread's last sample (maybe long,
 	 * if the sampler thread ran late) is still its life's; its last
 	 * stack is the best account of it there is. */
@@ -330,10 +369,11 @@ void sampler_thread_stop(void)
 		if (body) {
 			memcpy(body, t->scratch, len);
 			pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
-			__atomic_fetch_add(&writer->hdr->samples, 1,
+			__atomic_fetch_add(&t->w->hdr->samples, 1,
 					   __ATOMIC_RELAXED);
 		}
 	}
+	writer_leave(gen);
 	/* Unpublish first: a signal still in flight then finds no state. */
 	__atomic_store_n(&self, NULL, __ATOMIC_RELEASE);
 	thread_unpublish(t);
@@ -344,26 +384,40 @@ void sampler_thread_stop(void)
 	names_request();
 }
 
+/* One record into t's chunk in generation gen's file, t's busy held */
+static int put_record(struct thread_state *t, uint32_t gen, unsigned type,
+		      const void *body, size_t len)
+{
+	uint8_t *p;
+
+	thread_sync(t, gen);
+	if (!(p = thread_space(t, len)))
+		return -1;
+	memcpy(p, body, len);
+	pf_cursor_commit(&t->cur, type, len);
+	return 0;
+}
+
 static int write_record(unsigned type, const void *body, size_t len)
 {
 	struct thread_state *t = self ? self : by_tid_get(gettid_());
-	uint8_t *p;
-	int r = -1;
+	uint32_t gen;
+	int r;
 
 	if (!t || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return -1;
+	gen = writer_enter();
 	/* the sampler thread holds it for a moment at most */
 	for (int i = 0; !try_busy(t); i++) {
-		if (i == 1000)
+		if (i == 1000) {
+			writer_leave(gen);
 			return -1;
+		}
 		sched_yield();
 	}
-	if ((p = thread_space(t, len))) {
-		memcpy(p, body, len);
-		pf_cursor_commit(&t->cur, type, len);
-		r = 0;
-	}
+	r = put_record(t, gen, type, body, len);
 	unbusy(t);
+	writer_leave(gen);
 	return r;
 }
 
@@ -387,20 +441,30 @@ int sampler_write_record_any(unsigned type, const void *body, size_t len)
 		return sampler_write_record(type, body, len);
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return -1;
-	pthread_mutex_lock(&by_tid_lock);
-	for (struct thread_state *t = live; t && r; t = t->next_live) {
-		uint8_t *p;
+	/* A thread's handler holds its state for a sample (tens of us): at
+	 * 1 ms, one try in thirty of a one-thread program's would find it
+	 * busy, and a window's start mark would be lost.  So try again, as
+	 * sampler_write_record does, while some thread was only busy. */
+	for (int round = 0; r && round < 1000; round++) {
+		uint32_t gen = writer_enter();
+		int busy = 0;
 
-		if (!try_busy(t))
-			continue;
-		if ((p = thread_space(t, len))) {
-			memcpy(p, body, len);
-			pf_cursor_commit(&t->cur, type, len);
-			r = 0;
+		pthread_mutex_lock(&by_tid_lock);
+		for (struct thread_state *t = live; t && r; t = t->next_live) {
+			if (!try_busy(t)) {
+				busy = 1;
+				continue;
+			}
+			r = put_record(t, gen, type, body, len);
+			unbusy(t);
 		}
-		unbusy(t);
+		pthread_mutex_unlock(&by_tid_lock);
+		writer_leave(gen);
+		if (!busy)
+			break; /* no thread, or the file is full */
+		if (r)
+			sched_yield();
 	}
-	pthread_mutex_unlock(&by_tid_lock);
 	return r;
 }
 
@@ -416,6 +480,7 @@ void sampler_resume(void)
 	 * which in wall mode may be a prompt's whole wait. */
 	if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE)) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		uint32_t gen = writer_enter();
 
 		pthread_mutex_lock(&by_tid_lock);
 		for (struct thread_state *t = live; t; t = t->next_live) {
@@ -423,12 +488,14 @@ void sampler_resume(void)
 
 			if (!cpu || !try_busy(t))
 				continue;
+			thread_sync(t, gen);
 			thread_gap(t, now, cpu);
 			t->tick_mono = now;
 			t->tick_cpu = cpu;
 			unbusy(t);
 		}
 		pthread_mutex_unlock(&by_tid_lock);
+		writer_leave(gen);
 	}
 	sampler_set_active(1);
 }
@@ -438,8 +505,10 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 {
 	settings = s;
 	layout = L;
-	writer = w;
-	if (intern_init() != 0 || pthread_key_create(&stop_key,
+	writers = w;
+	writer_gen = 0;
+	if (intern_init(s->rotate_ns || s->rotate_bytes ? 2 : 1) != 0 ||
+	    pthread_key_create(&stop_key,
 						     stop_key_destructor) != 0)
 		return -1;
 	by_tid = mmap(NULL, sizeof *by_tid * TIDS_MAX, PROT_READ | PROT_WRITE,
@@ -452,8 +521,8 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 			   SA_RESTART) != 0)
 		return -1;
 	timers_init(s);
-	if (w->hdr)
-		w->hdr->source = (uint32_t)sampler_source();
+	if (w[0].hdr)
+		w[0].hdr->source = (uint32_t)sampler_source();
 	if (s->mode == PF_MODE_WALL || s->native)
 		wall_init();
 	return 0;
@@ -462,7 +531,9 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 void sampler_new_file(const struct settings *s)
 {
 	timers_init(s);
-	intern_reset();
+	writer_gen = 0;
+	intern_reset(0);
+	intern_reset(1);
 	names_reset();
 	native_objects_reset();
 }
@@ -499,10 +570,10 @@ void sampler_exec_failed(void)
 
 void sampler_after_fork(struct pf_writer *w)
 {
-	writer = w;
+	writers = w;
 	sampler_forget_parent();
-	if (w->hdr)
-		w->hdr->source = (uint32_t)sampler_source();
+	if (w[0].hdr)
+		w[0].hdr->source = (uint32_t)sampler_source();
 	sampler_thread_start();
 	native_objects_poll(sampler_write_record);
 	wall_after_fork();
@@ -510,6 +581,10 @@ void sampler_after_fork(struct pf_writer *w)
 
 void sampler_forget_parent(void)
 {
+	/* the parent's sections are not the child's, and the child's file
+	 * is the first of its run */
+	writer_gen = 0;
+	writer_users[0] = writer_users[1] = 0;
 	/* The parent's threads are gone; this thread's state belonged to the
 	 * parent's file and its timer did not survive fork.  The perf event
 	 * fds of all of them did, but they count the parent's threads: close
@@ -523,6 +598,7 @@ void sampler_forget_parent(void)
 	}
 	live = NULL;
 	self = NULL;
+	helper_after_fork();
 	next_serial = 0;
 	names_reset();
 	/* the parent's threads are not ours: an empty table, lazily zero */
@@ -532,6 +608,7 @@ void sampler_forget_parent(void)
 	/* Another thread may have held the lock at fork: start over. */
 	pthread_mutex_init(&spare_lock, NULL);
 	spare = NULL;
-	intern_reset();
+	intern_reset(0);
+	intern_reset(1);
 	native_objects_reset();
 }

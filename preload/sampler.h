@@ -16,10 +16,20 @@
 #include "pyintro.h"
 #include "write.h"
 
-/* Installs the handler, picks the timer source.  The
- * sampler keeps the three pointers. 0 or -1. */
+/* Installs the handler, picks the timer source.  The sampler keeps the
+ * three pointers; w is an array of two writers, the second used by a
+ * rotated run (sampler_rotate), w[0] the current one.  0 or -1. */
 int sampler_init(const struct settings *s, const struct py_layout *L,
 		 struct pf_writer *w);
+
+/* Rotation: the other writer of the two, made ready by the caller (a
+ * file created and its header filled), becomes the current one; returns
+ * once no thread can write to the one before any more (its index in the
+ * array), which the caller then finishes and closes.  Ordinary context;
+ * one caller at a time. */
+int sampler_rotate(void);
+/* The writer being written (the current one of the two) */
+struct pf_writer *sampler_writer(void);
 
 /* The source in use (enum pf_source) once sampler_init succeeded. */
 int sampler_source(void);
@@ -35,7 +45,8 @@ int sampler_thread_start(void);
 int sampler_adopt_threads(void);
 
 /* Arms the thread tid of this process, unless it has a state already:
- * 1 if adopted, 0 if not (armed already, or gone), -1 if out of memory. */
+ * 1 if adopted, 0 if not (armed already, gone, or one of pyprof's own
+ * threads), -1 if out of memory. */
 int sampler_adopt_thread(int tid);
 
 /* Stops sampling the calling thread and frees its state. */
@@ -54,8 +65,9 @@ int sampler_release_all(void);
  * 0, or -1 if the thread is not sampled, recording is off or the file is
  * full. */
 int sampler_write_record(unsigned type, const void *body, size_t len);
-/* The same from any thread, sampled or not (the sampler thread): into
- * the chunk of a live thread it can have at once, or -1. */
+/* The same from any thread, sampled or not (the sampler thread, the
+ * control thread): into the chunk of a live thread it can have, trying
+ * again for a moment while they are all busy; or -1. */
 int sampler_write_record_any(unsigned type, const void *body, size_t len);
 
 /* Turns recording on or off for every thread; while off the handler

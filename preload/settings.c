@@ -102,6 +102,109 @@ int settings_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* One comma-separated item of s into item (NUL-terminated); the rest
+ * after it, or NULL at the end */
+static const char *next_item(const char *s, char *item, size_t cap)
+{
+	size_t n = strcspn(s, ",");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(item, s, n);
+	item[n] = '\0';
+	return s[n] == ',' ? s + n + 1 : NULL;
+}
+
+/* "200ms", "60s", "10m", "1.5h": rotation periods are longer than
+ * intervals, and never bare numbers */
+static int parse_period(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	const char *end;
+	uint64_t v;
+
+	/* at most 7 digits before a fraction: no overflow below */
+	if (strspn(s, "0123456789") > 7 || parse_fixed(s, &end, &v) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		/* v is the number x 1e9: x ms per unit, x 1e6 ns per ms */
+		*ns = v / 1000 * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+/* "X", "Y" or "X,Y" in either order, each item taken by one of two
+ * parsers (0 on success) into *x or *y, each at most once; 0 or -1 */
+static int parse_pair(const char *s, int (*px)(const char *, uint64_t *),
+		      int (*py)(const char *, uint64_t *), uint64_t *x,
+		      uint64_t *y)
+{
+	uint64_t a = 0, b = 0;
+	char item[64];
+
+	if (!s || !*s)
+		return -1;
+	do {
+		uint64_t v;
+
+		s = next_item(s, item, sizeof item);
+		if (!a && px(item, &v) == 0)
+			a = v;
+		else if (!b && py(item, &v) == 0)
+			b = v;
+		else
+			return -1;
+	} while (s);
+	*x = a;
+	*y = b;
+	return 0;
+}
+
+static int rotate_period(const char *s, uint64_t *ns)
+{
+	return parse_period(s, ns) == 0 && *ns >= SETTINGS_MIN_ROTATE_NS ? 0 : -1;
+}
+
+/* sizes in capitals (100M): periods are in small letters (10m) */
+static int rotate_size(const char *s, uint64_t *bytes)
+{
+	size_t n = strspn(s, "0123456789.");
+
+	return n && s[n] && strchr("KMG", s[n]) && settings_parse_size(s, bytes) == 0 &&
+	       *bytes >= SETTINGS_MIN_ROTATE_BYTES ? 0 : -1;
+}
+
+/* a bare number counts files; with a unit it is a size */
+static int keep_count(const char *s, uint64_t *files)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && !s[n] && settings_parse_size(s, files) == 0 && *files ? 0 : -1;
+}
+
+static int keep_size(const char *s, uint64_t *bytes)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && s[n] && settings_parse_size(s, bytes) == 0 && *bytes ? 0 : -1;
+}
+
+int settings_parse_rotate(const char *s, uint64_t *ns, uint64_t *bytes)
+{
+	return parse_pair(s, rotate_period, rotate_size, ns, bytes);
+}
+
+int settings_parse_keep(const char *s, uint64_t *files, uint64_t *bytes)
+{
+	return parse_pair(s, keep_count, keep_size, files, bytes);
+}
+
 int settings_parse_bool(const char *s, int *out)
 {
 	static const char *yes[] = {"1", "yes", "true", "on"};
@@ -189,6 +292,33 @@ int settings_load(struct settings *st, const char *(*get)(const char *name),
 		snprintf(why, why_len, "PYPROF_NATIVE=%s: expected 1 or 0", v);
 		return -1;
 	}
+	st->control = 0;
+	if ((v = get("PYPROF_CONTROL")) && settings_parse_bool(v, &st->control)) {
+		snprintf(why, why_len, "PYPROF_CONTROL=%s: expected 1 or 0", v);
+		return -1;
+	}
+	st->rotate_ns = st->rotate_bytes = st->keep_files = st->keep_bytes = 0;
+	if ((v = get("PYPROF_ROTATE")) && *v &&
+	    settings_parse_rotate(v, &st->rotate_ns, &st->rotate_bytes)) {
+		snprintf(why, why_len,
+			 "PYPROF_ROTATE=%s: expected a period of at least 100ms "
+			 "(60s, 10m, 1h) and/or a size of at least 1M (100M), "
+			 "comma-separated", v);
+		return -1;
+	}
+	if ((v = get("PYPROF_KEEP")) && *v) {
+		if (settings_parse_keep(v, &st->keep_files, &st->keep_bytes)) {
+			snprintf(why, why_len,
+				 "PYPROF_KEEP=%s: expected a number of files (10) "
+				 "and/or a total size (1G), comma-separated", v);
+			return -1;
+		}
+		if (!st->rotate_ns && !st->rotate_bytes) {
+			snprintf(why, why_len,
+				 "PYPROF_KEEP=%s: needs PYPROF_ROTATE", v);
+			return -1;
+		}
+	}
 	if ((v = get("PYPROF_OUTPUT")) && *v)
 		st->output = v;
 	if ((v = get("PYPROF_LOG")) && *v) {
@@ -213,7 +343,8 @@ static int put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
 }
 
 int settings_output_path(const char *output, int pid, long start_time,
-			 const char *host, int attempt, char *buf, size_t cap)
+			 const char *host, unsigned seq, int attempt, char *buf,
+			 size_t cap)
 {
 	static const char dflt[] = "pyprof-%p.pyprof";
 	char tmpl[4096], num[32];
@@ -240,9 +371,14 @@ int settings_output_path(const char *output, int pid, long start_time,
 		}
 	}
 	tl = strlen(tmpl);
-	/* the ".N" of a repeated attempt goes before a ".pyprof" suffix */
+	/* the ".N" of a repeated attempt, and a rotated file's number where
+	 * the template has none, go before a ".pyprof" suffix */
 	size_t stem = tl;
-	if (attempt > 0 && tl >= 7 && !strcmp(tmpl + tl - 7, ".pyprof"))
+	int number = seq > 0;
+	for (size_t i = 0; i < tl && number; i++)
+		if (tmpl[i] == '%' && tmpl[++i] == 'n')
+			number = 0; /* %n, not %%n */
+	if ((attempt > 0 || number) && tl >= 7 && !strcmp(tmpl + tl - 7, ".pyprof"))
 		stem = tl - 7;
 	for (size_t i = 0; i < stem; i++) {
 		if (tmpl[i] != '%') {
@@ -272,12 +408,20 @@ int settings_output_path(const char *output, int pid, long start_time,
 					return -1;
 			}
 			continue;
+		case 'n':
+			snprintf(num, sizeof num, "%04u", seq);
+			break;
 		case '%':
 			snprintf(num, sizeof num, "%%");
 			break;
 		default:
 			return -1;
 		}
+		if (put(buf, cap, &n, num, strlen(num)))
+			return -1;
+	}
+	if (number) {
+		snprintf(num, sizeof num, "-%04u", seq);
 		if (put(buf, cap, &n, num, strlen(num)))
 			return -1;
 	}

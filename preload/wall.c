@@ -25,7 +25,6 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -34,13 +33,12 @@
 #include <time.h>
 
 #include "attach.h"
+#include "helper.h"
 #include "names.h"
 #include "sampler.h"
 #include "sampler-int.h"
 
 static int wall_running, wall_wanted;
-static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
-				  void *(*)(void *), void *);
 static pthread_t wall_thread;
 static int wall_stop_flag;
 static pthread_mutex_t wall_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -170,7 +168,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		}
 		return 0;
 	}
-	if (writer->full)
+	if (t->w->full)
 		return thread_drop(t, PF_DROP_FULL, now, cpu), 0;
 	if (pyintro_finalizing(layout))
 		return thread_drop(t, PF_DROP_FINALIZING, now, cpu), 0;
@@ -215,7 +213,7 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		if (n < 0 || pyintro_remote_failed()) {
 			/* caught moving: counted, and read again next tick,
 			 * by a sample that keeps this period's time */
-			pf_count_drop(writer, PF_DROP_BAD_STACK);
+			pf_count_drop(t->w, PF_DROP_BAD_STACK);
 			return 0;
 		}
 		if (truncated)
@@ -242,6 +240,7 @@ static void wall_tick(void)
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	struct thread_state *left = NULL, **left_tail = &left;
 	struct thread_state *rest = NULL, **rest_tail = &rest;
+	uint32_t gen = writer_enter();
 
 	wall_ticks++;
 	wall_deadline = now + settings->interval_ns / 10;
@@ -262,6 +261,7 @@ static void wall_tick(void)
 
 		next = t->next_live;
 		if (try_busy(t)) {
+			thread_sync(t, gen);
 			/* The clocks are read once the thread's own handler
 			 * is locked out: its last sample, maybe taken since
 			 * the tick began, is then older than both readings,
@@ -287,6 +287,7 @@ static void wall_tick(void)
 	*left_tail = rest;
 	__atomic_store_n(&live, left, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&by_tid_lock);
+	writer_leave(gen);
 }
 
 /* Native mode: how often the loaded objects are looked at.  An address
@@ -301,6 +302,7 @@ static void *wall_main(void *arg)
 	struct timespec next;
 
 	(void)arg;
+	helper_enter();
 	pyintro_remote_thread();
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&wall_lock);
@@ -333,6 +335,7 @@ static void *wall_main(void *arg)
 		pthread_mutex_lock(&wall_lock);
 	}
 	pthread_mutex_unlock(&wall_lock);
+	helper_leave();
 	return NULL;
 }
 
@@ -342,33 +345,18 @@ static pthread_mutex_t wall_ctl = PTHREAD_MUTEX_INITIALIZER;
 
 static int wall_start_locked(void)
 {
-	sigset_t all, old;
 	pthread_condattr_t ca;
-	int r;
 
 	if (wall_running)
 		return 0;
-	if (!real_pthread_create)
-		*(void **)&real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
-	if (!real_pthread_create)
-		return -1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wall_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&wall_lock, NULL);
 	wall_stop_flag = 0;
-	/* The new thread inherits this mask: no signal of the program's is
-	 * ever delivered to it, and none of ours is meant for it. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = real_pthread_create(&wall_thread, NULL, wall_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		errno = r;
+	if (helper_spawn(&wall_thread, wall_main, NULL, "pyprof-wall") != 0)
 		return -1;
-	}
-	pthread_setname_np(wall_thread, "pyprof-wall");
 	wall_running = 1;
 	return 0;
 }
@@ -409,19 +397,20 @@ void sampler_wall_stop(void)
 
 /* Fork.  The sampler thread is stopped before every fork and started
  * again after it, so that no fork ever copies it halfway through a tick
- * (holding a lock, or a thread's `busy`).  CPython 3.12+ counts the
- * process's threads right after fork() returns in the parent, and warns
- * (DeprecationWarning, shown by default in __main__) if there is more than
- * one: there, the parent starts it again from a pending call, which runs
- * once os.fork() has returned to Python.  Earlier versions do not count,
- * and the child has one thread either way: those start it at once (the
- * child in sampler_after_fork). */
+ * (holding a lock, or a thread's `busy`); in the parent as
+ * helper_restart_after_fork says, in the child at once (it has one
+ * thread: sampler_after_fork). */
 static int wall_restart(void *arg)
 {
 	(void)arg;
 	if (wall_wanted)
 		sampler_wall_start();
 	return 0;
+}
+
+static void wall_start_now(void)
+{
+	wall_start_locked();
 }
 
 static void wall_prepare(void)
@@ -432,9 +421,8 @@ static void wall_prepare(void)
 
 static void wall_parent(void)
 {
-	if (wall_wanted &&
-	    (layout->minor < 12 || names_call_soon(wall_restart, NULL) != 0))
-		wall_start_locked();
+	if (wall_wanted)
+		helper_restart_after_fork(wall_restart, NULL, wall_start_now);
 	pthread_mutex_unlock(&wall_ctl);
 }
 

@@ -71,53 +71,143 @@ void emit_u64(FILE *out, guint64 v)
 	fwrite(q, 1, (size_t)(e - q), out);
 }
 
+/* Writes v / 10^digits with up to `digits` decimals, trailing zeros and
+ * a bare point left out: the unit conversions of emit_us, emit_ms and
+ * emit_seconds are exact, where a double would round nanoseconds. */
+static void emit_fixed(FILE *out, guint64 v, guint digits)
+{
+	guint64 scale = 1;
+	char b[21];
+	int n;
+
+	for (guint i = 0; i < digits; i++)
+		scale *= 10;
+	emit_u64(out, v / scale);
+	v %= scale;
+	if (!v)
+		return;
+	b[0] = '.';
+	for (n = (int)digits; n >= 1; n--, v /= 10)
+		b[n] = (char)('0' + v % 10);
+	n = (int)digits + 1;
+	while (b[n - 1] == '0')
+		n--;
+	fwrite(b, 1, (size_t)n, out);
+}
+
 void emit_us(FILE *out, guint64 ns)
 {
-	guint frac = (guint)(ns % 1000);
+	emit_fixed(out, ns, 3);
+}
 
-	emit_u64(out, ns / 1000);
-	if (frac) {
-		char b[5] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-			     (char)('0' + frac % 10), 0};
-		int n = 4;
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
-	}
+void emit_ms(FILE *out, guint64 ns)
+{
+	emit_fixed(out, ns, 6);
 }
 
 void emit_seconds(FILE *out, guint64 ns)
 {
-	guint64 frac = ns % 1000000000u;
+	emit_fixed(out, ns, 9);
+}
 
-	emit_u64(out, ns / 1000000000u);
-	if (frac) {
-		char b[11];
-		int n = 10;
-		b[0] = '.';
-		for (int i = 9; i >= 1; i--, frac /= 10)
-			b[i] = (char)('0' + frac % 10);
-		while (b[n - 1] == '0')
-			n--;
-		fwrite(b, 1, (size_t)n, out);
+guint64 emit_time_base(const struct profile *p)
+{
+	guint64 base = G_MAXUINT64;
+
+	for (guint i = 0; i < p->processes->len; i++) {
+		const struct profile_process *pr = profile_process(p, i);
+		if (pr->start_mono_ns && pr->start_mono_ns < base)
+			base = pr->start_mono_ns;
+	}
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		const struct profile_thread *th = profile_thread(p, ti);
+		if (th->samples->len &&
+		    g_array_index(th->samples, struct profile_sample, 0).mono_ns < base)
+			base = g_array_index(th->samples, struct profile_sample, 0).mono_ns;
+	}
+	return base == G_MAXUINT64 ? 0 : base;
+}
+
+char *emit_command_line(const struct profile_process *pr)
+{
+	return pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv) : g_strdup(pr->path);
+}
+
+/* ---- colour by origin ---- */
+
+const char *emit_color_key(const struct profile_frame *f)
+{
+	switch (f->kind) {
+	case PROFILE_FRAME_THREAD: return "thread";
+	case PROFILE_FRAME_GROUP: return "group";
+	case PROFILE_FRAME_IDLE: return "idle";
+	case PROFILE_FRAME_PYTHON:
+	case PROFILE_FRAME_NATIVE:
+		if (f->origin == PROFILE_ORIGIN_PROGRAM || !f->package)
+			return f->short_file;
+		return f->package;
+	default: return "other";
 	}
 }
 
-char *emit_frame_title(const struct profile_frame *f)
+/* HSL as CSS has it (h in degrees, s and l from 0 to 1); without libm,
+ * which nothing else here needs */
+static guint32 hsl_rgb(double h, double s, double l)
 {
-	if (f->kind == PROFILE_FRAME_NATIVE) {
-		GString *b = g_string_new(profile_frame_label(f));
-		g_string_append(b, " [");
-		render_append_place(b, f, 0);
-		g_string_append_c(b, ']');
-		return g_string_free(b, FALSE);
+	/* per 60-degree sector, which of r, g, b gets the chroma and which
+	 * the second-largest component */
+	static const int ci[6] = {0, 1, 1, 2, 2, 0}, xi[6] = {1, 0, 2, 1, 0, 2};
+	double c = (1 - (2 * l > 1 ? 2 * l - 1 : 1 - 2 * l)) * s, hp = h / 60;
+	int sector = (int)hp % 6;
+	double mod2 = hp - 2 * (int)(hp / 2), m = l - c / 2;
+	double rgb[3] = {0, 0, 0};
+
+	rgb[ci[sector]] = c;
+	rgb[xi[sector]] = c * (1 - (mod2 > 1 ? mod2 - 1 : 1 - mod2));
+	return (guint32)((rgb[0] + m) * 255 + 0.5) << 16 |
+	       (guint32)((rgb[1] + m) * 255 + 0.5) << 8 |
+	       (guint32)((rgb[2] + m) * 255 + 0.5);
+}
+
+/* Per origin: hue from, its width, saturation, lightness from, its width */
+static const double origin_range[][5] = {
+	[PROFILE_ORIGIN_PROGRAM] = {0, 42, 0.85, 0.55, 0.10},
+	[PROFILE_ORIGIN_STDLIB] = {196, 32, 0.60, 0.60, 0.12},
+	[PROFILE_ORIGIN_LIBRARY] = {88, 60, 0.45, 0.50, 0.12},
+	[PROFILE_ORIGIN_NATIVE] = {268, 40, 0.40, 0.62, 0.10},
+};
+
+/* The shade at (a, b) of origin o's range, each from 0 to 1 */
+static guint32 origin_shade(enum profile_origin o, double a, double b)
+{
+	const double *r = origin_range[o];
+
+	return hsl_rgb(r[0] + r[1] * a, r[2], r[3] + r[4] * b);
+}
+
+guint32 emit_origin_color(enum profile_origin o)
+{
+	if (o == PROFILE_ORIGIN_OTHER || o >= G_N_ELEMENTS(origin_range))
+		return 0xc4c4c4;
+	return origin_shade(o, 0.5, 0.5);
+}
+
+guint32 emit_frame_color(const struct profile_frame *f)
+{
+	guint32 h = 2166136261u; /* FNV-1a: the same shade in every report */
+
+	if (!profile_frame_is_code(f) || f->origin == PROFILE_ORIGIN_OTHER) {
+		switch (f->kind) {
+		case PROFILE_FRAME_THREAD: return 0xc4c4c4;
+		case PROFILE_FRAME_GROUP: return 0xd0d0d0;
+		case PROFILE_FRAME_IDLE: return 0xe6e6e6;
+		default: return 0xb0b0b0;
+		}
 	}
-	if (f->kind != PROFILE_FRAME_PYTHON)
-		return g_strdup(profile_frame_label(f));
-	if (f->line >= 0)
-		return g_strdup_printf("%s (%s:%d)", profile_frame_label(f),
-				       f->filename, f->line);
-	return g_strdup_printf("%s (%s:?)", profile_frame_label(f), f->filename);
+	for (const unsigned char *u = (const unsigned char *)emit_color_key(f); *u; u++)
+		h = (h ^ *u) * 16777619u;
+	return origin_shade(f->origin, (double)(h & 0xffff) / 65536.0,
+			    (double)(h >> 16) / 65536.0);
 }
 
 /* ---- the stack -> node map ---- */
@@ -169,9 +259,18 @@ struct emit_map *emit_map_new(const struct profile *p,
 			      const struct profile_tree *t,
 			      const struct profile_tree_options *opts)
 {
-	struct emit_map *m = g_new0(struct emit_map, 1);
-	guint32 n = t->built->len, size = 16, nroot = 0;
-	guint32 *roots = g_new0(guint32, n + 1);
+	struct emit_map *m;
+	guint32 n, size = 16, nroot = 0;
+	guint32 *roots;
+	GArray *groups;
+
+	/* a renderer of samples in time whose table row does not say so
+	 * (render.h: timeline) was given a profile without timelines */
+	g_return_val_if_fail(t->built != NULL, NULL);
+	m = g_new0(struct emit_map, 1);
+	n = t->built->len;
+	roots = g_new0(guint32, n + 1);
+	groups = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	m->p = p;
 	m->t = t;
@@ -194,24 +293,24 @@ struct emit_map *emit_map_new(const struct profile *p,
 	profile_walk_init(&m->walk, p, t, opts, map_child, m);
 	m->walk.built = TRUE;
 	m->thread_root = g_new0(guint32, p->threads->len + 1);
-	/* A thread's root: the node of its own thread frame, else of its
-	 * name, else of its process, else (one root for many threads) the
-	 * only root there is. */
-	for (guint ti = 0; ti < p->threads->len; ti++) {
-		const struct profile_thread *th = profile_thread(p, ti);
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame == th->frame)
-				m->thread_root[ti] = roots[i];
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame == th->name_frame)
-				m->thread_root[ti] = roots[i];
-		for (guint32 i = 0; i < nroot && !m->thread_root[ti]; i++)
-			if (built(m, roots[i])->frame ==
-			    profile_process(p, th->process)->frame)
-				m->thread_root[ti] = roots[i];
-		if (!m->thread_root[ti] && nroot == 1)
-			m->thread_root[ti] = roots[0];
+	/* The builder gave each thread one root: its own, or its family's,
+	 * its name's, its process's or all threads'.  Only the few roots of
+	 * groups are searched, so that a tree of a root per thread (there
+	 * may be 100,000) costs one pass. */
+	for (guint32 i = 0; i < nroot; i++) {
+		const struct profile_node *nd = profile_tree_node(t, built(m, roots[i])->node);
+		if (nd->thread >= 0 && (guint)nd->thread < p->threads->len)
+			m->thread_root[nd->thread] = roots[i];
+		else if (nd->thread < 0)
+			g_array_append_val(groups, roots[i]);
 	}
+	for (guint ti = 0; ti < p->threads->len; ti++)
+		for (guint32 i = 0; i < groups->len && !m->thread_root[ti]; i++) {
+			guint32 root = g_array_index(groups, guint32, i);
+			if (render_root_holds(p, t, built(m, root)->node, ti))
+				m->thread_root[ti] = root;
+		}
+	g_array_unref(groups);
 	g_free(roots);
 	return m;
 }
@@ -265,3 +364,16 @@ guint emit_map_pieces(struct emit_map *m, const struct profile_sample *s,
 	return n;
 }
 
+guint emit_map_pieces_in_time(struct emit_map *m, const struct profile_sample *s,
+			      guint32 node[2], guint64 ns[2])
+{
+	guint k = emit_map_pieces(m, s, node, ns);
+
+	if (k == 2 && !profile_sample_idle(m->p, m->cur, s)) {
+		guint32 tn = node[0];
+		guint64 tns = ns[0];
+		node[0] = node[1], ns[0] = ns[1];
+		node[1] = tn, ns[1] = tns;
+	}
+	return k;
+}

@@ -15,9 +15,11 @@
  *                             "file": "app.py", "line": 1, ...}]}]}
  *
  * The tree is the one every format shows (after hiding, grouping and
- * trimming): "roots" are its thread (or thread-name, or all-threads)
- * nodes, children heaviest first.  "line" is null when unknown; "thread"
- * (an index into "threads") appears on thread nodes only.  pyprof(1)
+ * trimming): "roots" are its thread (or thread-family, thread-name,
+ * process or all-threads) nodes, children heaviest first.  "line" is null
+ * when unknown; "thread" (an index into "threads") appears on the root of
+ * one thread only, "threads" (the indices of those with samples) on a
+ * root that groups threads: a family, a name, a process, all of them.  pyprof(1)
  * documents the schema; version changes when a field changes meaning.
  * Written as a stream with an explicit stack: deep recursion in a profile
  * costs no C stack.
@@ -129,6 +131,28 @@ struct level {
 	guint32 node, next;
 };
 
+/* ,"threads":[...]: the threads with samples under a root that groups
+ * them, so that a script can tell a family's threads without knowing how
+ * families are made */
+static void json_root_threads(const struct profile *p,
+			      const struct profile_tree *t, guint32 root,
+			      FILE *out)
+{
+	gboolean first = TRUE;
+
+	fputs(",\"threads\":[", out);
+	for (guint ti = 0; ti < p->threads->len; ti++) {
+		if (!profile_thread(p, ti)->n_samples ||
+		    !render_root_holds(p, t, root, ti))
+			continue;
+		if (!first)
+			fputc(',', out);
+		first = FALSE;
+		emit_u64(out, ti);
+	}
+	fputc(']', out);
+}
+
 gboolean render_json(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error)
 {
@@ -159,6 +183,8 @@ gboolean render_json(const struct profile *p, const struct profile_tree *t,
 		fputs(frame_fields(p, cache, nd->frame), out);
 		if (nd->depth == 1 && nd->thread >= 0)
 			fprintf(out, ",\"thread\":%d", nd->thread);
+		else if (nd->depth == 1)
+			json_root_threads(p, t, kids[l->next - 1], out);
 		fprintf(out, ",\"self_ns\":%" G_GUINT64_FORMAT ",\"total_ns\":%" G_GUINT64_FORMAT
 			",\"self_samples\":%" G_GUINT64_FORMAT ",\"total_samples\":%"
 			G_GUINT64_FORMAT ",\"children\":[",

@@ -3,12 +3,12 @@
 pyprof_SOURCES += render/render.h render/render.c render/text.c \
 	render/collapsed.c
 
-# The structured formats (html, speedscope, pprof, trace, svg, json,
-# pstats) and
-# what they share; also linked into the renderer unit tests.
+# The structured formats (html, speedscope, pprof, trace, gecko, svg,
+# json, pstats) and what they share; also linked into the renderer unit
+# tests.
 render_format_sources = render/emit.h render/emit.c render/json.c \
-	render/speedscope.c render/trace.c render/pprof.c render/svg.c \
-	render/html.c render/pstats.c
+	render/speedscope.c render/trace.c render/gecko.c render/pprof.c \
+	render/svg.c render/html.c render/pstats.c
 render_generated = render/profile.pb-c.c render/profile.pb-c.h \
 	render/html-template.c
 pyprof_SOURCES += $(render_format_sources)

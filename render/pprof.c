@@ -8,7 +8,7 @@
  *   sample         one per call-tree node with samples of its own: its
  *                  path in the tree, leaf first; labels thread (name),
  *                  thread_id and pid, or thread (the group's label) when
- *                  threads are grouped
+ *                  threads are grouped, with pid for a family of threads
  *   location       one per frame of the tree: a function at a line
  *   function       one per function: name is the qualified name,
  *                  system_name the code object's name, start_line the
@@ -166,8 +166,15 @@ static PbLabel **root_labels(struct pprof *x, guint32 r, size_t *n)
 		l[2] = label(x, "pid", NULL, profile_process(x->p, th->process)->pid);
 		*n = 3;
 	} else {
-		l[0] = label(x, "thread", profile_frame_label(profile_frame(x->p, nd->frame)), 0);
+		const struct profile_frame *f = profile_frame(x->p, nd->frame);
+		int family = profile_frame_family(f);
+
+		l[0] = label(x, "thread", profile_frame_label(f), 0);
 		*n = 1;
+		/* a family's threads are all of one process */
+		if (family >= 0)
+			l[(*n)++] = label(x, "pid", NULL,
+					  profile_process(x->p, (guint)family)->pid);
 	}
 	return l;
 }

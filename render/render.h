@@ -37,7 +37,7 @@ struct render_options {
 	gboolean weight_ns;      /* collapsed: nanoseconds, not sample counts */
 	gboolean thread_frame;   /* collapsed: lead each stack with its thread */
 	/* The options the tree was built with (NULL: none), so that renderers
-	 * of timelines (trace, speedscope) hide and group frames alike;
+	 * of timelines (trace, speedscope, gecko) hide and group frames alike;
 	 * html: the tree built with nothing hidden or trimmed (--show-all),
 	 * NULL when it is the tree itself. */
 	const struct profile_tree_options *tree_options;
@@ -71,6 +71,10 @@ struct renderer {
 	render_fn render;
 	unsigned shape;          /* RENDER_SHAPE_*; machine formats keep
 				  * lines and every frame */
+	gboolean timeline;       /* it draws samples in time order, so the
+				  * profile must keep timelines
+				  * (profile_set_timelines); the others see
+				  * only trees */
 };
 
 /* The renderers, ended by an entry whose name is NULL. */
@@ -86,7 +90,7 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 gboolean render_collapsed(const struct profile *p, const struct profile_tree *t,
 			  const struct render_options *o, FILE *out,
 			  GError **error);
-/* render/json.c, speedscope.c, trace.c, pprof.c, svg.c, html.c */
+/* render/json.c, speedscope.c, trace.c, gecko.c, pprof.c, svg.c, html.c */
 gboolean render_json(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
 gboolean render_speedscope(const struct profile *p, const struct profile_tree *t,
@@ -94,12 +98,23 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 			   GError **error);
 gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error);
+gboolean render_gecko(const struct profile *p, const struct profile_tree *t,
+		      const struct render_options *o, FILE *out, GError **error);
 gboolean render_pprof(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error);
 gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		    const struct render_options *o, FILE *out, GError **error);
 gboolean render_html(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error);
+
+/* `pyprof diff`'s page (render/html.c): d's functions, largest change
+ * first, and NEW's tree (d->t[1], d's second) as a flame graph coloured
+ * by how each call path's own time changed; names: what BASE and NEW
+ * were read from. */
+struct diff;
+gboolean render_diff_html(const struct diff *d, const char *const names[2],
+			  const struct render_options *o, FILE *out,
+			  GError **error);
 
 /* Helpers for renderers. */
 
@@ -115,6 +130,17 @@ void render_append_clean(GString *buf, const char *s, char also);
  * Python and in brackets for native frames: "deflate [libz.so.1]". */
 void render_append_place(GString *buf, const struct profile_frame *f,
 			 char also);
+/* What the reports for people (text, html, svg) show of a node's frame:
+ * its label, then " ×N" when recursion was folded into it (repeat > 1;
+ * " xN" with ascii); and its place, "file:line" for Python with the file
+ * short (short_file) unless full_paths and the line that of `at` (the
+ * node's hottest, shape_hot_line), "[place]" for native code, nothing
+ * for synthetic frames.  Both cleaned as render_append_clean does. */
+void render_append_label(GString *buf, const struct profile_frame *f,
+			 guint32 repeat, gboolean ascii);
+void render_append_shown_place(GString *buf, const struct profile_frame *f,
+			       const struct profile_frame *at,
+			       gboolean full_paths);
 /* A frame as the text report spells it, without colour: "label  file:line"
  * (its short file), "label  [place]" for native code, the label alone for
  * the others */
@@ -122,6 +148,27 @@ void render_append_frame(GString *buf, const struct profile_frame *f);
 /* A native frame's file for formats that have a file field: its source
  * file, else its object's path */
 const char *render_native_file(const struct profile_frame *f);
+
+/* Whether the samples of thread ti count under `root`, a child of node 0
+ * of t: the thread's own node, or the node of its family, its name, its
+ * process or all threads, by the group the tree was built with. */
+gboolean render_root_holds(const struct profile *p, const struct profile_tree *t,
+			   guint32 root, guint ti);
+/* How many threads with samples count under root; *first (may be NULL)
+ * set to the first of them when there is one. */
+guint render_root_threads(const struct profile *p, const struct profile_tree *t,
+			  guint32 root, guint *first);
+/* Thread ti as the header of its tree spells it, not cleaned: "NAME (pid
+ * P, tid T)" for a thread alone in its family (or n <= 1), else its
+ * family's "LABEL ×N (pid P)", N = n with thousands separated by commas
+ * ("×1,555"; "x1,555" with ascii). */
+void render_append_family(GString *buf, const struct profile *p, guint ti,
+			  guint n, gboolean ascii);
+/* Root node `root` of t spelled so, not cleaned: a thread's or a
+ * family's as render_append_family has them, any other root (a name, a
+ * process, all threads) by its label. */
+void render_append_root(GString *buf, const struct profile *p,
+			const struct profile_tree *t, guint32 root, gboolean ascii);
 
 /* Sets a RENDER_ERROR_WRITE error if out has its error flag set, after
  * flushing it; returns FALSE then. */

@@ -2,6 +2,7 @@
  * speedscope.c - speedscope's file format
  * (https://www.speedscope.app/file-format-schema.json): one "sampled"
  * profile per root of the call tree (a thread, or a group of threads),
+ * named as the text report's headers name it ("worker ×40 (pid 4242)"),
  * frames shared, weights in seconds.
  *
  * Samples keep their time order, so speedscope's "Time Order" view is a
@@ -111,7 +112,7 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 	guint32 n;
 	const guint32 *roots = profile_tree_children(t, 0, &n);
 	gboolean first = TRUE;
-	GString *b = g_string_new(NULL);
+	GString *b = g_string_new(NULL), *name = g_string_new(NULL);
 
 	s.map = emit_map_new(p, t, o->tree_options);
 	s.index = g_new0(guint32, profile_n_frames(p) + 1);
@@ -126,24 +127,16 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 	fputs(",\"activeProfileIndex\":0,\"profiles\":[", out);
 	for (guint32 i = 0; i < n; i++) {
 		const struct profile_node *nd = profile_tree_node(t, roots[i]);
-		const struct profile_frame *f = profile_frame(p, nd->frame);
 		guint64 total;
 
 		if (!nd->total_samples)
 			continue;
 		fputs(first ? "\n" : ",\n", out);
 		first = FALSE;
+		g_string_truncate(name, 0);
+		render_append_root(name, p, t, roots[i], FALSE);
 		g_string_truncate(b, 0);
-		if (nd->thread >= 0) {
-			const struct profile_thread *th = profile_thread(p, (guint)nd->thread);
-			char *name = g_strdup_printf("%s (pid %d, tid %" G_GUINT32_FORMAT ")",
-						     th->name, profile_process(p, th->process)->pid,
-						     th->tid);
-			emit_json_string(b, name);
-			g_free(name);
-		} else {
-			emit_json_string(b, profile_frame_label(f));
-		}
+		emit_json_string(b, name->str);
 		fprintf(out, "{\"type\":\"sampled\",\"name\":%s,\"unit\":\"seconds\","
 			"\"startValue\":0,\"endValue\":", b->str);
 		emit_seconds(out, nd->total_ns);
@@ -176,6 +169,7 @@ gboolean render_speedscope(const struct profile *p, const struct profile_tree *t
 	fputs("]}}\n", out);
 
 	g_string_free(b, TRUE);
+	g_string_free(name, TRUE);
 	emit_map_free(s.map);
 	g_free(s.index);
 	g_array_unref(s.frames);

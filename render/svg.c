@@ -8,7 +8,12 @@
  *
  * Boxes narrower than 0.1 pixel are left out (their time is still inside
  * their caller's box), so the file stays small whatever the number of
- * samples.  Each box has a <title> with the frame, its time and share.
+ * samples.  Each box has a <title> with the frame as the text report
+ * spells it (the file short unless --full-paths, the function's hottest
+ * line, "×N" for folded recursion), its time and share.  Its fill says
+ * where its code lives (emit_frame_color: the program warm, the standard
+ * library blue, packages green, native code violet, a shade per package),
+ * and a legend under the title names the origins the image has.
  */
 #include "config.h"
 
@@ -17,10 +22,13 @@
 
 #include <string.h>
 
+#include "collector/shape.h"
+
 #define SVG_WIDTH 1200.0
 #define SVG_PAD 10.0
 #define FRAME_H 16
 #define MIN_WIDTH 0.1
+#define LEGEND_H 16
 
 static const char svg_script[] =
 	"<script type=\"text/ecmascript\"><![CDATA[\n"
@@ -52,12 +60,56 @@ static const char svg_script[] =
 	"e.preventDefault();search();}});\n"
 	"]]></script>\n";
 
-static void frame_color(const char *name, GString *b)
+static void append_color(GString *b, guint32 rgb)
 {
-	guint h = g_str_hash(name);
-	/* flamegraph.pl's "hot" palette: reds to yellows */
-	g_string_append_printf(b, "rgb(%u,%u,%u)", 205 + h % 50, (h >> 8) % 230,
-			       (h >> 16) % 55);
+	g_string_append_printf(b, "#%06x", rgb & 0xffffff);
+}
+
+/* "label ×N (file:line)", "label [place]", the label alone for synthetic
+ * frames: what the text report shows of node id */
+static void append_title(GString *b, const struct profile *p,
+			 const struct profile_tree *t, guint32 id,
+			 const struct render_options *o)
+{
+	const struct profile_node *nd = profile_tree_node(t, id);
+	const struct profile_frame *f = profile_frame(p, nd->frame);
+	GString *s = g_string_new(NULL);
+
+	render_append_label(s, f, nd->repeat, FALSE);
+	if (f->kind == PROFILE_FRAME_PYTHON)
+		g_string_append(s, " (");
+	else if (f->kind == PROFILE_FRAME_NATIVE)
+		g_string_append_c(s, ' ');
+	render_append_shown_place(s, f, profile_frame(p, shape_hot_line(t, id)),
+				  o->full_paths);
+	if (f->kind == PROFILE_FRAME_PYTHON)
+		g_string_append_c(s, ')');
+	emit_xml_text(b, s->str);
+	g_string_free(s, TRUE);
+}
+
+/* A line of swatches under the title for the origins the image has */
+static void write_legend(FILE *out, const gboolean *seen, GString *b)
+{
+	static const struct { enum profile_origin o; const char *what; } key[] = {
+		{PROFILE_ORIGIN_PROGRAM, "the program"},
+		{PROFILE_ORIGIN_STDLIB, "standard library"},
+		{PROFILE_ORIGIN_LIBRARY, "installed packages"},
+		{PROFILE_ORIGIN_NATIVE, "native code"},
+		{PROFILE_ORIGIN_OTHER, "threads, folded, idle"},
+	};
+	double x = SVG_PAD;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(key); i++) {
+		if (!seen[key[i].o])
+			continue;
+		g_string_assign(b, "");
+		append_color(b, emit_origin_color(key[i].o));
+		fprintf(out, "<g class=\"legend\" data-origin=\"%s\"><rect x=\"%.0f\" y=\"33\" "
+			"width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"42\">%s</text></g>\n",
+			profile_origin_name(key[i].o), x, b->str, x + 14, key[i].what);
+		x += 14 + 7.0 * (double)strlen(key[i].what) + 18;
+	}
 }
 
 struct item {
@@ -77,8 +129,10 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 	GString *b = g_string_new(NULL);
 	struct item it = {0, SVG_PAD};
 	double height;
+	gboolean seen[PROFILE_ORIGIN_NATIVE + 1] = {FALSE};
 
-	/* the height: the deepest box that will be drawn */
+	/* the height: the deepest box that will be drawn; the origins the
+	 * legend names */
 	g_array_append_val(todo, it);
 	while (todo->len) {
 		guint32 n;
@@ -87,6 +141,8 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		g_array_set_size(todo, todo->len - 1);
 		if (profile_tree_node(t, it.node)->depth > max_depth)
 			max_depth = profile_tree_node(t, it.node)->depth;
+		if (it.node)
+			seen[profile_frame(p, profile_tree_node(t, it.node)->frame)->origin] = TRUE;
 		kids = profile_tree_children(t, it.node, &n);
 		for (guint32 i = 0; i < n; i++) {
 			const struct profile_node *c = profile_tree_node(t, kids[i]);
@@ -96,7 +152,7 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 				g_array_append_val(todo, k);
 		}
 	}
-	height = (max_depth + 1) * FRAME_H + 70;
+	height = (max_depth + 1) * FRAME_H + 70 + LEGEND_H;
 
 	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" onload=\"init()\" "
@@ -120,18 +176,18 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		"<text id=\"details\" x=\"10\" y=\"%.0f\"> </text>\n",
 		SVG_WIDTH, height, SVG_WIDTH / 2, b->str, SVG_WIDTH - 70,
 		SVG_WIDTH - 250, height - 8, height - 8);
+	write_legend(out, seen, b);
 
 	it.node = 0;
 	it.x = SVG_PAD;
 	g_array_append_val(todo, it);
 	while (todo->len) {
 		const struct profile_node *nd;
-		const struct profile_frame *f;
 		guint32 n;
 		const guint32 *kids;
 		double w, x, y, cx;
-		char *title, *label;
 		guint64 weight;
+		GString *label = g_string_new(NULL);
 
 		it = g_array_index(todo, struct item, todo->len - 1);
 		g_array_set_size(todo, todo->len - 1);
@@ -140,34 +196,33 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		w = (double)weight * scale;
 		x = it.x;
 		y = height - 40 - (nd->depth + 1) * FRAME_H;
-		if (it.node == 0) {
-			label = g_strdup("all");
-			title = g_strdup("all");
-		} else {
-			f = profile_frame(p, nd->frame);
-			label = g_strdup(profile_frame_label(f));
-			title = emit_frame_title(f);
-		}
 		g_string_assign(b, "<g class=\"f\" data-label=\"");
-		emit_xml_text(b, label);
-		g_string_append(b, "\"><title>");
-		emit_xml_text(b, title);
+		if (it.node == 0) {
+			g_string_append(label, "all");
+			g_string_append(b, "all\"><title>all");
+		} else {
+			render_append_label(label, profile_frame(p, nd->frame), nd->repeat, FALSE);
+			emit_xml_text(b, label->str);
+			g_string_append(b, "\"><title>");
+			append_title(b, p, t, it.node, o);
+		}
 		g_string_append_printf(b, " (%.3f s, %" G_GUINT64_FORMAT " samples, %.2f%%)</title>",
 				       (double)nd->total_ns / 1e9, nd->total_samples,
 				       total > 0 ? 100.0 * (double)weight / total : 0.0);
 		g_string_append_printf(b, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" "
 				       "rx=\"2\" ry=\"2\" fill=\"", x, y, w, FRAME_H - 1);
-		frame_color(label, b);
+		append_color(b, it.node ? emit_frame_color(profile_frame(p, nd->frame))
+					: emit_origin_color(PROFILE_ORIGIN_OTHER));
 		g_string_append(b, "\"/>");
 		{
 			/* about 7 pixels per character at 12px */
-			glong fits = (glong)((w - 6) / 7), len = g_utf8_strlen(label, -1);
+			glong fits = (glong)((w - 6) / 7), len = g_utf8_strlen(label->str, -1);
 			g_string_append_printf(b, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + 11.5);
 			if (fits >= 3) {
 				if (len <= fits) {
-					emit_xml_text(b, label);
+					emit_xml_text(b, label->str);
 				} else {
-					char *cut = g_utf8_substring(label, 0, fits - 2);
+					char *cut = g_utf8_substring(label->str, 0, fits - 2);
 					emit_xml_text(b, cut);
 					g_string_append(b, "..");
 					g_free(cut);
@@ -177,8 +232,7 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		}
 		g_string_append(b, "</g>\n");
 		fputs(b->str, out);
-		g_free(label);
-		g_free(title);
+		g_string_free(label, TRUE);
 
 		kids = profile_tree_children(t, it.node, &n);
 		cx = x;

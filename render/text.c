@@ -1,5 +1,6 @@
 /*
- * text.c - the call tree as text, one section per thread.
+ * text.c - the call tree as text, one section per thread (or family of
+ * threads, or group).
  *
  *   MainThread (pid 4242, tid 4242): 1000 samples, 4.000 s CPU
  *   4.000 100.0%  <module>  app.py:3
@@ -20,13 +21,22 @@
  *
  *   MainThread (pid 4242, tid 4242): 1000 samples, 3.020 s wall — running 0.410 s (13.6%), waiting 2.610 s (86.4%)
  *
+ * A family of threads (threads whose names differ only by their numbers,
+ * collector/family.c) has one tree and one header, which says how many
+ * they are and, on a second line so that the first stays near 80
+ * columns, the median of their times and the split:
+ *
+ *   handle ×1,555 (pid 4242): 48213 samples, 512.301 s wall (97.1% of all)
+ *     median per thread 0.329 s — running 12.300 s (2.4%), waiting ...
+ *
  * With --no-idle the tree is running time only, and the header says so:
  * "120 samples, 0.410 s running — of 3.020 s wall: running ...".  When
  * threads are merged into one tree (--group name|all, --by process), one
- * such line per thread comes first, "MainThread (pid 4242, tid 4242):
- * 3.020 s wall — running ...", so the split of each stays visible.  The
- * split is the threads' own (every sample kept after --window and
- * --thread), not the tree's, so hiding and trimming never change it.
+ * such line per thread, or per family, comes first, "MainThread (pid
+ * 4242, tid 4242): 3.020 s wall — running ...", so the split of each
+ * stays visible.  The split is the threads' own (every sample kept after
+ * --window and --thread), not the tree's, so hiding and trimming never
+ * change it.
  *
  * --flat puts a table of functions under the same header instead of the
  * tree, as pstats prints one:
@@ -103,9 +113,7 @@ static void text_append_frame(const struct text *x, GString *l,
 
 	if (c)
 		g_string_append(l, origin_color(f));
-	render_append_clean(l, profile_frame_label(f), 0);
-	if (repeat > 1)
-		g_string_append_printf(l, x->o->ascii ? " x%u" : " ×%u", repeat);
+	render_append_label(l, f, repeat, x->o->ascii);
 	if (c)
 		g_string_append(l, C_RESET);
 	if (!profile_frame_is_code(f))
@@ -115,17 +123,7 @@ static void text_append_frame(const struct text *x, GString *l,
 								   : "  " C_DIM);
 	else
 		g_string_append(l, "  ");
-	if (f->kind == PROFILE_FRAME_NATIVE) {
-		g_string_append_c(l, '[');
-		render_append_place(l, at, 0);
-		g_string_append_c(l, ']');
-	} else {
-		render_append_clean(l, x->o->full_paths ? f->filename : f->short_file, 0);
-		if (at->line >= 0)
-			g_string_append_printf(l, ":%d", at->line);
-		else
-			g_string_append(l, ":?");
-	}
+	render_append_shown_place(l, f, at, x->o->full_paths);
 	if (c)
 		g_string_append(l, C_RESET);
 }
@@ -226,20 +224,6 @@ static gboolean text_no_idle(const struct text *x)
 	return x->o->tree_options && x->o->tree_options->no_idle;
 }
 
-/* Whether thread ti's samples count under root node `root` (a thread,
- * thread name, process or all-threads node), as emit.c decides it. */
-static gboolean text_thread_under(const struct text *x, guint32 root, guint ti)
-{
-	const struct profile_node *nd = profile_tree_node(x->t, root);
-	const struct profile_thread *th = profile_thread(x->p, ti);
-
-	if (nd->thread >= 0)
-		return (guint)nd->thread == ti;
-	return nd->frame == th->name_frame ||
-	       nd->frame == profile_process(x->p, th->process)->frame ||
-	       profile_tree_node(x->t, 0)->n_children == 1;
-}
-
 /* " — running 0.410 s (13.6%), waiting 2.610 s (86.4%)", preceded by
  * "of 3.020 s wall:" when the tree's own total is not that wall time */
 static void text_append_split(struct text *x, GString *l, guint64 wall,
@@ -258,46 +242,99 @@ static void text_append_split(struct text *x, GString *l, guint64 wall,
 }
 
 /* Wall mode, threads merged into trees: "NAME (pid P, tid T): W s wall —
- * running ..., waiting ..." for each thread with samples. */
+ * running ..., waiting ..." for each thread with samples, one line for
+ * each family of threads ("LABEL ×N (pid P): ..."), in thread order. */
 static void text_thread_splits(struct text *x)
 {
 	gboolean c = x->o->color;
 	GString *l = x->line;
+	/* family_frame -> index in `fams` + 1 */
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	struct split { guint first, n; guint64 wall, idle; };
+	GArray *fams = g_array_new(FALSE, FALSE, sizeof(struct split));
 
 	for (guint ti = 0; ti < x->p->threads->len; ti++) {
 		const struct profile_thread *th = profile_thread(x->p, ti);
+		gpointer at;
+		struct split *sp;
 
-		if (!th->samples->len ||
+		if (!th->n_samples ||
 		    profile_process(x->p, th->process)->mode != PROFILE_MODE_WALL)
 			continue;
+		at = g_hash_table_lookup(seen, GUINT_TO_POINTER(th->family_frame));
+		if (!at) {
+			struct split fresh = {ti, 0, 0, 0};
+			g_array_append_val(fams, fresh);
+			at = GUINT_TO_POINTER(fams->len);
+			g_hash_table_insert(seen, GUINT_TO_POINTER(th->family_frame), at);
+		}
+		sp = &g_array_index(fams, struct split, GPOINTER_TO_UINT(at) - 1);
+		sp->n++;
+		sp->wall += th->wall_ns;
+		sp->idle += th->idle_ns;
+	}
+	for (guint i = 0; i < fams->len; i++) {
+		const struct split *sp = &g_array_index(fams, struct split, i);
+		GString *name = g_string_new(NULL);
+
+		render_append_family(name, x->p, sp->first, sp->n, x->o->ascii);
 		g_string_assign(l, c ? C_BOLD : "");
-		render_append_clean(l, th->name, 0);
-		g_string_append_printf(l, " (pid %d, tid %" G_GUINT32_FORMAT "): %.3f s wall",
-				       profile_process(x->p, th->process)->pid, th->tid,
-				       (double)th->wall_ns / 1e9);
-		text_append_split(x, l, th->wall_ns, th->idle_ns, FALSE);
+		render_append_clean(l, name->str, 0);
+		g_string_append_printf(l, ": %.3f s wall", (double)sp->wall / 1e9);
+		text_append_split(x, l, sp->wall, sp->idle, FALSE);
 		g_string_append(l, c ? C_RESET "\n" : "\n");
 		fputs(l->str, x->out);
+		g_string_free(name, TRUE);
 	}
 	fputc('\n', x->out);
+	g_array_unref(fams);
+	g_hash_table_unref(seen);
+}
+
+static int compare_u64(gconstpointer a, gconstpointer b)
+{
+	guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static void text_thread_header(struct text *x, guint32 id, guint64 all)
 {
 	const struct profile_node *nd = profile_tree_node(x->t, id);
-	const struct profile_frame *f = profile_frame(x->p, nd->frame);
 	gboolean c = x->o->color;
 	gboolean wall = x->p->mode == PROFILE_MODE_WALL;
-	GString *l = x->line;
+	gboolean family = nd->thread < 0 &&
+			  profile_frame_family(profile_frame(x->p, nd->frame)) >= 0;
+	GString *l = x->line, *name = g_string_new(NULL);
+	/* the time of each thread of a family, for its median */
+	GArray *each = g_array_new(FALSE, FALSE, sizeof(guint64));
+	guint64 w = 0, idle = 0;
+	gboolean any = FALSE;
+	guint from = 0, to = x->p->threads->len;
 
-	g_string_assign(l, c ? C_BOLD : "");
-	render_append_clean(l, f->name, 0);
-	if (nd->thread >= 0) {
-		const struct profile_thread *th = profile_thread(x->p, (guint)nd->thread);
-		g_string_append_printf(l, " (pid %d, tid %" G_GUINT32_FORMAT ")",
-				       profile_process(x->p, th->process)->pid,
-				       th->tid);
+	/* a thread's own root holds it alone: no need to ask every thread,
+	 * of which --group=thread may have 100,000 */
+	if (nd->thread >= 0)
+		from = (guint)nd->thread, to = from + 1;
+	for (guint ti = from; ti < to; ti++) {
+		const struct profile_thread *th = profile_thread(x->p, ti);
+
+		if (!render_root_holds(x->p, x->t, id, ti))
+			continue;
+		if (family && th->n_samples) {
+			guint64 ns = profile_thread_tree_ns(x->o->tree_options, x->p, th);
+			g_array_append_val(each, ns);
+		}
+		/* a CPU-mode file merged in (p->mixed_modes) has no split */
+		if (profile_process(x->p, th->process)->mode == PROFILE_MODE_WALL) {
+			w += th->wall_ns;
+			idle += th->idle_ns;
+			any = TRUE;
+		}
 	}
+	render_append_root(name, x->p, x->t, id, x->o->ascii);
+	g_string_assign(l, c ? C_BOLD : "");
+	render_append_clean(l, name->str, 0);
 	g_string_append_printf(l, ": %" G_GUINT64_FORMAT " sample%s, %.3f s %s",
 			       nd->total_samples, nd->total_samples == 1 ? "" : "s",
 			       (double)nd->total_ns / 1e9,
@@ -305,27 +342,30 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 	if (profile_tree_node(x->t, 0)->n_children > 1 && all)
 		g_string_append_printf(l, " (%.1f%% of all)",
 				       100.0 * (double)nd->total_ns / (double)all);
-	if (wall) {
-		guint64 w = 0, idle = 0;
-		gboolean any = FALSE;
+	if (!family || !each->len) {
+		if (wall && any)
+			text_append_split(x, l, w, idle, text_no_idle(x));
+		if (c)
+			g_string_append(l, C_RESET);
+	} else {
+		/* with all of it a family's line would run well past 80
+		 * columns: its median and split go on a line of their own */
+		guint64 *v = (guint64 *)(gpointer)each->data;
+		guint k = each->len;
 
-		/* a CPU-mode file merged in (p->mixed_modes) has no split */
-		for (guint ti = 0; ti < x->p->threads->len; ti++) {
-			const struct profile_thread *th = profile_thread(x->p, ti);
-			if (profile_process(x->p, th->process)->mode == PROFILE_MODE_WALL &&
-			    text_thread_under(x, id, ti)) {
-				w += th->wall_ns;
-				idle += th->idle_ns;
-				any = TRUE;
-			}
-		}
-		if (any)
+		g_array_sort(each, compare_u64);
+		if (c)
+			g_string_append(l, C_RESET);
+		g_string_append_printf(l, "\n  median per thread %.3f s",
+				       (k % 2 ? (double)v[k / 2]
+					      : ((double)v[k / 2 - 1] + (double)v[k / 2]) / 2) / 1e9);
+		if (wall && any)
 			text_append_split(x, l, w, idle, text_no_idle(x));
 	}
-	if (c)
-		g_string_append(l, C_RESET);
 	g_string_append_c(l, '\n');
 	fputs(l->str, x->out);
+	g_string_free(name, TRUE);
+	g_array_unref(each);
 }
 
 /* "trimmed 3 frames: <module> (runpy) … run (threading)" under a thread
@@ -437,6 +477,23 @@ static void text_flat(struct text *x, guint32 thread)
 	g_ptr_array_unref(rows);
 }
 
+/* Whether a tree holds threads that are neither one thread nor one
+ * family (--group name|all, --by process), whose headers would hide the
+ * split of each */
+static gboolean text_merged(const struct text *x)
+{
+	guint32 n;
+	const guint32 *roots = profile_tree_children(x->t, 0, &n);
+
+	for (guint32 i = 0; i < n; i++) {
+		const struct profile_node *nd = profile_tree_node(x->t, roots[i]);
+		if (nd->total_samples && nd->thread < 0 &&
+		    profile_frame_family(profile_frame(x->p, nd->frame)) < 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 gboolean render_text(const struct profile *p, const struct profile_tree *t,
 		     const struct render_options *o, FILE *out, GError **error)
 {
@@ -450,8 +507,7 @@ gboolean render_text(const struct profile *p, const struct profile_tree *t,
 	x.prefix = g_string_new(NULL);
 	if (root->total_samples == 0)
 		fputs("no samples\n", out);
-	else if (p->mode == PROFILE_MODE_WALL && n &&
-		 profile_tree_node(t, threads[0])->thread < 0)
+	else if (p->mode == PROFILE_MODE_WALL && text_merged(&x))
 		text_thread_splits(&x);
 	for (guint32 i = 0; i < n; i++) {
 		const struct profile_node *nd = profile_tree_node(t, threads[i]);

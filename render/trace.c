@@ -161,19 +161,10 @@ static void trace_thread(struct trace *x, guint ti, guint64 base)
 		guint64 end = s[i].mono_ns > base ? s[i].mono_ns - base : 0;
 		guint32 node[2];
 		guint64 ns[2], d = 0, start, at;
-		guint k = emit_map_pieces(x->map, &s[i], node, ns);
+		guint k = emit_map_pieces_in_time(x->map, &s[i], node, ns);
 
 		if (!k)
 			continue; /* left out of the tree (--no-idle) */
-		/* A sample the thread's own clock took (it was running) has
-		 * its waits before that instant; one the sampler thread took
-		 * of a waiting thread, its running before. */
-		if (k == 2 && !profile_sample_idle(x->p, th, &s[i])) {
-			guint32 tn = node[0];
-			guint64 tns = ns[0];
-			node[0] = node[1], ns[0] = ns[1];
-			node[1] = tn, ns[1] = tns;
-		}
 		for (guint j = 0; j < k; j++)
 			d += ns[j];
 		if (end < last_end)
@@ -207,22 +198,9 @@ gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		      const struct render_options *o, FILE *out, GError **error)
 {
 	struct trace x = {.p = p, .t = t, .o = o, .out = out, .first = TRUE};
-	guint64 base = G_MAXUINT64;
+	guint64 base = emit_time_base(p);
 	GString *b = g_string_new(NULL);
 
-	for (guint i = 0; i < p->processes->len; i++) {
-		const struct profile_process *pr = profile_process(p, i);
-		if (pr->start_mono_ns && pr->start_mono_ns < base)
-			base = pr->start_mono_ns;
-	}
-	for (guint ti = 0; ti < p->threads->len; ti++) {
-		const struct profile_thread *th = profile_thread(p, ti);
-		if (th->samples->len &&
-		    g_array_index(th->samples, struct profile_sample, 0).mono_ns < base)
-			base = g_array_index(th->samples, struct profile_sample, 0).mono_ns;
-	}
-	if (base == G_MAXUINT64)
-		base = 0;
 	x.map = emit_map_new(p, t, o->tree_options);
 	x.opening = g_new0(char *, profile_n_frames(p) + 1);
 	x.open = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -234,8 +212,7 @@ gboolean render_trace(const struct profile *p, const struct profile_tree *t,
 		profile_tree_node(t, 0)->total_ns, profile_tree_node(t, 0)->total_samples);
 	for (guint i = 0; i < p->processes->len; i++) {
 		const struct profile_process *pr = profile_process(p, i);
-		char *cmd = pr->argv && pr->argv[0] ? g_strjoinv(" ", pr->argv)
-						    : g_strdup(pr->path);
+		char *cmd = emit_command_line(pr);
 		g_string_truncate(b, 0);
 		emit_json_string(b, cmd);
 		fprintf(out, "%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,"

@@ -53,13 +53,31 @@ TESTS += tests/unit/test_formats
 UNIT_TESTS += tests/unit/test_formats
 endif
 
+# two synthetic profiles compared by function and call path
+check_PROGRAMS += tests/unit/test_diff
+tests_unit_test_diff_SOURCES = tests/unit/test_diff.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_diff_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_diff_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_diff
+UNIT_TESTS += tests/unit/test_diff
+
 # runs the built pyprof ($PYPROF_BIN, from tests/local.mk)
 tests_unit_test_cli_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
 
-TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
-UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
+check_PROGRAMS += tests/unit/test_when
+tests_unit_test_when_SOURCES = tests/unit/test_when.c cli/when.c cli/when.h
+tests_unit_test_when_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_when_LDADD = $(GLIB_LIBS) $(CUNIT_LIBS)
+
+TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
+UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli \
+	tests/unit/test_when
 
 # wall mode end to end: a file written with format/write.c, read by the
 # built pyprof ($PYPROF_BIN)
@@ -101,6 +119,17 @@ tests_unit_test_shape_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_shape
 UNIT_TESTS += tests/unit/test_shape
+
+# families of threads: keys, labels, and trees grouped by family
+check_PROGRAMS += tests/unit/test_family
+tests_unit_test_family_SOURCES = tests/unit/test_family.c \
+	$(collector_model) \
+	format/linetable.c format/linetable.h
+tests_unit_test_family_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_family_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+	$(collector_model_libs)
+TESTS += tests/unit/test_family
+UNIT_TESTS += tests/unit/test_family
 
 # native symbols, looked up in the test program itself (so -g: it is its
 # own DWARF) and in libc
@@ -213,6 +242,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0080-untested.sh \
 	tests/integration/0090-run.sh \
 	tests/integration/0300-threads.sh \
+	tests/integration/0305-thread-families.sh \
 	tests/integration/0310-wall.sh \
 	tests/integration/0400-no-harm.sh \
 	tests/integration/0410-faults.sh \
@@ -221,25 +251,31 @@ INTEGRATION_TESTS = \
 	tests/integration/0510-waits.sh \
 	tests/integration/0520-live.sh \
 	tests/integration/0530-magic-native.sh \
+	tests/integration/0540-ctl.sh \
+	tests/integration/0550-rotate.sh \
 	tests/integration/0560-attach.sh \
 	tests/integration/0570-container.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
+	tests/integration/0215-machinery.sh \
 	tests/integration/0220-ipython.sh \
 	tests/integration/0230-ipython-magic.sh \
 	tests/integration/0110-format-html.sh \
+	tests/integration/0115-html-views.sh \
 	tests/integration/0120-format-speedscope.sh \
 	tests/integration/0130-format-pprof.sh \
 	tests/integration/0140-format-trace.sh \
 	tests/integration/0150-format-svg.sh \
 	tests/integration/0160-format-json.sh \
 	tests/integration/0170-format-pstats.sh \
-	tests/integration/0180-diff.sh
+	tests/integration/0180-diff.sh \
+	tests/integration/0190-format-gecko.sh
 TESTS += $(INTEGRATION_TESTS)
 # the format tests' consumers: helpers, and npm packages installed into
 # the build tree (tests/consumers/node_modules) on first use
 EXTRA_DIST += tests/integration/consumers.sh tests/integration/formats.py \
-	tests/consumers/package.json tests/consumers/validate-schema.js
+	tests/consumers/package.json tests/consumers/validate-schema.js \
+	tests/consumers/gecko-profile.schema.json
 clean-local: clean-consumers
 clean-consumers:
 	rm -rf tests/consumers/node_modules tests/consumers/package-lock.json \
@@ -251,9 +287,13 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \
-	tests/targets/interactive.py tests/targets/stem.py \
+	tests/targets/interactive.py tests/targets/stem.py tests/targets/loop_thread.py \
+	tests/targets/machinery.py tests/targets/machinery_burn.py \
+	tests/targets/machinery_pkg/__init__.py tests/targets/machinery_pkg/__main__.py \
 	tests/targets/noharm.py tests/targets/sequential.py tests/faults/noperf.c \
 	tests/targets/native.py tests/targets/native_work.cc tests/targets/waits.py \
+	tests/targets/marks.py tests/targets/origins.py \
+	tests/targets/families.py tests/targets/ctl.py tests/targets/rotate.py \
 	tests/targets/attach.py tests/targets/service.py \
 	tests/targets/service_worker.py tests/targets/pid1.py \
 	demo/container/Dockerfile demo/container/entrypoint.sh

@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct profile *p = fuzz_profile();
 	struct hide_rules *r = hide_rules_new();
 	struct profile_tree_options opts = {.classify = hide_rules_classify,
+					    .classify_stack = hide_rules_classify_stack,
 					    .classify_data = r};
 	struct trim_options trim = {.plumbing = hide_rules_plumbing, .data = r,
 				    .self_percent = 5.0};
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	guint32 stack = 0;
 
 	hide_rules_add_plumbing(r);
+	hide_rules_add_machinery(r);
 	for (int i = 0; lines[i]; i++) {
 		const char *spec = lines[i][0] ? lines[i] + 1 : lines[i];
 		enum hide_level level = (enum hide_level)(i % 4);

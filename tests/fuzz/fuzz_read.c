@@ -144,9 +144,13 @@ static void read_collector(const uint8_t *data, size_t size)
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 	p = profile_new();
-	if (profile_load_file(p, path, &e))
+	if (profile_load_file(p, path, &e)) {
+		/* families are made from the file's thread names */
+		struct profile_tree_options o = {.group = PROFILE_GROUP_FAMILY};
+
 		profile_tree_free(profile_tree_build(p, NULL));
-	else
+		profile_tree_free(profile_tree_build(p, &o));
+	} else
 		g_clear_error(&e);
 	profile_free(p);
 }

@@ -51,12 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		settings_parse_interval(values[i], &u);
 		settings_parse_size(values[i], &u);
 		settings_parse_bool(values[i], &b);
-		settings_output_path(values[i], 42, 1700000000, "host", i % 3,
-				   path, i % 2 ? sizeof path : 16);
+		settings_parse_rotate(values[i], &u, &u);
+		settings_parse_keep(values[i], &u, &u);
+		settings_output_path(values[i], 42, 1700000000, "host", i % 4,
+				   i % 3, path, i % 2 ? sizeof path : 16);
 	}
 	memset(&c, 0, sizeof c);
 	if (settings_load(&c, fake_get, why, sizeof why) == 0)
-		settings_output_path(c.output, 1234, 1700000000, "box", 1, path,
+		settings_output_path(c.output, 1234, 1700000000, "box", 2, 1, path,
 				   sizeof path);
 	else if (!memchr(why, '\0', sizeof why))
 		abort(); /* the reason must be a string */

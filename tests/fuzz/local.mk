@@ -14,6 +14,7 @@ FUZZ_GLIB_LIBS = $(GLIB_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/load.c \
 	$(srcdir)/collector/tree.c $(srcdir)/collector/symbols.c \
 	$(srcdir)/collector/origin.c $(srcdir)/collector/shape.c \
+	$(srcdir)/collector/family.c \
 	$(srcdir)/format/linetable.c \
 	$(srcdir)/format/read.c $(srcdir)/format/visit.c
 FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h $(srcdir)/format/read-int.h \

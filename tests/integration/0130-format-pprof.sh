@@ -31,7 +31,8 @@ if go tool pprof -top -sample_index=samples "$work/p.pb.gz" 2>/dev/null |
 else
 	fail "samples/count total"
 fi
-if go tool pprof -raw "$work/p.pb.gz" 2>/dev/null | grep -q 'thread:\[w1\]'; then
+# w1, w2 and w3 are one family, wN
+if go tool pprof -raw "$work/p.pb.gz" 2>/dev/null | grep -q 'thread:\[wN\]'; then
 	ok "samples carry thread labels"
 else
 	fail "no thread label in: $(go tool pprof -raw "$work/p.pb.gz" 2>&1 | sed -n '/Samples/,+4p')"

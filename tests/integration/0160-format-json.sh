@@ -27,11 +27,18 @@ while stack:
     assert n["total_ns"] == n["self_ns"] + sum(c["total_ns"] for c in n["children"])
     assert n["total_samples"] == n["self_samples"] + sum(c["total_samples"] for c in n["children"])
     if d == 1:
-        assert n["kind"] == "thread" and "thread" in n
+        # one thread's root names it, a family's lists its threads
+        assert n["kind"] == "thread" and ("thread" in n) != ("threads" in n), n["name"]
+        assert all(0 <= i < len(t["threads"]) for i in n.get("threads", [n.get("thread")]))
     if n["kind"] == "python":
         assert "file" in n and "line" in n
     stack.extend((c, d + 1) for c in n["children"])
 print("ok: %d nodes, totals add up at every node" % nodes)
+# threads.py's workers w1, w2 and w3 are one family, by default one root
+fams = [(r["name"], sorted(t["threads"][i]["name"] for i in r["threads"]))
+        for r in t["roots"] if "threads" in r]
+assert fams == [("wN", ["w1", "w2", "w3"])], fams
+print("ok: one family root, %s" % fams)
 PY
 
 for pair in "x.html:<!DOCTYPE html>" "x.svg:<?xml" "x.json:{\"format\":\"pyprof-tree\"" \

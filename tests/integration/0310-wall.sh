@@ -73,7 +73,8 @@ for py in $pythons; do
 	rm -rf "$work/out" && mkdir -p "$work/out"
 	PYPROF_MODE=wall PYPROF_INTERVAL=1ms profile "$work/out" "$py" "$targets/many.py" 1
 	"$PYPROF_BIN" report --threads "$work"/out/*.pyprof >"$work/many"
-	counts=$(awk '$1 ~ /^waiter-/ {print $3}' "$work/many" | sort -n | tr '\n' ' ')
+	# the threads' table, up to the families' (waiter-N, the forty)
+	counts=$(awk '/^$/ {exit} $1 ~ /^waiter-/ {print $3}' "$work/many" | sort -n | tr '\n' ' ')
 	set -- $counts
 	if [ $# -eq 40 ] && [ "$1" -ge $((${20} * 4 / 10)) ]; then
 		ok "$v wall mode, 40 waiting threads: every one sampled in turn (least $1, median ${20}, most ${40} samples)"

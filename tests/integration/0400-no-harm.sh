@@ -78,6 +78,40 @@ for py in $pythons; do
 	same "$py" nofile PYPROF_MODE=wall PYPROF_NATIVE=1 PYPROF_INTERVAL=1ms &&
 		readable "wall mode, native: descriptors used up to the limit, the program's own open still succeeds"
 
+	# the control channel: a thread and two descriptors of pyprof's more
+	same "$py" signals PYPROF_CONTROL=1 &&
+		readable "control channel: dispositions as without pyprof"
+	same "$py" first-fd PYPROF_CONTROL=1 &&
+		ok "$v control channel: the program's first open() gets 3"
+	same "$py" fork PYPROF_CONTROL=1 &&
+		readable "control channel: a fork sees one thread (no warning on 3.12+), the child exits as it would"
+	same "$py" kill-term PYPROF_CONTROL=1 && ok "$v control channel: dies of SIGTERM (status $got)"
+	# rotation: the same thread, new files every 200 ms
+	same "$py" signals PYPROF_ROTATE=200ms &&
+		readable "rotation: dispositions as without pyprof"
+	same "$py" fork PYPROF_ROTATE=200ms &&
+		readable "rotation: a fork sees one thread (no warning on 3.12+), the child exits as it would"
+	same "$py" nofile PYPROF_ROTATE=200ms PYPROF_INTERVAL=1ms &&
+		readable "rotation: descriptors used up to the limit, the program's own open still succeeds"
+	# Blocking calls made through ctypes (which do not retry) while
+	# pyprof ctl asks and marks: none fails with EINTR.
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_CONTROL=1 PYPROF_INTERVAL=250us PYPROF_OUTPUT="$work/out" \
+		LD_PRELOAD="$PYPROF_LIB" "$py" "$targets/eintr.py" >"$work/eintr" 2>&1 &
+	pid=$!
+	asked=0
+	while kill -0 "$pid" 2>/dev/null; do
+		"$PYPROF_BIN" ctl "$pid" status >/dev/null 2>&1 &&
+			"$PYPROF_BIN" ctl "$pid" mark m >/dev/null 2>&1 && asked=$((asked + 1))
+	done
+	wait "$pid" || true
+	if [ "$(awk '{s += $2} END {print s}' "$work/eintr")" = 0 ] &&
+	   [ "$(wc -l <"$work/eintr")" -eq 3 ] && [ "$asked" -gt 0 ]; then
+		ok "$v control channel: $asked status and mark requests, no EINTR from ctypes nanosleep, select, read: $(tr '\n' ' ' <"$work/eintr")"
+	else
+		fail "$v control channel: $asked requests, $(tr '\n' ' ' <"$work/eintr")"
+	fi
+
 	# The file truncated under the running program (copy-truncate).
 	rm -rf "$work/out" && mkdir -p "$work/out"
 	set +e

@@ -116,7 +116,7 @@ for py in $pythons; do
 	case $h/$(grep '^mode:' "$work/info") in
 	*" complete stop "*/*wall*)
 		if awk '$1 == "alpha" && $3 > 0 {a = 1} $1 == "MainThread" && $3 > 0 {m = 1} END {exit !(a && m)}' "$work/threads"; then
-			ok "$v: the second attach's file: wall mode, complete, ${h##* } samples, the waiting main thread's too"
+			ok "$v: the second attach's file: wall mode, complete, $(echo "$h" | awk '{print $7}') samples, the waiting main thread's too"
 		else
 			fail "$v: the second attach's threads: $(cat "$work/threads")"
 		fi ;;

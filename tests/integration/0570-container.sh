@@ -122,11 +122,11 @@ for py in $pythons; do
 		esac
 	done
 	case $svc in
-	*/ctr-1.pyprof" complete exit 0 1 0 "[1-9]*) ok "$v: the service (PID 1): ctr-1.pyprof complete, ended by exit, ${svc##* } samples" ;;
+	*/ctr-1.pyprof" complete exit 0 1 0 "[1-9]*) ok "$v: the service (PID 1): ctr-1.pyprof complete, ended by exit, $(echo "$svc" | awk '{print $7}') samples" ;;
 	*) fail "$v: the service's file: $svc" ;;
 	esac
 	case $wrk in
-	*/ctr-[0-9]*.pyprof" complete signal 15 "*" "[1-9]*) ok "$v: the worker: complete, ended by SIGTERM, ${wrk##* } samples" ;;
+	*/ctr-[0-9]*.pyprof" complete signal 15 "*" "[1-9]*) ok "$v: the worker: complete, ended by SIGTERM, $(echo "$wrk" | awk '{print $7}') samples" ;;
 	*) fail "$v: the worker's file: $wrk" ;;
 	esac
 	if "$PYPROF_BIN" report --format collapsed "$work/c/vol" >"$work/collapsed" 2>&1 &&
@@ -160,7 +160,8 @@ for py in $pythons; do
 		cp "$work/p/out" "$work/got.out"
 		cp "$work/p/err" "$work/got.err"
 		h2=$(python3 "$top_srcdir/tests/integration/pfheader.py" "$work"/p/vol/*.pyprof 2>/dev/null || true)
-		n1=${h1##* } n2=${h2##* }
+		# pfheader.py: path state reason signal pid ppid samples ...
+		n1=$(echo "$h1" | awk '{print $7}') n2=$(echo "$h2" | awk '{print $7}')
 		case $alive/$h1/$h2 in
 		alive/*" writing none "*/*" complete exit 0 1 0 "*)
 			if [ "$n2" -gt "$n1" ] && same_as_unprofiled "$v PID 1"; then

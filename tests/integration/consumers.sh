@@ -50,6 +50,48 @@ chromium_run() {
 		--user-data-dir="$profdir" "$@" 2>>"$work/chrome.err"
 }
 
+# chromium_eval PAGE JS RESULTS: loads PAGE in headless Chromium with the
+# script JS run after the page's own; JS leaves its findings as JSON in a
+# <pre id="results">, which --dump-dom prints and this writes to RESULTS.
+# Fails saying so when Chromium gave none.
+chromium_eval() {
+	dir=$(dirname "$1")
+	cp "$2" "$dir/check-$(basename "$2")"
+	sed 's#</body>#<script src="check-'"$(basename "$2")"'"></script></body>#' "$1" >"$1.checked.html"
+	chromium_run --dump-dom --virtual-time-budget=3000 --window-size=1280,900 \
+		"file://$1.checked.html" >"$1.dom" || true
+	sed -n 's#.*<pre id="results">\(.*\)</pre>.*#\1#p' "$1.dom" |
+		sed 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g' >"$3"
+	if [ ! -s "$3" ]; then
+		fail "Chromium ran $(basename "$1"): no results in the DOM ($(tail -n 3 "$work/chrome.err"))"
+		return 1
+	fi
+	sed 's/^/    /' "$3"
+	echo
+}
+
+# screenshot NAME URL SIZE: keeps Chromium's picture of URL (at SIZE,
+# "1280,900") as tests/screenshots/NAME.png in the build tree
+screenshot() {
+	shots=$top_builddir/tests/screenshots
+	mkdir -p "$shots"
+	rm -f "$shots/$1.png"
+	chromium_run --screenshot="$shots/$1.png" --window-size="$3" \
+		--virtual-time-budget=2000 "$2" >/dev/null || true
+	if [ -s "$shots/$1.png" ]; then
+		ok "screenshot: $shots/$1.png"
+	else
+		fail "screenshot $1: $(tail -n 3 "$work/chrome.err")"
+	fi
+}
+
+# verdicts FILE: one ok/FAIL per line "ok WHAT" or "FAIL WHAT" of FILE
+verdicts() {
+	while read -r verdict what; do
+		if [ "$verdict" = ok ]; then ok "$what"; else fail "$what"; fi
+	done <"$1"
+}
+
 # need_node_packages: installs tests/consumers/package.json into the build
 # tree once (npm install, cached, one installer at a time) and sets
 # $node_modules; skips if node or npm are missing or the install fails.

@@ -11,6 +11,19 @@
   formats.py trace FILE
       Chrome trace event format: required fields, B/E nesting per thread,
       timestamps monotonic per thread
+  formats.py gecko FILE TREE.json [cpu|wall]
+      the Firefox Profiler's processed format: every table's columns as
+      long as its length, every index in range, callers before callees,
+      times monotonic per thread; its threads are the tree's (names,
+      order), each weighing what its tree root does (a family's threads
+      together what the family's root does), with as many samples
+      where one entry is one sample (cpu: CPU mode); wall: the [idle]
+      entries are the tree's [idle] time, in the Idle category
+  formats.py gecko-markers FILE WANT.json
+      its markers are those of WANT ([tid, name, phase] each), "inner"
+      nested in "outer"
+  formats.py gecko-absent FILE NAME
+      no function NAME in any thread's tables or samples
 
 Prints one line per check; exits 1 if any failed.  The JSON tree
 (`pyprof report --format json`) is the reference because it carries exact
@@ -143,10 +156,157 @@ def trace(path):
     check(len(last) >= 1, "%d thread tracks" % len(last))
 
 
+def gecko_tables(d):
+    """per thread: problems with its tables' shapes and indexes"""
+    strings = len(d["shared"]["stringArray"])
+    categories = len(d["meta"]["categories"])
+    bad = []
+    for ti, th in enumerate(d["threads"]):
+        where = "thread %d (%s)" % (ti, th.get("name"))
+        for name in ("samples", "markers", "stackTable", "frameTable", "funcTable",
+                     "resourceTable", "nativeSymbols"):
+            t = th[name]
+            for col, v in t.items():
+                if isinstance(v, list) and len(v) != t["length"]:
+                    bad.append("%s: %s.%s has %d rows, length %d"
+                               % (where, name, col, len(v), t["length"]))
+        st, fr, fu, rs = th["stackTable"], th["frameTable"], th["funcTable"], th["resourceTable"]
+
+        def out_of(col, values, n, nullable=False, minus_one=False):
+            for i, v in enumerate(values):
+                if v is None and nullable or v == -1 and minus_one:
+                    continue
+                if not isinstance(v, int) or not 0 <= v < n:
+                    bad.append("%s: %s[%d] = %r, not below %d" % (where, col, i, v, n))
+                    return
+        out_of("samples.stack", th["samples"]["stack"], st["length"])
+        out_of("stackTable.frame", st["frame"], fr["length"])
+        for i, pre in enumerate(st["prefix"]):
+            if pre is not None and not (isinstance(pre, int) and 0 <= pre < i):
+                bad.append("%s: stack %d's prefix %r is not an earlier row" % (where, i, pre))
+                break
+        out_of("frameTable.func", fr["func"], fu["length"])
+        out_of("frameTable.category", fr["category"], categories)
+        out_of("funcTable.name", fu["name"], strings)
+        out_of("funcTable.fileName", fu["fileName"], strings, nullable=True)
+        out_of("funcTable.resource", fu["resource"], rs["length"], minus_one=True)
+        out_of("resourceTable.name", rs["name"], strings)
+        out_of("markers.name", th["markers"]["name"], strings)
+        out_of("markers.category", th["markers"]["category"], categories)
+        times = th["samples"]["time"]
+        if any(b < a for a, b in zip(times, times[1:])):
+            bad.append("%s: sample times go back" % where)
+        m = th["markers"]
+        for i in range(m["length"]):
+            if m["phase"][i] == 1 and not m["startTime"][i] <= m["endTime"][i]:
+                bad.append("%s: marker %d ends before it starts" % (where, i))
+    return bad
+
+
+def gecko_stack_names(d, th, stack):
+    """the function names of a stack, root first"""
+    s = d["shared"]["stringArray"]
+    st, fr, fu = th["stackTable"], th["frameTable"], th["funcTable"]
+    names = []
+    while stack is not None:
+        names.append(s[fu["name"][fr["func"][st["frame"][stack]]]])
+        stack = st["prefix"][stack]
+    return names[::-1]
+
+
+def gecko(path, tree_path, mode=None):
+    d = json.load(open(path))
+    tree = json.load(open(tree_path))
+    bad = gecko_tables(d)
+    check(not bad, "tables: columns as long as their length, indexes in range, "
+          "callers first, times in order" + "".join("\n    " + b for b in bad[:10]))
+    check(d["meta"]["preprocessedProfileVersion"] == 57 and d["meta"]["product"] == "pyprof",
+          "processed profile version %s, product %s"
+          % (d["meta"]["preprocessedProfileVersion"], d["meta"]["product"]))
+    names = [t["name"] for t in d["threads"]]
+    want = [t["name"] for t in tree["threads"]]
+    check(names == want, "threads %s = the tree's %s" % (names, want))
+    tids = [t["tid"] for t in d["threads"]]
+    check(tids == [t["tid"] for t in tree["threads"]], "tids %s are the tree's" % tids)
+    # a root of one thread weighs what its gecko thread does, a root of a
+    # family of threads ("threads") what they do together
+    held = set()
+    for r in tree["roots"]:
+        members = r["threads"] if "threads" in r else [r["thread"]]
+        held.update(members)
+        name = "+".join(d["threads"][ti]["name"] for ti in members)
+        ms = sum(sum(d["threads"][ti]["samples"]["weight"]) for ti in members)
+        n = sum(d["threads"][ti]["samples"]["length"] for ti in members)
+        # each weight is exact to the nanosecond; the sum of floats is not
+        check(abs(ms - r["total_ns"] / 1e6) < 1e-6 * max(1, n),
+              "%s: weights %.6f ms = tree %.6f ms" % (name, ms, r["total_ns"] / 1e6))
+        if mode == "cpu":
+            check(n == r["total_samples"], "%s: %d samples = tree %d" % (name, n, r["total_samples"]))
+        else:
+            check(n >= r["total_samples"], "%s: %d entries for the tree's %d samples"
+                  % (name, n, r["total_samples"]))
+    empty = [th["name"] for ti, th in enumerate(d["threads"])
+             if ti not in held and th["samples"]["length"]]
+    check(not empty, "threads of no root have no samples: %s" % empty)
+    total = sum(t["samples"]["length"] for t in d["threads"])
+    if mode == "cpu":
+        check(total == tree["total_samples"], "%d samples in all = tree %d" % (total, tree["total_samples"]))
+    if mode == "wall":
+        cats = [c["name"] for c in d["meta"]["categories"]]
+        idle_ms, wrong = 0.0, 0
+        for th in d["threads"]:
+            st, fr = th["stackTable"], th["frameTable"]
+            for stack, w in zip(th["samples"]["stack"], th["samples"]["weight"]):
+                if gecko_stack_names(d, th, stack)[-1].startswith("[idle"):
+                    idle_ms += w
+                    wrong += cats[fr["category"][st["frame"][stack]]] != "Idle"
+        want = 0
+        nodes = list(tree["roots"])
+        while nodes:
+            n = nodes.pop()
+            want += n["total_ns"] if n["kind"] == "idle" else 0
+            nodes.extend(n["children"])
+        check(idle_ms > 0 and abs(idle_ms - want / 1e6) < 1e-3 and not wrong,
+              "[idle] entries weigh %.6f ms = the tree's [idle] %.6f ms, %d not Idle"
+              % (idle_ms, want / 1e6, wrong))
+
+
+def gecko_markers(path, want_path):
+    """markers against a JSON list of [thread tid, name, phase] expected"""
+    d = json.load(open(path))
+    s = d["shared"]["stringArray"]
+    got = []
+    for th in d["threads"]:
+        m = th["markers"]
+        for i in range(m["length"]):
+            got.append([th["tid"], s[m["name"][i]], m["phase"][i], m["startTime"][i], m["endTime"][i]])
+    want = json.load(open(want_path))
+    for tid, name, phase in want:
+        match = [g for g in got if g[0] == tid and g[1] == name and g[2] == phase]
+        check(len(match) == 1, "marker %s (phase %d) on thread %d: %s" % (name, phase, tid, match or got))
+    check(len(got) == len(want), "%d markers, %d expected" % (len(got), len(want)))
+    spans = {g[1]: g for g in got if g[2] == 1}
+    if "outer" in spans and "inner" in spans:
+        o, i = spans["outer"], spans["inner"]
+        check(o[3] <= i[3] and i[4] <= o[4], "inner [%s, %s] nests in outer [%s, %s]"
+              % (i[3], i[4], o[3], o[4]))
+
+
+def gecko_absent(path, name):
+    d = json.load(open(path))
+    s = d["shared"]["stringArray"]
+    found = [th["name"] for th in d["threads"] for f in th["funcTable"]["name"] if s[f] == name]
+    stacks = sum(1 for th in d["threads"] for st in th["samples"]["stack"]
+                 if name in gecko_stack_names(d, th, st))
+    check(not found and not stacks, "no function %s in any thread (found in %s, %d samples)"
+          % (name, found, stacks))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {"text-vs-json": text_vs_json, "totals": totals, "pprof-top": pprof_top,
-     "trace": trace}[cmd](*args)
+     "trace": trace, "gecko": gecko, "gecko-markers": gecko_markers,
+     "gecko-absent": gecko_absent}[cmd](*args)
     sys.exit(1 if failed else 0)
 
 

@@ -178,6 +178,15 @@ def case_spawn():
         t.join()
 
 
+def case_fork():
+    # CPython 3.12 and later warn (DeprecationWarning, shown in __main__)
+    # when a process that forks has more than one thread
+    pid = os.fork()
+    if pid == 0:
+        os._exit(3)
+    print("child exited", os.waitpid(pid, 0)[1] >> 8)
+
+
 def case_exec_from_thread():
     spinners(1.0)
 
@@ -191,6 +200,7 @@ def case_exec_from_thread():
 
 
 CASES = {
+    "fork": case_fork,
     "fork-in-thread": case_fork_in_thread,
     "spawn": case_spawn,
     "exec-from-thread": case_exec_from_thread,

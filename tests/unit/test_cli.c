@@ -87,7 +87,7 @@ static void test_cli__run_bad_grace(void)
 static void test_cli__unknown_format(void)
 {
 	const char *a[] = {"report", "--format", "pdf", "x.pyprof", NULL};
-	expect_usage_error(a, "unknown format 'pdf' (expected text, collapsed, html, speedscope, pprof, trace, svg, json, pstats)");
+	expect_usage_error(a, "unknown format 'pdf' (expected text, collapsed, html, speedscope, pprof, trace, gecko, svg, json, pstats)");
 }
 
 static void test_cli__unknown_command(void)

@@ -5,7 +5,8 @@
  * Each test writes its stacks as strings, root first, one frame per
  * "file:function" word ("app.py:main", "<frozen runpy>:_run_code"), with
  * a weight in ms, so the input reads like the tree it describes; '%'
- * stands for a space in a file name ("<frozen%runpy>").  In wall-mode
+ * stands for a space in a file name ("<frozen%runpy>"), and a word that
+ * starts with '!' is a native frame, "!object:function".  In wall-mode
  * profiles a last word "[idle]" marks a sample taken while its thread
  * waited (the IDLE flag; it is no frame of the stack).
  */
@@ -32,7 +33,8 @@ struct sample {
 	guint thread;      /* 0 MainThread, 1 worker */
 };
 
-/* A frame from "file:func" (func may be a qualname "A.f": name is "f"). */
+/* A frame from "file:func" (func may be a qualname "A.f": name is "f"),
+ * or from "!object:function", native. */
 static guint32 frame_of(struct profile *p, const char *word)
 {
 	const char *colon = strrchr(word, ':');
@@ -40,10 +42,13 @@ static guint32 frame_of(struct profile *p, const char *word)
 	g_strdelimit(file, "%", ' '); /* stacks are split at spaces */
 	const char *qual = colon + 1, *dot = strrchr(qual, '.');
 	const char *name = dot && qual[0] != '<' ? dot + 1 : qual;
-	guint32 id = profile_frame_intern(p, PROFILE_FRAME_PYTHON,
-					  profile_intern(p, file, -1),
-					  profile_intern(p, name, -1),
-					  profile_intern(p, qual, -1), 1, 1, -1);
+	guint32 id = file[0] == '!'
+		? profile_frame_intern_native(p, profile_intern(p, file + 1, -1),
+					      profile_intern(p, qual, -1), NULL, -1)
+		: profile_frame_intern(p, PROFILE_FRAME_PYTHON,
+				       profile_intern(p, file, -1),
+				       profile_intern(p, name, -1),
+				       profile_intern(p, qual, -1), 1, 1, -1);
 	g_free(file);
 	return id;
 }
@@ -92,6 +97,7 @@ static struct profile_tree *shape(struct profile *p, struct hide_rules *r,
 	if (r) {
 		hide_rules_apply(r, p);
 		o.classify = hide_rules_classify;
+		o.classify_stack = hide_rules_classify_stack;
 		o.classify_data = r;
 	}
 	t = profile_tree_build(p, &o);
@@ -177,14 +183,17 @@ static char *dump_with(struct profile *p, enum hide_action a, const char *spec)
 		g_free(got_);                                                \
 	} while (0)
 
-/* Whether the one-rule set `spec` hides frame "word". */
+/* Whether the one-rule set `spec` (NULL: the built-in machinery rules)
+ * hides frame "word". */
 static gboolean hides(const char *spec, const char *word)
 {
 	struct profile *p = profile_new();
 	guint32 f = frame_of(p, word);
-	struct hide_rules *r = rules(HIDE_ACTION_HIDE, spec);
+	struct hide_rules *r = spec ? rules(HIDE_ACTION_HIDE, spec) : hide_rules_new();
 	gboolean hit;
 
+	if (!spec)
+		hide_rules_add_machinery(r);
 	hide_rules_apply(r, p);
 	hit = hide_rules_classify(p, f, r) == PROFILE_TREE_HIDDEN;
 	hide_rules_free(r);
@@ -302,12 +311,280 @@ static void test_hide__interpreter_native_frames_hidden_by_default(void)
 	}
 }
 
+#define LIB38 "/usr/lib/python3.8/"
+#define LIB "/usr/lib/python3.12/"
+
+static void test_hide__python_machinery_hidden_by_default(void)
+{
+	/* frozen from 3.11 (importlib's bootstrap always), files before;
+	 * qualnames from 3.11, names before */
+	static const char *const machinery[] = {
+		"<frozen%importlib._bootstrap>:_find_and_load",
+		"<frozen%importlib._bootstrap>:_call_with_frames_removed",
+		"<frozen%importlib._bootstrap_external>:_LoaderBasics.exec_module",
+		"<frozen%importlib._bootstrap_external>:SourceLoader.get_code",
+		LIB38 "importlib/_bootstrap.py:_load_unlocked",
+		LIB38 "importlib/_bootstrap_external.py:exec_module",
+		"<frozen%zipimport>:zipimporter.exec_module",
+		LIB "importlib/__init__.py:import_module",
+		"<frozen%site>:<module>", "<frozen%site>:addsitedir",
+		"<frozen%site>:StartupState._exec_imports",
+		LIB38 "site.py:addpackage", "/opt/py/lib/python3.10/site.py:main",
+		"<frozen%runpy>:_run_module_as_main", "<frozen%runpy>:run_path",
+		LIB38 "runpy.py:_run_code",
+		LIB "threading.py:Thread._bootstrap", LIB "threading.py:Thread._bootstrap_inner",
+		LIB "threading.py:Thread.run", LIB38 "threading.py:run",
+		LIB38 "threading.py:_bootstrap_inner",
+		LIB "concurrent/futures/thread.py:_worker",
+		LIB "concurrent/futures/thread.py:_WorkItem.run",
+		"/usr/lib/python3.14/concurrent/futures/thread.py:WorkerContext.run",
+		LIB "concurrent/futures/process.py:_process_worker",
+		LIB "multiprocessing/process.py:BaseProcess._bootstrap",
+		LIB "multiprocessing/process.py:BaseProcess.run",
+		LIB38 "multiprocessing/process.py:_bootstrap",
+		LIB "multiprocessing/popen_fork.py:Popen._launch",
+		LIB "multiprocessing/popen_fork.py:Popen.__init__",
+		LIB "multiprocessing/popen_spawn_posix.py:Popen._launch",
+		LIB "multiprocessing/popen_forkserver.py:Popen._launch",
+		LIB "multiprocessing/context.py:ForkProcess._Popen",
+		LIB "multiprocessing/spawn.py:spawn_main", LIB "multiprocessing/spawn.py:_main",
+		LIB "multiprocessing/forkserver.py:main",
+		LIB "multiprocessing/forkserver.py:_serve_one",
+		LIB "multiprocessing/pool.py:worker", LIB "multiprocessing/pool.py:mapstar",
+	};
+	/* what a program calls, and waits in, stays */
+	static const char *const kept[] = {
+		LIB "threading.py:Thread.start", LIB "threading.py:Thread.join",
+		LIB "threading.py:Thread._wait_for_tstate_lock",
+		LIB "threading.py:Condition.wait", LIB "threading.py:Event.wait",
+		LIB "threading.py:_shutdown", LIB38 "threading.py:join",
+		LIB "concurrent/futures/_base.py:Future.result",
+		LIB "concurrent/futures/thread.py:ThreadPoolExecutor.submit",
+		LIB "concurrent/futures/process.py:_sendback_result",
+		LIB "concurrent/futures/process.py:_ExecutorManagerThread.run",
+		LIB "multiprocessing/process.py:BaseProcess.start",
+		LIB "multiprocessing/process.py:BaseProcess.join",
+		LIB "multiprocessing/pool.py:Pool.map",
+		LIB "multiprocessing/queues.py:Queue.get",
+		LIB "multiprocessing/context.py:BaseContext.Pool",
+		LIB "multiprocessing/resource_tracker.py:main",
+		LIB "importlib/__init__.py:reload",
+		LIB "importlib/metadata/__init__.py:version",
+		LIB "asyncio/runners.py:run",
+		/* a program's own site.py, run(), Thread subclass */
+		"/home/me/site.py:<module>", "/home/me/blog/site.py:build",
+		"/home/me/app.py:run", "/home/me/app.py:Worker.run",
+		"/home/me/app.py:_bootstrap",
+		/* `python -c`'s code, and an exec's */
+		"<string>:<module>",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(machinery); i++) {
+		gboolean hit = hides(NULL, machinery[i]);
+		CU_ASSERT_TRUE(hit);
+		if (!hit)
+			fprintf(stderr, "\n  shown: %s\n", machinery[i]);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(kept); i++) {
+		gboolean hit = hides(NULL, kept[i]);
+		CU_ASSERT_FALSE(hit);
+		if (hit)
+			fprintf(stderr, "\n  hidden: %s\n", kept[i]);
+	}
+}
+
+/* site runs a .pth file's import lines with exec(line), which compiles
+ * them as <string>, as `python -c` is */
+static const struct sample pth[] = {
+	{"<frozen%site>:<module> <frozen%site>:main <frozen%site>:addsitepackages "
+	 "<frozen%site>:addsitedir <frozen%site>:addpackage <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module> /u/site-packages/pthmod.py:burn", 5, 0},
+	/* 3.15: StartupState; 3.8: a file, no qualnames; native mode */
+	{"<frozen%site>:<module> <frozen%site>:StartupState._exec_imports <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	{LIB38 "site.py:<module> " LIB38 "site.py:addpackage <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	{"<frozen%site>:addpackage !/usr/bin/python3.12:builtin_exec <string>:<module> "
+	 "/u/site-packages/pthmod.py:<module>", 1, 0},
+	/* python -c 'exec("burn()")', and a program's own addpackage (in
+	 * another thread: the .pth line and python -c's are the same frame) */
+	{"<string>:<module> <string>:<module> app.py:burn", 2, 1},
+	{"app.py:addpackage <string>:<module> app.py:burn", 4, 1},
+};
+
+static void test_hide__pth_import_lines_hidden_python_c_kept(void)
+{
+	struct profile *p = make(pth, G_N_ELEMENTS(pth));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	hide_rules_add_machinery(r);
+	hide_rules_add_native(r);
+	t = shape(p, r, FALSE, 0);
+	/* pthmod's <module> at the top */
+	CHECK_TREE(t, 0, "MainThread(8)[<module>(8)[burn(5)]]");
+	CHECK_TREE(t, 1, "worker(6)[addpackage(4)[<module>(4)[burn(4)]] <module>(2)[<module>(2)[burn(2)]]]");
+	profile_tree_free(t);
+	/* a show rule brings them back, over the default level */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "file:<string>", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(8)[<module>(8)[<module>(8)[burn(5)]]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__machinery_presets_stay_and_put_defaults_back(void)
+{
+	static const struct sample s[] = {
+		{"<frozen%runpy>:_run_module_as_main <frozen%runpy>:_run_code app.py:<module> "
+		 "<frozen%importlib._bootstrap>:_find_and_load lib.py:<module>", 3, 0},
+	};
+	static const char *const names[] = {"importlib", "site", "runpy",
+					    "threading", "multiprocessing"};
+	struct profile *p = make(s, G_N_ELEMENTS(s));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+		CU_ASSERT_TRUE(hide_rules_add_preset(r, HIDE_LEVEL_CONFIG, names[i], NULL));
+	hide_rules_free(r);
+	/* the defaults; a config file's show rule turns one off; the
+	 * preset on the command line puts it back over that */
+	r = hide_rules_new();
+	hide_rules_add_machinery(r);
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[<module>(3)[<module>(3)]]");
+	profile_tree_free(t);
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_SHOW, "module:runpy", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[_run_module_as_main(3)[_run_code(3)[<module>(3)[<module>(3)]]]]");
+	profile_tree_free(t);
+	CU_ASSERT_TRUE(hide_rules_add_preset(r, HIDE_LEVEL_CMDLINE, "runpy", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(3)[<module>(3)[<module>(3)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
 static void test_hide__terms_must_all_match(void)
 {
 	const char *rule = "module:threading function~^(Thread\\.)?run$";
 	CU_ASSERT_TRUE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.run"));
 	CU_ASSERT_FALSE(hides(rule, "/usr/lib/python3.11/threading.py:Thread.join"));
 	CU_ASSERT_FALSE(hides(rule, "/home/me/app.py:Thread.run"));
+}
+
+/* ---- caller. terms ---- */
+
+static const struct sample execs[] = {
+	/* `python -c CODE`, and an exec of its own */
+	{"<string>:<module> app.py:work", 1, 0},
+	{"<string>:<module> <string>:<module> app.py:work", 2, 0},
+	/* run() exec'ing a string, its own time, and through exec's native
+	 * frames as a native-mode stack records them */
+	{"app.py:run <string>:<module> app.py:work", 4, 0},
+	{"app.py:run", 8, 0},
+	{"app.py:run !libpython3.12.so.1.0:builtin_exec !libpython3.12.so.1.0:PyEval_EvalCode <string>:<module> app.py:work", 16, 0},
+};
+
+static void test_hide__caller_terms_test_the_recorded_caller(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "file:<string> caller.function:run");
+	struct profile_tree *t;
+
+	/* a frame without a caller, or with another one, is not the rule's;
+	 * native frames between run and <string> are no caller */
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[work(16)]] work(4)] "
+			 "<module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	/* the caller counts as recorded, hidden or not */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "object:*", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "run", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[work(20) <module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	/* the caller of the inner <string> is the outer one */
+	r = rules(HIDE_ACTION_HIDE, "file:<string> caller.file:<string>");
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[<module>(16)[work(16)]]] "
+			 "<module>(4)[work(4)]] <module>(3)[work(3)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_verdict_is_contextual_per_frame(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_HIDE, "file:<string> caller.function:run");
+	guint32 code = frame_of(p, "<string>:<module>");
+
+	hide_rules_apply(r, p);
+	/* only the frames the rest of a caller. rule matches wait for a
+	 * stack; the others have their verdict */
+	CU_ASSERT_EQUAL(hide_rules_classify(p, code, r), PROFILE_TREE_CONTEXTUAL);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, frame_of(p, "app.py:run"), r), 0);
+	/* the frame stays contextual with a show rule of its level, which
+	 * then wins in every context */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "file:<string>", NULL));
+	hide_rules_apply(r, p);
+	CU_ASSERT_EQUAL(hide_rules_classify(p, code, r), PROFILE_TREE_CONTEXTUAL);
+	{
+		struct profile_tree *t = shape(p, r, FALSE, 0);
+		CHECK_TREE(t, 0, "MainThread(31)[run(28)[builtin_exec(16)[PyEval_EvalCode(16)[<module>(16)[work(16)]]] "
+				 "<module>(4)[work(4)]] <module>(3)[<module>(2)[work(2)] work(1)]]");
+		profile_tree_free(t);
+	}
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_collapse_has_its_group(void)
+{
+	struct profile *p = make(execs, G_N_ELEMENTS(execs));
+	struct hide_rules *r = rules(HIDE_ACTION_COLLAPSE, "exec=file:<string> caller.name:run");
+	struct profile_tree *t;
+
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_HIDE, "object:*", NULL));
+	t = shape(p, r, FALSE, 0);
+	CHECK_TREE(t, 0, "MainThread(31)[run(28)[[exec](20)[work(20)]] <module>(3)[<module>(2)[work(2)] work(1)]]");
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_hide__caller_rules_that_cannot_be(void)
+{
+	static const char *const bad[][3] = {
+		{"h", "caller.modul:x", "unknown field 'caller.modul'"},
+		{"h", "caller.object:libz*", "a caller is a Python frame"},
+		{"h", "caller.:x", "unknown field 'caller.'"},
+		{"p", "file:<string> caller.module:site", "not plumbing"},
+	};
+	struct hide_rules *r = hide_rules_new();
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GError *e = NULL;
+		CU_ASSERT_FALSE(hide_rules_add(r, HIDE_LEVEL_CMDLINE,
+					       bad[i][0][0] == 'p' ? HIDE_ACTION_PLUMBING
+								   : HIDE_ACTION_HIDE,
+					       bad[i][1], &e));
+		CU_ASSERT_PTR_NOT_NULL(e && strstr(e->message, bad[i][2]));
+		if (e && !strstr(e->message, bad[i][2]))
+			fprintf(stderr, "\n  %s: %s\n", bad[i][1], e->message);
+		g_clear_error(&e);
+	}
+	CU_ASSERT_EQUAL(hide_rules_count(r), 0);
+	/* every other field, caller. or not */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW,
+				      "caller.file:a caller.module:b caller.name:c "
+				      "caller.qualname:d caller.function~e", NULL));
+	hide_rules_free(r);
 }
 
 static void test_hide__bad_rules_are_errors(void)
@@ -489,10 +766,18 @@ static void test_hide__verdicts_are_per_frame_not_per_sample(void)
 
 /* ---- trimming ---- */
 
+/* The built-in plumbing, and runpy's and the thread bootstrap's stems,
+ * which these tests are written in: reports hide those by default, so the
+ * built-in list leaves them out, but they are the stems people know. */
 static struct hide_rules *plumbing_rules(void)
 {
 	struct hide_rules *r = hide_rules_new();
 	hide_rules_add_plumbing(r);
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_PLUMBING,
+				      "module:runpy", NULL));
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CONFIG, HIDE_ACTION_PLUMBING,
+				      "module:threading function~^(Thread\\.)?"
+				      "(_bootstrap|_bootstrap_inner|run)$", NULL));
 	return r;
 }
 
@@ -528,6 +813,30 @@ static void test_trim__stem_of_plumbing_is_removed(void)
 		CU_ASSERT_TRUE(nd->parent < i);
 		CU_ASSERT_EQUAL(nd->depth, profile_tree_node(t, nd->parent)->depth + 1);
 	}
+	profile_tree_free(t);
+	hide_rules_free(r);
+	profile_free(p);
+}
+
+static void test_trim__hidden_stems_leave_nothing_to_trim(void)
+{
+	struct profile *p = make(dash_m, G_N_ELEMENTS(dash_m));
+	struct hide_rules *r = hide_rules_new();
+	struct profile_tree *t;
+
+	/* a report's defaults */
+	hide_rules_add_plumbing(r);
+	hide_rules_add_machinery(r);
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[<module>(10)[main(10)[work(8)]]]");
+	CHECK_TREE(t, 1, "worker(5)[loop(5)]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
+	profile_tree_free(t);
+	/* shown again, they are exempt from trimming too */
+	CU_ASSERT_TRUE(hide_rules_add(r, HIDE_LEVEL_CMDLINE, HIDE_ACTION_SHOW, "module:runpy", NULL));
+	t = shape(p, r, TRUE, 1.0);
+	CHECK_TREE(t, 0, "MainThread(10)[_run_module_as_main(10)[_run_code(10)[<module>(10)[main(10)[work(8)]]]]]");
+	CU_ASSERT_EQUAL(t->trims->len, 0);
 	profile_tree_free(t);
 	hide_rules_free(r);
 	profile_free(p);
@@ -947,8 +1256,15 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__file_glob_and_regex),
 	  UNIT_TEST(test_hide__module_matches_package_and_submodules),
 	  UNIT_TEST(test_hide__terms_must_all_match),
+	  UNIT_TEST(test_hide__python_machinery_hidden_by_default),
+	  UNIT_TEST(test_hide__pth_import_lines_hidden_python_c_kept),
+	  UNIT_TEST(test_hide__machinery_presets_stay_and_put_defaults_back),
 	  UNIT_TEST(test_hide__object_matches_native_frames_only),
 	  UNIT_TEST(test_hide__interpreter_native_frames_hidden_by_default),
+	  UNIT_TEST(test_hide__caller_terms_test_the_recorded_caller),
+	  UNIT_TEST(test_hide__caller_verdict_is_contextual_per_frame),
+	  UNIT_TEST(test_hide__caller_collapse_has_its_group),
+	  UNIT_TEST(test_hide__caller_rules_that_cannot_be),
 	  UNIT_TEST(test_hide__bad_rules_are_errors),
 	  UNIT_TEST(test_hide__module_of_paths),
 	  UNIT_TEST(test_hide__hidden_frame_reparents_callees_and_keeps_totals),
@@ -959,6 +1275,7 @@ UNIT_MAIN("hide",
 	  UNIT_TEST(test_hide__precedence_levels_then_show_hide_collapse),
 	  UNIT_TEST(test_hide__verdicts_are_per_frame_not_per_sample),
 	  UNIT_TEST(test_trim__stem_of_plumbing_is_removed),
+	  UNIT_TEST(test_trim__hidden_stems_leave_nothing_to_trim),
 	  UNIT_TEST(test_trim__branch_stops_trimming),
 	  UNIT_TEST(test_trim__plumbing_side_work_is_no_branch),
 	  UNIT_TEST(test_trim__self_time_at_the_stem_stops_trimming),

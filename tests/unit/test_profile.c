@@ -35,6 +35,8 @@ struct fake_file {
 	const char *const *strings; /* id = index + 1 */
 	const struct fake_sample *samples;
 	gsize n_samples;
+	const struct pf_mark *marks; /* visited after the samples */
+	gsize n_marks;
 	const char *warning;
 };
 
@@ -95,6 +97,8 @@ int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 		if (rc)
 			return rc;
 	}
+	for (gsize i = 0; i < ff->n_marks; i++)
+		v->on_mark(ctx, &ff->marks[i]);
 	if (ff->warning) {
 		struct pf_error w = {.offset = 70000};
 		snprintf(w.msg, sizeof w.msg, "%s", ff->warning);
@@ -450,6 +454,50 @@ static void test_profile__two_files_are_two_processes(void)
 	profile_free(p);
 }
 
+/* A rotated run's files, read in order, are one process: its threads
+ * carry on (by serial), the counts add up, the end is the last file's;
+ * a file of another run, or out of order, is a process of its own */
+static void test_profile__rotated_run_is_one_process(void)
+{
+	struct fake_file a = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct fake_file b = a, c = a, other = a;
+	struct profile *p;
+	GError *error = NULL;
+
+	a.header.end_reason = b.header.end_reason = PF_END_ROTATE;
+	a.header.run_start_realtime_ns = 5000;
+	a.header.sequence = 1;
+	a.header.samples = a.header.signals = 7;
+	b.header = a.header;
+	b.header.sequence = 2;
+	c.header = a.header;
+	c.header.sequence = 3;
+	c.header.end_reason = PF_END_EXIT;
+	p = load(&a);
+	fake_current = &b;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 1);
+	CU_ASSERT_EQUAL(p->threads->len, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->n_files, 3);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->header_samples, 21);
+	CU_ASSERT_EQUAL(profile_process(p, 0)->end_reason, PROFILE_END_EXIT);
+	/* the main thread's three samples, three times */
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 9);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 3 * 9000000);
+	/* the same numbers again: a run of its own (another start), and a
+	 * file that does not follow (sequence 3 after 1) */
+	other.header = a.header;
+	other.header.run_start_realtime_ns = 6000;
+	fake_current = &other;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	fake_current = &c;
+	CU_ASSERT_TRUE(profile_load_file(p, "/dev/null", &error));
+	CU_ASSERT_EQUAL(p->processes->len, 3);
+	profile_free(p);
+}
+
 /* main thread: running in work 4 ms, then blocked in idle() 6 ms */
 static const struct fake_sample waiting[] = {
 	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
@@ -496,8 +544,8 @@ static void test_profile__idle_samples_in_wall_mode(void)
 
 	/* a window around the idle sample alone: the sums follow */
 	{
-		struct profile_mark m[] = {{0, 1015, PROFILE_MARK_START, profile_intern(p, "w", -1)},
-					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1)}};
+		struct profile_mark m[] = {{0, 1015, PROFILE_MARK_START, profile_intern(p, "w", -1), 0},
+					   {0, 1025, PROFILE_MARK_STOP, profile_intern(p, "w", -1), 0}};
 		g_array_append_vals(p->marks, m, 2);
 		CU_ASSERT_EQUAL(profile_keep_window(p, "w"), 1);
 		/* the sample (at 1020) stood for 6 ms; the window began
@@ -506,6 +554,36 @@ static void test_profile__idle_samples_in_wall_mode(void)
 		CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 0);
 		CU_ASSERT_EQUAL(profile_thread(p, 0)->idle_ns, 5);
 	}
+	profile_free(p);
+}
+
+/* A mark names the thread that made it by its serial; the model gives
+ * that thread's index, -1 for a serial no thread record had. */
+static void test_profile__marks_name_their_thread(void)
+{
+	static const struct pf_mark marks[] = {
+		{.thread = 2, .mono_ns = 1005, .kind = PF_MARK_START, .label = "phase", .label_len = 5},
+		{.thread = 1, .mono_ns = 1030, .kind = PF_MARK_POINT, .label = "tick", .label_len = 4},
+		{.thread = 9, .mono_ns = 1040, .kind = PF_MARK_STOP, .label = "phase", .label_len = 5},
+	};
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p;
+	const struct profile_mark *m;
+
+	ff.marks = marks;
+	ff.n_marks = G_N_ELEMENTS(marks);
+	p = load(&ff);
+	CU_ASSERT_EQUAL_FATAL(p->marks->len, 3);
+	m = &g_array_index(p->marks, struct profile_mark, 0);
+	CU_ASSERT_EQUAL(m->thread, 1);
+	CU_ASSERT_EQUAL(profile_thread(p, (guint)m->thread)->tid, 101);
+	CU_ASSERT_EQUAL(m->kind, PROFILE_MARK_START);
+	CU_ASSERT_STRING_EQUAL(m->label, "phase");
+	m = &g_array_index(p->marks, struct profile_mark, 1);
+	CU_ASSERT_EQUAL(m->thread, 0);
+	CU_ASSERT_EQUAL(m->mono_ns, 1030);
+	m = &g_array_index(p->marks, struct profile_mark, 2);
+	CU_ASSERT_EQUAL(m->thread, -1);
 	profile_free(p);
 }
 
@@ -527,6 +605,168 @@ static void test_profile__idle_flag_means_nothing_in_cpu_mode(void)
 	CU_ASSERT_EQUAL(profile_tree_node(t, mod)->total_ns, 3000000 + 20000);
 	profile_tree_free(t);
 	profile_free(p);
+}
+
+/* ---- samples summed instead of kept in order ---- */
+
+static struct profile *load_summed(const struct fake_file *ff, gboolean timelines)
+{
+	struct profile *p = profile_new();
+	GError *error = NULL;
+
+	profile_set_timelines(p, timelines);
+	fake_current = ff;
+	CU_ASSERT_TRUE_FATAL(profile_load_file(p, "/dev/null", &error));
+	return p;
+}
+
+/* Whether two trees are the same node for node: ids, links and weights */
+static gboolean trees_equal(const struct profile_tree *a, const struct profile_tree *b)
+{
+	if (a->nodes->len != b->nodes->len || a->children->len != b->children->len)
+		return FALSE;
+	for (guint32 i = 0; i < a->nodes->len; i++) {
+		const struct profile_node *x = profile_tree_node(a, i);
+		const struct profile_node *y = profile_tree_node(b, i);
+		if (x->frame != y->frame || x->parent != y->parent ||
+		    x->depth != y->depth || x->thread != y->thread ||
+		    x->self_ns != y->self_ns || x->total_ns != y->total_ns ||
+		    x->self_samples != y->self_samples ||
+		    x->total_samples != y->total_samples ||
+		    x->first_child != y->first_child || x->n_children != y->n_children)
+			return FALSE;
+	}
+	return !memcmp(a->children->data, b->children->data,
+		       a->children->len * sizeof(guint32));
+}
+
+/* Wall mode, the cases a sum could get wrong: a stack first seen without
+ * waiting, a new stack, then the first stack again with a wait (its
+ * [idle] node is made after the new stack's); idle samples that ran a
+ * little and that did not run at all (--no-idle drops only the latter);
+ * flags that differ on one stack. */
+static const struct fake_sample summed[] = {
+	{1, 4000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 0, 6000000, PF_SAMPLE_IDLE | (3u << PF_SAMPLE_WAIT_SHIFT), 3,
+	 {F(1, 0), F(2, 8), F(4, -1)}},
+	{1, 3000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 3000000, 4000000, PF_SAMPLE_GIL, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{1, 20000, 6000000, PF_SAMPLE_IDLE, 3, {F(1, 0), F(2, 8), F(4, -1)}},
+	{1, 4000000, 4000000, 0, 3, {F(1, 0), F(2, 4), F(3, 6)}},
+	{2, 0, 9000000, PF_SAMPLE_IDLE, 1, {F(5, 2)}},
+	{2, 0, 9000000, PF_SAMPLE_IDLE, 2, {F(5, 2), F(3, 0)}},
+	{2, 1000000, 1000000, 0, 1, {F(5, 4)}},
+	{3, 1000000, 4000000, PF_SAMPLE_TRUNCATED, 2, {F(2, 4), F(3, 6)}},
+	{3, 1000000, 1000000, 0, 2, {F(2, 4), F(3, 6)}},
+};
+
+static gboolean hide_work(const struct profile *p, guint32 frame, gpointer data)
+{
+	(void)data;
+	return !strcmp(profile_frame(p, frame)->name, "work");
+}
+
+static void test_profile__summed_samples_give_the_timeline_tree(void)
+{
+	const struct profile_tree_options cases[] = {
+		{.group = PROFILE_GROUP_THREAD},
+		{.group = PROFILE_GROUP_THREAD, .no_idle = TRUE},
+		{.group = PROFILE_GROUP_ALL},
+		{.group = PROFILE_GROUP_NAME, .no_idle = TRUE},
+		{.group = PROFILE_GROUP_PROCESS, .hide = hide_work},
+	};
+
+	for (int mode = PF_MODE_CPU; mode <= PF_MODE_WALL; mode++) {
+		struct fake_file ff = make_file((enum pf_mode)mode, PF_STATE_COMPLETE);
+		struct profile *kept, *sum;
+
+		ff.samples = summed;
+		ff.n_samples = G_N_ELEMENTS(summed);
+		kept = load_summed(&ff, TRUE);
+		sum = load_summed(&ff, FALSE);
+		CU_ASSERT_EQUAL(profile_thread(sum, 0)->samples->len, 0);
+		CU_ASSERT_EQUAL(profile_thread(kept, 0)->samples->len, 6);
+		CU_ASSERT_EQUAL(sum->n_samples, kept->n_samples);
+		for (guint i = 0; i < kept->threads->len; i++) {
+			const struct profile_thread *x = profile_thread(kept, i);
+			const struct profile_thread *y = profile_thread(sum, i);
+			CU_ASSERT_EQUAL(x->n_samples, y->n_samples);
+			CU_ASSERT_EQUAL(x->first_mono_ns, y->first_mono_ns);
+			CU_ASSERT_EQUAL(x->last_mono_ns, y->last_mono_ns);
+			CU_ASSERT_EQUAL(x->cpu_ns, y->cpu_ns);
+			CU_ASSERT_EQUAL(x->wall_ns, y->wall_ns);
+			CU_ASSERT_EQUAL(x->idle_ns, y->idle_ns);
+		}
+		if (mode == PF_MODE_WALL) {
+			/* as sample by sample: the wait below work() is seen
+			 * after idle() was, so its node comes later; with
+			 * --no-idle, pool-1's sample that never ran is no
+			 * node at all */
+			struct profile_tree_options no_idle = {.no_idle = TRUE};
+			struct profile_tree *t = profile_tree_build(sum, NULL);
+			guint32 work = 0, idle = 0;
+
+			for (guint32 i = t->nodes->len; i-- > 1;) {
+				const char *name = profile_frame(sum, profile_tree_node(t, i)->frame)->name;
+				if (!strcmp(name, "work") && profile_tree_node(t, i)->thread == 0)
+					work = i;
+				if (!strcmp(name, "idle"))
+					idle = i;
+			}
+			CU_ASSERT_TRUE(work && idle && child(t, work, "[idle]") > idle);
+			profile_tree_free(t);
+			t = profile_tree_build(sum, &no_idle);
+			CU_ASSERT_EQUAL(child(t, child(t, child(t, 0, "pool-1"), "Worker.run"),
+					      "work"), 0);
+			profile_tree_free(t);
+		}
+		for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+			struct profile_tree *a = profile_tree_build(kept, &cases[c]);
+			struct profile_tree *b = profile_tree_build(sum, &cases[c]);
+			CU_ASSERT_TRUE(trees_equal(a, b));
+			CU_ASSERT_EQUAL(profile_tree_node(a, 0)->total_ns,
+					profile_tree_node(b, 0)->total_ns);
+			profile_tree_free(a);
+			profile_tree_free(b);
+		}
+		profile_free(kept);
+		profile_free(sum);
+	}
+}
+
+/* A day of samples over a few call paths costs a few aggregates */
+static void test_profile__summed_samples_grow_with_distinct_stacks(void)
+{
+	enum { N = 3000 };
+	struct fake_sample *many = g_new0(struct fake_sample, N);
+	struct fake_file ff = make_file(PF_MODE_CPU, PF_STATE_COMPLETE);
+	struct profile *p;
+	guint64 count = 0;
+
+	/* 3 stacks x 2 flag values, in a pattern that never repeats a
+	 * sample's predecessor */
+	for (guint i = 0; i < N; i++) {
+		many[i] = (struct fake_sample){1, 1000, 1000,
+					       (i / 3) % 2 ? PF_SAMPLE_GIL : 0, 2,
+					       {F(1, 0), F(2 + i % 3, 0)}};
+	}
+	ff.samples = many;
+	ff.n_samples = N;
+	p = load_summed(&ff, FALSE);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->n_samples, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, 0);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->aggregates->len, 6);
+	for (guint i = 0; i < profile_thread(p, 0)->aggregates->len; i++)
+		count += g_array_index(profile_thread(p, 0)->aggregates,
+				       struct profile_aggregate, i).count;
+	CU_ASSERT_EQUAL(count, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->cpu_ns, 1000ull * N);
+	profile_free(p);
+	p = load_summed(&ff, TRUE);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->samples->len, N);
+	CU_ASSERT_EQUAL(profile_thread(p, 0)->aggregates->len, 0);
+	profile_free(p);
+	g_free(many);
 }
 
 /* Where code lives, from its file, the starting directory and the
@@ -602,7 +842,44 @@ static void test_profile__origin_of_files(void)
 	}
 }
 
+/* --since/--until: samples placed on the wall clock by their process's
+ * start; two processes whose monotonic clocks differ agree on the wall */
+static void test_profile__keep_between_wall_clock(void)
+{
+	struct profile *p = profile_new();
+	struct profile_process a = {0}, b = {0};
+	char *argv[] = {NULL};
+	guint ta, tb;
+
+	a.path = "a";
+	a.argv = b.argv = argv;
+	a.mode = b.mode = PROFILE_MODE_CPU;
+	a.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 5 s */
+	a.start_mono_ns = 5000000000ull;
+	profile_add_process(p, &a);
+	ta = profile_add_thread(p, 0, 1, 10, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	/* at wall 1001 s, 1002 s, 1003 s; each stood for 1 s */
+	for (int i = 1; i <= 3; i++)
+		profile_add_sample(p, ta, 5000000000ull + i * 1000000000ull,
+				   1000000000, 1000000000, 0, 0);
+	b.path = "b";
+	b.start_realtime_ns = 1000000000000ull; /* wall 1000 s at mono 50 s */
+	b.start_mono_ns = 50000000000ull;
+	profile_add_process(p, &b);
+	tb = profile_add_thread(p, 1, 1, 20, PROFILE_THREAD_MAIN, 0, NULL, 0);
+	profile_add_sample(p, tb, 52000000000ull, 1000000000, 1000000000, 0, 0);
+	/* from 1001.5 s to 1002.5 s: a's second sample, half of it, and b's */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1001500000000ull, 1002500000000ull), 2);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->samples->len, 1);
+	CU_ASSERT_EQUAL(profile_thread(p, ta)->cpu_ns, 500000000);
+	CU_ASSERT_EQUAL(profile_thread(p, tb)->samples->len, 1);
+	/* nothing after 1010 s */
+	CU_ASSERT_EQUAL(profile_keep_between(p, 1010000000000ull, G_MAXUINT64), 0);
+	profile_free(p);
+}
+
 UNIT_MAIN("profile",
+	  UNIT_TEST(test_profile__keep_between_wall_clock),
 	  UNIT_TEST(test_profile__origin_of_files),
 	  UNIT_TEST(test_profile__cpu_weight_is_measured_cpu_time),
 	  UNIT_TEST(test_profile__wall_weight_is_wall_time),
@@ -618,5 +895,9 @@ UNIT_MAIN("profile",
 	  UNIT_TEST(test_profile__hidden_frames_give_time_to_caller),
 	  UNIT_TEST(test_profile__group_all_merges_threads),
 	  UNIT_TEST(test_profile__two_files_are_two_processes),
+	  UNIT_TEST(test_profile__rotated_run_is_one_process),
 	  UNIT_TEST(test_profile__idle_samples_in_wall_mode),
-	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode))
+	  UNIT_TEST(test_profile__marks_name_their_thread),
+	  UNIT_TEST(test_profile__idle_flag_means_nothing_in_cpu_mode),
+	  UNIT_TEST(test_profile__summed_samples_give_the_timeline_tree),
+	  UNIT_TEST(test_profile__summed_samples_grow_with_distinct_stacks))

@@ -504,6 +504,104 @@ static void test_render__cpu_mode_ignores_idle_flag_and_no_idle(void)
 	      "2.000 100.0%  Worker.run  app.py:40\n");
 }
 
+/* A family of threads, in wall mode: MainThread (tid 100) 2 s running in
+ * work, and "Thread-N (handle)" (tids 102 to 104) each 0.5 s running in
+ * handle and then waiting 0.5, 1.5 and 3.5 s in wait (1, 2 and 4 s
+ * wall).  The thread "worker" has no samples. */
+static struct profile *make_family_profile(void)
+{
+	struct profile *p = unit_profile_new(PROFILE_MODE_WALL, "f.pyprof", 0, 0);
+	const char *file = profile_intern(p, "app.py", -1);
+	guint32 s_work = profile_stack_push(p, 0, FRAME("work", "work", 20, 23));
+	guint32 s_handle = profile_stack_push(p, 0, FRAME("handle", "handle", 60, 61));
+	guint32 s_wait = profile_stack_push(p, s_handle, FRAME("wait", "wait", 70, 71));
+	static const guint64 waits[] = {500000000, 1500000000, 3500000000u};
+
+	profile_add_sample(p, 0, 1000, 2000000000, 2000000000, PROFILE_SAMPLE_GIL, s_work);
+	for (guint i = 0; i < 3; i++) {
+		char name[32];
+		guint ti;
+
+		g_snprintf(name, sizeof name, "Thread-%u (handle)", i + 1);
+		ti = profile_add_thread(p, 0, 3 + i, 102 + i, 0, 0, name, strlen(name));
+		profile_add_sample(p, ti, 2000 + i, 500000000, 500000000,
+				   PROFILE_SAMPLE_GIL, s_handle);
+		profile_add_sample(p, ti, 3000 + i, 0, waits[i], PROFILE_SAMPLE_IDLE, s_wait);
+	}
+	profile_family_group(p, 0);
+	return p;
+}
+
+/* One header for the family, with how many threads, their sum and their
+ * median, on two lines to stay near 80 columns; the main thread apart */
+static void test_render__family_one_header(void)
+{
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_FAMILY};
+	struct render_options o;
+
+	render_options_init(&o);
+	check_text(render_profile(make_family_profile(), "text", &topts, &o),
+	      "handle ×3 (pid 4242): 6 samples, 7.000 s wall (77.8% of all)\n"
+	      "  median per thread 2.000 s — running 1.500 s (21.4%), waiting 5.500 s (78.6%)\n"
+	      "7.000 100.0%  handle  app.py:61\n"
+	      "└─ 5.500  78.6%  wait  app.py:71\n"
+	      "   └─ 5.500  78.6%  [idle]\n"
+	      "\n"
+	      "MainThread (pid 4242, tid 100): 1 sample, 2.000 s wall (22.2% of all)"
+	      " — running 2.000 s (100.0%), waiting 0.000 s (0.0%)\n"
+	      "2.000 100.0%  work  app.py:23\n");
+}
+
+/* Threads merged into one tree: one split line for the family, not one
+ * per thread */
+static void test_render__family_one_split_line_when_merged(void)
+{
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_ALL};
+	struct render_options o;
+
+	render_options_init(&o);
+	o.ascii = TRUE;
+	check_text(render_profile(make_family_profile(), "text", &topts, &o),
+	      "MainThread (pid 4242, tid 100): 2.000 s wall"
+	      " - running 2.000 s (100.0%), waiting 0.000 s (0.0%)\n"
+	      "handle x3 (pid 4242): 7.000 s wall"
+	      " - running 1.500 s (21.4%), waiting 5.500 s (78.6%)\n"
+	      "\n"
+	      "[all threads]: 7 samples, 9.000 s wall"
+	      " - running 3.500 s (38.9%), waiting 5.500 s (61.1%)\n"
+	      "7.000  77.8%  handle  app.py:61\n"
+	      "`- 5.500  61.1%  wait  app.py:71\n"
+	      "   `- 5.500  61.1%  [idle]\n"
+	      "2.000  22.2%  work  app.py:23\n");
+}
+
+/* --no-idle: the median of the threads' running time; with an even
+ * number of threads, the mean of the middle two */
+static void test_render__family_median_of_running_time(void)
+{
+	struct profile_tree_options topts = {.group = PROFILE_GROUP_FAMILY,
+					     .no_idle = TRUE};
+	struct render_options o;
+	struct profile *p = make_family_profile();
+	const char *file = profile_intern(p, "app.py", -1);
+	guint ti = profile_add_thread(p, 0, 9, 109, 0, 0, "Thread-9 (handle)", 17);
+
+	profile_add_sample(p, ti, 4000, 1500000000u, 1500000000u, PROFILE_SAMPLE_GIL,
+			   profile_stack_push(p, 0, FRAME("handle", "handle", 60, 61)));
+	profile_family_group(p, 0);
+	render_options_init(&o);
+	o.depth = 1;
+	check_text(render_profile(p, "text", &topts, &o),
+	      "handle ×4 (pid 4242): 4 samples, 3.000 s running (60.0% of all)\n"
+	      "  median per thread 0.500 s — of 8.500 s wall: running 3.000 s (35.3%),"
+	      " waiting 5.500 s (64.7%)\n"
+	      "3.000 100.0%  handle  app.py:61\n"
+	      "\n"
+	      "MainThread (pid 4242, tid 100): 1 sample, 2.000 s running (40.0% of all)"
+	      " — of 2.000 s wall: running 2.000 s (100.0%), waiting 0.000 s (0.0%)\n"
+	      "2.000 100.0%  work  app.py:23\n");
+}
+
 UNIT_MAIN("render",
 	  UNIT_TEST(test_render__text_default),
 	  UNIT_TEST(test_render__flat_by_self),
@@ -522,4 +620,7 @@ UNIT_MAIN("render",
 	  UNIT_TEST(test_render__wall_no_idle_is_running_time_only),
 	  UNIT_TEST(test_render__wall_merged_threads_list_each_split_first),
 	  UNIT_TEST(test_render__wall_collapsed_idle_leaf),
-	  UNIT_TEST(test_render__cpu_mode_ignores_idle_flag_and_no_idle))
+	  UNIT_TEST(test_render__cpu_mode_ignores_idle_flag_and_no_idle),
+	  UNIT_TEST(test_render__family_one_header),
+	  UNIT_TEST(test_render__family_one_split_line_when_merged),
+	  UNIT_TEST(test_render__family_median_of_running_time))

@@ -631,6 +631,32 @@ static void test_write__finish(void)
 	pf_writer_close(&w);
 }
 
+/* A rotated file (2.3) reads back complete, rotated, with its number and
+ * its run's start; and a closed writer has no header for a late finish */
+static void test_write__rotated_file_reads_back(void)
+{
+	struct pf_writer w;
+	struct pf_file *f;
+	struct pf_error e;
+	char err[256];
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(pf_writer_create(&w, path, 1 << 20, err, sizeof err), 0);
+	w.hdr->sequence = 7;
+	w.hdr->run_start_realtime_ns = 123456789;
+	pf_writer_finish(&w, PF_END_ROTATE, 0);
+	pf_writer_close(&w);
+	CU_ASSERT_PTR_NULL(w.hdr);
+	pf_writer_finish(&w, PF_END_EXIT, 0); /* nothing to finish: no crash */
+	CU_ASSERT_EQUAL_FATAL(pf_file_open(path, &f, &e), 0);
+	CU_ASSERT_EQUAL(pf_file_header(f)->state, PF_STATE_COMPLETE);
+	CU_ASSERT_EQUAL(pf_file_header(f)->end_reason, PF_END_ROTATE);
+	CU_ASSERT_EQUAL(pf_file_header(f)->sequence, 7);
+	CU_ASSERT_EQUAL(pf_file_header(f)->run_start_realtime_ns, 123456789);
+	CU_ASSERT_EQUAL(pf_file_header(f)->version_minor, 3);
+	pf_file_close(f);
+}
+
 /* Fails on purpose when the header or a record grows a field unnoticed:
  * the documented offsets of pyprof-format(5). */
 static void test_write__layout_is_documented(void)
@@ -644,6 +670,10 @@ static void test_write__layout_is_documented(void)
 	CU_ASSERT_EQUAL(offsetof(struct pf_header, py_version), 104);
 	CU_ASSERT_EQUAL(offsetof(struct pf_header, samples), 176);
 	CU_ASSERT_EQUAL(offsetof(struct pf_header, cmdline_len), 376);
+	CU_ASSERT_EQUAL(offsetof(struct pf_header, sequence), 896);
+	CU_ASSERT_EQUAL(offsetof(struct pf_header, run_start_realtime_ns), 904);
+	CU_ASSERT_EQUAL(PF_END_ROTATE, 6);
+	CU_ASSERT_EQUAL(PF_VERSION_MINOR, 3);
 	CU_ASSERT_EQUAL(sizeof(struct pf_rec_thread), 32);
 	CU_ASSERT_EQUAL(sizeof(struct pf_rec_code), 24);
 	CU_ASSERT_EQUAL(PF_DROP_NO_THREAD, 6);
@@ -657,6 +687,7 @@ UNIT_MAIN_SUITE("write", suite_init, suite_clean,
 	  UNIT_TEST(test_write__size_bound),
 	  UNIT_TEST(test_write__creation_rules),
 	  UNIT_TEST(test_write__finish),
+	  UNIT_TEST(test_write__rotated_file_reads_back),
 	  UNIT_TEST(test_write__reused_fd_is_not_ours),
 	  UNIT_TEST(test_write__descriptor_stays_high),
 	  UNIT_TEST(test_write__ended_thread_s_rest_goes_to_the_next),

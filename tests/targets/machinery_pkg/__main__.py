@@ -1,0 +1,3 @@
+from machinery import work
+
+work(3_000_000)
