@@ -16,12 +16,37 @@
 #include <sys/wait.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "format.h"
 #include "write.h"
 
-static char *fixture_path;
+static char *fixture_dir, *fixture_path;
 static gboolean fixture_failed;
+
+/* Makes a temporary directory and starts writer w on file `name` in it
+ * (1 MiB at most); -1 if either fails */
+static int fixture_create(struct pf_writer *w, const char *name)
+{
+	char err[256];
+
+	if (!(fixture_dir = g_dir_make_tmp("pyprof-fixture-XXXXXX", NULL)))
+		return -1;
+	fixture_path = g_build_filename(fixture_dir, name, NULL);
+	return pf_writer_create(w, fixture_path, 1 << 20, err, sizeof err) == 0 ? 0 : -1;
+}
+
+/* Removes the file and its directory: a suite's clean function */
+static int fixture_clean(void)
+{
+	if (fixture_path)
+		g_unlink(fixture_path);
+	if (fixture_dir)
+		g_rmdir(fixture_dir);
+	g_free(fixture_path);
+	g_free(fixture_dir);
+	return 0;
+}
 
 static void fixture_put(struct pf_cursor *c, unsigned type, const void *body,
 			size_t len)

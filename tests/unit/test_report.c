@@ -25,8 +25,6 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/fixture.h"
 
-static char *dir;
-
 enum {
 	S_APP = 1, S_MODULE, S_MAIN, S_FIB, S_JSON_INIT, S_LOADS, S_DECODER,
 	S_DECODE, S_RAW, S_API, S_GET, S_REQUEST, S_SESSIONS, S_SEND, S_POOL,
@@ -70,14 +68,9 @@ static int suite_init(void)
 			      back_at[] = {3, 4, 1, 1, 1, 2};
 	struct pf_writer w;
 	struct pf_cursor c = {.thread = 1, .tid = 100};
-	char err[256];
 	const guint64 ms10 = 10000000;
 
-	dir = g_dir_make_tmp("test_report-XXXXXX", NULL);
-	if (!dir)
-		return -1;
-	fixture_path = g_build_filename(dir, "r.pyprof", NULL);
-	if (pf_writer_create(&w, fixture_path, 1 << 20, err, sizeof err) != 0)
+	if (fixture_create(&w, "r.pyprof") != 0)
 		return -1;
 	w.hdr->mode = PF_MODE_CPU;
 	w.hdr->interval_ns = ms10;
@@ -123,17 +116,6 @@ static int suite_init(void)
 	pf_writer_finish(&w, PF_END_EXIT, 0);
 	pf_writer_close(&w);
 	return fixture_failed ? -1 : 0;
-}
-
-static int suite_clean(void)
-{
-	if (fixture_path)
-		g_unlink(fixture_path);
-	if (dir)
-		g_rmdir(dir);
-	g_free(fixture_path);
-	g_free(dir);
-	return 0;
 }
 
 static void check_equal(const char *out, const char *want)
@@ -235,7 +217,7 @@ static void test_report__show_exempts_from_folding(void)
 /* pyprof.conf's fold = false turns folding off; --no-fold is the same */
 static void test_report__config_fold_false(void)
 {
-	char *conf = g_build_filename(dir, "pyprof.conf", NULL);
+	char *conf = g_build_filename(fixture_dir, "pyprof.conf", NULL);
 	char *opt = g_strconcat("--config=", conf, NULL);
 	const char *a[] = {"report", "--color=never", opt, NULL};
 	const char *b[] = {"report", "--color=never", "--no-fold", NULL};
@@ -282,7 +264,7 @@ static void test_report__colour_by_origin(void)
 	g_free(out);
 }
 
-UNIT_MAIN_SUITE("report", suite_init, suite_clean,
+UNIT_MAIN_SUITE("report", suite_init, fixture_clean,
 		UNIT_TEST(test_report__default_tree),
 		UNIT_TEST(test_report__lines_split_a_function_by_calling_line),
 		UNIT_TEST(test_report__no_fold_keeps_every_frame),

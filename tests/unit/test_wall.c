@@ -26,8 +26,6 @@
 #include "tests/unit/unit.h"
 #include "tests/unit/fixture.h"
 
-static char *dir;
-
 static int suite_init(void)
 {
 	static const uint32_t work[] = {1, 2, 4}, wait[] = {1, 2, 3};
@@ -35,13 +33,8 @@ static int suite_init(void)
 	struct pf_writer w;
 	struct pf_cursor main_c = {.thread = 1, .tid = 100};
 	struct pf_cursor worker_c = {.thread = 2, .tid = 101};
-	char err[256];
 
-	dir = g_dir_make_tmp("test_wall-XXXXXX", NULL);
-	if (!dir)
-		return -1;
-	fixture_path = g_build_filename(dir, "w.pyprof", NULL);
-	if (pf_writer_create(&w, fixture_path, 1 << 20, err, sizeof err) != 0)
+	if (fixture_create(&w, "w.pyprof") != 0)
 		return -1;
 	w.hdr->mode = PF_MODE_WALL;
 	w.hdr->interval_ns = 10000000;
@@ -81,17 +74,6 @@ static int suite_init(void)
 	pf_writer_finish(&w, PF_END_EXIT, 0);
 	pf_writer_close(&w);
 	return fixture_failed ? -1 : 0;
-}
-
-static int suite_clean(void)
-{
-	if (fixture_path)
-		g_unlink(fixture_path);
-	if (dir)
-		g_rmdir(dir);
-	g_free(fixture_path);
-	g_free(dir);
-	return 0;
 }
 
 /* ---- the tests ---- */
@@ -225,7 +207,7 @@ static void test_wall__threads_table_splits_by_idle_flag(void)
 static void test_wall__run_passes_mode_wall(void)
 {
 	const char *bin = g_getenv("PYPROF_BIN");
-	char *lib = g_build_filename(dir, "empty.so", NULL);
+	char *lib = g_build_filename(fixture_dir, "empty.so", NULL);
 	const char *argv[] = {bin && *bin ? bin : "./pyprof", "run", "--mode=wall",
 			      "--", "sh", "-c", "echo \"mode=$PYPROF_MODE\"", NULL};
 	const char *bad[] = {argv[0], "run", "--mode=both", "--", "true", NULL};
@@ -255,7 +237,7 @@ static void test_wall__run_passes_mode_wall(void)
 	g_free(lib);
 }
 
-UNIT_MAIN_SUITE("wall", suite_init, suite_clean,
+UNIT_MAIN_SUITE("wall", suite_init, fixture_clean,
 	  UNIT_TEST(test_wall__text_idle_leaf_and_split_headers),
 	  UNIT_TEST(test_wall__no_idle_drops_waiting_from_trees_and_totals),
 	  UNIT_TEST(test_wall__collapsed_idle_leaf),
