@@ -55,7 +55,9 @@ static struct settings settings;
 static struct py_layout layout;
 /* Two, for a rotated run: wr is the one being written (see sampler-int.h
  * on how a rotation moves from one to the other), path its file's name */
-static struct pf_writer writers[2];
+/* fd -1: closing a writer that was never made must not close the
+ * program's descriptor 0 */
+static struct pf_writer writers[2] = {{.fd = -1}, {.fd = -1}};
 static struct pf_writer *wr = &writers[0];
 static char paths[2][4096];
 static char *path = paths[0];
