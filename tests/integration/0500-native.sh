@@ -87,7 +87,9 @@ for py in $pythons; do
 		fail "$v: $um of $total samples unmerged outside the deep case: $(grep -F '[native: unmerged]' "$work/c.txt" | grep -v 'deep ' | head -2 | cut -c1-300)"
 	fi
 	for fmt in text json speedscope trace html svg; do
-		"$PYPROF_BIN" report -f "$fmt" $root "$f" >"$work/r.$fmt" 2>"$work/r.err" ||
+		# every node of the text report, however small its share on a
+		# busy machine: what is checked is that deflate is named
+		"$PYPROF_BIN" report -f "$fmt" --min-percent=0 $root "$f" >"$work/r.$fmt" 2>"$work/r.err" ||
 			{ fail "$v: $fmt report failed: $(head -2 "$work/r.err")"; continue; }
 		grep -q 'deflate' "$work/r.$fmt" ||
 			fail "$v: the $fmt report does not name deflate"
