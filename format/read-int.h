@@ -11,6 +11,13 @@
 
 #include "read.h"
 
+/* Bounds on header fields beyond which a file is not believed. */
+#define READ_MAX_HEADER_SIZE (1u << 20)
+#define READ_MIN_CHUNK_SIZE 4096u
+#define READ_MAX_CHUNK_SIZE (1u << 30)
+
+static inline int pf_is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
 struct pf_file {
 	const uint8_t *base;
 	uint64_t size;
@@ -23,6 +30,10 @@ struct pf_file {
 	int argc;
 	struct pf_visit_stats stats;
 };
+
+/* Fills e (if not NULL) with offset and a message */
+void pf_set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Unaligned little-endian loads: records are only 4-byte aligned. */
 static inline uint32_t rd32(const uint8_t *p)

@@ -34,15 +34,7 @@
 
 #include "read-int.h"
 
-/* Bounds on header fields beyond which a file is not believed. */
-#define READ_MAX_HEADER_SIZE (1u << 20)
-#define READ_MIN_CHUNK_SIZE 4096u
-#define READ_MAX_CHUNK_SIZE (1u << 30)
-
-static void set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
+void pf_set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,8 +45,6 @@ static void set_error(struct pf_error *e, uint64_t offset, const char *fmt, ...)
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 }
-
-static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 /* Splits the header's cmdline at NULs into a NUL-terminated copy that the
  * file owns: the mapping itself need not hold a final NUL. */
@@ -102,24 +92,24 @@ static int check_header(struct pf_file *f, struct pf_error *err)
 	uint32_t native = PF_BYTE_ORDER;
 
 	if (f->size == 0) {
-		set_error(err, 0, "file is empty");
+		pf_set_error(err, 0, "file is empty");
 		return -1;
 	}
 	if (f->size < PF_MAGIC_LEN) {
 		if (memcmp(b, PF_MAGIC, f->size) == 0)
-			set_error(err, f->size,
+			pf_set_error(err, f->size,
 				  "file is cut short in the magic (%u bytes)",
 				  (unsigned)f->size);
 		else
-			set_error(err, 0, "not a pyprof file (bad magic)");
+			pf_set_error(err, 0, "not a pyprof file (bad magic)");
 		return -1;
 	}
 	if (memcmp(b, PF_MAGIC, PF_MAGIC_LEN) != 0) {
-		set_error(err, 0, "not a pyprof file (bad magic)");
+		pf_set_error(err, 0, "not a pyprof file (bad magic)");
 		return -1;
 	}
 	if (f->size < PF_HEADER_SIZE) {
-		set_error(err, f->size,
+		pf_set_error(err, f->size,
 			  "file is cut short in the header (%u of %u bytes)",
 			  (unsigned)f->size, PF_HEADER_SIZE);
 		return -1;
@@ -130,22 +120,22 @@ static int check_header(struct pf_file *f, struct pf_error *err)
 	if (memcmp(&h->byte_order, &native, 4) != 0) {
 		const uint8_t *o = b + offsetof(struct pf_header, byte_order);
 		if (memcmp(o, be_order, 4) == 0)
-			set_error(err, offsetof(struct pf_header, byte_order),
+			pf_set_error(err, offsetof(struct pf_header, byte_order),
 				  "big-endian file: only little-endian files "
 				  "are supported");
 		else if (memcmp(o, le_order, 4) == 0)
-			set_error(err, offsetof(struct pf_header, byte_order),
+			pf_set_error(err, offsetof(struct pf_header, byte_order),
 				  "little-endian file: this reader runs on a "
 				  "big-endian host and reads native order only");
 		else
-			set_error(err, offsetof(struct pf_header, byte_order),
+			pf_set_error(err, offsetof(struct pf_header, byte_order),
 				  "bad byte order mark %02x %02x %02x %02x",
 				  o[0], o[1], o[2], o[3]);
 		return -1;
 	}
 	if (h->version_major < PF_VERSION_MAJOR_MIN ||
 	    h->version_major > PF_VERSION_MAJOR) {
-		set_error(err, offsetof(struct pf_header, version_major),
+		pf_set_error(err, offsetof(struct pf_header, version_major),
 			  "unsupported format version %u.%u (this reader "
 			  "knows major versions %u to %u)",
 			  h->version_major, h->version_minor,
@@ -155,21 +145,21 @@ static int check_header(struct pf_file *f, struct pf_error *err)
 	if (h->header_size < PF_HEADER_SIZE ||
 	    h->header_size > READ_MAX_HEADER_SIZE ||
 	    h->header_size % PF_HEADER_SIZE != 0) {
-		set_error(err, offsetof(struct pf_header, header_size),
+		pf_set_error(err, offsetof(struct pf_header, header_size),
 			  "bad header size %u (expected %u)", h->header_size,
 			  PF_HEADER_SIZE);
 		return -1;
 	}
-	if (!is_pow2(h->chunk_size) || h->chunk_size < READ_MIN_CHUNK_SIZE ||
+	if (!pf_is_pow2(h->chunk_size) || h->chunk_size < READ_MIN_CHUNK_SIZE ||
 	    h->chunk_size > READ_MAX_CHUNK_SIZE) {
-		set_error(err, offsetof(struct pf_header, chunk_size),
+		pf_set_error(err, offsetof(struct pf_header, chunk_size),
 			  "bad chunk size %u (not a power of two between "
 			  "%u and %u)", h->chunk_size, READ_MIN_CHUNK_SIZE,
 			  READ_MAX_CHUNK_SIZE);
 		return -1;
 	}
 	if (f->size < h->header_size) {
-		set_error(err, f->size,
+		pf_set_error(err, f->size,
 			  "file is cut short in the header (%u of %u bytes)",
 			  (unsigned)f->size, h->header_size);
 		return -1;
@@ -184,7 +174,7 @@ static int check_header(struct pf_file *f, struct pf_error *err)
 	f->chunks = present < h->chunks_claimed ? (uint32_t)present
 						 : h->chunks_claimed;
 	if (build_argv(f) != 0) {
-		set_error(err, 0, "out of memory");
+		pf_set_error(err, 0, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -197,12 +187,12 @@ int pf_file_open_mem(const void *data, size_t size, struct pf_file **out,
 
 	*out = NULL;
 	if (size > 0 && ((uintptr_t)data & 7u) != 0) {
-		set_error(err, 0, "buffer is not 8-byte aligned");
+		pf_set_error(err, 0, "buffer is not 8-byte aligned");
 		return -1;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		set_error(err, 0, "out of memory");
+		pf_set_error(err, 0, "out of memory");
 		return -1;
 	}
 	f->base = data;
@@ -225,28 +215,28 @@ int pf_file_open(const char *path, struct pf_file **out,
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_error(err, 0, "cannot open: %s", strerror(errno));
+		pf_set_error(err, 0, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
-		set_error(err, 0, "cannot stat: %s", strerror(errno));
+		pf_set_error(err, 0, "cannot stat: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_error(err, 0, "not a regular file");
+		pf_set_error(err, 0, "not a regular file");
 		close(fd);
 		return -1;
 	}
 	if (st.st_size == 0) {
-		set_error(err, 0, "file is empty");
+		pf_set_error(err, 0, "file is empty");
 		close(fd);
 		return -1;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
-		set_error(err, 0, "cannot map: %s", strerror(errno));
+		pf_set_error(err, 0, "cannot map: %s", strerror(errno));
 		return -1;
 	}
 	if (pf_file_open_mem(map, (size_t)st.st_size, out, err) != 0) {
@@ -274,6 +264,8 @@ const struct pf_header *pf_file_header(const struct pf_file *f)
 }
 
 uint64_t pf_file_size(const struct pf_file *f) { return f->size; }
+
+const void *pf_file_data(const struct pf_file *f) { return f->base; }
 
 uint32_t pf_file_chunks(const struct pf_file *f) { return f->chunks; }
 

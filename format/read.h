@@ -46,6 +46,9 @@ void pf_file_close(struct pf_file *f);
 /* The header as read (points into the mapping, valid until close). */
 const struct pf_header *pf_file_header(const struct pf_file *f);
 uint64_t pf_file_size(const struct pf_file *f);
+/* The bytes read: the file's mapping, or what f was opened on (valid
+ * until close); pf_file_size of them. */
+const void *pf_file_data(const struct pf_file *f);
 /* Chunks present in the file (bounded by both the header and the size). */
 uint32_t pf_file_chunks(const struct pf_file *f);
 /* argv of the profiled command, split at NULs; *argc set.  The array is
@@ -155,6 +158,29 @@ struct pf_visitor {
  * the visit's own bookkeeping cannot be allocated.
  */
 int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx);
+
+/* A thread's run of records: a chunk, or one segment of a chunk (2.0),
+ * as far as the structure walk accepted it. */
+struct pf_segment_info {
+	uint32_t thread, tid, seq; /* as in the chunk header or PF_REC_SEGMENT */
+	uint64_t offset;           /* file offset of its first record */
+	const uint8_t *records;    /* its records as in the file: each head,
+				    * body and padding to 4 bytes; points
+				    * into f, valid until pf_file_close */
+	uint32_t len;              /* bytes of whole records there */
+};
+
+/*
+ * The first walk of pf_file_visit only (threads, strings, names, marks
+ * and objects to v's callbacks, damage to on_warning), then fn for each
+ * segment that holds at least its thread record, in the order the visit
+ * decodes samples: by thread serial, each thread's in seq order.  For
+ * copying a file's records as they are (pyprof pack).  Returns 0, what a
+ * callback returned to stop, or -1 (warned) when out of memory.
+ */
+int pf_file_segments(struct pf_file *f, const struct pf_visitor *v,
+		     int (*fn)(void *ctx, const struct pf_segment_info *s),
+		     void *ctx);
 
 /* Counts kept by the last visit */
 struct pf_visit_stats {

@@ -763,7 +763,11 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 	return 0;
 }
 
-int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
+/* Both visits: the structure walk, then either each segment to fn or
+ * (fn NULL) the codes and samples. */
+static int visit(struct pf_file *f, const struct pf_visitor *v,
+		 int (*fn)(void *ctx, const struct pf_segment_info *s),
+		 void *ctx)
 {
 	static const struct pf_visitor none;
 	struct visit vi;
@@ -786,6 +790,20 @@ int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 		ret = walk_structure(&vi, &vi.chunks[i], &last_thread);
 		release_read(&vi, vi.chunks[i].avail);
 	}
+	if (fn) {
+		for (i = 0; i < vi.nchunks && !ret; i++) {
+			const struct chunk *c = &vi.chunks[i];
+			struct pf_segment_info s = {
+				.thread = c->thread, .tid = c->tid, .seq = c->seq,
+				.offset = c->off + c->start,
+				.records = f->base + c->off + c->start,
+				.len = c->end - c->start,
+			};
+			if (c->end > c->start)
+				ret = fn(ctx, &s);
+		}
+		goto out;
+	}
 	for (i = 0; i < vi.nchunks && !ret; i++) {
 		ret = walk_codes(&vi, &vi.chunks[i], &oom);
 		release_read(&vi, vi.chunks[i].avail);
@@ -805,4 +823,16 @@ out:
 	free(vi.code_ids);
 	free(vi.known);
 	return ret;
+}
+
+int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
+{
+	return visit(f, v, NULL, ctx);
+}
+
+int pf_file_segments(struct pf_file *f, const struct pf_visitor *v,
+		     int (*fn)(void *ctx, const struct pf_segment_info *s),
+		     void *ctx)
+{
+	return visit(f, v, fn, ctx);
 }
