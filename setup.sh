@@ -12,7 +12,7 @@ what=${1:-demo}
 # Build and test dependencies, all from Debian's archive.
 PACKAGES="build-essential autoconf automake libtool pkg-config
   libglib2.0-dev libunwind-dev libdw-dev libcunit1-dev python3 python3-dev valgrind
-  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjson-glib-dev
+  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libzstd-dev libjson-glib-dev
   chromium golang-go librsvg2-bin nodejs debootstrap clang"
 # Debian's nodejs comes without npm; NodeSource's includes it and conflicts
 # with Debian's npm package.

@@ -24,6 +24,7 @@
 #include "collector/profile-private.h"
 #include "format.h"
 #include "read.h"
+#include "pack.h"
 #include "linetable.h"
 #include "collector/symbols.h"
 
@@ -652,7 +653,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 			    "%s: is a directory", path);
 		return FALSE;
 	}
-	if (pf_file_open(path, &f, &err) != 0) {
+	if (pf_pack_open(path, &f, &err) != 0) {
 		err.msg[sizeof err.msg - 1] = '\0';
 		g_set_error(error, PROFILE_ERROR, PROFILE_ERROR_FORMAT,
 			    "%s: offset %" G_GUINT64_FORMAT ": %s", path,

@@ -7,14 +7,15 @@
 # frame is), tree.c (call trees), family.c (threads that differ only by
 # their numbers), shape.c (trees reshaped for people) and diff.c (two
 # trees compared).
-# Whatever links the model links libdw too (load.c names native frames).
+# Whatever links the model links libdw too (load.c names native frames),
+# and libpfpack.la with zstd (load.c opens packed files).
 collector_model = collector/profile.c collector/profile.h \
 	collector/profile-private.h collector/load.c collector/tree.c \
 	collector/origin.c collector/shape.c collector/shape.h \
 	collector/diff.c collector/diff.h \
 	collector/family.c \
 	collector/symbols.c collector/symbols.h
-collector_model_libs = $(LIBDW_LIBS) $(DEMANGLE_LIBS)
+collector_model_libs = libpfpack.la $(ZSTD_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 pyprof_SOURCES += $(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \

@@ -5,3 +5,7 @@ libpfformat_la_SOURCES = format/format.h format/write.h format/write.c \
 	format/encode.h format/encode.c \
 	format/read.h format/read-int.h format/read.c format/visit.c \
 	format/linetable.h format/linetable.c
+# Packed files: zstd, so not in libpfformat.la, which the preload links.
+noinst_LTLIBRARIES += libpfpack.la
+libpfpack_la_SOURCES = format/pack.h format/pack.c
+libpfpack_la_CPPFLAGS = $(AM_CPPFLAGS) $(ZSTD_CFLAGS)

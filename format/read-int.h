@@ -16,12 +16,17 @@
 #define READ_MIN_CHUNK_SIZE 4096u
 #define READ_MAX_CHUNK_SIZE (1u << 30)
 
+enum { PF_MAPPED_FILE = 1, PF_MAPPED_ANON = 2 };
+
 static inline int pf_is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 struct pf_file {
 	const uint8_t *base;
 	uint64_t size;
-	int mapped;            /* base is our mmap, unmap on close */
+	/* base is our mmap, unmapped on close: PF_MAPPED_FILE, or
+	 * PF_MAPPED_ANON for a packed file's rebuilt image, whose pages are
+	 * the only copy of its bytes (never to be dropped, see visit.c) */
+	int mapped;
 	const struct pf_header *hdr;
 	uint32_t header_size, chunk_size;
 	uint32_t chunks;       /* chunks (whole or partial) present */

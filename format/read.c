@@ -243,7 +243,7 @@ int pf_file_open(const char *path, struct pf_file **out,
 		munmap(map, (size_t)st.st_size);
 		return -1;
 	}
-	(*out)->mapped = 1;
+	(*out)->mapped = PF_MAPPED_FILE;
 	return 0;
 }
 

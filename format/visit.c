@@ -75,7 +75,8 @@ static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
  * distinct stacks.  So after every RELEASE_EVERY bytes of chunks read,
  * the whole mapping is dropped from the process (MADV_DONTNEED: the
  * pages stay in the page cache, a mapping of a file read only is not
- * changed by it); a page read again is only mapped again.
+ * changed by it); a page read again is only mapped again.  Not a packed
+ * file's image (pack.c): anonymous memory dropped is memory zeroed.
  */
 #define RELEASE_EVERY (32u << 20)
 
@@ -84,7 +85,8 @@ static void release_read(struct visit *vi, uint64_t bytes)
 	long page = sysconf(_SC_PAGESIZE);
 
 	vi->read += bytes;
-	if (vi->read < RELEASE_EVERY || !vi->f->mapped || page <= 0)
+	if (vi->read < RELEASE_EVERY || vi->f->mapped != PF_MAPPED_FILE ||
+	    page <= 0)
 		return;
 	vi->read = 0;
 	madvise((void *)vi->f->base,

@@ -183,7 +183,7 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_read
 tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_read_LDADD = libpfformat.la $(CUNIT_LIBS)
+tests_unit_test_read_LDADD = libpfpack.la libpfformat.la $(ZSTD_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_read
 UNIT_TESTS += tests/unit/test_read
 endif

@@ -3,9 +3,12 @@
  *
  * Twice per input: first pf_file_open_mem on a heap copy of exactly the
  * input's size (so AddressSanitizer sees a read one byte past the end),
- * visiting every record and touching every byte the reader hands out,
- * line tables decoded at every frame's offset; then the collector's own
- * load, profile_load_file on the same bytes as a file, and a call tree.
+ * or pf_pack_open_mem for a packed file, visiting every record and
+ * touching every byte the reader hands out, line tables decoded at every
+ * frame's offset; then the collector's own load, profile_load_file on the
+ * same bytes as a file, and a call tree.  The packed seeds store their
+ * streams (pyprof pack -l 0), so that mutations reach the unpacking rather
+ * than stop at a zstd checksum.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -17,6 +20,7 @@
 #include <glib.h>
 
 #include "format/read.h"
+#include "format/pack.h"
 #include "format/linetable.h"
 #include "collector/profile.h"
 
@@ -102,8 +106,10 @@ static int on_mark(void *ctx, const struct pf_mark *m)
 static void read_raw(const uint8_t *data, size_t size)
 {
 	static const struct pf_visitor v = {
-		on_thread, on_string, on_code, on_sample, on_warning,
-		on_thread_name, on_mark,
+		.on_thread = on_thread, .on_string = on_string,
+		.on_code = on_code, .on_sample = on_sample,
+		.on_warning = on_warning, .on_thread_name = on_thread_name,
+		.on_mark = on_mark,
 	};
 	static struct walk w;
 	struct pf_error err;
@@ -113,7 +119,8 @@ static void read_raw(const uint8_t *data, size_t size)
 	int argc;
 
 	memcpy(copy, data, size);
-	if (pf_file_open_mem(copy, size, &f, &err) == 0) {
+	if ((pf_pack_is_packed(copy, size) ? pf_pack_open_mem(copy, size, &f, &err)
+					   : pf_file_open_mem(copy, size, &f, &err)) == 0) {
 		const struct pf_header *h = pf_file_header(f);
 		memset(w.codes, 0, sizeof w.codes);
 		w.py_hexversion = h->py_hexversion;

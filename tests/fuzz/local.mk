@@ -10,14 +10,16 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN_CFLAGS) -I$(top_builddir) -I$(top_srcdir) -I$(top_srcdir)/format
 FUZZ_GLIB = $(GLIB_CFLAGS) $(LIBDW_CFLAGS)
-FUZZ_GLIB_LIBS = $(GLIB_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
+FUZZ_GLIB_LIBS = $(GLIB_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS) $(ZSTD_LIBS)
 FUZZ_COLLECTOR = $(srcdir)/collector/profile.c $(srcdir)/collector/load.c \
 	$(srcdir)/collector/tree.c $(srcdir)/collector/symbols.c \
 	$(srcdir)/collector/origin.c $(srcdir)/collector/shape.c \
 	$(srcdir)/collector/family.c \
 	$(srcdir)/format/linetable.c \
-	$(srcdir)/format/read.c $(srcdir)/format/visit.c
+	$(srcdir)/format/read.c $(srcdir)/format/visit.c \
+	$(srcdir)/format/pack.c
 FUZZ_DEPS = $(srcdir)/format/format.h $(srcdir)/format/read.h $(srcdir)/format/read-int.h \
+	$(srcdir)/format/pack.h \
 	$(srcdir)/collector/profile.h $(srcdir)/collector/profile-private.h \
 	$(srcdir)/format/linetable.h \
 	$(srcdir)/collector/hide.h $(srcdir)/collector/trim.h \

@@ -12,6 +12,7 @@
 
 #include "collector/profile.h"
 #include "format/read.h"
+#include "format/pack.h"
 #include "format/linetable.h"
 #include "tests/unit/unit.h"
 
@@ -47,7 +48,7 @@ struct pf_file {
 static const struct fake_file *fake_current;
 static struct pf_file fake_handle;
 
-int pf_file_open(const char *path, struct pf_file **out, struct pf_error *err)
+int pf_pack_open(const char *path, struct pf_file **out, struct pf_error *err)
 {
 	if (fake_current->open_fails) {
 		err->offset = 12;

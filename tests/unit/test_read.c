@@ -8,6 +8,7 @@
  * text, and tests compare logs, so an expectation reads like the decoded
  * file.  Damaged inputs are opened from malloc'd buffers of their exact
  * size (pf_file_open_mem), so AddressSanitizer sees any read past the end.
+ * Packed files (pack.h) must read as the files they were packed from.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 
 #include "format.h"
+#include "pack.h"
 #include "read.h"
 #include "tests/unit/unit.h"
 
@@ -1158,6 +1160,419 @@ static void test_read__bad_sizes(void)
 	fb_free(&b);
 }
 
+/* --- packed files -------------------------------------------------------- */
+
+/* The packed form of a live file's bytes (malloc'd, *out_len bytes) */
+static uint8_t *pack_bytes(const uint8_t *bytes, size_t len, int level,
+			   uint32_t quantum, struct pf_pack_stats *st,
+			   size_t *out_len)
+{
+	struct pf_pack_options o = { level, quantum, NULL, NULL };
+	struct pf_file *f;
+	struct pf_error err;
+	uint8_t *copy = exact_copy(bytes, len), *out;
+	FILE *tmp = tmpfile();
+	off_t size;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tmp);
+	CU_ASSERT_EQUAL_FATAL(pf_file_open_mem(copy, len, &f, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_pack_write(f, fileno(tmp), &o, st, &err), 0);
+	pf_file_close(f);
+	free(copy);
+	size = lseek(fileno(tmp), 0, SEEK_END);
+	CU_ASSERT_FATAL(size > 0);
+	out = malloc((size_t)size);
+	CU_ASSERT_EQUAL_FATAL(pread(fileno(tmp), out, (size_t)size, 0), size);
+	fclose(tmp);
+	*out_len = (size_t)size;
+	return out;
+}
+
+/* visit_bytes for packed bytes.  The copy is freed before the visit: the
+ * file unpacked is memory of its own. */
+static int visit_packed(const uint8_t *bytes, size_t len, struct log *l,
+			struct pf_error *err, struct pf_visit_stats *stats)
+{
+	struct pf_file *f;
+	uint8_t *copy = exact_copy(bytes, len);
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	rc = pf_pack_open_mem(copy, len, &f, err);
+	free(copy);
+	if (rc == 0) {
+		l->lo = pf_file_data(f);
+		l->hi = l->lo + pf_file_size(f);
+		pf_file_visit(f, &logger, l);
+		if (stats)
+			*stats = *pf_file_stats(f);
+		pf_file_close(f);
+		l->lo = l->hi = NULL;
+	}
+	return rc;
+}
+
+static void expect_same_logs(const struct log *a, const struct log *b)
+{
+	CU_ASSERT_EQUAL(a->n, b->n);
+	for (size_t i = 0; i < a->n && i < b->n; i++) {
+		if (strcmp(a->lines[i], b->lines[i]) != 0)
+			fprintf(stderr, "\n  line %zu:\n    live   %s\n    packed %s\n",
+				i, a->lines[i], b->lines[i]);
+		CU_ASSERT_STRING_EQUAL(a->lines[i], b->lines[i]);
+	}
+}
+
+/* Live bytes and their packed form give the same visit, and so the same
+ * stats; stored streams and compressed ones alike. */
+static void expect_packs_alike(const uint8_t *bytes, size_t len)
+{
+	static const int levels[] = { 0, 1, 12 };
+	struct log live = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st, pst;
+
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(bytes, len, &live, &err, &st), 0);
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+		struct log packed = { 0 };
+		size_t plen;
+		uint8_t *p = pack_bytes(bytes, len, levels[i], 1, NULL, &plen);
+
+		CU_ASSERT_TRUE(pf_pack_is_packed(p, plen));
+		CU_ASSERT_EQUAL_FATAL(visit_packed(p, plen, &packed, &err, &pst), 0);
+		expect_same_logs(&live, &packed);
+		CU_ASSERT_FALSE(packed.bad_pointer);
+		CU_ASSERT_EQUAL(pst.samples, st.samples);
+		CU_ASSERT_EQUAL(pst.records_skipped, st.records_skipped);
+		CU_ASSERT_EQUAL(pst.frames_unresolved, st.frames_unresolved);
+		log_free(&packed);
+		free(p);
+	}
+	log_free(&live);
+}
+
+static void test_read__packed_reads_as_the_file(void)
+{
+	struct fb b;
+
+	build_reference(&b);
+	expect_packs_alike(b.buf, b.size);
+	fb_free(&b);
+	segment_file(&b, 2);
+	expect_packs_alike(b.buf, b.size);
+	fb_free(&b);
+	/* version 1: the same bytes, no segments: a chunk each still */
+	segment_file(&b, 1);
+	expect_packs_alike(b.buf, b.size);
+	fb_free(&b);
+}
+
+struct seg_log {
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* Each segment's thread, tid, seq, length and records, back to back */
+static int log_segment(void *ctx, const struct pf_segment_info *s)
+{
+	struct seg_log *sl = ctx;
+	uint32_t h[4] = { s->thread, s->tid, s->seq, s->len };
+
+	sl->bytes = realloc(sl->bytes, sl->len + sizeof h + s->len);
+	memcpy(sl->bytes + sl->len, h, sizeof h);
+	memcpy(sl->bytes + sl->len + sizeof h, s->records, s->len);
+	sl->len += sizeof h + s->len;
+	return 0;
+}
+
+static void segments_of(struct pf_file *f, struct seg_log *sl)
+{
+	memset(sl, 0, sizeof *sl);
+	CU_ASSERT_EQUAL(pf_file_segments(f, NULL, log_segment, sl), 0);
+}
+
+/* Records come back byte for byte: the samples the columns take, and
+ * those they cannot (a longer varint than needed, a field after the
+ * frames, an unknown type), which are kept whole. */
+static void test_read__packed_keeps_records_exactly(void)
+{
+	static const uint8_t long_varint[] = { 0x85, 0x00, 3, 0, 0, 0 };
+	static const uint8_t trailing[] = { 9, 9, 0, 1, 0, 0x2a };
+	struct fb b;
+	struct pf_file *f, *g;
+	struct pf_error err;
+	struct seg_log live, packed;
+	uint8_t *p, *copy;
+	size_t plen;
+
+	fb_init(&b, 4096, 2);
+	fb_chunk(&b, 0, 1, 11, 0);
+	fb_thread(&b, PF_THREAD_MAIN, "main", 100, 10);
+	fb_sample(&b, 1000003, 999999, PF_SAMPLE_GIL, 0, 2,
+		  (uint64_t[]){ 1, 1, 300, 70000 });
+	fb_rec(&b, PF_REC_SAMPLE, long_varint, sizeof long_varint);
+	fb_rec(&b, PF_REC_SAMPLE, trailing, sizeof trailing);
+	fb_sample(&b, 50, 0, PF_SAMPLE_GAP, 2, 0, NULL);
+	fb_rec(&b, 0x77, "\1\2\3\4\5", 5);
+	fb_sample(&b, UINT64_MAX - 4, 7, 0, 1, 1, (uint64_t[]){ 2, 0 });
+	fb_chunk(&b, 1, 2, 22, 0);
+	fb_thread(&b, 0, "", 5, 5);
+	fb_sample(&b, 1, 1, PF_SAMPLE_IDLE | 3u << PF_SAMPLE_WAIT_SHIFT, 0, 0,
+		  NULL);
+
+	copy = exact_copy(b.buf, b.size);
+	CU_ASSERT_EQUAL_FATAL(pf_file_open_mem(copy, b.size, &f, &err), 0);
+	segments_of(f, &live);
+	for (int level = 0; level <= 3; level += 3) {
+		p = pack_bytes(b.buf, b.size, level, 1, NULL, &plen);
+		CU_ASSERT_EQUAL_FATAL(pf_pack_open_mem(p, plen, &g, &err), 0);
+		segments_of(g, &packed);
+		CU_ASSERT_EQUAL(packed.len, live.len);
+		CU_ASSERT(packed.len == live.len &&
+			  !memcmp(packed.bytes, live.bytes, live.len));
+		free(packed.bytes);
+		pf_file_close(g);
+		free(p);
+	}
+	free(live.bytes);
+	pf_file_close(f);
+	free(copy);
+	fb_free(&b);
+}
+
+/* Rounded to q, every timestamp and every running sum of CPU time stays
+ * within q/2 of the truth, and the stacks are untouched; a segment whose
+ * deltas cannot be rounded keeps its times exact. */
+static void test_read__packed_rounding_keeps_sums(void)
+{
+	enum { N = 300, Q = 1000 };
+	struct fb b;
+	struct log live = { 0 }, packed = { 0 };
+	struct pf_error err;
+	struct pf_pack_stats st;
+	uint8_t *p;
+	size_t plen;
+	uint64_t cpu_live = 0, cpu_packed = 0;
+
+	fb_init(&b, 16384, 2);
+	fb_chunk(&b, 0, 1, 11, 0);
+	fb_thread(&b, PF_THREAD_MAIN, "main", 1000000, 0);
+	for (int i = 0; i < N; i++)
+		fb_sample(&b, 1000000 + rng() % 99991, rng() % 1000003,
+			  PF_SAMPLE_GIL, i ? 1 : 0, i ? 1 : 2,
+			  i ? (uint64_t[]){ 2 + (uint64_t)i % 3, 1 }
+			    : (uint64_t[]){ 1, 1, 2, 1 });
+	fb_chunk(&b, 1, 2, 22, 0);
+	fb_thread(&b, 0, "", 0, 0);
+	fb_sample(&b, 1ull << 63, 10, 0, 0, 0, NULL);
+	fb_sample(&b, 12345, 10, 0, 0, 0, NULL);
+
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &live, &err, NULL), 0);
+	p = pack_bytes(b.buf, b.size, 12, Q, &st, &plen);
+	CU_ASSERT_EQUAL(st.segments, 2);
+	CU_ASSERT_EQUAL(st.exact_segments, 1);
+	CU_ASSERT_EQUAL_FATAL(visit_packed(p, plen, &packed, &err, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(packed.n, live.n);
+	for (size_t i = 0; i < live.n && i < packed.n; i++) {
+		unsigned t1, t2, f1, f2;
+		unsigned long long m1, m2, c1, c2, w1, w2;
+		char s1[256], s2[256];
+
+		if (strncmp(live.lines[i], "sample ", 7) != 0) {
+			CU_ASSERT_STRING_EQUAL(live.lines[i], packed.lines[i]);
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(sscanf(live.lines[i], "sample t%u mono %llu cpu %llu wall %llu flags %u %255[^\n]",
+					     &t1, &m1, &c1, &w1, &f1, s1), 6);
+		CU_ASSERT_EQUAL_FATAL(sscanf(packed.lines[i], "sample t%u mono %llu cpu %llu wall %llu flags %u %255[^\n]",
+					     &t2, &m2, &c2, &w2, &f2, s2), 6);
+		CU_ASSERT_EQUAL(t1, t2);
+		CU_ASSERT_EQUAL(f1, f2);
+		CU_ASSERT_STRING_EQUAL(s1, s2);
+		if (t1 == 2) {
+			/* the exact segment */
+			CU_ASSERT_EQUAL(m1, m2);
+			CU_ASSERT_EQUAL(c1, c2);
+			continue;
+		}
+		cpu_live += c1;
+		cpu_packed += c2;
+		CU_ASSERT(m1 > m2 ? m1 - m2 <= Q / 2 : m2 - m1 <= Q / 2);
+		CU_ASSERT(cpu_live > cpu_packed ? cpu_live - cpu_packed <= Q / 2
+						: cpu_packed - cpu_live <= Q / 2);
+		CU_ASSERT_EQUAL((m2 - 1000000) % Q, 0);
+	}
+	log_free(&live);
+	log_free(&packed);
+	free(p);
+	fb_free(&b);
+}
+
+/* Whether byte at of packed bytes p lies in a zstd stream */
+static int in_zstd_stream(const uint8_t *p, size_t at)
+{
+	struct pf_pack_header h;
+	struct pf_pack_stream t;
+	uint64_t off;
+
+	memcpy(&h, p, sizeof h);
+	off = h.table_size;
+	for (uint32_t i = 0; i < h.streams; i++) {
+		memcpy(&t, p + sizeof h + i * sizeof t, sizeof t);
+		if (at >= off && at < off + t.size)
+			return t.method == PF_PACK_ZSTD;
+		off += t.size;
+	}
+	return 0;
+}
+
+/* Every prefix of a packed file, and every byte of it changed, is refused
+ * with a message and an offset within it, or read without a byte read
+ * from outside: compressed streams check themselves, stored ones go to
+ * the live reader's checks. */
+static void test_read__packed_damage(void)
+{
+	struct fb b;
+	struct pf_error err;
+
+	build_reference(&b);
+	for (int level = 0; level <= 12; level += 12) {
+		size_t plen, zstd_bytes = 0;
+		uint8_t *p = pack_bytes(b.buf, b.size, level, 1, NULL, &plen);
+		struct log full = { 0 };
+
+		CU_ASSERT_EQUAL_FATAL(visit_packed(p, plen, &full, &err, NULL), 0);
+
+		for (size_t len = 0; len < plen; len++) {
+			struct log l = { 0 };
+
+			CU_ASSERT_EQUAL(visit_packed(p, len, &l, &err, NULL), -1);
+			CU_ASSERT(err.msg[0] >= 'a' && err.msg[0] <= 'z');
+			CU_ASSERT(err.offset <= len);
+			log_free(&l);
+		}
+		for (size_t at = 0; at < plen; at++) {
+			int zstd = in_zstd_stream(p, at);
+
+			for (int bit = 0; bit < 8; bit += 3) {
+				struct log l = { 0 };
+				int rc;
+
+				p[at] ^= (uint8_t)(1u << bit);
+				rc = visit_packed(p, plen, &l, &err, NULL);
+				if (rc != 0)
+					CU_ASSERT(err.offset <= plen);
+				/* a compressed stream checks what it holds:
+				 * a change it lets through (its window size,
+				 * say) changed nothing */
+				if (zstd && rc == 0)
+					expect_same_logs(&full, &l);
+				CU_ASSERT_FALSE(l.bad_pointer);
+				log_free(&l);
+				p[at] ^= (uint8_t)(1u << bit);
+			}
+			zstd_bytes += zstd;
+		}
+		CU_ASSERT(!level || zstd_bytes > 0);
+		log_free(&full);
+		free(p);
+	}
+	fb_free(&b);
+}
+
+static void expect_pack_error(const uint8_t *p, size_t len, uint64_t offset,
+			      const char *msg)
+{
+	struct pf_file *f = NULL;
+	struct pf_error err;
+
+	memset(&err, 0, sizeof err);
+	CU_ASSERT_EQUAL(pf_pack_open_mem(p, len, &f, &err), -1);
+	CU_ASSERT_PTR_NULL(f);
+	if (strcmp(err.msg, msg) != 0)
+		fprintf(stderr, "\n  got '%s' want '%s'\n", err.msg, msg);
+	CU_ASSERT_STRING_EQUAL(err.msg, msg);
+	CU_ASSERT_EQUAL(err.offset, offset);
+}
+
+static void test_read__packed_container_errors(void)
+{
+	struct fb b;
+	size_t plen;
+	uint8_t *p, *q;
+	uint16_t v = 2;
+
+	build_reference(&b);
+	p = pack_bytes(b.buf, b.size, 0, 1, NULL, &plen);
+	q = exact_copy(p, plen);
+	memcpy(q + 8, &v, 2);
+	expect_pack_error(q, plen, 8, "unsupported packed format version 2.0 "
+			  "(this reader knows 1)");
+	free(q);
+	q = malloc(plen + 3);
+	memcpy(q, p, plen);
+	memcpy(q + plen, "abc", 3);
+	expect_pack_error(q, plen + 3, plen, "bytes follow the last stream (3)");
+	free(q);
+	expect_pack_error(p, 40, 40, "packed file is cut short in its header");
+	/* a stored stream whose table entry says it unpacks to less */
+	q = exact_copy(p, plen);
+	{
+		struct pf_pack_stream t[PF_PACK_STREAMS];
+		size_t at = sizeof(struct pf_pack_header);
+		char want[128];
+
+		memcpy(t, q + at, sizeof t);
+		t[2].raw_size--;
+		memcpy(q + at, t, sizeof t);
+		at += sizeof t + t[0].size + t[1].size;
+		snprintf(want, sizeof want, "stored stream records at offset %zu "
+			 "has size %llu but raw size %llu", at,
+			 (unsigned long long)t[2].size,
+			 (unsigned long long)t[2].raw_size);
+		expect_pack_error(q, plen, at, want);
+	}
+	free(q);
+	free(p);
+	fb_free(&b);
+}
+
+/* pf_pack_open opens both kinds by path */
+static void test_read__packed_open_by_path(void)
+{
+	struct fb b;
+	struct log live = { 0 }, packed = { 0 };
+	struct pf_file *f;
+	struct pf_error err;
+	size_t plen;
+	uint8_t *p;
+	char *lpath, *ppath;
+
+	build_reference(&b);
+	p = pack_bytes(b.buf, b.size, 3, 1, NULL, &plen);
+	lpath = write_temp(b.buf, b.size);
+	ppath = write_temp(p, plen);
+	CU_ASSERT_EQUAL_FATAL(pf_pack_open(lpath, &f, &err), 0);
+	pf_file_visit(f, &logger, &live);
+	pf_file_close(f);
+	CU_ASSERT_EQUAL_FATAL(pf_pack_open(ppath, &f, &err), 0);
+	CU_ASSERT_EQUAL(pf_file_header(f)->pid, 4242);
+	pf_file_visit(f, &logger, &packed);
+	pf_file_close(f);
+	expect_log(&live, reference_log);
+	expect_same_logs(&live, &packed);
+	CU_ASSERT_EQUAL(pf_pack_open("/nonexistent/x.pyprofz", &f, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot open"));
+	unlink(lpath);
+	unlink(ppath);
+	free(lpath);
+	free(ppath);
+	free(p);
+	log_free(&live);
+	log_free(&packed);
+	fb_free(&b);
+}
+
 UNIT_MAIN("read",
 	  UNIT_TEST(test_read__round_trip),
 	  UNIT_TEST(test_read__open_by_path),
@@ -1185,4 +1600,10 @@ UNIT_MAIN("read",
 	  UNIT_TEST(test_read__short_header),
 	  UNIT_TEST(test_read__big_endian),
 	  UNIT_TEST(test_read__newer_major_version),
-	  UNIT_TEST(test_read__bad_sizes))
+	  UNIT_TEST(test_read__bad_sizes),
+	  UNIT_TEST(test_read__packed_reads_as_the_file),
+	  UNIT_TEST(test_read__packed_keeps_records_exactly),
+	  UNIT_TEST(test_read__packed_rounding_keeps_sums),
+	  UNIT_TEST(test_read__packed_damage),
+	  UNIT_TEST(test_read__packed_container_errors),
+	  UNIT_TEST(test_read__packed_open_by_path))
