@@ -8,12 +8,18 @@
  * a random prefix of the previous one and grows new frames), so the
  * shared-prefix encoding is exercised as it is in real files.  Line tables are empty: lines resolve to firstlineno.
  *
- * usage: gen-profile OUT.pyprof SAMPLES [BRANCHY]
+ * usage: gen-profile OUT.pyprof SAMPLES [BRANCHY [callsite]]
  *
  * BRANCHY (default 6) is how many levels from the root choose among 4
  * callees; below that a callee is fixed by its caller.  6 gives about 10^4
  * distinct stacks, like a real program; 30 makes nearly every sample a new
  * stack, the collector's worst case.
+ *
+ * Each new frame's instruction offset is drawn at random, which no program
+ * does: a caller's frame is at its call site.  `callsite` makes it so (the
+ * offset follows from the caller and the callee; only the leaf's is drawn)
+ * and shares the frames a real stack walk would, for measuring what a file
+ * packs to (bench/README.md); without it the file is as it always was.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,14 +67,17 @@ int main(int argc, char **argv)
 	char err[256], name[64];
 	uint64_t n;
 	uint32_t stack[THREADS][64], depth[THREADS] = {0};
+	int32_t lasti[THREADS][64] = {{0}};
 	uint32_t chunk_seq[THREADS];
+	int callsite;
 
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: gen-profile OUT.pyprof SAMPLES [BRANCHY]\n");
+	if (argc < 3 || argc > 5 || (argc == 5 && strcmp(argv[4], "callsite"))) {
+		fprintf(stderr, "usage: gen-profile OUT.pyprof SAMPLES [BRANCHY [callsite]]\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);
-	branchy = argc == 4 ? (uint32_t)atoi(argv[3]) : 6;
+	branchy = argc >= 4 ? (uint32_t)atoi(argv[3]) : 6;
+	callsite = argc == 5;
 	if (pf_writer_create(&w, argv[1], 4ull << 30, err, sizeof err) != 0) {
 		fprintf(stderr, "gen-profile: %s\n", err);
 		return 1;
@@ -103,9 +112,13 @@ int main(int argc, char **argv)
 		int t = (int)rnd(THREADS);
 		uint8_t buf[1024], *p = buf;
 		uint32_t keep = depth[t] ? rnd(depth[t] + 1) : 0, d;
+		uint32_t prev_stack[64];
+		int32_t prev_lasti[64];
 
 		if (keep < 3 && depth[t] >= 3)
 			keep = 3; /* a common root, like <module> -> main */
+		memcpy(prev_stack, stack[t], sizeof prev_stack);
+		memcpy(prev_lasti, lasti[t], sizeof prev_lasti);
 		d = keep + 1 + rnd(30 - (keep < 29 ? keep : 29));
 		if (d > 30)
 			d = 30;
@@ -119,6 +132,20 @@ int main(int argc, char **argv)
 			stack[t][i] = i < 3 ? 1 + i
 				: 1 + (parent * 2654435761u + choice * 40503u + i) % CODES;
 		}
+		if (callsite) {
+			/* a caller waits at the call of its callee; and a
+			 * stack walk shares every frame that did not change,
+			 * which is often more than were kept */
+			for (uint32_t i = keep ? keep - 1 : 0; i < d; i++)
+				lasti[t][i] = i + 1 < d
+					? (int32_t)(2 * ((stack[t][i] * 31u +
+							  stack[t][i + 1]) % 40))
+					: (int32_t)(2 * rnd(40));
+			for (keep = 0; keep < d && keep < depth[t] &&
+			     stack[t][keep] == prev_stack[keep] &&
+			     lasti[t][keep] == prev_lasti[keep]; keep++)
+				;
+		}
 		/* the shared prefix holds only within a chunk */
 		if (cur[t].seq != chunk_seq[t])
 			keep = 0;
@@ -126,7 +153,8 @@ int main(int argc, char **argv)
 		p += pf_put_sample_head(p, 1000000, 1000000, PF_SAMPLE_GIL,
 					keep, d - keep);
 		for (uint32_t i = keep; i < d; i++)
-			p += pf_put_frame(p, stack[t][i], (int32_t)(2 * rnd(40)));
+			p += pf_put_frame(p, stack[t][i], callsite ? lasti[t][i]
+							: (int32_t)(2 * rnd(40)));
 		uint8_t *dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
 		if (!dst) {
 			/* new chunk: write the full stack */
@@ -135,8 +163,8 @@ int main(int argc, char **argv)
 			p += pf_put_sample_head(p, 1000000, 1000000,
 						PF_SAMPLE_GIL, 0, d);
 			for (uint32_t i = 0; i < d; i++)
-				p += pf_put_frame(p, stack[t][i],
-						  (int32_t)(2 * rnd(40)));
+				p += pf_put_frame(p, stack[t][i], callsite
+						  ? lasti[t][i] : (int32_t)(2 * rnd(40)));
 			dst = pf_cursor_space(&cur[t], (size_t)(p - buf));
 		}
 		memcpy(dst, buf, (size_t)(p - buf));
