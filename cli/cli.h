@@ -25,5 +25,6 @@ int cmd_attach(int argc, char **argv);
 /* libpyprof.so (run.c): $PYPROF_LIB, else the build tree's when this
  * binary runs from it, else the installed one.  Owned by the caller. */
 char *run_library(void);
+int cmd_pack(int argc, char **argv);
 
 #endif

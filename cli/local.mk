@@ -4,7 +4,7 @@
 bin_PROGRAMS += pyprof
 pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
 	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c \
-	cli/diff.c cli/top.c cli/ctl.c cli/attach.c \
+	cli/diff.c cli/top.c cli/ctl.c cli/attach.c cli/pack.c \
 	cli/when.c cli/when.h
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
 pyprof_LDADD = libpfformat.la $(GLIB_LIBS) -lm

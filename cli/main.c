@@ -24,6 +24,7 @@ static const struct command {
 	{"dump", cmd_dump},
 	{"ctl", cmd_ctl},
 	{"attach", cmd_attach},
+	{"pack", cmd_pack},
 };
 
 static void usage(FILE *f)
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 	      "  dump [OPTION...] PID|FILE             each thread's latest stack\n"
 	      "  ctl PID start|stop|mark|status        control a process's recording\n"
 	      "  attach [OPTION...] PID                start recording in a running CPython 3.14+\n"
+	      "  pack [OPTION...] FILE...              pack finished files small for keeping\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help       show this help\n"

@@ -249,13 +249,8 @@ static gboolean opt_keep(char **field, const gchar *value)
 	return TRUE;
 }
 
-/* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a
- * unit (ns, us, ms, s) between 100us and 10s.  Checked here too so that a
- * typo fails before the command runs rather than leaving it unprofiled. */
-gboolean options_interval_arg(const gchar *name, const gchar *value,
-			      gpointer data, GError **error)
+double options_duration_ns(const char *value)
 {
-	struct report_opts *o = data;
 	static const struct { const char *unit; double ns; } units[] = {
 		{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
 	};
@@ -275,6 +270,18 @@ gboolean options_interval_arg(const gchar *name, const gchar *value,
 			v = -1;
 	}
 	g_free(num);
+	return v;
+}
+
+/* The syntax libpyprof(7) accepts for PYPROF_INTERVAL: a number with a
+ * unit (ns, us, ms, s) between 100us and 10s.  Checked here too so that a
+ * typo fails before the command runs rather than leaving it unprofiled. */
+gboolean options_interval_arg(const gchar *name, const gchar *value,
+			      gpointer data, GError **error)
+{
+	struct report_opts *o = data;
+	double v = options_duration_ns(value);
+
 	if (!(v >= 1e5 && v <= 1e10)) {
 		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 			    "%s: expected a duration with a unit between 100us and 10s, e.g. 1ms, got '%s'",

@@ -73,6 +73,9 @@ GOptionContext *options_context_new(const char *usage, const char *summary,
 gboolean options_parse(GOptionContext *ctx, const char *cmd, int *argc,
 		       char ***argv);
 
+/* A duration with its unit (ns, us, ms, s: "1.5ms") in ns, or -1 */
+double options_duration_ns(const char *value);
+
 /* Reads the config file and the environment into o->config (the command
  * line's rules are there already); FALSE after printing an error. */
 gboolean options_shape_setup(struct report_opts *o, const char *cmd);

@@ -37,15 +37,35 @@ static int compare_names(gconstpointer a, gconstpointer b)
 GPtrArray *pipeline_dir_profiles(const char *dir, GError **error)
 {
 	GDir *d = g_dir_open(dir, 0, error);
-	GPtrArray *files;
+	GHashTable *live;
+	GPtrArray *files, *packed;
 	const char *name;
 
 	if (!d)
 		return NULL;
 	files = g_ptr_array_new_with_free_func(g_free);
-	while ((name = g_dir_read_name(d)))
-		if (g_str_has_suffix(name, ".pyprof"))
+	packed = g_ptr_array_new_with_free_func(g_free);
+	live = g_hash_table_new(g_str_hash, g_str_equal);
+	while ((name = g_dir_read_name(d))) {
+		if (g_str_has_suffix(name, ".pyprof")) {
 			g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+			g_hash_table_add(live, g_ptr_array_index(files, files->len - 1));
+		} else if (g_str_has_suffix(name, ".pyprofz")) {
+			g_ptr_array_add(packed, g_build_filename(dir, name, NULL));
+		}
+	}
+	/* FILE.pyprofz beside FILE.pyprof is the same process, packed
+	 * (pyprof pack keeps the live file unless asked): read it once */
+	for (guint i = 0; i < packed->len; i++) {
+		char *p = g_ptr_array_index(packed, i);
+		char *twin = g_strndup(p, strlen(p) - 1);
+
+		if (!g_hash_table_contains(live, twin))
+			g_ptr_array_add(files, g_strdup(p));
+		g_free(twin);
+	}
+	g_hash_table_unref(live);
+	g_ptr_array_unref(packed);
 	g_dir_close(d);
 	g_ptr_array_sort(files, compare_names);
 	return files;
@@ -173,7 +193,7 @@ gboolean pipeline_load(struct profile *p, char **paths, int n,
 			}
 			if (files->len == 0) {
 				progress_pause(&pg);
-				fprintf(stderr, "pyprof: %s: no .pyprof files in this directory\n",
+				fprintf(stderr, "pyprof: %s: no .pyprof or .pyprofz files in this directory\n",
 					paths[i]);
 				progress_resume(&pg);
 				g_ptr_array_unref(files);

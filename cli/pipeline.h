@@ -16,8 +16,9 @@
 /* Prints p's warnings from index *printed on, and advances it. */
 void pipeline_print_warnings(struct profile *p, guint *printed);
 
-/* The *.pyprof files in dir, sorted, owned by the caller; NULL with error
- * if dir is unreadable. */
+/* The *.pyprof files in dir, and the packed *.pyprofz whose live file is
+ * not there, sorted, owned by the caller; NULL with error if dir is
+ * unreadable. */
 GPtrArray *pipeline_dir_profiles(const char *dir, GError **error);
 
 /* Says what p must keep of the files pipeline_load reads into it for what

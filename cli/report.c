@@ -138,7 +138,7 @@ int cmd_report(int argc, char **argv)
 	options_init(&o);
 	ctx = options_context_new("FILE|DIR...",
 			   "Render a report from .pyprof files, merged.  A directory "
-			   "stands for the *.pyprof files in it.", &o, FALSE);
+			   "stands for the *.pyprof files in it (and packed *.pyprofz).", &o, FALSE);
 	if (!options_parse(ctx, "report", &argc, &argv) ||
 	    !options_shape_setup(&o, "report")) {
 		rc = EXIT_USAGE;

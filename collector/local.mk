@@ -19,6 +19,7 @@ collector_model_libs = libpfpack.la $(ZSTD_LIBS) $(LIBDW_LIBS) $(DEMANGLE_LIBS)
 pyprof_SOURCES += $(collector_model) \
 	format/linetable.c format/linetable.h \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
-	collector/conf.c collector/conf.h
+	collector/conf.c collector/conf.h \
+	collector/packed.c collector/packed.h
 pyprof_CPPFLAGS += $(LIBDW_CFLAGS)
 pyprof_LDADD += $(collector_model_libs)

@@ -255,6 +255,7 @@ INTEGRATION_TESTS = \
 	tests/integration/0550-rotate.sh \
 	tests/integration/0560-attach.sh \
 	tests/integration/0570-container.sh \
+	tests/integration/0580-pack.sh \
 	tests/integration/0200-trim.sh \
 	tests/integration/0210-hide.sh \
 	tests/integration/0215-machinery.sh \
