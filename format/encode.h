@@ -20,7 +20,8 @@
 
 #include "format.h"
 
-/* Largest sample head, and largest frame, in bytes */
+/* Largest sample head, and largest frame, in bytes; a PF_SAMPLE_REPEAT's
+ * count takes at most PF_VARINT_MAX more */
 #define PF_SAMPLE_HEAD_MAX (5 * PF_VARINT_MAX)
 #define PF_FRAME_MAX (2 * PF_VARINT_MAX)
 
@@ -46,6 +47,12 @@ static inline size_t pf_put_frame(uint8_t *p, uint32_t code_id, int32_t lasti)
 	size_t n = pf_varint_put(p, code_id);
 
 	return n + pf_varint_put(p + n, (uint64_t)(lasti / 2 + 1));
+}
+
+/* PF_SAMPLE_REPEAT's count, after the frames (2.4) */
+static inline size_t pf_put_repeats(uint8_t *p, uint32_t repeats)
+{
+	return pf_varint_put(p, repeats);
 }
 
 /* A whole PF_SAMPLE_GAP sample: time no sample stands for, the stack of

@@ -61,11 +61,12 @@
 #define PF_MAGIC_LEN 8
 #define PF_VERSION_MAJOR 2 /* a reader refuses a major it does not know */
 #define PF_VERSION_MAJOR_MIN 1 /* the oldest it reads: 1 has no segments */
-#define PF_VERSION_MINOR 3 /* a reader accepts a newer minor; 1 adds
+#define PF_VERSION_MINOR 4 /* a reader accepts a newer minor; 1 adds
 			    * native frames (PF_REC_NATIVE, PF_REC_OBJECT),
 			    * 2 the starting directory and the executable,
 			    * 3 rotation: the file's number in its run and
-			    * the run's start, end reason ROTATE */
+			    * the run's start, end reason ROTATE,
+			    * 4 repeated samples (PF_SAMPLE_REPEAT) */
 #define PF_BYTE_ORDER 0x01020304u
 
 #define PF_HEADER_SIZE 4096u
@@ -305,6 +306,7 @@ struct pf_rec_code {
  *   count x { code_id, lasti_plus_1 }
  *               lasti_plus_1 = 1 + (offset in bytes of the instruction being
  *               executed) / 2; 0 means "not started" (lasti -1)
+ *   repeats     with PF_SAMPLE_REPEAT only (2.4)
  * The sample's stack is the previous stack's first `shared` frames followed
  * by the `count` new ones; depth = shared + count <= PF_MAX_DEPTH.  A
  * code_id of 0 stands for a frame whose code could not be interned.
@@ -326,6 +328,16 @@ struct pf_rec_code {
  * system call it was seen blocked in; 0 when not known */
 #define PF_SAMPLE_WAIT_SHIFT 5
 #define PF_SAMPLE_WAIT_MASK (7u << PF_SAMPLE_WAIT_SHIFT)
+/* 2.4, wall mode: the record stands for 1 + repeats samples in a row of
+ * one stack, taken at ticks at which the thread had not run since (its CPU
+ * clock had not moved), which the writer kept back and wrote as one: dt
+ * and dcpu are their total, and repeats, a varint, follows the frames.  A
+ * reader gives them out as 1 + repeats samples, the time spread evenly;
+ * a 2.3 reader skips the field and sees one sample of all the time.  A
+ * waiting thread costs the file a record a second, not one a tick. */
+#define PF_SAMPLE_REPEAT 0x100u
+/* Most repeats one record carries: a writer writes a run out before */
+#define PF_SAMPLE_REPEATS_MAX 1024u
 enum pf_wait {
 	PF_WAIT_UNKNOWN = 0,
 	PF_WAIT_GIL = 1,   /* a futex of the interpreter's GIL */

@@ -31,8 +31,9 @@
  * so a hostile frame cannot make the decoder allocate more than this. */
 #define PACK_WINDOW_LOG_MAX 24
 
-/* Largest sample body the columns make: five varints and its frames */
-#define PACK_SAMPLE_MAX (5 * PF_VARINT_MAX + PF_MAX_DEPTH * 2 * PF_VARINT_MAX)
+/* Largest sample body the columns make: five varints, its frames, and a
+ * repeated sample's count */
+#define PACK_SAMPLE_MAX (6 * PF_VARINT_MAX + PF_MAX_DEPTH * 2 * PF_VARINT_MAX)
 
 static const char *const stream_names[PF_PACK_STREAMS] = {
 	"header", "segments", "records", "bodies",
@@ -135,14 +136,15 @@ static int get_shortest(const uint8_t **p, const uint8_t *end, uint64_t *v)
 }
 
 struct sample_fields {
-	uint64_t dt, dcpu, flags, shared, count;
+	uint64_t dt, dcpu, flags, shared, count, repeats;
 	const uint8_t *frames;
 	size_t frames_len;
 };
 
 /* 0 if body is a sample the columns give back byte for byte: its five
- * varints and 2 x count more, each shortest, and nothing after them (a
- * newer minor's trailing field keeps the record whole). */
+ * varints and 2 x count more, a repeated sample's count, each shortest,
+ * and nothing after them (a newer minor's trailing field keeps the record
+ * whole). */
 static int split_sample(const uint8_t *body, size_t len,
 			struct sample_fields *s)
 {
@@ -158,10 +160,11 @@ static int split_sample(const uint8_t *body, size_t len,
 	for (uint64_t i = 0; i < 2 * s->count; i++)
 		if (get_shortest(&p, end, &v) != 0)
 			return -1;
-	if (p != end)
-		return -1;
 	s->frames_len = (size_t)(p - s->frames);
-	return 0;
+	s->repeats = 0;
+	if ((s->flags & PF_SAMPLE_REPEAT) && get_shortest(&p, end, &s->repeats))
+		return -1;
+	return p == end ? 0 : -1;
 }
 
 /* Running sums of one clock's deltas, true and as packed (mod 2^64) */
@@ -195,14 +198,25 @@ static int quantize(struct clock_sums *c, uint64_t d, uint32_t q, uint64_t *k)
 	return 0;
 }
 
-/* Sample records as the reader counts them: not the gaps */
-static int counts_as_sample(const uint8_t *body, size_t len)
+/* The samples a sample record kept whole stands for, as the reader
+ * counts them: none for a gap or one that does not decode */
+static uint64_t samples_in(const uint8_t *body, size_t len)
 {
 	const uint8_t *p = body, *end = body + len;
-	uint64_t dt, dcpu, flags;
+	uint64_t dt, dcpu, flags, shared, count, v, repeats = 0;
 
-	return !pf_varint_get(&p, end, &dt) && !pf_varint_get(&p, end, &dcpu) &&
-	       !pf_varint_get(&p, end, &flags) && !(flags & PF_SAMPLE_GAP);
+	if (pf_varint_get(&p, end, &dt) || pf_varint_get(&p, end, &dcpu) ||
+	    pf_varint_get(&p, end, &flags) || pf_varint_get(&p, end, &shared) ||
+	    pf_varint_get(&p, end, &count) || count > PF_MAX_DEPTH ||
+	    (flags & PF_SAMPLE_GAP))
+		return 0;
+	for (uint64_t i = 0; i < 2 * count; i++)
+		if (pf_varint_get(&p, end, &v))
+			return 0;
+	if ((flags & PF_SAMPLE_REPEAT) && (pf_varint_get(&p, end, &repeats) ||
+					   repeats > PF_SAMPLE_REPEATS_MAX))
+		return 0;
+	return 1 + repeats;
 }
 
 /* One segment's records into the streams with quantum q.  Returns its laid
@@ -241,11 +255,15 @@ static uint64_t pack_records(struct packer *pk, const struct pf_segment_info *se
 			buf_varint(STREAM(pk, PF_PACK_SHAPE), f.flags);
 			buf_varint(STREAM(pk, PF_PACK_SHAPE), f.shared);
 			buf_varint(STREAM(pk, PF_PACK_SHAPE), f.count);
+			if (f.flags & PF_SAMPLE_REPEAT) {
+				buf_varint(STREAM(pk, PF_PACK_SHAPE), f.repeats);
+				body_len += varint_len(f.repeats);
+			}
 			buf_varint(STREAM(pk, PF_PACK_CPU), kc);
 			buf_varint(STREAM(pk, PF_PACK_WALL),
 				   zigzag((int64_t)(kd - kc)));
 			buf_put(STREAM(pk, PF_PACK_FRAMES), f.frames, f.frames_len);
-			*samples += !(f.flags & PF_SAMPLE_GAP);
+			*samples += f.flags & PF_SAMPLE_GAP ? 0 : 1 + f.repeats;
 		} else {
 			/* a record kept whole keeps its exact times, in both
 			 * running sums alike */
@@ -253,7 +271,7 @@ static uint64_t pack_records(struct packer *pk, const struct pf_segment_info *se
 			buf_varint(STREAM(pk, PF_PACK_RECORDS), body_len);
 			buf_put(STREAM(pk, PF_PACK_BODIES), body, body_len);
 			if (type == PF_REC_SAMPLE)
-				*samples += counts_as_sample(body, body_len);
+				*samples += samples_in(body, body_len);
 		}
 		bytes += pf_align4(4 + body_len);
 		(*records)++;
@@ -619,7 +637,7 @@ static int place(uint32_t chunk_size, int segments, uint64_t *used,
 static int unpack_record(struct unpacker *u, const struct seg_desc *d,
 			 uint8_t **dst, uint8_t *end, uint8_t *scratch)
 {
-	uint64_t kind, len, flags, shared, count, kc, w, kd;
+	uint64_t kind, len, flags, shared, count, repeats = 0, kc, w, kd;
 	uint8_t *p = scratch, *body;
 	unsigned type;
 
@@ -629,6 +647,8 @@ static int unpack_record(struct unpacker *u, const struct seg_desc *d,
 		if (in_varint(u, PF_PACK_SHAPE, &flags) ||
 		    in_varint(u, PF_PACK_SHAPE, &shared) ||
 		    in_varint(u, PF_PACK_SHAPE, &count) ||
+		    ((flags & PF_SAMPLE_REPEAT) &&
+		     in_varint(u, PF_PACK_SHAPE, &repeats)) ||
 		    in_varint(u, PF_PACK_CPU, &kc) ||
 		    in_varint(u, PF_PACK_WALL, &w))
 			return -1;
@@ -644,6 +664,8 @@ static int unpack_record(struct unpacker *u, const struct seg_desc *d,
 		for (uint64_t i = 0; i < 2 * count; i++)
 			if (in_copy_varint(u, PF_PACK_FRAMES, &p) != 0)
 				return -1;
+		if (flags & PF_SAMPLE_REPEAT)
+			p += pf_varint_put(p, repeats);
 		type = PF_REC_SAMPLE;
 		body = scratch;
 		len = (uint64_t)(p - scratch);

@@ -38,7 +38,8 @@
  *               below; or type + 1, a record kept whole, then its body's
  *               length (the body is in BODIES)
  *   4 BODIES    the bodies of the records kept whole, back to back
- *   5 SHAPE     per sample in the columns: flags, shared, count
+ *   5 SHAPE     per sample in the columns: flags, shared, count, and with
+ *               PF_SAMPLE_REPEAT in flags its repeats (format 2.4)
  *   6 CPU       per sample: dcpu / quantum
  *   7 WALL      per sample: zigzag(dt / quantum - dcpu / quantum)
  *   8 FRAMES    per sample: count x {code_id, lasti_plus_1}

@@ -115,7 +115,8 @@ struct pf_sample {
 	uint64_t mono_ns;  /* absolute CLOCK_MONOTONIC */
 	uint64_t cpu_ns;   /* CPU time this sample stands for */
 	uint64_t wall_ns;  /* wall time since this thread's previous sample */
-	uint32_t flags;    /* PF_SAMPLE_* */
+	uint32_t flags;    /* PF_SAMPLE_*; never PF_SAMPLE_REPEAT: a repeated
+			    * sample comes as the samples it stands for */
 	uint32_t depth;
 	uint32_t shared; /* frames[0, shared) equal the previous sample's of
 			  * the same thread (0 after a chunk boundary) */

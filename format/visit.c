@@ -649,10 +649,12 @@ static inline int varint_get(const uint8_t **p, const uint8_t *end,
 	return pf_varint_get(p, end, out);
 }
 
-/* Decodes one sample body onto vi->stack.  Returns 0, or -1 with a warning
- * (the caller stops the chunk). */
+/* Decodes one sample body onto vi->stack, and a repeated sample's count
+ * into *repeats (0 for others).  Returns 0, or -1 with a warning (the
+ * caller stops the chunk). */
 static int parse_sample(struct visit *vi, const struct rec *r,
-			uint32_t *depth, uint64_t *mono, struct pf_sample *s)
+			uint32_t *depth, uint64_t *mono, struct pf_sample *s,
+			uint64_t *repeats)
 {
 	const uint8_t *p = r->body, *end = r->body + r->body_len;
 	uint64_t dt, dcpu, flags, shared, count, i;
@@ -707,6 +709,15 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 		fr->code_id = (uint32_t)code;
 		fr->lasti = lp1 == 0 ? -1 : (int32_t)((lp1 - 1) * 2);
 	}
+	*repeats = 0;
+	if ((flags & PF_SAMPLE_REPEAT) &&
+	    (pf_varint_get(&p, end, repeats) ||
+	     *repeats > PF_SAMPLE_REPEATS_MAX)) {
+		warn(vi, r->off, "sample at offset %llu: its repeat count is "
+		     "missing or above %u", off, PF_SAMPLE_REPEATS_MAX);
+		*depth = 0;
+		return -1;
+	}
 	/* Trailing body bytes are tolerated: a newer minor may add fields. */
 	*depth = (uint32_t)(shared + count);
 	/* A delta of 2^63 or more is a small negative one: a writer read
@@ -719,18 +730,47 @@ static int parse_sample(struct visit *vi, const struct rec *r,
 	s->mono_ns = *mono;
 	s->cpu_ns = dcpu >> 63 ? 0 : dcpu;
 	s->wall_ns = dt >> 63 ? 0 : dt;
-	s->flags = (uint32_t)flags;
+	s->flags = (uint32_t)flags & ~PF_SAMPLE_REPEAT;
 	s->depth = *depth;
 	s->shared = (uint32_t)shared;
 	s->frames = vi->stack;
 	return 0;
 }
 
+/* x's share of i of n parts: x * i / n without overflow (i <= n) */
+static uint64_t part(uint64_t x, uint64_t i, uint64_t n)
+{
+	return x / n * i + x % n * i / n;
+}
+
+/* A repeated sample (PF_SAMPLE_REPEAT) as the 1 + repeats samples it
+ * stands for, its time spread evenly over them: the ticks were about an
+ * interval apart, and their sum is exact. */
+static int give_repeats(struct visit *vi, struct pf_sample *s, uint64_t repeats)
+{
+	const uint64_t n = repeats + 1, end = s->mono_ns, wall = s->wall_ns,
+		       cpu = s->cpu_ns, start = end - wall;
+	int ret = 0;
+
+	for (uint64_t i = 1; i <= n && !ret; i++) {
+		s->mono_ns = start + part(wall, i, n);
+		s->wall_ns = part(wall, i, n) - part(wall, i - 1, n);
+		s->cpu_ns = part(cpu, i, n) - part(cpu, i - 1, n);
+		/* every sample after the first shares its whole stack */
+		if (i > 1)
+			s->shared = s->depth;
+		vi->f->stats.samples++;
+		if (vi->v->on_sample)
+			ret = vi->v->on_sample(vi->ctx, s);
+	}
+	return ret;
+}
+
 /* Walk 3: samples, within what walk 1 accepted. */
 static int walk_samples(struct visit *vi, struct chunk *c)
 {
 	uint32_t pos = c->start, depth = 0, k;
-	uint64_t mono = 0;
+	uint64_t mono = 0, repeats;
 	struct rec r;
 	int first = 1, ret;
 
@@ -746,7 +786,7 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 		}
 		if (r.type != PF_REC_SAMPLE)
 			continue;
-		if (parse_sample(vi, &r, &depth, &mono, &s) != 0) {
+		if (parse_sample(vi, &r, &depth, &mono, &s, &repeats) != 0) {
 			damage(vi, c);
 			return 0;
 		}
@@ -758,6 +798,11 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 			if (s.frames[k].code_id != 0 &&
 			    !code_known(vi, s.frames[k].code_id))
 				vi->f->stats.frames_unresolved++;
+		if (repeats) {
+			if ((ret = give_repeats(vi, &s, repeats)))
+				return ret;
+			continue;
+		}
 		vi->f->stats.samples++;
 		if (vi->v->on_sample && (ret = vi->v->on_sample(vi->ctx, &s)))
 			return ret;

@@ -144,6 +144,22 @@ static size_t fb_sample(struct fb *b, uint64_t dt, uint64_t dcpu,
 	return fb_rec(b, PF_REC_SAMPLE, body, n);
 }
 
+/* A repeated sample (2.4): fb_sample's fields, then its count */
+static size_t fb_repeat(struct fb *b, uint64_t dt, uint64_t dcpu,
+			uint64_t flags, uint64_t shared, uint64_t repeats)
+{
+	uint8_t body[6 * PF_VARINT_MAX];
+	size_t n = 0;
+
+	n += pf_varint_put(body + n, dt);
+	n += pf_varint_put(body + n, dcpu);
+	n += pf_varint_put(body + n, flags | PF_SAMPLE_REPEAT);
+	n += pf_varint_put(body + n, shared);
+	n += pf_varint_put(body + n, 0);
+	n += pf_varint_put(body + n, repeats);
+	return fb_rec(b, PF_REC_SAMPLE, body, n);
+}
+
 /* A copy of bytes [0, len) in a buffer of exactly len bytes. */
 static uint8_t *exact_copy(const uint8_t *src, size_t len)
 {
@@ -1160,6 +1176,75 @@ static void test_read__bad_sizes(void)
 	fb_free(&b);
 }
 
+/* 2.4: a repeated sample comes out as the samples it stands for, its time
+ * spread evenly over them and its whole stack in each, without the flag;
+ * the sample after it counts from its end. */
+static void repeat_file(struct fb *b)
+{
+	fb_init(b, 4096, 1);
+	fb_chunk(b, 0, 1, 11, 0);
+	fb_thread(b, PF_THREAD_MAIN, "main", 1000, 50);
+	fb_sample(b, 10, 5, PF_SAMPLE_GIL, 0, 2, (uint64_t[]){ 1, 1, 2, 5 });
+	fb_repeat(b, 10, 0, PF_SAMPLE_IDLE, 2, 3);
+	fb_sample(b, 7, 1, 0, 2, 0, NULL);
+}
+
+static void test_read__repeated_sample_is_its_samples(void)
+{
+	static const char *const want[] = {
+		"thread 1 tid 11 flags 1 pthread 7f0000001000 name 'main'",
+		"sample t1 mono 1010 cpu 5 wall 10 flags 1 [1:0 2:8]",
+		"sample t1 mono 1012 cpu 0 wall 2 flags 4 [1:0 2:8]",
+		"sample t1 mono 1015 cpu 0 wall 3 flags 4 [1:0 2:8]",
+		"sample t1 mono 1017 cpu 0 wall 2 flags 4 [1:0 2:8]",
+		"sample t1 mono 1020 cpu 0 wall 3 flags 4 [1:0 2:8]",
+		"sample t1 mono 1027 cpu 1 wall 7 flags 0 [1:0 2:8]",
+		NULL,
+	};
+	struct fb b;
+	struct log l = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st;
+
+	repeat_file(&b);
+	CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+	expect_log(&l, want);
+	CU_ASSERT_EQUAL(st.samples, 6);
+	CU_ASSERT_EQUAL(st.chunks_damaged, 0);
+	log_free(&l);
+	fb_free(&b);
+}
+
+/* A repeated sample without its count, or with more repeats than a
+ * writer writes, is damage: the chunk stops there, with a warning. */
+static void test_read__repeat_count_is_checked(void)
+{
+	static const uint8_t no_count[] = { 5, 0, 0x84, 0x02, 0, 0 };
+	struct fb b;
+	struct log l = { 0 };
+	struct pf_error err;
+	struct pf_visit_stats st;
+
+	for (int k = 0; k < 2; k++) {
+		fb_init(&b, 4096, 1);
+		fb_chunk(&b, 0, 1, 11, 0);
+		fb_thread(&b, 0, "", 0, 0);
+		fb_sample(&b, 10, 5, 0, 0, 1, (uint64_t[]){ 1, 1 });
+		if (k)
+			fb_repeat(&b, 10, 0, 0, 1, PF_SAMPLE_REPEATS_MAX + 1);
+		else
+			fb_rec(&b, PF_REC_SAMPLE, no_count, sizeof no_count);
+		fb_sample(&b, 7, 1, 0, 1, 0, NULL);
+		CU_ASSERT_EQUAL_FATAL(visit_bytes(b.buf, b.size, &l, &err, &st), 0);
+		CU_ASSERT_EQUAL(st.samples, 1);
+		CU_ASSERT_EQUAL(st.chunks_damaged, 1);
+		CU_ASSERT_EQUAL_FATAL(l.n, 3);
+		CU_ASSERT_PTR_NOT_NULL(strstr(l.lines[2], "repeat count is missing or above 1024"));
+		log_free(&l);
+		fb_free(&b);
+	}
+}
+
 /* --- packed files -------------------------------------------------------- */
 
 /* The packed form of a live file's bytes (malloc'd, *out_len bytes) */
@@ -1265,6 +1350,9 @@ static void test_read__packed_reads_as_the_file(void)
 	segment_file(&b, 1);
 	expect_packs_alike(b.buf, b.size);
 	fb_free(&b);
+	repeat_file(&b);
+	expect_packs_alike(b.buf, b.size);
+	fb_free(&b);
 }
 
 struct seg_log {
@@ -1315,6 +1403,7 @@ static void test_read__packed_keeps_records_exactly(void)
 	fb_sample(&b, 50, 0, PF_SAMPLE_GAP, 2, 0, NULL);
 	fb_rec(&b, 0x77, "\1\2\3\4\5", 5);
 	fb_sample(&b, UINT64_MAX - 4, 7, 0, 1, 1, (uint64_t[]){ 2, 0 });
+	fb_repeat(&b, 3000000, 0, PF_SAMPLE_IDLE, 2, 999);
 	fb_chunk(&b, 1, 2, 22, 0);
 	fb_thread(&b, 0, "", 5, 5);
 	fb_sample(&b, 1, 1, PF_SAMPLE_IDLE | 3u << PF_SAMPLE_WAIT_SHIFT, 0, 0,
@@ -1601,6 +1690,8 @@ UNIT_MAIN("read",
 	  UNIT_TEST(test_read__big_endian),
 	  UNIT_TEST(test_read__newer_major_version),
 	  UNIT_TEST(test_read__bad_sizes),
+	  UNIT_TEST(test_read__repeated_sample_is_its_samples),
+	  UNIT_TEST(test_read__repeat_count_is_checked),
 	  UNIT_TEST(test_read__packed_reads_as_the_file),
 	  UNIT_TEST(test_read__packed_keeps_records_exactly),
 	  UNIT_TEST(test_read__packed_rounding_keeps_sums),
