@@ -353,6 +353,9 @@ EXPORT int pyprof_detach(char *why, size_t why_len)
 	}
 	__atomic_store_n(&attached, 0, __ATOMIC_RELEASE);
 	sampler_wall_stop();
+	/* the waiting threads' kept-back samples, while they may still be
+	 * written */
+	sampler_flush_runs();
 	if (task_fd >= 0)
 		close(task_fd);
 	task_fd = -1;

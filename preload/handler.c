@@ -99,7 +99,8 @@ HANDLER static void sink_commit(void *ctx, unsigned type, size_t n)
 /* --- the sample --------------------------------------------------------- */
 
 HANDLER size_t thread_encode(struct thread_state *t, int n, uint32_t shared,
-			     uint64_t dt, uint64_t dcpu, uint32_t flags)
+			     uint64_t dt, uint64_t dcpu, uint32_t flags,
+			     uint32_t repeats)
 {
 	uint8_t *p = t->scratch;
 
@@ -107,7 +108,88 @@ HANDLER size_t thread_encode(struct thread_state *t, int n, uint32_t shared,
 				(uint32_t)n - shared);
 	for (int i = (int)shared; i < n; i++)
 		p += pf_put_frame(p, t->prev[i].id, t->prev[i].lasti);
+	if (flags & PF_SAMPLE_REPEAT)
+		p += pf_put_repeats(p, repeats);
 	return (size_t)(p - t->scratch);
+}
+
+/* Writes the stack t->prev[0..n), its first `shared` frames the chunk's
+ * previous sample's, as a sample ending at (mono, cpu) and standing for
+ * 1 + repeats; in a new chunk, with all its frames, if it does not fit.
+ * 0, or -1 when the file is full. */
+HANDLER static int commit_sample(struct thread_state *t, int n,
+				 uint32_t shared, uint32_t flags,
+				 uint32_t repeats, uint64_t mono, uint64_t cpu)
+{
+	uint64_t dt = mono - t->last_mono, dcpu = cpu - t->last_cpu;
+	size_t len = thread_encode(t, n, shared, dt, dcpu, flags, repeats);
+	uint8_t *body = pf_cursor_space(&t->cur, len);
+
+	if (!body) {
+		/* the new chunk's base is the same last sample's clocks */
+		if (new_chunk(t) != 0)
+			return -1;
+		len = thread_encode(t, n, 0, dt, dcpu, flags, repeats);
+		if (!(body = pf_cursor_space(&t->cur, len)))
+			return -1;
+	}
+	memcpy(body, t->scratch, len);
+	pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
+	t->prev_depth = (uint32_t)n;
+	t->depth = (uint32_t)n;
+	t->have_stack = 1;
+	t->last_mono = mono;
+	t->last_cpu = cpu;
+	__atomic_fetch_add(&t->w->hdr->samples, 1 + repeats, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* A run of repeats is written at least once a second: a reader of the
+ * growing file (pyprof top, dump) sees a waiting thread's time that late
+ * at most, and a process that ends other than by exit() (a fatal signal,
+ * _exit, exec: sampler_flush_runs takes a lock) loses at most that much of
+ * each waiting thread's.  At 1 ms a waiting thread then costs a record of
+ * about 16 bytes a second where it cost one of 12 a tick. */
+#define RUN_MAX_NS 1000000000u
+
+HANDLER void thread_flush_run(struct thread_state *t)
+{
+	uint32_t n = t->run_ticks;
+
+	if (!n)
+		return;
+	t->run_ticks = 0;
+	/* prev[] is the stack and its ids are known: nothing is read or
+	 * interned, so the code objects may even be gone by now.  Not in
+	 * another file than the ids' (a rotation came between: each file
+	 * has its own): the time stays, without a stack to stand for.
+	 * The rotation writes every run it can first (sampler_flush_runs),
+	 * and a tick finding ids stale reads the stack again (wall.c). */
+	if (t->ids_gen != t->gen) {
+		thread_gap(t, t->run_mono, t->last_cpu);
+		return;
+	}
+	if (commit_sample(t, (int)t->depth, t->prev_depth,
+			  t->run_flags | (n > 1 ? PF_SAMPLE_REPEAT : 0), n - 1,
+			  t->run_mono, t->last_cpu) != 0) {
+		__atomic_fetch_add(&t->w->hdr->dropped[PF_DROP_FULL], n,
+				   __ATOMIC_RELAXED);
+		thread_gap(t, t->run_mono, t->last_cpu);
+	}
+}
+
+HANDLER void thread_repeat(struct thread_state *t, uint32_t flags,
+			   uint64_t mono)
+{
+	if (mono < thread_last_mono(t))
+		mono = thread_last_mono(t);
+	if (t->run_ticks &&
+	    (flags != t->run_flags || t->run_ticks > PF_SAMPLE_REPEATS_MAX ||
+	     mono - t->last_mono >= RUN_MAX_NS))
+		thread_flush_run(t);
+	t->run_flags = flags;
+	t->run_mono = mono;
+	t->run_ticks++;
 }
 
 /* Deltas are unsigned: a reading older than the thread's last sample
@@ -134,6 +216,7 @@ HANDLER void thread_gap(struct thread_state *t, uint64_t mono, uint64_t cpu)
 	size_t len;
 	int room;
 
+	thread_flush_run(t);
 	thread_not_before_last(t, &mono, &cpu);
 
 	len = pf_put_gap(b, mono - t->last_mono, cpu - t->last_cpu,
@@ -172,15 +255,11 @@ HANDLER void thread_record_stack(struct thread_state *t,
 				 uint32_t flags, uint64_t mono, uint64_t cpu)
 {
 	struct rec_sink sink = {sink_space, sink_commit, t, (int)(t->gen & 1)};
-	uint64_t dt, dcpu;
 	uint32_t shared = 0;
 	uint8_t *chunk_before;
-	size_t len;
-	uint8_t *body;
 
+	thread_flush_run(t);
 	thread_not_before_last(t, &mono, &cpu);
-	dt = mono - t->last_mono;
-	dcpu = cpu - t->last_cpu;
 	/* prev[] is root first, walk[] leaf first. */
 	while ((int)shared < n && shared < t->prev_depth) {
 		const struct py_raw_frame *f = &frames[n - 1 - shared];
@@ -207,28 +286,11 @@ HANDLER void thread_record_stack(struct thread_state *t,
 		t->prev[i].lasti = f->lasti;
 		t->prev[i].id = id;
 	}
+	t->ids_gen = t->gen;
 	if (t->cur.chunk != chunk_before || shared > t->prev_depth)
 		shared = 0;
-
-	len = thread_encode(t, n, shared, dt, dcpu, flags);
-	body = pf_cursor_space(&t->cur, len);
-	if (!body) {
-		if (new_chunk(t) != 0)
-			return thread_drop(t, PF_DROP_FULL, mono, cpu);
-		shared = 0;
-		len = thread_encode(t, n, 0, dt, dcpu, flags);
-		body = pf_cursor_space(&t->cur, len);
-		if (!body)
-			return thread_drop(t, PF_DROP_FULL, mono, cpu);
-	}
-	memcpy(body, t->scratch, len);
-	pf_cursor_commit(&t->cur, PF_REC_SAMPLE, len);
-	t->prev_depth = (uint32_t)n;
-	t->depth = (uint32_t)n;
-	t->have_stack = 1;
-	t->last_mono = mono;
-	t->last_cpu = cpu;
-	__atomic_fetch_add(&t->w->hdr->samples, 1, __ATOMIC_RELAXED);
+	if (commit_sample(t, n, shared, flags, 0, mono, cpu) != 0)
+		thread_drop(t, PF_DROP_FULL, mono, cpu);
 }
 
 /* Native mode: the native stack of the interrupted thread, merged with

@@ -517,9 +517,12 @@ static void say_wrote(void)
 
 static void on_exit_(void)
 {
-	/* objects loaded since the sampler thread's last look */
-	if (on && getpid() == file_pid && wr->hdr)
+	/* objects loaded since the sampler thread's last look, and the
+	 * waiting threads' last ticks */
+	if (on && getpid() == file_pid && wr->hdr) {
 		native_objects_poll(sampler_write_record);
+		sampler_flush_runs();
+	}
 	finish(PF_END_EXIT, 0);
 	say_wrote();
 }
@@ -832,8 +835,10 @@ EXPORT int pyprof_stop(const char *label)
 	/* what the window loaded, before recording may stop */
 	native_objects_poll(sampler_write_record_any);
 	write_mark(PF_MARK_STOP, label);
-	if (--windows == 0 && !settings.start)
+	if (--windows == 0 && !settings.start) {
+		sampler_flush_runs();
 		sampler_set_active(0);
+	}
 	r = 0;
 out:
 	pthread_mutex_unlock(&control_lock);
@@ -953,6 +958,9 @@ static void rotate(void)
 		return;
 	}
 	t1 = clock_ns(CLOCK_MONOTONIC);
+	/* the waiting threads' kept-back samples, into the file their
+	 * stacks' ids are of */
+	sampler_flush_runs();
 	old = &writers[sampler_rotate()];
 	t2 = clock_ns(CLOCK_MONOTONIC);
 	pf_writer_finish(old, PF_END_ROTATE, 0);

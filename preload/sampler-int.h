@@ -58,6 +58,13 @@ struct thread_state {
 	int wall_left;                /* not read at the last tick */
 	int syscall_fd;               /* its /proc/self/task/TID/syscall, -1 */
 	uint32_t wait_kind;           /* enum pf_wait at its last idle sample */
+	/* wall mode: ticks at which the thread had not run since its last
+	 * sample, kept back to be written as one repeated sample of its last
+	 * stack (thread_repeat): how many, their flags, the latest's time */
+	uint32_t run_ticks, run_flags;
+	uint64_t run_mono;
+	uint32_t ids_gen;             /* the file generation prev[]'s ids are
+				       * of (each file has its own) */
 	uint32_t wait_hint;           /* wall mode: what the sampler thread saw
 				       * it wait for last, and when */
 	uint64_t wait_hint_mono;
@@ -69,7 +76,8 @@ struct thread_state {
 	uintptr_t nat[NATIVE_MAX];
 	struct py_raw_frame mix[PF_MAX_DEPTH];
 	uint64_t cursor[NATIVE_CURSOR_SPACE / 8];
-	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX];
+	uint8_t scratch[PF_SAMPLE_HEAD_MAX + PF_MAX_DEPTH * PF_FRAME_MAX +
+			PF_VARINT_MAX];
 };
 
 /* This thread's state; NULL for a thread not sampled (or adopted and not
@@ -230,9 +238,11 @@ HANDLER int handler_running(void);
 HANDLER uint8_t *thread_space(struct thread_state *t, size_t n);
 
 /* Encodes into t->scratch a sample of the stack t->prev[0..n) whose first
- * `shared` frames are the previous sample's; returns its length. */
+ * `shared` frames are the previous sample's (with PF_SAMPLE_REPEAT in
+ * flags, standing for 1 + repeats); returns its length. */
 HANDLER size_t thread_encode(struct thread_state *t, int n, uint32_t shared,
-			     uint64_t dt, uint64_t dcpu, uint32_t flags);
+			     uint64_t dt, uint64_t dcpu, uint32_t flags,
+			     uint32_t repeats);
 
 /* Deltas are unsigned: clamps readings older than t's last sample. */
 HANDLER void thread_not_before_last(const struct thread_state *t,
@@ -249,6 +259,23 @@ HANDLER void thread_drop(struct thread_state *t, enum pf_drop why,
 HANDLER void thread_record_stack(struct thread_state *t,
 				 const struct py_raw_frame *frames, int n,
 				 uint32_t flags, uint64_t mono, uint64_t cpu);
+
+/* Wall mode: t has not run since its last sample (its CPU clock has not
+ * moved), so this tick's sample, at mono, is its last stack again.  It
+ * is kept back, and the ticks like it after it, to be written as one
+ * repeated sample (PF_SAMPLE_REPEAT) when the thread next has a record
+ * written, when their flags change, or after RUN_MAX_NS or
+ * PF_SAMPLE_REPEATS_MAX ticks. */
+HANDLER void thread_repeat(struct thread_state *t, uint32_t flags,
+			   uint64_t mono);
+/* Writes the ticks thread_repeat kept back, if any.  Whatever writes a
+ * record of t's time calls it first. */
+HANDLER void thread_flush_run(struct thread_state *t);
+/* The time of t's latest sample, written or kept back */
+HANDLER static inline uint64_t thread_last_mono(const struct thread_state *t)
+{
+	return t->run_ticks ? t->run_mono : t->last_mono;
+}
 
 /* --- what raises the signal (timers.c) ------------------------------------ */
 

@@ -348,6 +348,7 @@ void sampler_thread_stop(void)
 	while (!try_busy(t))
 		sched_yield();
 	thread_sync(t, gen);
+	thread_flush_run(t);
 	/* Wall mode: the time since the thread's last sample (maybe long,
 	 * if the sampler thread ran late) is still its life's; its last
 	 * stack is the best account of it there is. */
@@ -363,7 +364,7 @@ void sampler_thread_stop(void)
 
 		thread_not_before_last(t, &mono, &cpu);
 		len = thread_encode(t, (int)t->depth, t->depth, mono - t->last_mono,
-			     cpu - t->last_cpu, 0);
+				    cpu - t->last_cpu, 0, 0);
 		body = pf_cursor_space(&t->cur, len);
 
 		if (body) {
@@ -466,6 +467,36 @@ int sampler_write_record_any(unsigned type, const void *body, size_t len)
 			sched_yield();
 	}
 	return r;
+}
+
+void sampler_flush_runs(void)
+{
+	uint32_t gen;
+
+	if (!settings || settings->mode != PF_MODE_WALL)
+		return; /* only wall mode's sampler thread keeps samples back */
+	/* by trylock: exit may come from a handler of the program's that
+	 * interrupted the lock's holder, which would never let go */
+	for (int i = 0; pthread_mutex_trylock(&by_tid_lock) != 0; i++) {
+		if (i == 1000)
+			return;
+		sched_yield();
+	}
+	gen = writer_enter();
+	for (struct thread_state *t = live; t; t = t->next_live) {
+		int i;
+
+		/* the sampler thread holds one for a read at most */
+		for (i = 0; i < 1000 && !try_busy(t); i++)
+			sched_yield();
+		if (i == 1000)
+			continue;
+		thread_sync(t, gen);
+		thread_flush_run(t);
+		unbusy(t);
+	}
+	writer_leave(gen);
+	pthread_mutex_unlock(&by_tid_lock);
 }
 
 HANDLER void sampler_set_active(int on)

@@ -70,6 +70,12 @@ int sampler_write_record(unsigned type, const void *body, size_t len);
  * again for a moment while they are all busy; or -1. */
 int sampler_write_record_any(unsigned type, const void *body, size_t len);
 
+/* Wall mode: writes every thread's samples kept back because it had not
+ * run (thread_repeat in handler.c), before the file is finished or
+ * recording stops.  Gives up on a thread it cannot have soon, which then
+ * loses that time (a second at most). */
+void sampler_flush_runs(void);
+
 /* Turns recording on or off for every thread; while off the handler
  * returns at once.  Also on SIGTERM, from finish() in preload.c. */
 HANDLER void sampler_set_active(int on);

@@ -14,10 +14,13 @@
  *     `busy`, and writes into the thread's own chunk a sample standing
  *     for the wall time since its previous one.  If the thread's CPU clock
  *     has not moved since that sample, it has not run since, so its stack
- *     is the one recorded then (no read at all).  If it ran a little and
- *     then blocked, its stack is read with remote reads that cannot fault
- *     (pyintro_remote_thread), from its PyThreadState.  The sample is
- *     IDLE unless the thread holds the GIL.
+ *     is the one recorded then (no read at all), and the sample is kept
+ *     back: the ticks at which it still has not run become one repeated
+ *     sample, written when it next runs, or at the latest a second later
+ *     (thread_repeat).  If it ran a little and then blocked, its stack is
+ *     read with remote reads that cannot fault (pyintro_remote_thread),
+ *     from its PyThreadState.  The sample is IDLE unless the thread holds
+ *     the GIL.
  *
  * No thread is ever signalled by the sampler thread: a signal reaching a
  * thread blocked in nanosleep, select or read makes the call fail with
@@ -145,13 +148,14 @@ static uint32_t wait_kind(struct thread_state *t, uintptr_t ts, int ran)
 static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 {
 	uint64_t tick_wall = now - t->tick_mono, tick_cpu = cpu - t->tick_cpu;
-	int on_cpu = tick_cpu * 2 >= tick_wall, n, truncated = 0;
+	int on_cpu = tick_cpu * 2 >= tick_wall, n = 0, truncated = 0;
+	int repeat = 0;
 	uint32_t flags = 0;
 	uintptr_t ts;
 
 	t->tick_mono = now;
 	t->tick_cpu = cpu;
-	if (on_cpu || now - t->last_mono < settings->interval_ns) {
+	if (on_cpu || now - thread_last_mono(t) < settings->interval_ns) {
 		/* Its own signals cover it, and its next sample's wall time
 		 * less CPU time is time it waited: what for, this look says
 		 * (the latest look, if within two intervals of the sample:
@@ -174,10 +178,14 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 		return thread_drop(t, PF_DROP_FINALIZING, now, cpu), 0;
 	pyintro_remote_reset(0);
 	if (cpu == t->last_cpu && t->have_stack && t->tstate) {
-		/* It has not run since its last sample: the same stack. */
+		/* It has not run since its last sample: the same stack,
+		 * kept back with the ticks like it (thread_repeat); in a
+		 * file rotated to since, written again, its code objects
+		 * (alive: it has not run) interned in that file. */
 		ts = t->tstate;
+		repeat = t->ids_gen == t->gen;
 		n = (int)t->depth;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; !repeat && i < n; i++) {
 			t->walk[n - 1 - i].code = t->prev[i].code;
 			t->walk[n - 1 - i].frame = t->prev[i].frame;
 			t->walk[n - 1 - i].lasti = t->prev[i].lasti;
@@ -231,7 +239,10 @@ static int wall_observe(struct thread_state *t, uint64_t now, uint64_t cpu)
 			__atomic_store_n(&t->wait_hint, k, __ATOMIC_RELEASE);
 		}
 	}
-	thread_record_stack(t, t->walk, n, flags, now, cpu);
+	if (repeat)
+		thread_repeat(t, flags, now);
+	else
+		thread_record_stack(t, t->walk, n, flags, now, cpu);
 	return 0;
 }
 

@@ -285,6 +285,7 @@ clean-consumers:
 .PHONY: clean-consumers
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/setup.sh \
 	tests/integration/pfheader.py tests/integration/shares.py tests/integration/wall.py \
+	tests/integration/records.py \
 	tests/targets/wall.py tests/targets/shares.py tests/targets/threads.py \
 	tests/targets/lifecycle.py tests/targets/deep.py tests/targets/churn.py \
 	tests/targets/names.py tests/targets/eintr.py tests/targets/many.py \

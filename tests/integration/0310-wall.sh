@@ -11,7 +11,9 @@
 #  - the interactive case: a main thread waiting for input shows as
 #    waiting, the worker as running;
 #  - os.fork() on 3.12+ warns about threads only when the program has
-#    some: the sampler thread is not there when it counts.
+#    some: the sampler thread is not there when it counts;
+#  - a thread that waits without running costs the file a record a
+#    second, its samples repeated in one record (format 2.4).
 #
 # Tolerances: 5 points for shares of wall time; 10 points for running
 # shares, which also carry the lag of the sampler thread's rule (a thread
@@ -80,6 +82,24 @@ for py in $pythons; do
 		ok "$v wall mode, 40 waiting threads: every one sampled in turn (least $1, median ${20}, most ${40} samples)"
 	else
 		fail "$v wall mode, 40 waiting threads, unevenly sampled: $counts"
+	fi
+
+	# a thread that waits without running costs a record a second, not
+	# one a tick (format 2.4's repeated samples), and keeps all its time
+	rm -rf "$work/out" && mkdir -p "$work/out"
+	PYPROF_MODE=wall PYPROF_INTERVAL=1ms profile "$work/out" "$py" -c '
+import threading, time
+t = threading.Thread(target=time.sleep, args=(2,), name="sleeper")
+t.start()
+t.join()'
+	python3 "$top_srcdir/tests/integration/records.py" "$work"/out/*.pyprof >"$work/records"
+	"$PYPROF_BIN" report --threads "$work"/out/*.pyprof >"$work/table"
+	sleeper_wall=$(awk '$1 == "sleeper" {print $5}' "$work/table")
+	if awk '$1 <= 2 && ($4 > 8 || $5 < 300) {bad = 1} END {exit bad || NR < 2}' "$work/records" &&
+		python3 -c "import sys; sys.exit(not float('$sleeper_wall') >= 1.95)"; then
+		ok "$v wall mode: waiting 2 s, MainThread and sleeper each take a few idle records: $(awk '$1 <= 2 {printf "%s records for %s samples; ", $4, $5}' "$work/records")sleeper $sleeper_wall s wall"
+	else
+		fail "$v wall mode, threads that wait: serial records samples idle-records idle-samples: $(tr '\n' ';' <"$work/records") sleeper $sleeper_wall s"
 	fi
 
 	rm -rf "$work/out" && mkdir -p "$work/out"
