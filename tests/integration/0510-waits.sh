@@ -9,7 +9,8 @@
 
 prog=$targets/waits.py
 
-# share THREAD KIND: percent of THREAD's waiting time shown as KIND
+# share THREAD KIND: percent of THREAD's waiting time shown as KIND (or
+# as any of KIND|KIND...)
 share() {
 	python3 - "$work/c.txt" "$1" "$2" <<'PY'
 import sys
@@ -21,7 +22,7 @@ for line in open(path):
     if frames[0] == thread and frames[-1].startswith("[idle"):
         waits[frames[-1]] = waits.get(frames[-1], 0) + int(n)
 total = sum(waits.values())
-print(int(100 * waits.get(kind, 0) / total) if total else 0)
+print(int(100 * sum(waits.get(k, 0) for k in kind.split("|")) / total) if total else 0)
 PY
 }
 
@@ -50,7 +51,10 @@ for py in $pythons; do
 	want locked "[idle: lock]" 80
 	want reader "[idle: I/O]" 80
 	want sleeper "[idle: sleep]" 50
-	want MainThread "[idle: sleep]" 80
+	# on waking it may wait for the GIL the spinners hold, the longer
+	# the busier the machine
+	want MainThread "[idle: sleep]" 60
+	want MainThread "[idle: sleep]|[idle: GIL]" 80
 	# taking turns: the waiting seen between their own samples is
 	# attributed by the sampler thread's looks, about one in two of
 	# which finds the thread waiting (the rest stays [idle])
