@@ -127,7 +127,7 @@ static void path_key(GString *b, const struct profile_tree *t, guint32 id,
 	const struct profile_frame *f = profile_frame(t->profile, nd->frame);
 
 	g_string_printf(b, "%u\x1e", parent_path);
-	if (nd->depth == 1 && one_root)
+	if (nd->parent == 0 && one_root)
 		g_string_append(b, "root");
 	else if (f->kind == PROFILE_FRAME_GROUP)
 		g_string_append(b, "group");
@@ -144,11 +144,14 @@ void diff_paths(const struct diff *d, double **self, double **total)
 	guint32 *bpath = g_new(guint32, nb), *cpath = g_new(guint32, nc);
 	GArray *self_ns = g_array_new(FALSE, TRUE, sizeof(guint64));
 	GArray *total_ns = g_array_new(FALSE, TRUE, sizeof(guint64));
-	gboolean one_root = profile_tree_node(base, 0)->n_children == 1 &&
-			    profile_tree_node(cur, 0)->n_children == 1;
+	guint32 base_roots, cur_roots;
+	gboolean one_root;
 	double all = (double)d->total_ns[0];
 	GString *b = g_string_new(NULL);
 
+	profile_tree_children(base, 0, &base_roots);
+	profile_tree_children(cur, 0, &cur_roots);
+	one_root = base_roots == 1 && cur_roots == 1;
 	/* path 0 is the root's */
 	bpath[0] = cpath[0] = 0;
 	g_array_set_size(self_ns, 1);

@@ -39,12 +39,16 @@ static inline void *page_append(GPtrArray *pages, gsize elem, guint32 id)
 static inline guint32 profile_stack_hint(const struct profile *p, guint32 parent,
 					 guint32 frame)
 {
-	const struct profile_stack *up = page_slot(p->stack_pages, sizeof *up, parent);
+	guint32 hint;
 
-	if (up->hint &&
-	    ((const struct profile_stack *)page_slot(p->stack_pages, sizeof *up,
-						     up->hint))->frame == frame)
-		return up->hint;
+	if ((parent >> PAGE_SHIFT) >= p->stack_hints->len)
+		return 0;
+	hint = *(const guint32 *)page_slot(p->stack_hints, sizeof hint, parent);
+	if (hint &&
+	    ((const struct profile_stack *)page_slot(p->stack_pages,
+						     sizeof(struct profile_stack),
+						     hint))->frame == frame)
+		return hint;
 	return 0;
 }
 

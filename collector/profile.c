@@ -75,12 +75,13 @@ struct profile *profile_new(void)
 	p->frame_index = g_hash_table_new(frame_hash, frame_equal);
 	p->frame_pages = g_ptr_array_new_with_free_func(g_free);
 	p->stack_pages = g_ptr_array_new_with_free_func(g_free);
+	p->stack_hints = g_ptr_array_new_with_free_func(g_free);
 
 	/* frame 0 is "no frame"; stack 0 is the empty stack */
 	page_append(p->frame_pages, sizeof(struct profile_frame), 0);
 	p->n_frames = 1;
 	root = page_append(p->stack_pages, sizeof(struct profile_stack), 0);
-	root->parent = root->frame = root->depth = 0;
+	root->parent = root->frame = 0;
 	p->n_stacks = 1;
 
 	p->frame_truncated =
@@ -112,6 +113,7 @@ void profile_free(struct profile *p)
 	id_index_release(&p->stack_index);
 	g_ptr_array_unref(p->frame_pages);
 	g_ptr_array_unref(p->stack_pages);
+	g_ptr_array_unref(p->stack_hints);
 	g_string_chunk_free(p->strings);
 	g_free(p);
 }
@@ -406,29 +408,42 @@ static void stack_index_make(struct profile *p)
 void profile_loaded(struct profile *p)
 {
 	id_index_release(&p->stack_index);
+	g_ptr_array_set_size(p->stack_hints, 0);
+	for (guint i = 0; i < p->threads->len; i++) {
+		struct profile_thread *t = profile_thread(p, i);
+		g_clear_pointer(&t->agg_slots, g_free);
+		t->agg_mask = t->agg_last = 0;
+	}
+}
+
+static guint32 *stack_hint(struct profile *p, guint32 id)
+{
+	while ((id >> PAGE_SHIFT) >= p->stack_hints->len)
+		g_ptr_array_add(p->stack_hints, g_new0(guint32, PAGE_LEN));
+	return page_slot(p->stack_hints, sizeof(guint32), id);
 }
 
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 {
 	struct edge probe = {parent, frame};
-	struct profile_stack *s, *up;
-	guint32 id, at;
+	struct profile_stack *s;
+	guint32 id, at, *hint;
 
 	if (parent >= p->n_stacks)
 		return 0;
 	/* the same call path recurs sample after sample: try the child
 	 * pushed last before hashing */
-	up = page_slot(p->stack_pages, sizeof *up, parent);
-	if (up->hint) {
-		s = page_slot(p->stack_pages, sizeof *s, up->hint);
+	hint = stack_hint(p, parent);
+	if (*hint) {
+		s = page_slot(p->stack_pages, sizeof *s, *hint);
 		if (s->frame == frame)
-			return up->hint;
+			return *hint;
 	}
 	if (!p->stack_index.slots && p->n_stacks > 1)
 		stack_index_make(p);
 	id = id_index_find(&p->stack_index, probe, stack_key, p, &at);
 	if (id) {
-		up->hint = id;
+		*hint = id;
 		return id;
 	}
 	if (p->n_stacks >= ID_LIMIT)
@@ -437,9 +452,7 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 	s = page_append(p->stack_pages, sizeof *s, id);
 	s->parent = parent;
 	s->frame = frame;
-	s->depth = up->depth + 1;
-	s->hint = 0;
-	up->hint = id;
+	*hint = id;
 	id_index_insert(&p->stack_index, at, id, stack_key, p);
 	return id;
 }
@@ -478,7 +491,12 @@ struct aggregates {
 static void aggregates_grow(struct aggregates *x)
 {
 	guint32 size = *x->slots ? (*x->mask + 1) * 2 : 64;
-	guint32 *slots = g_new0(guint32, size);
+	guint32 *slots;
+
+	/* the index is dropped when loading ends (profile_loaded) */
+	while ((x->a->len + 1) * 4ull > size * 3ull)
+		size *= 2;
+	slots = g_new0(guint32, size);
 
 	for (guint i = 0; i < x->a->len; i++) {
 		const struct profile_aggregate *g =

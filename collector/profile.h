@@ -324,8 +324,6 @@ static inline const char *profile_frame_label(const struct profile_frame *f)
 struct profile_stack {
 	guint32 parent; /* 0 for a one-frame stack */
 	guint32 frame;
-	guint32 depth;  /* 1 for a one-frame stack; 0 only for stack 0 */
-	guint32 hint;   /* private: the child pushed last, a lookup shortcut */
 };
 
 struct profile;
@@ -370,6 +368,10 @@ struct profile {
 	GHashTable *frame_index;
 	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
+	/* of guint32 by stack id: the child pushed last, profile_stack_push's
+	 * shortcut; dropped with the index when loading ends, and pages of
+	 * zeros (no hint) again if stacks come after that */
+	GPtrArray *stack_hints;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
 	guint32 frame_unmerged;
@@ -509,10 +511,11 @@ guint32 profile_frame_idle(const struct profile *p);
  * the table is full. */
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame);
 
-/* Says that no more stacks are coming for a while (the files are read):
- * frees the index profile_stack_push looks stacks up in, which is as big
- * as the stack table itself, before a tree is built.  Pushing again
- * later makes it anew. */
+/* Says that no more stacks or samples are coming for a while (the files
+ * are read): frees what only adding them needs, before a tree is built --
+ * the index profile_stack_push looks stacks up in, which is as big as the
+ * stack table itself, its shortcuts, and the index of each thread's
+ * aggregates.  Adding again later makes them anew. */
 void profile_loaded(struct profile *p);
 
 /* Adds a sample to thread `thread`: appends it to its timeline, or adds
@@ -652,20 +655,18 @@ struct profile_trim {
 	char *first, *last; /* spelled "label (module)"; equal if n_frames 1 */
 };
 
+/* 48 bytes: a tree of a profile where nearly every sample is a new stack
+ * has a node for each of them (bench/README.md).  What only some nodes
+ * have lives beside the nodes (tree->repeat, tree->lines); a node's depth
+ * is its parents' count (profile_tree_depth), its children are a slice
+ * of tree->children up to the next node's (profile_tree_children). */
 struct profile_node {
-	guint32 frame;   /* 0 for the root */
-	guint32 parent;  /* 0 for the root and thread nodes */
-	guint32 depth;   /* 0 root, 1 thread, 2 top Python frame, ... */
-	int thread;      /* thread index, -1 when grouped */
+	guint32 frame;       /* 0 for the root */
+	guint32 parent;      /* 0 for the root and thread nodes */
+	int thread;          /* thread index, -1 when grouped */
+	guint32 first_child; /* where its slice of tree->children begins */
 	guint64 self_ns, total_ns;
 	guint64 self_samples, total_samples;
-	guint32 first_child, n_children; /* a slice of tree->children */
-	/* A node of one function for all its lines (shape_functions): its
-	 * lines, a slice of tree->lines heaviest first; n_lines 0 if the
-	 * node's frame has its line itself */
-	guint32 first_line, n_lines;
-	guint32 repeat;  /* recursion folded into it (shape_fold): the depth
-			  * of the deepest chain of it calling itself, 0 none */
 };
 
 /* Where a function's time was, by line (its frame at that line): the time
@@ -689,7 +690,13 @@ struct profile_tree {
 	GArray *nodes;    /* of struct profile_node; node 0 is the root */
 	GArray *children; /* of guint32 node ids, each node's a slice */
 	GPtrArray *trims; /* of struct profile_trim *, owned; may be empty */
-	GArray *lines;    /* of struct profile_line, by node; may be empty */
+	GArray *lines;    /* of struct profile_line, by node, each node's
+			   * heaviest first (profile_tree_lines); may be
+			   * empty */
+	/* of guint32 by node: the recursion folded into it (shape_fold), the
+	 * depth of the deepest chain of it calling itself, 0 none; NULL
+	 * when none was (profile_tree_repeat) */
+	GArray *repeat;
 	GArray *built;    /* of struct profile_built; NULL when the profile
 			   * keeps no timelines (nothing walks samples then) */
 };
@@ -730,8 +737,9 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under);
 typedef guint32 (*profile_walk_child_fn)(gpointer data, guint32 parent,
 					 guint32 frame);
 
+/* A stack resolved lately: its node, if epoch is the thread's */
 struct profile_walk_stack {
-	guint32 node, epoch; /* the stack's node, if epoch is the thread's */
+	guint32 stack, epoch, node;
 };
 
 struct profile_walk {
@@ -741,7 +749,10 @@ struct profile_walk {
 	const struct profile_tree_options *opts;
 	profile_walk_child_fn child;
 	gpointer data;
-	struct profile_walk_stack *stacks; /* by stack id */
+	/* a cache of stacks resolved, by a hash of their id: a stack's
+	 * callers were nearly always resolved just before it, and a memo of
+	 * every stack would be 8 bytes a stack where stacks are millions */
+	struct profile_walk_stack *stacks;
 	guint32 cur_epoch, top;
 	GArray *scratch;  /* stack ids awaiting a node */
 	guint32 *verdict; /* frame id -> the answer of opts->classify (or
@@ -779,9 +790,33 @@ profile_tree_node(const struct profile_tree *t, guint32 id)
 static inline const guint32 *profile_tree_children(const struct profile_tree *t,
 						    guint32 id, guint32 *n)
 {
-	const struct profile_node *nd = profile_tree_node(t, id);
-	*n = nd->n_children;
-	return &g_array_index(t->children, guint32, nd->first_child);
+	guint32 from = profile_tree_node(t, id)->first_child;
+	guint32 to = id + 1 < t->nodes->len ? profile_tree_node(t, id + 1)->first_child
+					    : t->children->len;
+	*n = to - from;
+	return &g_array_index(t->children, guint32, from);
 }
+
+/* 0 for the root, 1 for a thread or group node, 2 for its top frame... */
+static inline guint32 profile_tree_depth(const struct profile_tree *t, guint32 id)
+{
+	guint32 d = 0;
+
+	for (; id; id = profile_tree_node(t, id)->parent)
+		d++;
+	return d;
+}
+
+/* The recursion folded into node id (shape_fold): see tree->repeat */
+static inline guint32 profile_tree_repeat(const struct profile_tree *t, guint32 id)
+{
+	return t->repeat && id < t->repeat->len ? g_array_index(t->repeat, guint32, id) : 0;
+}
+
+/* A node of one function for all its lines (shape_functions): its lines,
+ * heaviest first, *n of them; *n 0 if the node's frame has its line
+ * itself. */
+const struct profile_line *profile_tree_lines(const struct profile_tree *t,
+					      guint32 id, guint32 *n);
 
 #endif

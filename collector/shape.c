@@ -24,6 +24,8 @@ struct reshape {
 	guint32 *slots, mask, used;
 	guint32 *line_slots, line_mask, lines_used;
 	GArray *lines;        /* of struct profile_line, unsorted */
+	GArray *repeat;       /* of guint32 by new node (tree->repeat), NULL
+			       * until a node has some */
 	guint32 *map;         /* old node -> new node */
 };
 
@@ -50,7 +52,6 @@ static void rs_init(struct reshape *r, const struct profile_tree *old)
 	r->line_mask = 1023;
 	r->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
 	r->map = g_new0(guint32, old->nodes->len);
-	root.n_lines = root.first_line = 0;
 	g_array_append_val(r->nodes, root);
 }
 
@@ -95,9 +96,10 @@ static guint32 rs_child(struct reshape *r, guint32 parent, guint32 frame,
 	id = r->nodes->len;
 	nd.frame = frame;
 	nd.parent = parent;
-	nd.depth = rs_node(r, parent)->depth + 1;
 	nd.thread = thread;
 	g_array_append_val(r->nodes, nd);
+	if (r->repeat)
+		g_array_set_size(r->repeat, r->nodes->len);
 	r->slots[i] = id;
 	if (++r->used * 2 > r->mask)
 		rs_grow(r);
@@ -145,6 +147,19 @@ static void rs_add_line(struct reshape *r, guint32 node, guint32 frame,
 		rs_grow_lines(r);
 }
 
+/* Node id's recursion is at least repeat */
+static void rs_set_repeat(struct reshape *r, guint32 id, guint32 repeat)
+{
+	if (!repeat)
+		return;
+	if (!r->repeat) {
+		r->repeat = g_array_sized_new(FALSE, TRUE, sizeof(guint32), r->nodes->len);
+		g_array_set_size(r->repeat, r->nodes->len);
+	}
+	if (repeat > g_array_index(r->repeat, guint32, id))
+		g_array_index(r->repeat, guint32, id) = repeat;
+}
+
 #define ABSORB_LINES 0x1u  /* its lines are into's lines */
 #define ABSORB_REPEAT 0x2u /* its recursion is into's */
 
@@ -154,19 +169,19 @@ static void rs_absorb(struct reshape *r, guint32 o, guint32 into,
 {
 	const struct profile_node *od = profile_tree_node(r->old, o);
 	struct profile_node *nd = rs_node(r, into);
+	const struct profile_line *l;
+	guint32 n;
 
 	nd->self_ns += od->self_ns;
 	nd->self_samples += od->self_samples;
-	if ((what & ABSORB_REPEAT) && od->repeat > nd->repeat)
-		nd->repeat = od->repeat;
+	if (what & ABSORB_REPEAT)
+		rs_set_repeat(r, into, profile_tree_repeat(r->old, o));
 	r->map[o] = into;
 	if (!(what & ABSORB_LINES))
 		return;
-	for (guint32 i = 0; i < od->n_lines; i++) {
-		const struct profile_line *l = &g_array_index(
-			r->old->lines, struct profile_line, od->first_line + i);
-		rs_add_line(r, into, l->frame, l->ns);
-	}
+	l = profile_tree_lines(r->old, o, &n);
+	for (guint32 i = 0; i < n; i++)
+		rs_add_line(r, into, l[i].frame, l[i].ns);
 }
 
 /* Keeps old node o as frame under new node parent */
@@ -194,16 +209,13 @@ static int line_order(gconstpointer a, gconstpointer b)
 static void rs_finish(struct reshape *r, struct profile_tree *t)
 {
 	g_array_sort(r->lines, line_order);
-	for (guint i = 0; i < r->lines->len; i++) {
-		const struct profile_line *l = &g_array_index(r->lines, struct profile_line, i);
-		struct profile_node *nd = rs_node(r, l->node);
-		if (!nd->n_lines++)
-			nd->first_line = i;
-	}
 	g_array_unref(t->nodes);
 	t->nodes = r->nodes;
 	g_array_unref(t->lines);
 	t->lines = r->lines;
+	if (t->repeat)
+		g_array_unref(t->repeat);
+	t->repeat = r->repeat;
 	profile_tree_remap(t, r->map);
 	profile_tree_finish(t);
 	g_free(r->slots);
@@ -234,9 +246,12 @@ void shape_functions(struct profile_tree *t)
 			rs_keep(&r, i, r.map[od->parent], od->frame);
 			continue;
 		}
+		guint32 n_lines;
+
+		profile_tree_lines(t, i, &n_lines);
 		id = rs_child(&r, r.map[od->parent], f->function, od->thread);
-		rs_absorb(&r, i, id, ABSORB_REPEAT | (od->n_lines ? ABSORB_LINES : 0));
-		if (!od->n_lines && f->line >= 0)
+		rs_absorb(&r, i, id, ABSORB_REPEAT | (n_lines ? ABSORB_LINES : 0));
+		if (!n_lines && f->line >= 0)
 			rs_add_line(&r, id, od->frame, od->total_ns);
 	}
 	rs_finish(&r, t);
@@ -244,11 +259,10 @@ void shape_functions(struct profile_tree *t)
 
 guint32 shape_hot_line(const struct profile_tree *t, guint32 id)
 {
-	const struct profile_node *nd = profile_tree_node(t, id);
+	guint32 n;
+	const struct profile_line *l = profile_tree_lines(t, id, &n);
 
-	if (!nd->n_lines)
-		return nd->frame;
-	return g_array_index(t->lines, struct profile_line, nd->first_line).frame;
+	return n ? l->frame : profile_tree_node(t, id)->frame;
 }
 
 /* ---- folding ---- */
@@ -284,11 +298,10 @@ static void fold_recursion(struct profile_tree *t)
 		guint32 *depth = g_new0(guint32, n);
 		for (guint32 i = 1; i < n; i++) {
 			const struct profile_node *od = profile_tree_node(t, i);
-			struct profile_node *nd = rs_node(&r, r.map[i]);
 			depth[i] = od->parent && r.map[od->parent] == r.map[i]
 					   ? depth[od->parent] + 1 : 1;
-			if (depth[i] > 1 && depth[i] > nd->repeat)
-				nd->repeat = depth[i];
+			if (depth[i] > 1)
+				rs_set_repeat(&r, r.map[i], depth[i]);
 		}
 		g_free(depth);
 	}
@@ -374,7 +387,7 @@ static void fold_libraries(struct profile *p, struct profile_tree *t,
 
 		lib[i] = profile_frame_is_code(f) && profile_frame_is_library(f) &&
 			 !(o->exempt && o->exempt(t->profile, nd->frame, o->data));
-		thread_ns[i] = nd->depth == 1 ? nd->total_ns : thread_ns[nd->parent];
+		thread_ns[i] = nd->parent == 0 ? nd->total_ns : thread_ns[nd->parent];
 		if (f->kind == PROFILE_FRAME_IDLE)
 			waits[nd->parent] += nd->total_ns;
 		else if (!lib[i] && lib[nd->parent] &&

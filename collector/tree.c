@@ -3,10 +3,13 @@
  *
  * Each thread's samples are walked summed (profile_thread_aggregates),
  * in the order of their first sample; a stack is resolved to its node
- * once per thread (stacks are shared, samples repeat them), asking the
- * hide or classify predicate once per frame (once per stack for a frame
- * whose verdict depends on its caller).  Nodes are found by
- * (parent node, frame) in a hash of edges kept in pages, like the stacks'.
+ * (stacks are shared, samples repeat them: a cache of the stacks
+ * resolved lately spares walking their callers again), asking the hide
+ * or classify predicate once per frame (once per stack for a frame whose
+ * verdict depends on its caller).  Nodes are found by (parent node,
+ * frame) in a chained hash whose links are the nodes' own first_child
+ * while the tree is being built: a tree of millions of nodes needs no
+ * index beside them but the buckets.
  */
 #include "config.h"
 
@@ -16,9 +19,31 @@
 
 #include "collector/profile-private.h"
 
+/* a tree of millions of nodes: see struct profile_node */
+G_STATIC_ASSERT(sizeof(struct profile_node) == 48);
+
 /* ---- the stack -> node walk ---- */
 
 #define VERDICT_UNKNOWN 0xfffffffeu
+#define WALK_CACHE_BITS 18
+
+static inline struct profile_walk_stack *walk_cached(struct profile_walk *w,
+						      guint32 stack)
+{
+	return &w->stacks[(guint32)(stack * 0x9e3779b1u) >> (32 - WALK_CACHE_BITS)];
+}
+
+/* Whether the cache has stack's node, put in *node */
+static inline gboolean walk_lookup(struct profile_walk *w, guint32 stack,
+				   guint32 *node)
+{
+	const struct profile_walk_stack *c = walk_cached(w, stack);
+
+	if (c->stack != stack || c->epoch != w->cur_epoch)
+		return FALSE;
+	*node = c->node;
+	return TRUE;
+}
 
 void profile_walk_init(struct profile_walk *w, const struct profile *p,
 		       const struct profile_tree *t,
@@ -31,7 +56,7 @@ void profile_walk_init(struct profile_walk *w, const struct profile *p,
 	w->opts = opts;
 	w->child = child;
 	w->data = data;
-	w->stacks = g_new0(struct profile_walk_stack, profile_n_stacks(p));
+	w->stacks = g_new0(struct profile_walk_stack, 1u << WALK_CACHE_BITS);
 	w->scratch = g_array_new(FALSE, FALSE, sizeof(guint32));
 	w->verdict = g_new(guint32, profile_n_frames(p) + 1);
 	for (guint32 i = 0; i <= profile_n_frames(p); i++)
@@ -75,18 +100,19 @@ static guint32 walk_verdict(struct profile_walk *w, guint32 stack, guint32 frame
 
 guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 {
-	guint32 s = stack, node;
+	guint32 s = stack, node = w->top;
 
 	if (s == 0)
 		return w->top;
-	if (w->stacks[s].epoch == w->cur_epoch)
-		return w->stacks[s].node;
+	if (walk_lookup(w, s, &node))
+		return node;
 	g_array_set_size(w->scratch, 0);
-	while (s != 0 && w->stacks[s].epoch != w->cur_epoch) {
+	while (s != 0 && !walk_lookup(w, s, &node)) {
 		g_array_append_val(w->scratch, s);
 		s = profile_stack(w->p, s)->parent;
 	}
-	node = s ? w->stacks[s].node : w->top;
+	if (s == 0)
+		node = w->top;
 	for (guint i = w->scratch->len; i-- > 0;) {
 		guint32 id = g_array_index(w->scratch, guint32, i);
 		guint32 frame = profile_stack(w->p, id)->frame;
@@ -101,8 +127,7 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 		/* no such child: the frame was trimmed away with the stem */
 		if (child)
 			node = child;
-		w->stacks[id].node = node;
-		w->stacks[id].epoch = w->cur_epoch;
+		*walk_cached(w, id) = (struct profile_walk_stack){id, w->cur_epoch, node};
 	}
 	return node;
 }
@@ -111,36 +136,60 @@ guint32 profile_walk_node(struct profile_walk *w, guint32 stack)
 
 struct tree_build {
 	struct profile_tree *t;
-	struct id_index edges;  /* (parent node, frame) -> node */
+	/* (parent node, frame) -> node: the first node of each bucket, the
+	 * next one in the node's first_child, 0 the end (node 0, the root,
+	 * is nobody's child) */
+	guint32 *buckets, mask;
 	int thread;             /* of the nodes being made, -1 if grouped */
 };
 
-static struct edge node_key(gconstpointer owner, guint32 id)
+static inline guint32 build_bucket(const struct tree_build *b, guint32 parent,
+				   guint32 frame)
 {
-	const struct profile_node *nd = profile_tree_node(owner, id);
-	return (struct edge){nd->parent, nd->frame};
+	return mix(((guint64)parent << 32) | frame) & b->mask;
+}
+
+/* Twice the buckets, every node but the root linked again */
+static void build_grow(struct tree_build *b)
+{
+	guint32 size = b->buckets ? 2 * (b->mask + 1) : 1024;
+
+	g_free(b->buckets);
+	b->buckets = g_new0(guint32, size);
+	b->mask = size - 1;
+	for (guint32 id = 1; id < b->t->nodes->len; id++) {
+		struct profile_node *nd = &g_array_index(b->t->nodes, struct profile_node, id);
+		guint32 h = build_bucket(b, nd->parent, nd->frame);
+		nd->first_child = b->buckets[h];
+		b->buckets[h] = id;
+	}
 }
 
 /* The child of parent for frame, made if new (a profile_walk_child_fn) */
 static guint32 tree_child(gpointer data, guint32 parent, guint32 frame)
 {
 	struct tree_build *b = data;
-	struct edge probe = {parent, frame};
 	struct profile_node node = {0};
-	const struct profile_node *up;
-	guint32 id, at;
+	guint32 id, h;
 
-	id = id_index_find(&b->edges, probe, node_key, b->t, &at);
-	if (id)
-		return id;
-	up = profile_tree_node(b->t, parent);
+	if (!b->buckets)
+		build_grow(b);
+	h = build_bucket(b, parent, frame);
+	for (id = b->buckets[h]; id; id = profile_tree_node(b->t, id)->first_child) {
+		const struct profile_node *nd = profile_tree_node(b->t, id);
+		if (nd->parent == parent && nd->frame == frame)
+			return id;
+	}
 	id = b->t->nodes->len;
 	node.frame = frame;
 	node.parent = parent;
-	node.depth = up->depth + 1;
 	node.thread = b->thread;
+	node.first_child = b->buckets[h];
+	b->buckets[h] = id;
 	g_array_append_val(b->t->nodes, node);
-	id_index_insert(&b->edges, at, id, node_key, b->t);
+	/* two nodes a bucket at most: a lookup reads about two */
+	if (id > 2 * (b->mask + 1))
+		build_grow(b);
 	return id;
 }
 
@@ -237,7 +286,7 @@ struct profile_tree *profile_tree_build(const struct profile *p,
 	}
 
 	g_array_unref(scratch);
-	id_index_release(&b.edges);
+	g_free(b.buckets);
 	profile_walk_release(&w);
 	t->lines = g_array_new(FALSE, FALSE, sizeof(struct profile_line));
 	/* only the renderers of timelines walk samples into a reshaped
@@ -278,49 +327,80 @@ static void trim_free(gpointer data)
 
 void profile_tree_finish(struct profile_tree *t)
 {
-	guint32 n, *fill;
+	guint32 n;
 
 	if (!t->trims)
 		t->trims = g_ptr_array_new_with_free_func(trim_free);
 	if (t->children)
 		g_array_unref(t->children);
-	/* a child always has a larger id than its parent */
+	/* A child always has a larger id than its parent.  Slices are in id
+	 * order, a node's ending where the next one's begins; first_child
+	 * counts a node's children, then is where its next child goes (the
+	 * end of its slice, once all are placed: the next node's start). */
 	n = t->nodes->len;
 	for (guint32 i = 0; i < n; i++) {
 		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
 		nd->total_ns = nd->self_ns;
 		nd->total_samples = nd->self_samples;
-		nd->n_children = 0;
+		nd->first_child = 0;
 	}
 	for (guint32 i = n; i-- > 1;) {
 		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
 		struct profile_node *up = &g_array_index(t->nodes, struct profile_node, nd->parent);
 		up->total_ns += nd->total_ns;
 		up->total_samples += nd->total_samples;
-		up->n_children++;
+		up->first_child++;
 	}
 	t->children = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
 	g_array_set_size(t->children, n ? n - 1 : 0);
-	fill = g_new0(guint32, n);
 	for (guint32 i = 0, at = 0; i < n; i++) {
 		struct profile_node *nd = &g_array_index(t->nodes, struct profile_node, i);
+		guint32 count = nd->first_child;
 		nd->first_child = at;
-		fill[i] = at;
-		at += nd->n_children;
+		at += count;
 	}
 	for (guint32 i = 1; i < n; i++) {
 		guint32 up = g_array_index(t->nodes, struct profile_node, i).parent;
-		g_array_index(t->children, guint32, fill[up]++) = i;
+		g_array_index(t->children, guint32,
+			      g_array_index(t->nodes, struct profile_node, up).first_child++) = i;
 	}
+	for (guint32 i = n; i-- > 1;)
+		g_array_index(t->nodes, struct profile_node, i).first_child =
+			g_array_index(t->nodes, struct profile_node, i - 1).first_child;
+	if (n)
+		g_array_index(t->nodes, struct profile_node, 0).first_child = 0;
 	for (guint32 i = 0; i < n; i++) {
-		const struct profile_node *nd = profile_tree_node(t, i);
-		if (nd->n_children > 1)
-			g_qsort_with_data(&g_array_index(t->children, guint32, nd->first_child),
-					  (gint)nd->n_children, sizeof(guint32),
-					  tree_compare, t);
+		guint32 k;
+		guint32 *kids = (guint32 *)profile_tree_children(t, i, &k);
+		if (k > 1)
+			g_qsort_with_data(kids, (gint)k, sizeof(guint32), tree_compare, t);
 	}
+}
 
-	g_free(fill);
+const struct profile_line *profile_tree_lines(const struct profile_tree *t,
+					      guint32 id, guint32 *n)
+{
+	const struct profile_line *l;
+	guint32 lo = 0, hi, from;
+
+	*n = 0;
+	if (!t->lines || !t->lines->len)
+		return NULL;
+	l = (const struct profile_line *)(gconstpointer)t->lines->data;
+	/* sorted by node: the first of id's, then the end of them */
+	hi = t->lines->len;
+	while (lo < hi) {
+		guint32 mid = lo + (hi - lo) / 2;
+		if (l[mid].node < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	from = lo;
+	while (lo < t->lines->len && l[lo].node == id)
+		lo++;
+	*n = lo - from;
+	return *n ? &l[from] : NULL;
 }
 
 void profile_tree_free(struct profile_tree *t)
@@ -332,6 +412,8 @@ void profile_tree_free(struct profile_tree *t)
 	g_ptr_array_unref(t->trims);
 	if (t->lines)
 		g_array_unref(t->lines);
+	if (t->repeat)
+		g_array_unref(t->repeat);
 	if (t->built)
 		g_array_unref(t->built);
 	g_free(t);
@@ -368,9 +450,9 @@ GPtrArray *profile_tree_functions(const struct profile_tree *t, guint32 under)
 		struct profile_function_total *r;
 		/* a node of a whole function (shape_functions) stands at its
 		 * hottest line */
-		guint32 at = nd->n_lines ? g_array_index(t->lines, struct profile_line,
-							 nd->first_line).frame
-					 : nd->frame;
+		guint32 n_lines;
+		const struct profile_line *hot = profile_tree_lines(t, w.node, &n_lines);
+		guint32 at = n_lines ? hot->frame : nd->frame;
 
 		g_array_set_size(todo, todo->len - 1);
 		/* under the root, the thread nodes are no functions */

@@ -156,7 +156,6 @@ static void rebuild(struct profile_tree *t, const guint8 *removed, guint32 *map)
 		}
 		if (i) {
 			nd.parent = map[nd.parent];
-			nd.depth = g_array_index(nodes, struct profile_node, nd.parent).depth + 1;
 			keys[i] = (struct edge){nd.parent, nd.frame};
 			if ((found = g_hash_table_lookup(index, &keys[i]))) {
 				map[i] = GPOINTER_TO_UINT(found);

@@ -151,23 +151,23 @@ static guint32 *write_tree(struct html *h, const struct profile_tree *t)
 	fputs(",\n\"repeat\":{", out);
 	first = TRUE;
 	for (guint32 i = 1; i < at; i++) {
-		const struct profile_node *nd = profile_tree_node(t, order[i]);
-		if (nd->repeat > 1) {
-			fprintf(out, "%s\"%u\":%u", first ? "" : ",", i, nd->repeat);
+		guint32 repeat = profile_tree_repeat(t, order[i]);
+		if (repeat > 1) {
+			fprintf(out, "%s\"%u\":%u", first ? "" : ",", i, repeat);
 			first = FALSE;
 		}
 	}
 	fputs("},\n\"lines\":{", out);
 	first = TRUE;
 	for (guint32 i = 1; i < at; i++) {
-		const struct profile_node *nd = profile_tree_node(t, order[i]);
-		if (nd->n_lines < 2)
+		guint32 n_lines;
+		const struct profile_line *lines = profile_tree_lines(t, order[i], &n_lines);
+		if (n_lines < 2)
 			continue;
 		fprintf(out, "%s\"%u\":[", first ? "" : ",", i);
 		first = FALSE;
-		for (guint32 l = 0; l < nd->n_lines && l < HTML_LINES; l++) {
-			const struct profile_line *pl = &g_array_index(
-				t->lines, struct profile_line, nd->first_line + l);
+		for (guint32 l = 0; l < n_lines && l < HTML_LINES; l++) {
+			const struct profile_line *pl = &lines[l];
 			fprintf(out, "%s%d,", l ? "," : "", profile_frame(h->p, pl->frame)->line);
 			emit_u64(out, pl->ns);
 		}
@@ -230,17 +230,16 @@ struct columns {
 static void columns_flush(struct columns *c)
 {
 	guint64 total = c->run + c->wait;
-	guint32 best = c->root, best_depth = 0, node;
+	guint32 best = c->root, node;
 
 	if (c->open < 0)
 		return;
+	/* the deepest node with half the column's time: those with half are
+	 * one line of callers and callees, and a callee's id is larger */
 	for (guint i = 0; i < c->touched->len; i++) {
 		guint32 id = g_array_index(c->touched, guint32, i);
-		guint32 depth = profile_tree_node(c->t, id)->depth;
-		if (c->acc[id] * 2 >= total && depth > best_depth) {
+		if (c->acc[id] * 2 >= total && id > best)
 			best = id;
-			best_depth = depth;
-		}
 		c->acc[id] = 0;
 	}
 	g_array_set_size(c->touched, 0);

@@ -181,9 +181,10 @@ gboolean render_json(const struct profile *p, const struct profile_tree *t,
 			fputc('\n', out);
 		fputc('{', out);
 		fputs(frame_fields(p, cache, nd->frame), out);
-		if (nd->depth == 1 && nd->thread >= 0)
+		/* a thread or group node */
+		if (stack->len == 1 && nd->thread >= 0)
 			fprintf(out, ",\"thread\":%d", nd->thread);
-		else if (nd->depth == 1)
+		else if (stack->len == 1)
 			json_root_threads(p, t, kids[l->next - 1], out);
 		fprintf(out, ",\"self_ns\":%" G_GUINT64_FORMAT ",\"total_ns\":%" G_GUINT64_FORMAT
 			",\"self_samples\":%" G_GUINT64_FORMAT ",\"total_samples\":%"

@@ -133,7 +133,7 @@ gboolean render_root_holds(const struct profile *p, const struct profile_tree *t
 		return (guint)nd->thread == ti;
 	return nd->frame == th->family_frame || nd->frame == th->name_frame ||
 	       nd->frame == profile_process(p, th->process)->frame ||
-	       profile_tree_node(t, 0)->n_children == 1;
+	       render_one_root(t);
 }
 
 /* n with a comma every three digits, as "1,555" */

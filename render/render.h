@@ -138,6 +138,14 @@ void render_append_place(GString *buf, const struct profile_frame *f,
  * for synthetic frames.  Both cleaned as render_append_clean does. */
 void render_append_label(GString *buf, const struct profile_frame *f,
 			 guint32 repeat, gboolean ascii);
+/* The tree has one thread (or group) node under its root */
+static inline gboolean render_one_root(const struct profile_tree *t)
+{
+	guint32 n;
+
+	profile_tree_children(t, 0, &n);
+	return n == 1;
+}
 void render_append_shown_place(GString *buf, const struct profile_frame *f,
 			       const struct profile_frame *at,
 			       gboolean full_paths);

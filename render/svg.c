@@ -75,7 +75,7 @@ static void append_title(GString *b, const struct profile *p,
 	const struct profile_frame *f = profile_frame(p, nd->frame);
 	GString *s = g_string_new(NULL);
 
-	render_append_label(s, f, nd->repeat, FALSE);
+	render_append_label(s, f, profile_tree_repeat(t, id), FALSE);
 	if (f->kind == PROFILE_FRAME_PYTHON)
 		g_string_append(s, " (");
 	else if (f->kind == PROFILE_FRAME_NATIVE)
@@ -113,7 +113,7 @@ static void write_legend(FILE *out, const gboolean *seen, GString *b)
 }
 
 struct item {
-	guint32 node;
+	guint32 node, depth;
 	double x;
 };
 
@@ -127,7 +127,7 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 	guint32 max_depth = 0;
 	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct item));
 	GString *b = g_string_new(NULL);
-	struct item it = {0, SVG_PAD};
+	struct item it = {0, 0, SVG_PAD};
 	double height;
 	gboolean seen[PROFILE_ORIGIN_NATIVE + 1] = {FALSE};
 
@@ -139,15 +139,15 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		const guint32 *kids;
 		it = g_array_index(todo, struct item, todo->len - 1);
 		g_array_set_size(todo, todo->len - 1);
-		if (profile_tree_node(t, it.node)->depth > max_depth)
-			max_depth = profile_tree_node(t, it.node)->depth;
+		if (it.depth > max_depth)
+			max_depth = it.depth;
 		if (it.node)
 			seen[profile_frame(p, profile_tree_node(t, it.node)->frame)->origin] = TRUE;
 		kids = profile_tree_children(t, it.node, &n);
 		for (guint32 i = 0; i < n; i++) {
 			const struct profile_node *c = profile_tree_node(t, kids[i]);
 			double w = (by_ns ? (double)c->total_ns : (double)c->total_samples) * scale;
-			struct item k = {kids[i], 0};
+			struct item k = {kids[i], it.depth + 1, 0};
 			if (w >= MIN_WIDTH)
 				g_array_append_val(todo, k);
 		}
@@ -178,7 +178,7 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		SVG_WIDTH - 250, height - 8, height - 8);
 	write_legend(out, seen, b);
 
-	it.node = 0;
+	it.node = it.depth = 0;
 	it.x = SVG_PAD;
 	g_array_append_val(todo, it);
 	while (todo->len) {
@@ -195,13 +195,14 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		weight = by_ns ? nd->total_ns : nd->total_samples;
 		w = (double)weight * scale;
 		x = it.x;
-		y = height - 40 - (nd->depth + 1) * FRAME_H;
+		y = height - 40 - (it.depth + 1) * FRAME_H;
 		g_string_assign(b, "<g class=\"f\" data-label=\"");
 		if (it.node == 0) {
 			g_string_append(label, "all");
 			g_string_append(b, "all\"><title>all");
 		} else {
-			render_append_label(label, profile_frame(p, nd->frame), nd->repeat, FALSE);
+			render_append_label(label, profile_frame(p, nd->frame),
+					    profile_tree_repeat(t, it.node), FALSE);
 			emit_xml_text(b, label->str);
 			g_string_append(b, "\"><title>");
 			append_title(b, p, t, it.node, o);
@@ -244,7 +245,7 @@ gboolean render_svg(const struct profile *p, const struct profile_tree *t,
 		for (guint32 i = n; i-- > 0;) {
 			const struct profile_node *c = profile_tree_node(t, kids[i]);
 			double cw = (double)(by_ns ? c->total_ns : c->total_samples) * scale;
-			struct item k = {kids[i], 0};
+			struct item k = {kids[i], it.depth + 1, 0};
 			cx -= cw;
 			k.x = cx;
 			if (cw >= MIN_WIDTH)

@@ -141,7 +141,7 @@ static void text_frame(struct text *x, guint32 id, const char *connector)
 	g_string_append_printf(l, "%s%.3f %5.1f%%%s  ", c ? share_color(pct) : "",
 			       (double)nd->total_ns / 1e9, pct, c ? C_RESET : "");
 	text_append_frame(x, l, f, profile_frame(x->p, shape_hot_line(x->t, id)),
-			  nd->repeat);
+			  profile_tree_repeat(x->t, id));
 	g_string_append_c(l, '\n');
 	fputs(l->str, x->out);
 }
@@ -339,7 +339,7 @@ static void text_thread_header(struct text *x, guint32 id, guint64 all)
 			       nd->total_samples, nd->total_samples == 1 ? "" : "s",
 			       (double)nd->total_ns / 1e9,
 			       !wall ? "CPU" : text_no_idle(x) ? "running" : "wall");
-	if (profile_tree_node(x->t, 0)->n_children > 1 && all)
+	if (!render_one_root(x->t) && all)
 		g_string_append_printf(l, " (%.1f%% of all)",
 				       100.0 * (double)nd->total_ns / (double)all);
 	if (!family || !each->len) {

@@ -386,9 +386,16 @@ static void test_profile__stacks_are_interned(void)
 						profile_intern(p, "f", -1), NULL, 1, 2, -1));
 	CU_ASSERT_NOT_EQUAL(f, g);
 	CU_ASSERT_EQUAL(s1, s2);
-	CU_ASSERT_EQUAL(profile_stack(p, s1)->depth, 2);
 	CU_ASSERT_EQUAL(profile_stack(p, s1)->frame, g);
 	CU_ASSERT_EQUAL(profile_stack(p, profile_stack(p, s1)->parent)->frame, f);
+	CU_ASSERT_EQUAL(profile_stack(p, profile_stack(p, s1)->parent)->parent, 0);
+	/* the index and the push shortcuts go when loading ends; stacks
+	 * pushed after that are still the same ones */
+	profile_loaded(p);
+	CU_ASSERT_EQUAL(profile_stack_push(p, profile_stack_push(p, 0, f), g), s1);
+	CU_ASSERT_EQUAL(profile_stack_push(p, s1, f), profile_stack_push(p, s1, f));
+	CU_ASSERT_NOT_EQUAL(profile_stack_push(p, s1, f), s1);
+	CU_ASSERT_EQUAL(profile_n_stacks(p), 4);
 	profile_free(p);
 }
 
@@ -630,11 +637,11 @@ static gboolean trees_equal(const struct profile_tree *a, const struct profile_t
 		const struct profile_node *x = profile_tree_node(a, i);
 		const struct profile_node *y = profile_tree_node(b, i);
 		if (x->frame != y->frame || x->parent != y->parent ||
-		    x->depth != y->depth || x->thread != y->thread ||
+		    x->thread != y->thread ||
 		    x->self_ns != y->self_ns || x->total_ns != y->total_ns ||
 		    x->self_samples != y->self_samples ||
 		    x->total_samples != y->total_samples ||
-		    x->first_child != y->first_child || x->n_children != y->n_children)
+		    x->first_child != y->first_child)
 			return FALSE;
 	}
 	return !memcmp(a->children->data, b->children->data,

@@ -75,6 +75,7 @@ static void test_shape__functions_merge_calling_lines(void)
 	guint32 top, w;
 	const struct profile_node *nd;
 	const struct profile_line *l;
+	guint32 n_lines;
 
 	add(p, 3, 1, (guint32[]){main10, work}, 2);
 	add(p, 5, 1, (guint32[]){main11, work}, 2);
@@ -89,8 +90,8 @@ static void test_shape__functions_merge_calling_lines(void)
 	CU_ASSERT_EQUAL(nd->total_ns, 9 * MS);
 	CU_ASSERT_EQUAL(nd->self_ns, 1 * MS);
 	/* lines heaviest first: 11 (6 ms with its callee), then 10 (3 ms) */
-	CU_ASSERT_EQUAL_FATAL(nd->n_lines, 2);
-	l = &g_array_index(t->lines, struct profile_line, nd->first_line);
+	l = profile_tree_lines(t, top, &n_lines);
+	CU_ASSERT_EQUAL_FATAL(n_lines, 2);
 	CU_ASSERT_EQUAL(l[0].frame, main11);
 	CU_ASSERT_EQUAL(l[0].ns, 6 * MS);
 	CU_ASSERT_EQUAL(l[1].frame, main10);
@@ -133,7 +134,7 @@ static void test_shape__recursion_folds_into_one_node(void)
 		CU_ASSERT_STRING_EQUAL(frame_of(t, kids[1])->name, "<module>");
 	}
 	CU_ASSERT_STRING_EQUAL(frame_of(t, f)->name, "fib");
-	CU_ASSERT_EQUAL(profile_tree_node(t, f)->repeat, 3);
+	CU_ASSERT_EQUAL(profile_tree_repeat(t, f), 3);
 	CU_ASSERT_EQUAL(profile_tree_node(t, f)->total_ns, 7 * MS);
 	CU_ASSERT_EQUAL(profile_tree_node(t, f)->self_ns, 5 * MS);
 	k = only_child(t, f);
@@ -177,7 +178,7 @@ static void test_shape__library_run_folds(void)
 	g = kids[0];
 	CU_ASSERT_EQUAL(frame_of(t, g)->kind, PROFILE_FRAME_GROUP);
 	CU_ASSERT_STRING_EQUAL(frame_of(t, g)->name, "[pkg, other: 3 frames]");
-	CU_ASSERT_EQUAL(profile_tree_node(t, g)->repeat, 0);
+	CU_ASSERT_EQUAL(profile_tree_repeat(t, g), 0);
 	CU_ASSERT_EQUAL(profile_tree_node(t, g)->self_ns, 1 * MS);
 	CU_ASSERT_EQUAL(profile_tree_node(t, g)->total_ns, 81 * MS);
 	CU_ASSERT_STRING_EQUAL(frame_of(t, kids[1])->name, "callback");
