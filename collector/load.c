@@ -122,7 +122,6 @@ struct load {
 	gboolean have_cur;
 	guint32 cur_serial;
 	guint cur_thread;
-	GArray *prev_frames; /* struct pf_frame */
 	GArray *prev_stacks; /* guint32: stack after frame i */
 	guint32 prev_depth;
 	guint32 prev_flags;
@@ -478,24 +477,6 @@ static void load_index_codes(struct load *l)
 		l->code_array[GPOINTER_TO_UINT(k)] = v;
 }
 
-/* How many frames of the previous sample (of n) the sample shares, root
- * side first: a (code id, lasti) pair compared as one 64-bit word. */
-static guint32 load_shared(const void *prev, const struct pf_frame *cur, guint32 n)
-{
-	const guint8 *a = prev, *b = (const guint8 *)cur;
-	guint32 i = 0;
-
-	G_STATIC_ASSERT(sizeof(struct pf_frame) == sizeof(guint64));
-	for (; i < n; i++) {
-		guint64 x, y;
-		memcpy(&x, a + i * sizeof x, sizeof x);
-		memcpy(&y, b + i * sizeof y, sizeof y);
-		if (x != y)
-			break;
-	}
-	return i;
-}
-
 static int on_sample(void *ctx, const struct pf_sample *s)
 {
 	struct load *l = ctx;
@@ -533,14 +514,13 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		base = l->stack_unmerged;
 	}
 
+	/* the frames the file says the sample shares with the one before
+	 * (read.h), which this loader saw last unless the thread changed */
 	if (((l->prev_flags ^ s->flags) &
 	     (PF_SAMPLE_TRUNCATED | PF_SAMPLE_UNMERGED)) == 0)
-		shared = load_shared(l->prev_frames->data, s->frames,
-				     MIN(l->prev_depth, s->depth));
-	if (s->depth > l->prev_frames->len) {
-		g_array_set_size(l->prev_frames, s->depth);
+		shared = MIN(s->shared, l->prev_depth);
+	if (s->depth > l->prev_stacks->len)
 		g_array_set_size(l->prev_stacks, s->depth);
-	}
 	stack = shared ? g_array_index(l->prev_stacks, guint32, shared - 1) : base;
 	for (i = shared; i < s->depth; i++) {
 		guint32 frame = load_frame(l, &s->frames[i]), next;
@@ -553,9 +533,6 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		}
 		g_array_index(l->prev_stacks, guint32, i) = stack;
 	}
-	if (shared < s->depth)
-		memcpy(&g_array_index(l->prev_frames, struct pf_frame, shared),
-		       &s->frames[shared], (s->depth - shared) * sizeof *s->frames);
 	l->prev_depth = s->depth;
 	l->prev_flags = s->flags;
 	if (s->flags & PF_SAMPLE_WAIT_MASK)
@@ -710,7 +687,6 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	l.strings = g_hash_table_new(g_direct_hash, g_direct_equal);
 	l.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					load_code_free);
-	l.prev_frames = g_array_new(FALSE, FALSE, sizeof(struct pf_frame));
 	l.prev_stacks = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	if (!info.complete) {
@@ -748,7 +724,6 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	g_hash_table_unref(l.codes);
 	g_free(l.code_array);
 	g_hash_table_unref(l.threads);
-	g_array_unref(l.prev_frames);
 	g_array_unref(l.prev_stacks);
 	pf_file_close(f);
 	if (rc != 0) {
