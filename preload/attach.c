@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "control.h"
 #include "names.h"
 #include "sampler.h"
 #include "sampler-int.h"
@@ -352,6 +353,9 @@ EXPORT int pyprof_detach(char *why, size_t why_len)
 		goto out;
 	}
 	__atomic_store_n(&attached, 0, __ATOMIC_RELEASE);
+	/* first: a request it serves (ctl start) or a rotation it makes
+	 * would open a file, and it must answer nobody once detached */
+	control_release();
 	sampler_wall_stop();
 	/* the waiting threads' kept-back samples, while they may still be
 	 * written */

@@ -14,6 +14,11 @@
  * or without the socket: it sleeps until the next boundary instead of
  * for good.
  *
+ * Loaded late, the channel is pyprof attach's: made by pyprof_attach,
+ * with the same descriptors and thread, and gone with pyprof_detach
+ * (control_release), so that no request can start a recording nobody
+ * attached; a child forked while attached gets none (attach.c).
+ *
  * Ordinary context throughout: the commands lock and open files, as the
  * control API does when a program calls it.
  */
@@ -31,6 +36,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "control.h"
 #include "helper.h"
 #include "write.h"
@@ -43,6 +49,10 @@ static dev_t sock_dev, wake_dev;
 static ino_t sock_ino, wake_ino;
 static pthread_t thread;
 static int running, stop_flag;
+/* control_init's until control_release (pyprof attach --stop); a child
+ * forked meanwhile gets a channel of its own only if this is set and
+ * the parent is not attached (in_child, decided before the fork) */
+static int wanted, in_child;
 /* Rotation's clock (PYPROF_ROTATE): called when the thread wakes, it
  * does what is due and says how long to sleep (0: until asked) */
 static uint64_t (*tick)(void);
@@ -263,6 +273,17 @@ static int open_fds(void)
 	return 0;
 }
 
+/* The descriptors, closed unless the program took their numbers; under
+ * ctl_lock, the thread stopped. */
+static void close_fds(void)
+{
+	if (still_ours(sock_fd, sock_dev, sock_ino))
+		close(sock_fd);
+	if (still_ours(wake_fd, wake_dev, wake_ino))
+		close(wake_fd);
+	sock_fd = wake_fd = -1;
+}
+
 /* Fork: as wall mode's sampler thread (wall.c), and for one more reason:
  * a command runs with the control API's locks and may be opening the
  * file, which a fork must not copy halfway. */
@@ -283,6 +304,10 @@ static void start_now(void)
 static void prepare(void)
 {
 	pthread_mutex_lock(&ctl_lock);
+	/* A child of an attached process is not profiled (attach.c): a
+	 * channel there would answer for a process with no recording and
+	 * start a thread the child's program never had. */
+	in_child = wanted && !attach_polling();
 	stop_locked();
 }
 
@@ -300,25 +325,56 @@ static void child(void)
 {
 	pthread_mutex_init(&ctl_lock, NULL);
 	running = 0;
-	if (still_ours(sock_fd, sock_dev, sock_ino))
-		close(sock_fd);
-	if (still_ours(wake_fd, wake_dev, wake_ino))
-		close(wake_fd);
-	sock_fd = wake_fd = -1;
-	if (open_fds() == 0)
+	close_fds();
+	wanted = in_child;
+	if (wanted && open_fds() != 0)
+		wanted = 0;
+	if (wanted)
 		start_locked();
 }
 
 int control_init(int socket, uint64_t (*rotation)(void))
 {
-	int r;
+	static int forks_watched;
+	int r = -1;
 
+	pthread_mutex_lock(&ctl_lock);
+	if (running || wanted) {
+		/* pyprof attach after a detach whose thread would not stop */
+		errno = EBUSY;
+		goto out;
+	}
 	with_socket = socket;
 	tick = rotation;
-	pthread_mutex_lock(&ctl_lock);
-	r = open_fds() == 0 && start_locked() == 0 ? 0 : -1;
-	pthread_mutex_unlock(&ctl_lock);
-	if (r == 0)
+	if (open_fds() != 0)
+		goto out;
+	if (start_locked() != 0) {
+		int e = errno;
+		close_fds();
+		errno = e;
+		goto out;
+	}
+	wanted = 1;
+	r = 0;
+	/* once: pyprof attach may start the channel again after a detach */
+	if (!forks_watched++)
 		pthread_atfork(prepare, parent, child);
+out:
+	pthread_mutex_unlock(&ctl_lock);
 	return r;
+}
+
+void control_release(void)
+{
+	pthread_mutex_lock(&ctl_lock);
+	if (wanted) {
+		wanted = 0;
+		stop_locked();
+		/* a thread that could not be woken keeps polling them */
+		if (!running) {
+			close_fds();
+			tick = NULL;
+		}
+	}
+	pthread_mutex_unlock(&ctl_lock);
 }

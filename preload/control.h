@@ -32,9 +32,15 @@
  * pid).  rotation, when not NULL, is called whenever the thread wakes
  * (first thing, and at least as often as it asks): it does what is due
  * and returns the ns until it is wanted again (0: not until the thread
- * wakes for another reason).  Ordinary context, in the constructor.  0,
- * or -1 with errno. */
+ * wakes for another reason).  Ordinary context: in the constructor, or
+ * in pyprof_attach.  0, or -1 with errno (EBUSY: a thread released
+ * before never stopped). */
 int control_init(int socket, uint64_t (*rotation)(void));
+
+/* Undoes control_init (pyprof_detach): the thread stopped and joined,
+ * the descriptors closed, no channel in a child forked after this.
+ * Not from the control thread itself; nothing of it may be held. */
+void control_release(void);
 
 /* What the channel calls, in preload.c: the control API (libpyprof(7))
  * and a status report ("key: value" lines into buf). */

@@ -64,7 +64,11 @@ int intern_init(int n)
 		/* never touched pages cost nothing: without native frames
 		 * the native table stays unbacked, and so does a second set
 		 * until a rotation */
-		void *p = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE,
+		void *p;
+
+		if (sets[i].codes)
+			continue; /* mapped for an earlier pyprof attach */
+		p = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return -1;

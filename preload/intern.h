@@ -36,7 +36,7 @@ struct rec_sink {
 	int set; /* the tables of the file the records go to */
 };
 
-/* Maps n sets of tables. 0 or -1. */
+/* Maps the first n sets of tables, those not mapped yet. 0 or -1. */
 int intern_init(int n);
 /* Forgets every id of one set (a forked child starts a new file, a
  * rotated run its next).  Nothing may use the set meanwhile. */

@@ -283,7 +283,9 @@ static int open_file_at(struct pf_writer *w, char *p, unsigned seq,
 		h->py_hexversion = layout.hexversion;
 		if (layout.is_static)
 			h->flags |= PF_FLAG_PY_STATIC;
-		if (native_enabled())
+		/* settings, not native_enabled(): a second pyprof attach
+		 * may not ask for what a first one loaded */
+		if (settings.native)
 			h->flags |= PF_FLAG_NATIVE;
 		snprintf(h->py_version, sizeof h->py_version, "%s", layout.version);
 		memcpy(h->hostname, host, sizeof h->hostname - 1);
@@ -596,6 +598,18 @@ static void say_recording(void)
 		    ? "perf task-clock" : "thread CPU timer");
 }
 
+/* The control thread, for the channel and for rotation's clock; from
+ * setup, and from setup_again for a second pyprof attach (the first's
+ * went with its pyprof_detach). */
+static void start_control(void)
+{
+	if ((settings.control || rotating()) &&
+	    control_init(settings.control, rotating() ? rotate_tick : NULL) != 0)
+		say(1, "cannot open the control channel%s: %s",
+		    rotating() ? " (which rotates the files too)" : "",
+		    strerror(errno));
+}
+
 /* All that starting takes once this is known to be CPython: the
  * settings, the file (unless it waits for pyprof_start), the handlers,
  * the threads.  From the constructor when preloaded; for a library loaded
@@ -668,11 +682,7 @@ static void setup(void)
 	else
 		say(0, "loaded for %s; recording waits for pyprof_start()",
 		    layout.version);
-	if ((settings.control || rotating()) &&
-	    control_init(settings.control, rotating() ? rotate_tick : NULL) != 0)
-		say(1, "cannot open the control channel%s: %s",
-		    rotating() ? " (which rotates the files too)" : "",
-		    strerror(errno));
+	start_control();
 }
 
 __attribute__((constructor)) static void pyprof_load(void)
@@ -713,7 +723,11 @@ static void setup_again(void)
 		close(log_fd);
 	log_fd = -1;
 	open_log();
-	sampler_new_file(&settings);
+	if (sampler_new_file(&settings) != 0) {
+		say(1, "cannot make the tables of a rotated run: %s; not "
+		    "profiling", strerror(errno));
+		return;
+	}
 	if (open_file() != 0)
 		return;
 	wr->hdr->source = (uint32_t)sampler_source();
@@ -725,6 +739,7 @@ static void setup_again(void)
 		say(1, "cannot start pyprof's helper thread: %s; threads started "
 		    "from now on are not sampled", strerror(errno));
 	say_recording();
+	start_control();
 }
 
 int preload_attach(void)

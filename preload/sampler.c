@@ -559,14 +559,17 @@ int sampler_init(const struct settings *s, const struct py_layout *L,
 	return 0;
 }
 
-void sampler_new_file(const struct settings *s)
+int sampler_new_file(const struct settings *s)
 {
+	if (intern_init(s->rotate_ns || s->rotate_bytes ? 2 : 1) != 0)
+		return -1;
 	timers_init(s);
 	writer_gen = 0;
 	intern_reset(0);
 	intern_reset(1);
 	names_reset();
 	native_objects_reset();
+	return 0;
 }
 
 void sampler_exec_prepare(void)

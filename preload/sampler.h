@@ -87,8 +87,10 @@ void sampler_resume(void);
 
 /* Before a new file in the same process (pyprof_attach after a
  * detach): the source picked again for s, the codes, names and objects
- * of the old file forgotten.  No thread may be sampled meanwhile. */
-void sampler_new_file(const struct settings *s);
+ * of the old file forgotten, the second set of tables mapped if s
+ * rotates and the first attach did not.  No thread may be sampled
+ * meanwhile.  0, or -1 with errno. */
+int sampler_new_file(const struct settings *s);
 
 /* Async-signal-safe, as exec is: a program may call it from a signal
  * handler.  Before exec: stop this thread's signals and leave none
