@@ -286,6 +286,40 @@ int attach_forked(void)
 	return 1;
 }
 
+/* Native stacks: a thread's unwinding is readied in that thread
+ * (native_warm), and of the threads adopted only the one attaching runs
+ * pyprof's code; the others are sampled, with their Python frames only.
+ * Said to pyprof_attach's caller, who asked for native stacks of all. */
+static void say_native(void)
+{
+	struct thread_state *me, *t;
+	char msg[512];
+	int others = 0, ready;
+
+	if (!settings || !settings->native)
+		return;
+	pthread_mutex_lock(&by_tid_lock);
+	me = by_tid_get(gettid_());
+	ready = me && me->native_ready;
+	for (t = live; t; t = t->next_live)
+		others += t != me;
+	pthread_mutex_unlock(&by_tid_lock);
+	if (ready)
+		snprintf(msg, sizeof msg,
+			 "native stacks for %s only: the other threads (%d "
+			 "now, and those started from now on) are sampled with "
+			 "their Python frames alone, shown under [native: "
+			 "unmerged] (libpyprof(7), Loaded late)",
+			 me->is_main ? "the main thread" : "the thread that attached",
+			 others);
+	else
+		snprintf(msg, sizeof msg,
+			 "no native stacks: the attaching thread's unwinding "
+			 "could not be readied, and no other thread's can be; "
+			 "every thread is sampled with its Python frames alone");
+	attach_capture(msg, strlen(msg));
+}
+
 /* --- the entry points ---------------------------------------------------- */
 
 /*
@@ -311,8 +345,10 @@ EXPORT int pyprof_attach(const char *settings, char *why, size_t why_len)
 	__atomic_store_n(&attaching, 1, __ATOMIC_RELEASE);
 	r = preload_attach();
 	err = errno;
-	if (r == 0)
+	if (r == 0) {
 		__atomic_store_n(&attached, 1, __ATOMIC_RELEASE);
+		say_native();
+	}
 	__atomic_store_n(&attaching, 0, __ATOMIC_RELEASE);
 	if (r != 0 && task_fd >= 0) {
 		close(task_fd);

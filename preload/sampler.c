@@ -233,6 +233,10 @@ int sampler_adopt_thread(int tid)
 		return -1;
 	t->adopted = 1;
 	t->started = started;
+	/* libunwind readies a thread's state in that thread only (native.c):
+	 * of the adopted, the one adopting can be, no other */
+	if (settings->native && tid == gettid_())
+		t->native_ready = native_warm(t->is_main, &t->native_root) == 0;
 	if ((timers_arm(t))) {
 		thread_state_free(t);
 		return 0; /* it may have ended meanwhile */

@@ -46,7 +46,9 @@ int sampler_adopt_threads(void);
 
 /* Arms the thread tid of this process, unless it has a state already:
  * 1 if adopted, 0 if not (armed already, gone, or one of pyprof's own
- * threads), -1 if out of memory. */
+ * threads), -1 if out of memory.  With native stacks, only the calling
+ * thread's own adoption readies its unwinding (native_warm): another
+ * thread's samples keep their Python frames alone, marked unmerged. */
 int sampler_adopt_thread(int tid);
 
 /* Stops sampling the calling thread and frees its state. */
