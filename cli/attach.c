@@ -59,6 +59,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "collector/profile.h"
+#include "preload/settings.h"
 
 #define ATTACH_DEFAULT_TIMEOUT 10.0
 
@@ -66,6 +67,11 @@ struct attach_opts {
 	gboolean stop;
 	double timeout;
 	char *python; /* --python: the interpreter, as the target sees it */
+	/* the library's settings beyond report_opts' interval and mode:
+	 * PYPROF_ROTATE, PYPROF_KEEP as given (checked), and 1 for
+	 * PYPROF_CONTROL and PYPROF_NATIVE when asked */
+	char *rotate, *keep;
+	gboolean control, native;
 };
 
 /* What pyprof learns about the target before it asks anything. */
@@ -598,13 +604,93 @@ static void exchange_remove(struct exchange *x)
 	g_free(x->lib_inside);
 }
 
+/* What an attach passes for setting name: the option's value if given,
+ * else this environment's. */
+static const char *attach_value(const struct report_opts *o,
+				const struct attach_opts *ao, const char *name)
+{
+	if (!strcmp(name, "PYPROF_INTERVAL") && o->interval)
+		return o->interval;
+	if (!strcmp(name, "PYPROF_MODE") && o->mode)
+		return o->mode;
+	if (!strcmp(name, "PYPROF_ROTATE") && ao->rotate)
+		return ao->rotate;
+	if (!strcmp(name, "PYPROF_KEEP") && ao->keep)
+		return ao->keep;
+	if (!strcmp(name, "PYPROF_CONTROL") && ao->control)
+		return "1";
+	if (!strcmp(name, "PYPROF_NATIVE") && ao->native)
+		return "1";
+	return g_getenv(name);
+}
+
+/* The values the library would refuse, checked here with its own parser
+ * before the target is asked anything: the target would stay as it is,
+ * but the answer would come from its side, naming PYPROF_* rather than
+ * the option.  TRUE, or FALSE after printing why, naming the option (or
+ * the variable, where it came from the environment). */
+static gboolean attach_check(const struct report_opts *o,
+			     const struct attach_opts *ao)
+{
+	static const struct {
+		const char *name, *option;
+	} bools[] = {{"PYPROF_CONTROL", "--control"}, {"PYPROF_NATIVE", "--native"}};
+	const char *rotate = attach_value(o, ao, "PYPROF_ROTATE");
+	const char *keep = attach_value(o, ao, "PYPROF_KEEP");
+	guint64 a, b;
+	int on;
+
+	if (rotate && *rotate && settings_parse_rotate(rotate, &a, &b) != 0) {
+		if (ao->rotate)
+			fprintf(stderr, "pyprof: attach: --rotate: expected a period "
+					"of at least 100ms (60s, 10m, 1h) and/or a size of "
+					"at least 1M (100M), comma-separated, got '%s'\n",
+				rotate);
+		else
+			fprintf(stderr, "pyprof: attach: PYPROF_ROTATE=%s: expected a "
+					"period of at least 100ms (60s, 10m, 1h) and/or a "
+					"size of at least 1M (100M), comma-separated\n",
+				rotate);
+		return FALSE;
+	}
+	if (keep && *keep && settings_parse_keep(keep, &a, &b) != 0) {
+		if (ao->keep)
+			fprintf(stderr, "pyprof: attach: --keep: expected a number of "
+					"files (10) and/or a total size (1G), "
+					"comma-separated, got '%s'\n", keep);
+		else
+			fprintf(stderr, "pyprof: attach: PYPROF_KEEP=%s: expected a "
+					"number of files (10) and/or a total size (1G), "
+					"comma-separated\n", keep);
+		return FALSE;
+	}
+	if (keep && *keep && !(rotate && *rotate)) {
+		fprintf(stderr, "pyprof: attach: %s: needs --rotate (or "
+				"PYPROF_ROTATE): only a rotated run has files to "
+				"delete\n", ao->keep ? "--keep" : "PYPROF_KEEP");
+		return FALSE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(bools); i++) {
+		const char *v = attach_value(o, ao, bools[i].name);
+		if (v && *v && settings_parse_bool(v, &on) != 0) {
+			fprintf(stderr, "pyprof: attach: %s=%s: expected 1 or 0 "
+					"(or give %s)\n", bools[i].name, v,
+				bools[i].option);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* PYPROF_* for the library: the options, else this environment's; an
  * output relative to here made absolute. */
-static char *attach_settings(const struct report_opts *o)
+static char *attach_settings(const struct report_opts *o,
+			     const struct attach_opts *ao)
 {
 	static const char *const passed[] = {
 		"PYPROF_INTERVAL", "PYPROF_MODE", "PYPROF_SOURCE",
-		"PYPROF_MAX_SIZE", "PYPROF_LOG",
+		"PYPROF_MAX_SIZE", "PYPROF_LOG", "PYPROF_ROTATE", "PYPROF_KEEP",
+		"PYPROF_CONTROL", "PYPROF_NATIVE",
 	};
 	GString *s = g_string_new(NULL);
 	const char *out = o->output ? o->output : g_getenv("PYPROF_OUTPUT");
@@ -617,11 +703,7 @@ static char *attach_settings(const struct report_opts *o)
 	else
 		g_string_append_printf(s, "PYPROF_OUTPUT=%s/%s\n", cwd, out);
 	for (gsize i = 0; i < G_N_ELEMENTS(passed); i++) {
-		const char *v = !strcmp(passed[i], "PYPROF_INTERVAL") && o->interval
-					? o->interval
-				: !strcmp(passed[i], "PYPROF_MODE") && o->mode
-					? o->mode
-					: g_getenv(passed[i]);
+		const char *v = attach_value(o, ao, passed[i]);
 		if (v && *v && !strchr(v, '\n'))
 			g_string_append_printf(s, "%s=%s\n", passed[i], v);
 	}
@@ -870,11 +952,19 @@ static void print_stopped(const struct target *t, const char *path)
 	char *here = file_here(t, path);
 	GError *error = NULL;
 
-	if (profile_load_file(p, here, &error))
-		printf("pyprof: stopped %ld: %s is complete: %" G_GUINT64_FORMAT
-		       " samples of %u threads\n", t->pid, path, p->n_samples,
+	if (profile_load_file(p, here, &error)) {
+		const struct profile_process *pr =
+			p->processes->len ? g_ptr_array_index(p->processes, 0) : NULL;
+		char *run = pr && pr->sequence
+			? g_strdup_printf(" (file %u of a rotated run; pyprof report "
+					  "DIR reads them all)", pr->sequence)
+			: g_strdup("");
+
+		printf("pyprof: stopped %ld: %s is complete%s: %" G_GUINT64_FORMAT
+		       " samples of %u threads\n", t->pid, path, run, p->n_samples,
 		       p->threads->len);
-	else {
+		g_free(run);
+	} else {
 		printf("pyprof: stopped %ld: %s is complete\n", t->pid, path);
 		g_error_free(error);
 	}
@@ -912,6 +1002,8 @@ static int attach(const struct target *t, const struct report_opts *o,
 	struct exchange x = {0};
 	char *python = NULL, *settings = NULL, *kind = NULL, *text = NULL;
 	char *script = NULL, **answer = NULL;
+	const char *on;
+	int control = 0;
 	gint64 t0;
 	int rc = EXIT_INPUT;
 
@@ -927,7 +1019,7 @@ static int attach(const struct target *t, const struct report_opts *o,
 	}
 	if (!exchange_make(&x, t, lib))
 		goto out;
-	settings = attach_settings(o);
+	settings = attach_settings(o, ao);
 	if (!exchange_script(&x, t, settings, ao->stop))
 		goto out;
 	script = g_build_filename(x.dir_inside, "attach.py", NULL);
@@ -985,6 +1077,10 @@ static int attach(const struct target *t, const struct report_opts *o,
 		       "pyprof: stop with: pyprof attach --stop %ld\n", t->pid,
 		       t->version >> 24, (t->version >> 16) & 0xff,
 		       (double)(g_get_monotonic_time() - t0) / 1e6, answer[2], t->pid);
+	if (!ao->stop && (on = attach_value(o, ao, "PYPROF_CONTROL")) &&
+	    settings_parse_bool(on, &control) == 0 && control)
+		printf("pyprof: control with: pyprof ctl %ld start|stop|mark|status\n",
+		       t->pid);
 	rc = 0;
 out:
 	exchange_remove(&x);
@@ -1000,7 +1096,8 @@ out:
 int cmd_attach(int argc, char **argv)
 {
 	struct report_opts o;
-	struct attach_opts ao = {FALSE, ATTACH_DEFAULT_TIMEOUT, NULL};
+	struct attach_opts ao = {FALSE, ATTACH_DEFAULT_TIMEOUT, NULL, NULL, NULL,
+				 FALSE, FALSE};
 	struct target t = {0};
 	GOptionContext *ctx;
 	GOptionGroup *g;
@@ -1016,8 +1113,24 @@ int cmd_attach(int argc, char **argv)
 		 "Sampling interval, e.g. 5ms (default 10ms, or PYPROF_INTERVAL)", "TIME"},
 		{"mode", 'm', 0, G_OPTION_ARG_CALLBACK, options_mode_arg,
 		 "cpu (the default) or wall; PYPROF_MODE", "cpu|wall"},
+		{"rotate", 0, 0, G_OPTION_ARG_STRING, &ao.rotate,
+		 "Write a run of files, a new one every PERIOD (at least 100ms: "
+		 "60s, 10m, 1h) and/or when the file reaches SIZE (at least 1M: "
+		 "100M), numbered -0001, -0002...; both comma-separated; "
+		 "PYPROF_ROTATE", "PERIOD|SIZE"},
+		{"keep", 0, 0, G_OPTION_ARG_STRING, &ao.keep,
+		 "With --rotate: delete the oldest files beyond N files and/or "
+		 "SIZE bytes in all; PYPROF_KEEP", "N|SIZE"},
+		{"control", 0, 0, G_OPTION_ARG_NONE, &ao.control,
+		 "Open the control channel, for 'pyprof ctl PID' while attached "
+		 "(PYPROF_CONTROL=1)", NULL},
+		{"native", 0, 0, G_OPTION_ARG_NONE, &ao.native,
+		 "Record native (C, C++) frames with the Python ones: of the main "
+		 "thread only, the others' cannot be readied from outside "
+		 "(PYPROF_NATIVE=1)", NULL},
 		{"stop", 0, 0, G_OPTION_ARG_NONE, &ao.stop,
-		 "Stop recording and complete the file", NULL},
+		 "Stop recording, complete the file (with --rotate, the run's "
+		 "last) and close the control channel", NULL},
 		{"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &ao.timeout,
 		 "Wait up to S seconds for the target to run the request (default 10)",
 		 "S"},
@@ -1048,6 +1161,9 @@ int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "pyprof: attach: --timeout: expected seconds > 0\n");
 		goto out;
 	}
+	/* --stop passes no settings the library reads */
+	if (!ao.stop && !attach_check(&o, &ao))
+		goto out;
 	rc = EXIT_INPUT;
 	lib = run_library();
 	if (!g_file_test(lib, G_FILE_TEST_IS_REGULAR)) {
@@ -1077,6 +1193,9 @@ out:
 	g_free(t.proc);
 	g_free(t.root);
 	g_free(t.exe_inside);
+	g_free(ao.rotate);
+	g_free(ao.keep);
+	g_free(ao.python);
 	g_option_context_free(ctx);
 	options_release(&o);
 	return rc;

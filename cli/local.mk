@@ -6,5 +6,8 @@ pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
 	cli/pipeline.c cli/pipeline.h cli/report.c cli/info.c cli/run.c \
 	cli/diff.c cli/top.c cli/ctl.c cli/attach.c cli/pack.c \
 	cli/when.c cli/when.h
+# attach checks PYPROF_ROTATE and PYPROF_KEEP with the library's own
+# parser (pure: strings in, numbers out), so that both accept the same
+pyprof_SOURCES += preload/settings.c preload/settings.h
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
 pyprof_LDADD = libpfformat.la $(GLIB_LIBS) -lm
