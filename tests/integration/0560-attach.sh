@@ -9,6 +9,16 @@
 #    nobody attached to (with -X dev -W error: no warning either);
 #  - a second attach says "already profiled"; attach after --stop writes
 #    a new file; a SIGTERM while attached completes the file;
+#  - --rotate=200ms --keep=3: the last three files of the run, numbered,
+#    complete (rotated, the last stopped), read as one by report DIR;
+#  - --control: pyprof ctl status, start, mark, stop while attached, the
+#    marks in the file and --window picking its part; after --stop, no
+#    channel and no pyprof-ctl thread;
+#  - --native: native frames of the main thread (zlib's deflate under
+#    its Python caller); the other threads' samples Python only, marked
+#    unmerged, as attach warns;
+#  - bad values (--rotate=garbage, --keep without --rotate) exit 2 naming
+#    the option, the target not asked;
 #  - a request the target does not run in time is withdrawn: when it runs
 #    it does nothing and removes itself;
 #  - refused with the reason: remote debugging disabled in the target,
@@ -122,6 +132,139 @@ for py in $pythons; do
 		fi ;;
 	*) fail "$v: second file: $h $(grep '^mode:' "$work/info")" ;;
 	esac
+
+	# --rotate=200ms --keep=3: a run of complete files, numbered, the
+	# last three kept; report DIR reads them as one process
+	rm -rf "$work/rot" && mkdir -p "$work/rot"
+	start "$py" "$work/rrun"
+	touch "$work/rrun/go"
+	if attach --rotate=200ms --keep=3 -i 1ms -o "$work/rot/" "$pid" && sleep 1.6 &&
+		attach --stop "$pid" && grep -q "is complete (file [0-9]* of a rotated run" "$work/aout"; then
+		ok "$v: --rotate: $(sed 's/^pyprof: //' "$work/aout")"
+	else
+		fail "$v: --rotate: $(cat "$work/aout" "$work/aerr")"
+	fi
+	end "$work/rrun"
+	python3 "$top_srcdir/tests/integration/pfheader.py" "$work"/rot/*.pyprof >"$work/hdr"
+	# path state reason signal pid ppid samples signals dropped sequence
+	if [ "$(wc -l <"$work/hdr")" -eq 3 ] &&
+		awk 'NR == 1 { first = $10 }
+		     { split($1, a, "-"); if (a[length(a)] + 0 != $10) exit 1 }
+		     $10 != first + NR - 1 || $2 != "complete" || $7 == 0 { exit 1 }
+		     NR < 3 && $3 != "rotate" { exit 1 }
+		     END { if ($3 != "stop" || first < 3) exit 1 }' "$work/hdr"; then
+		ok "$v: --keep=3: files $(awk '{printf "%s ", $10}' "$work/hdr")complete, numbered, rotated but the last (stop)"
+	else
+		fail "$v: --rotate files: $(cat "$work/hdr")"
+	fi
+	bad=
+	for f in "$work"/rot/*.pyprof; do
+		"$PYPROF_BIN" info "$f" >"$work/info" 2>&1
+		grep -q '^state: *complete' "$work/info" && grep -q '^run: *file [0-9]* of a rotated run' "$work/info" ||
+			bad="$bad $(basename "$f"): $(grep -E '^(state|run):' "$work/info" | tr '\n' ' ')"
+	done
+	if [ -z "$bad" ]; then
+		ok "$v: info: every file of the run complete"
+	else
+		fail "$v: info:$bad"
+	fi
+	"$PYPROF_BIN" report --threads "$work/rot" >"$work/threads" 2>"$work/report.err" || true
+	if [ "$(awk '$1 == "alpha" && $3 > 0' "$work/threads" | wc -l)" -eq 1 ] &&
+		[ "$(awk '$1 == "MainThread"' "$work/threads" | wc -l)" -eq 1 ]; then
+		ok "$v: report DIR: one process, alpha once with $(awk '$1 == "alpha" {print $3}' "$work/threads") samples over the files"
+	else
+		fail "$v: report DIR: $(cat "$work/threads" "$work/report.err")"
+	fi
+
+	# --control: pyprof ctl while attached; --stop closes the channel
+	rm -rf "$work/ctl" && mkdir -p "$work/ctl"
+	start "$py" "$work/crun"
+	touch "$work/crun/go"
+	ctl() { "$PYPROF_BIN" ctl "$pid" "$@" >"$work/cout" 2>"$work/cerr"; }
+	if attach --control -o "$work/ctl/" "$pid" && grep -q "pyprof ctl $pid" "$work/aout" &&
+		ctl status && grep -q '^recording: on' "$work/cout"; then
+		ok "$v: --control: ctl status: $(grep -E '^(recording|windows):' "$work/cout" | tr '\n' ' ')"
+	else
+		fail "$v: --control: $(cat "$work/aout" "$work/aerr" "$work/cout" "$work/cerr")"
+	fi
+	sleep 0.4
+	if ctl start win && sleep 0.4 && ctl mark here && sleep 0.4 && ctl stop win &&
+		ctl status && grep -q '^windows: 0' "$work/cout" && ! ctl stop win &&
+		grep -q "no window is open" "$work/cerr"; then
+		ok "$v: ctl start, mark, stop; a second stop: $(cat "$work/cerr")"
+	else
+		fail "$v: ctl start/mark/stop: $(cat "$work/cout" "$work/cerr")"
+	fi
+	sleep 0.4
+	attach --stop "$pid" || fail "$v: --stop after --control: $(cat "$work/aout" "$work/aerr")"
+	sleep 0.2
+	if ! ctl status && grep -q "no control channel" "$work/cerr" &&
+		! grep -qx 'pyprof-ctl' /proc/"$pid"/task/*/comm; then
+		ok "$v: after --stop: no channel, no pyprof-ctl thread ($(cat "$work/cerr"))"
+	else
+		fail "$v: after --stop: $(cat "$work/cout" "$work/cerr"; cat /proc/"$pid"/task/*/comm | tr '\n' ' ')"
+	fi
+	end "$work/crun"
+	f=$(ls "$work"/ctl/*.pyprof)
+	"$PYPROF_BIN" info "$f" >"$work/info" 2>&1
+	"$PYPROF_BIN" report --threads "$f" >"$work/all" 2>&1 || true
+	"$PYPROF_BIN" report --threads --window win "$f" >"$work/win" 2>&1 || true
+	in_win=$(awk '$1 == "alpha" {print $3}' "$work/win")
+	in_all=$(awk '$1 == "alpha" {print $3}' "$work/all")
+	if grep -q "^marks: *3: start win +[0-9.]* s, mark here +[0-9.]* s, stop win +[0-9.]* s$" "$work/info" &&
+		[ "${in_win:-0}" -gt 0 ] && [ "$in_win" -lt "${in_all:-0}" ] 2>/dev/null; then
+		ok "$v: the marks are in the file ($(grep '^marks' "$work/info")); --window win: $in_win of alpha's $in_all samples"
+	else
+		fail "$v: marks and window: $(grep '^marks' "$work/info"); window $in_win of $in_all: $(cat "$work/win")"
+	fi
+
+	# --native: the main thread's native frames (zlib's deflate under
+	# squeeze); the other threads' cannot be readied from outside, which
+	# attach says, and their samples are marked unmerged
+	rm -rf "$work/nat" && mkdir -p "$work/nat"
+	start "$py" "$work/nrun"
+	touch "$work/nrun/go" "$work/nrun/squeeze"
+	sleep 0.3
+	if attach --native -i 1ms -o "$work/nat/" "$pid" &&
+		grep -q "warning: native stacks for the main thread only: the other threads (3 now" "$work/aerr"; then
+		ok "$v: --native: $(sed 's/^pyprof: attach: //' "$work/aerr" | cut -c1-90)..."
+	else
+		fail "$v: --native: $(cat "$work/aout" "$work/aerr")"
+	fi
+	sleep 1.5
+	attach --stop "$pid" || fail "$v: --stop after --native: $(cat "$work/aout" "$work/aerr")"
+	end "$work/nrun"
+	f=$(ls "$work"/nat/*.pyprof)
+	"$PYPROF_BIN" report -f collapsed --sysroot="$PYPROF_CHROOT_DIR" "$f" >"$work/c.txt" 2>"$work/c.err" || true
+	if grep -Eq '^MainThread;.*squeeze \([^;]*attach\.py:[0-9]+\);([^;(]*\[[^];]*\];)*deflate[^;]* \[libz' "$work/c.txt"; then
+		ok "$v: --native: MainThread: squeeze -> ... -> deflate [libz]"
+	else
+		fail "$v: --native: no deflate under squeeze: $(grep -m3 squeeze "$work/c.txt" | cut -c1-300) $(head -3 "$work/c.err")"
+	fi
+	if grep -q '^alpha;\[native: unmerged\];.*spin_alpha ' "$work/c.txt" &&
+		! grep '^alpha;' "$work/c.txt" | grep -vq '\[native: unmerged\]'; then
+		ok "$v: --native: alpha's samples, Python frames only, all under [native: unmerged]"
+	else
+		fail "$v: --native: alpha: $(grep -m3 '^alpha' "$work/c.txt" | cut -c1-300)"
+	fi
+
+	# a bad value fails naming the option, before the target is asked
+	start "$py" "$work/brun"
+	rc=0; attach --rotate=garbage "$pid" || rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "^pyprof: attach: --rotate: .*got 'garbage'" "$work/aerr" &&
+		! grep -q libpyprof /proc/"$pid"/maps; then
+		ok "$v: --rotate=garbage: exit $rc, $(cut -c1-60 "$work/aerr")..., the target untouched"
+	else
+		fail "$v: --rotate=garbage: exit $rc, $(cat "$work/aout" "$work/aerr")"
+	fi
+	rc=0; attach --keep=3 "$pid" || rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "^pyprof: attach: --keep: needs --rotate" "$work/aerr" &&
+		! grep -q libpyprof /proc/"$pid"/maps; then
+		ok "$v: --keep without --rotate: exit $rc, $(cat "$work/aerr")"
+	else
+		fail "$v: --keep without --rotate: exit $rc, $(cat "$work/aout" "$work/aerr")"
+	fi
+	end "$work/brun"
 
 	# a SIGTERM left at the default completes the file, as preloaded
 	rm -rf "$work/out" && mkdir -p "$work/out"
