@@ -135,9 +135,12 @@ for py in $pythons; do
 
 	# --rotate=200ms --keep=3: a run of complete files, numbered, the
 	# last three kept; report DIR reads them as one process
-	rm -rf "$work/rot" && mkdir -p "$work/rot"
+	# (after an attach that did not rotate: the second set of tables)
+	rm -rf "$work/rot" "$work/rot0" && mkdir -p "$work/rot" "$work/rot0"
 	start "$py" "$work/rrun"
 	touch "$work/rrun/go"
+	attach -o "$work/rot0/" "$pid" && sleep 0.2 && attach --stop "$pid" ||
+		fail "$v: the attach before --rotate: $(cat "$work/aout" "$work/aerr")"
 	if attach --rotate=200ms --keep=3 -i 1ms -o "$work/rot/" "$pid" && sleep 1.6 &&
 		attach --stop "$pid" && grep -q "is complete (file [0-9]* of a rotated run" "$work/aout"; then
 		ok "$v: --rotate: $(sed 's/^pyprof: //' "$work/aout")"
@@ -163,8 +166,12 @@ for py in $pythons; do
 		grep -q '^state: *complete' "$work/info" && grep -q '^run: *file [0-9]* of a rotated run' "$work/info" ||
 			bad="$bad $(basename "$f"): $(grep -E '^(state|run):' "$work/info" | tr '\n' ' ')"
 	done
+	for f in "$work"/rot/*.pyprof; do
+		"$PYPROF_BIN" report -f collapsed "$f" >"$work/collapsed" 2>&1
+		grep -q "^alpha;.*spin_alpha " "$work/collapsed" || bad="$bad $(basename "$f"): no alpha;...spin_alpha;"
+	done
 	if [ -z "$bad" ]; then
-		ok "$v: info: every file of the run complete"
+		ok "$v: info: every file of the run complete, each naming alpha's function"
 	else
 		fail "$v: info:$bad"
 	fi
@@ -177,7 +184,7 @@ for py in $pythons; do
 	fi
 
 	# --control: pyprof ctl while attached; --stop closes the channel
-	rm -rf "$work/ctl" && mkdir -p "$work/ctl"
+	rm -rf "$work/ctl" "$work/ctl2" && mkdir -p "$work/ctl" "$work/ctl2"
 	start "$py" "$work/crun"
 	touch "$work/crun/go"
 	ctl() { "$PYPROF_BIN" ctl "$pid" "$@" >"$work/cout" 2>"$work/cerr"; }
@@ -203,6 +210,14 @@ for py in $pythons; do
 		ok "$v: after --stop: no channel, no pyprof-ctl thread ($(cat "$work/cerr"))"
 	else
 		fail "$v: after --stop: $(cat "$work/cout" "$work/cerr"; cat /proc/"$pid"/task/*/comm | tr '\n' ' ')"
+	fi
+	# a second attach has a channel of its own again
+	if attach --control -o "$work/ctl2/" "$pid" && ctl status &&
+		grep -q '^recording: on' "$work/cout" && attach --stop "$pid" &&
+		! grep -qx 'pyprof-ctl' /proc/"$pid"/task/*/comm; then
+		ok "$v: --control again after --stop: ctl status answers, and --stop ends it"
+	else
+		fail "$v: --control again: $(cat "$work/aout" "$work/aerr" "$work/cout" "$work/cerr")"
 	fi
 	end "$work/crun"
 	f=$(ls "$work"/ctl/*.pyprof)
