@@ -103,6 +103,11 @@ static void load_code_free(gpointer data)
 	g_free(c);
 }
 
+struct load_slots {
+	guint32 *frames;
+	guint32 n;
+};
+
 struct load {
 	struct profile *p;
 	const char *path;
@@ -113,6 +118,10 @@ struct load {
 	/* code id -> struct load_code, filled when samples start if the ids
 	 * are dense enough (the writer numbers them from 1) */
 	struct load_code **code_array;
+	/* beside it, each code's frames by offset (its frames array and
+	 * length, kept equal to the code's): the loader's first look, which
+	 * touches no code struct (bench/README.md) */
+	struct load_slots *code_slots;
 	guint32 code_array_len;
 	guint32 code_max_id;
 	gboolean codes_indexed;
@@ -380,6 +389,8 @@ static guint32 *load_frame_slot(struct load *l, struct load_code *c,
 	c->frames = g_renew(guint32, c->frames, n);
 	memset(c->frames + c->n_frames, 0, (n - c->n_frames) * sizeof *c->frames);
 	c->n_frames = n;
+	if (pf->code_id < l->code_array_len)
+		l->code_slots[pf->code_id] = (struct load_slots){c->frames, n};
 	return &c->frames[i];
 }
 
@@ -472,6 +483,7 @@ static void load_index_codes(struct load *l)
 		return;
 	l->code_array_len = l->code_max_id + 1;
 	l->code_array = g_new0(struct load_code *, l->code_array_len);
+	l->code_slots = g_new0(struct load_slots, l->code_array_len);
 	g_hash_table_iter_init(&it, l->codes);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		l->code_array[GPOINTER_TO_UINT(k)] = v;
@@ -523,7 +535,14 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		g_array_set_size(l->prev_stacks, s->depth);
 	stack = shared ? g_array_index(l->prev_stacks, guint32, shared - 1) : base;
 	for (i = shared; i < s->depth; i++) {
-		guint32 frame = load_frame(l, &s->frames[i]), next;
+		const struct pf_frame *pf = &s->frames[i];
+		guint32 frame = 0, next, at = (guint32)(pf->lasti + 2) >> 1;
+
+		if (pf->code_id < l->code_array_len &&
+		    at < l->code_slots[pf->code_id].n)
+			frame = l->code_slots[pf->code_id].frames[at];
+		if (!frame)
+			frame = load_frame(l, pf);
 
 		if (frame && (next = profile_stack_hint(l->p, stack, frame)))
 			stack = next;
@@ -723,6 +742,7 @@ gboolean profile_load_file(struct profile *p, const char *path, GError **error)
 	g_hash_table_unref(l.strings);
 	g_hash_table_unref(l.codes);
 	g_free(l.code_array);
+	g_free(l.code_slots);
 	g_hash_table_unref(l.threads);
 	g_array_unref(l.prev_stacks);
 	pf_file_close(f);

@@ -33,23 +33,22 @@ static inline void *page_append(GPtrArray *pages, gsize elem, guint32 id)
 	return page_slot(pages, elem, id);
 }
 
+struct stack_hint {
+	guint32 child, frame; /* child 0: none */
+};
+
 /* profile_stack_push's first try, where the loader pushes: the child of
  * parent pushed last, if its frame is frame; else 0.  Inline, since the
  * same call path recurs sample after sample. */
 static inline guint32 profile_stack_hint(const struct profile *p, guint32 parent,
 					 guint32 frame)
 {
-	guint32 hint;
+	const struct stack_hint *h;
 
 	if ((parent >> PAGE_SHIFT) >= p->stack_hints->len)
 		return 0;
-	hint = *(const guint32 *)page_slot(p->stack_hints, sizeof hint, parent);
-	if (hint &&
-	    ((const struct profile_stack *)page_slot(p->stack_pages,
-						     sizeof(struct profile_stack),
-						     hint))->frame == frame)
-		return hint;
-	return 0;
+	h = page_slot(p->stack_hints, sizeof *h, parent);
+	return h->frame == frame ? h->child : 0;
 }
 
 /* Sets f's origin, package and short file (origin.c), for the process

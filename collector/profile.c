@@ -416,34 +416,32 @@ void profile_loaded(struct profile *p)
 	}
 }
 
-static guint32 *stack_hint(struct profile *p, guint32 id)
+static struct stack_hint *stack_hint(struct profile *p, guint32 id)
 {
 	while ((id >> PAGE_SHIFT) >= p->stack_hints->len)
-		g_ptr_array_add(p->stack_hints, g_new0(guint32, PAGE_LEN));
-	return page_slot(p->stack_hints, sizeof(guint32), id);
+		g_ptr_array_add(p->stack_hints, g_new0(struct stack_hint, PAGE_LEN));
+	return page_slot(p->stack_hints, sizeof(struct stack_hint), id);
 }
 
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 {
 	struct edge probe = {parent, frame};
 	struct profile_stack *s;
-	guint32 id, at, *hint;
+	struct stack_hint *hint;
+	guint32 id, at;
 
 	if (parent >= p->n_stacks)
 		return 0;
 	/* the same call path recurs sample after sample: try the child
 	 * pushed last before hashing */
 	hint = stack_hint(p, parent);
-	if (*hint) {
-		s = page_slot(p->stack_pages, sizeof *s, *hint);
-		if (s->frame == frame)
-			return *hint;
-	}
+	if (hint->child && hint->frame == frame)
+		return hint->child;
 	if (!p->stack_index.slots && p->n_stacks > 1)
 		stack_index_make(p);
 	id = id_index_find(&p->stack_index, probe, stack_key, p, &at);
 	if (id) {
-		*hint = id;
+		*hint = (struct stack_hint){id, frame};
 		return id;
 	}
 	if (p->n_stacks >= ID_LIMIT)
@@ -452,7 +450,7 @@ guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)
 	s = page_append(p->stack_pages, sizeof *s, id);
 	s->parent = parent;
 	s->frame = frame;
-	*hint = id;
+	*hint = (struct stack_hint){id, frame};
 	id_index_insert(&p->stack_index, at, id, stack_key, p);
 	return id;
 }

@@ -368,9 +368,10 @@ struct profile {
 	GHashTable *frame_index;
 	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
-	/* of guint32 by stack id: the child pushed last, profile_stack_push's
-	 * shortcut; dropped with the index when loading ends, and pages of
-	 * zeros (no hint) again if stacks come after that */
+	/* of struct stack_hint by stack id: the child pushed last and its
+	 * frame, profile_stack_push's shortcut (one load where the child's
+	 * own frame would be a second); dropped with the index when loading
+	 * ends, and pages of zeros (no hint) again if stacks come after that */
 	GPtrArray *stack_hints;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
