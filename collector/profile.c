@@ -12,6 +12,9 @@
 #include "collector/profile.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "collector/profile-private.h"
 
@@ -414,6 +417,11 @@ void profile_loaded(struct profile *p)
 		g_clear_pointer(&t->agg_slots, g_free);
 		t->agg_mask = t->agg_last = 0;
 	}
+#ifdef __GLIBC__
+	/* the shortcuts' pages are small blocks of the heap, which a tree's
+	 * large arrays (mapped apart) would never reuse: give them back */
+	malloc_trim(0);
+#endif
 }
 
 static struct stack_hint *stack_hint(struct profile *p, guint32 id)
