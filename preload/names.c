@@ -98,8 +98,10 @@ static uint64_t hash_name(const char *s, size_t n, uint64_t pthread)
 	return h | 1; /* never 0, the empty slot */
 }
 
-static void write_name(uint32_t tid, uint64_t pthread, const char *name,
-		       size_t len)
+/* 1 if a record was written, 0 if the name was written already or could
+ * not be */
+static int write_name(uint32_t tid, uint64_t pthread, const char *name,
+		      size_t len)
 {
 	struct pf_rec_thread_name rec;
 	uint8_t body[sizeof rec + 256];
@@ -113,7 +115,7 @@ static void write_name(uint32_t tid, uint64_t pthread, const char *name,
 	h = hash_name(name, len, pthread);
 	if (seen[tid % SEEN].tid == tid && seen[tid % SEEN].hash == h &&
 	    seen[tid % SEEN].epoch == e)
-		return;
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	rec.tid = tid;
 	rec.name_len = (uint32_t)len;
@@ -124,12 +126,15 @@ static void write_name(uint32_t tid, uint64_t pthread, const char *name,
 		seen[tid % SEEN].tid = tid;
 		seen[tid % SEEN].hash = h;
 		seen[tid % SEEN].epoch = e;
+		return 1;
 	}
+	return 0;
 }
 
 /* Names the threads of one of threading's dicts; returns how many are
- * still starting (no native id yet). */
-static int name_threads(PyObject *threading, const char *dict)
+ * still starting (no native id yet), and counts in *wrote the names
+ * written. */
+static int name_threads(PyObject *threading, const char *dict, int *wrote)
 {
 	PyObject *d = py.GetAttrString(threading, dict), *key, *thread;
 	Py_ssize_t pos = 0;
@@ -146,7 +151,7 @@ static int name_threads(PyObject *threading, const char *dict)
 
 		/* a thread still starting has _native_id None: -1 here */
 		if (s && tid && tid < 0xffffffffull && id != (unsigned long long)-1)
-			write_name((uint32_t)tid, id, s, (size_t)len);
+			*wrote += write_name((uint32_t)tid, id, s, (size_t)len);
 		else
 			starting++;
 		if (name)
@@ -175,7 +180,7 @@ static int refresh(void *arg)
 {
 	static uint64_t starting_since;
 	PyObject *et, *ev, *tb, *threading;
-	int starting = 0;
+	int starting = 0, wrote = 0;
 
 	(void)arg;
 	__atomic_store_n(&pending, 0, __ATOMIC_RELEASE);
@@ -186,20 +191,23 @@ static int refresh(void *arg)
 	if (threading) {
 		/* _limbo: started, not yet in _active; the new thread sets
 		 * its native id before it moves over */
-		starting += name_threads(threading, "_limbo");
-		starting += name_threads(threading, "_active");
+		starting += name_threads(threading, "_limbo", &wrote);
+		starting += name_threads(threading, "_active", &wrote);
 	}
 	py.ErrClear();
 	py.ErrRestore(et, ev, tb);
 	/* A thread that has not reached Python yet: look again at the next
 	 * safe point rather than wait for the next thread to start or end.
 	 * A start takes well under a millisecond, more on a loaded machine;
-	 * give up after 200 ms (a thread stuck before its bootstrap) so the
-	 * callbacks stop. */
+	 * give up after 200 ms without a name learned (a thread stuck before
+	 * its bootstrap) so the callbacks stop.  A program that starts
+	 * threads all the time has one starting at nearly every look: each
+	 * name learned starts the 200 ms again, or a thread starting as the
+	 * looks stopped might end before the next start asks again. */
 	if (!starting) {
 		starting_since = 0;
 	} else {
-		if (!starting_since)
+		if (!starting_since || wrote)
 			starting_since = mono_ns();
 		if (mono_ns() - starting_since < 200000000u)
 			names_request();
