@@ -1130,7 +1130,8 @@ int cmd_attach(int argc, char **argv)
 		 "(PYPROF_NATIVE=1)", NULL},
 		{"stop", 0, 0, G_OPTION_ARG_NONE, &ao.stop,
 		 "Stop recording, complete the file (with --rotate, the run's "
-		 "last) and close the control channel", NULL},
+		 "last) and close the control channel; with none of the options "
+		 "for starting", NULL},
 		{"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &ao.timeout,
 		 "Wait up to S seconds for the target to run the request (default 10)",
 		 "S"},
@@ -1158,7 +1159,17 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	if (!(ao.timeout > 0)) {
-		fprintf(stderr, "pyprof: attach: --timeout: expected seconds > 0\n");
+		fprintf(stderr, "pyprof: attach: --timeout: expected seconds > 0\n"
+				"Try 'pyprof attach --help'.\n");
+		goto out;
+	}
+	/* what only starting reads, asked of --stop: an error, not a no-op */
+	if (ao.stop && (o.output || o.interval || o.mode || ao.rotate || ao.keep ||
+			ao.control || ao.native)) {
+		fprintf(stderr, "pyprof: attach: --stop takes none of --output, "
+				"--interval, --mode, --rotate, --keep, --control, "
+				"--native: they are for starting\n"
+				"Try 'pyprof attach --help'.\n");
 		goto out;
 	}
 	/* --stop passes no settings the library reads */

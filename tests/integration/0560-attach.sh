@@ -17,7 +17,8 @@
 #  - --native: native frames of the main thread (zlib's deflate under
 #    its Python caller); the other threads' samples Python only, marked
 #    unmerged, as attach warns;
-#  - bad values (--rotate=garbage, --keep without --rotate) exit 2 naming
+#  - bad values (--rotate=garbage, --keep without --rotate, --stop with
+#    what only starting reads) exit 2 naming
 #    the option, the target not asked;
 #  - a request the target does not run in time is withdrawn: when it runs
 #    it does nothing and removes itself;
@@ -278,6 +279,13 @@ for py in $pythons; do
 		ok "$v: --keep without --rotate: exit $rc, $(cat "$work/aerr")"
 	else
 		fail "$v: --keep without --rotate: exit $rc, $(cat "$work/aout" "$work/aerr")"
+	fi
+	rc=0; attach --stop -i 5ms "$pid" || rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "^pyprof: attach: --stop takes none of .*--interval" "$work/aerr" &&
+		! grep -q libpyprof /proc/"$pid"/maps; then
+		ok "$v: --stop with --interval: exit $rc, refused"
+	else
+		fail "$v: --stop with --interval: exit $rc, $(cat "$work/aout" "$work/aerr")"
 	fi
 	end "$work/brun"
 
