@@ -62,6 +62,14 @@ struct visit {
 	uint32_t known_max;
 	struct pf_frame *stack; /* PF_MAX_DEPTH frames */
 	uint64_t read;          /* bytes read since the last release_read */
+	/* where the structure walk found code and native records, in walk
+	 * order, so that the code walk reads those and not every record of
+	 * the file again; codes_at_lost if it could not keep them all */
+	struct code_at {
+		uint32_t chunk, pos;
+	} *codes_at;
+	size_t ncodes_at, codes_at_cap;
+	int codes_at_lost;
 };
 
 static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
@@ -362,15 +370,35 @@ static int parse_thread(struct visit *vi, const struct chunk *c,
 }
 
 /* Walk 1: structure, threads, strings.  Sets c->end. */
+/* Notes a code or native record at at (its chunk c) for the code walk */
+static void note_code(struct visit *vi, const struct chunk *c, uint32_t at)
+{
+	if (vi->codes_at_lost)
+		return;
+	if (vi->ncodes_at == vi->codes_at_cap) {
+		size_t cap = vi->codes_at_cap ? vi->codes_at_cap * 2 : 256;
+		struct code_at *n = realloc(vi->codes_at, cap * sizeof(*n));
+		if (!n) {
+			vi->codes_at_lost = 1; /* the code walk reads every record */
+			return;
+		}
+		vi->codes_at = n;
+		vi->codes_at_cap = cap;
+	}
+	vi->codes_at[vi->ncodes_at++] =
+		(struct code_at){(uint32_t)(c - vi->chunks), at};
+}
+
 static int walk_structure(struct visit *vi, struct chunk *c,
 			  uint32_t *last_thread)
 {
-	uint32_t pos = c->start;
+	uint32_t pos = c->start, at;
 	struct pf_thread_info t;
 	struct rec r;
 	int first = 1, rc, ret;
 
 	for (;;) {
+		at = pos;
 		rc = next_record(vi, c, &pos, c->limit, &r, 1);
 		if (rc == 0)
 			break;
@@ -437,6 +465,8 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 			if (rd32(r.body) == 0)
 				warn(vi, r.off, "code record at offset %llu "
 				     "has id 0", (unsigned long long)r.off);
+			else
+				note_code(vi, c, at);
 			break;
 		case PF_REC_SAMPLE:
 			break;
@@ -448,6 +478,7 @@ static int walk_structure(struct visit *vi, struct chunk *c,
 				     (unsigned long long)r.off);
 				break;
 			}
+			note_code(vi, c, at);
 			break;
 		case PF_REC_OBJECT:
 			if (r.body_len < sizeof(struct pf_rec_object) ||
@@ -540,50 +571,76 @@ static int add_code_id(struct visit *vi, uint32_t id)
 	return 0;
 }
 
-/* Walk 2: code objects and native addresses (one id space), within what
- * walk 1 accepted. */
+/* One record of walk 2: a code object or a native address (one id
+ * space), else nothing.  0, -1 (*oom set) or what a callback returned. */
+static int code_record(struct visit *vi, const struct rec *rp, int *oom)
+{
+	const struct rec r = *rp;
+	struct pf_code_info ci;
+	int ret;
+
+	if (r.type == PF_REC_NATIVE &&
+	    r.body_len >= sizeof(struct pf_rec_native) && rd32(r.body)) {
+		struct pf_native_info ni = {
+			.id = rd32(r.body),
+			.address = rd64(r.body + 8),
+		};
+		if (add_code_id(vi, ni.id) != 0) {
+			*oom = 1;
+			return -1;
+		}
+		if (vi->v->on_native &&
+		    (ret = vi->v->on_native(vi->ctx, &ni)) != 0)
+			return ret;
+		return 0;
+	}
+	if (r.type != PF_REC_CODE ||
+	    r.body_len < sizeof(struct pf_rec_code) ||
+	    rd32(r.body) == 0) /* warned by the structure walk */
+		return 0;
+	memset(&ci, 0, sizeof(ci));
+	ci.id = rd32(r.body);
+	ci.filename = rd32(r.body + 4);
+	ci.name = rd32(r.body + 8);
+	ci.qualname = rd32(r.body + 12);
+	memcpy(&ci.firstlineno, r.body + 16, 4);
+	ci.flags = rd32(r.body + 20);
+	ci.linetable = r.body + sizeof(struct pf_rec_code);
+	ci.linetable_len = r.body_len - sizeof(struct pf_rec_code);
+	if (add_code_id(vi, ci.id) != 0) {
+		*oom = 1;
+		return -1;
+	}
+	if (vi->v->on_code && (ret = vi->v->on_code(vi->ctx, &ci)) != 0)
+		return ret;
+	return 0;
+}
+
+/* Walk 2 over one chunk, every record within what walk 1 accepted */
 static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
 {
 	uint32_t pos = c->start;
 	struct rec r;
 	int ret;
 
-	while (next_record(vi, c, &pos, c->end, &r, 0) > 0) {
-		struct pf_code_info ci;
+	while (next_record(vi, c, &pos, c->end, &r, 0) > 0)
+		if ((ret = code_record(vi, &r, oom)) != 0)
+			return ret;
+	return 0;
+}
 
-		if (r.type == PF_REC_NATIVE &&
-		    r.body_len >= sizeof(struct pf_rec_native) && rd32(r.body)) {
-			struct pf_native_info ni = {
-				.id = rd32(r.body),
-				.address = rd64(r.body + 8),
-			};
-			if (add_code_id(vi, ni.id) != 0) {
-				*oom = 1;
-				return -1;
-			}
-			if (vi->v->on_native &&
-			    (ret = vi->v->on_native(vi->ctx, &ni)) != 0)
-				return ret;
-			continue;
-		}
-		if (r.type != PF_REC_CODE ||
-		    r.body_len < sizeof(struct pf_rec_code) ||
-		    rd32(r.body) == 0) /* warned by the structure walk */
-			continue;
-		memset(&ci, 0, sizeof(ci));
-		ci.id = rd32(r.body);
-		ci.filename = rd32(r.body + 4);
-		ci.name = rd32(r.body + 8);
-		ci.qualname = rd32(r.body + 12);
-		memcpy(&ci.firstlineno, r.body + 16, 4);
-		ci.flags = rd32(r.body + 20);
-		ci.linetable = r.body + sizeof(struct pf_rec_code);
-		ci.linetable_len = r.body_len - sizeof(struct pf_rec_code);
-		if (add_code_id(vi, ci.id) != 0) {
-			*oom = 1;
-			return -1;
-		}
-		if (vi->v->on_code && (ret = vi->v->on_code(vi->ctx, &ci)) != 0)
+/* Walk 2 over the records walk 1 noted, in the same order */
+static int walk_codes_noted(struct visit *vi, int *oom)
+{
+	int ret;
+
+	for (size_t i = 0; i < vi->ncodes_at; i++) {
+		struct chunk *c = &vi->chunks[vi->codes_at[i].chunk];
+		uint32_t pos = vi->codes_at[i].pos;
+		struct rec r;
+
+		if (next_record(vi, c, &pos, c->end, &r, 0) > 0 &&
+		    (ret = code_record(vi, &r, oom)) != 0)
 			return ret;
 	}
 	return 0;
@@ -851,9 +908,13 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 		}
 		goto out;
 	}
-	for (i = 0; i < vi.nchunks && !ret; i++) {
-		ret = walk_codes(&vi, &vi.chunks[i], &oom);
-		release_read(&vi, vi.chunks[i].avail);
+	if (!vi.codes_at_lost) {
+		ret = walk_codes_noted(&vi, &oom);
+	} else {
+		for (i = 0; i < vi.nchunks && !ret; i++) {
+			ret = walk_codes(&vi, &vi.chunks[i], &oom);
+			release_read(&vi, vi.chunks[i].avail);
+		}
 	}
 	if (oom)
 		warn(&vi, 0, "out of memory");
@@ -867,6 +928,7 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 out:
 	free(vi.stack);
 	free(vi.chunks);
+	free(vi.codes_at);
 	free(vi.code_ids);
 	free(vi.known);
 	return ret;
