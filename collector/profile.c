@@ -486,23 +486,26 @@ static guint aggregate_hash(guint32 stack, guint32 flags, guint32 kind)
 	return mix((((guint64)stack << 32) | flags) ^ ((guint64)kind << 61));
 }
 
-/* A set of aggregates: the array, its index (open addressing over index +
- * 1, at most three quarters full) and the one added to last, which the
- * next sample of a thread usually is too. */
+/* A set of aggregates: the array, its index (open addressing, at most
+ * three quarters full, a slot the aggregate's stack << 32 | its index +
+ * 1, so that a probe reads an aggregate only when its stack is the one
+ * looked for) and the one added to last, which the next sample of a
+ * thread usually is too. */
 struct aggregates {
 	GArray *a;
-	guint32 **slots, *mask, *last;
+	guint64 **slots;
+	guint32 *mask, *last;
 };
 
 static void aggregates_grow(struct aggregates *x)
 {
 	guint32 size = *x->slots ? (*x->mask + 1) * 2 : 64;
-	guint32 *slots;
+	guint64 *slots;
 
 	/* the index is dropped when loading ends (profile_loaded) */
 	while ((x->a->len + 1) * 4ull > size * 3ull)
 		size *= 2;
-	slots = g_new0(guint32, size);
+	slots = g_new0(guint64, size);
 
 	for (guint i = 0; i < x->a->len; i++) {
 		const struct profile_aggregate *g =
@@ -510,7 +513,7 @@ static void aggregates_grow(struct aggregates *x)
 		guint32 j = aggregate_hash(g->stack, g->flags, g->kind) & (size - 1);
 		while (slots[j])
 			j = (j + 1) & (size - 1);
-		slots[j] = i + 1;
+		slots[j] = (guint64)g->stack << 32 | (i + 1);
 	}
 	g_free(*x->slots);
 	*x->slots = slots;
@@ -521,6 +524,7 @@ static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
 			   guint32 kind, guint64 wait)
 {
 	struct profile_aggregate *g = NULL;
+	guint64 slot;
 	guint32 j, k;
 
 	if (*x->last) {
@@ -532,9 +536,12 @@ static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
 		if (!*x->slots || (x->a->len + 1) * 4ull > (*x->mask + 1) * 3ull)
 			aggregates_grow(x);
 		for (j = aggregate_hash(s->stack, s->flags, kind) & *x->mask;
-		     (k = (*x->slots)[j]); j = (j + 1) & *x->mask) {
+		     (slot = (*x->slots)[j]); j = (j + 1) & *x->mask) {
+			if ((guint32)(slot >> 32) != s->stack)
+				continue;
+			k = (guint32)slot;
 			g = &g_array_index(x->a, struct profile_aggregate, k - 1);
-			if (g->stack == s->stack && g->flags == s->flags && g->kind == kind)
+			if (g->flags == s->flags && g->kind == kind)
 				break;
 			g = NULL;
 		}
@@ -543,7 +550,8 @@ static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
 						      .flags = s->flags,
 						      .kind = kind};
 			g_array_append_val(x->a, n);
-			k = (*x->slots)[j] = x->a->len;
+			k = x->a->len;
+			(*x->slots)[j] = (guint64)s->stack << 32 | k;
 			g = &g_array_index(x->a, struct profile_aggregate, k - 1);
 		}
 		*x->last = k;
@@ -589,7 +597,8 @@ const struct profile_aggregate *profile_thread_aggregates(const struct profile *
 							  guint *n)
 {
 	const struct profile_thread *t = profile_thread(p, ti);
-	guint32 *slots = NULL, mask = 0, last = 0;
+	guint64 *slots = NULL;
+	guint32 mask = 0, last = 0;
 	struct aggregates x = {scratch, &slots, &mask, &last};
 
 	if (!p->timelines) {

@@ -213,8 +213,10 @@ struct profile_thread {
 	guint32 name_frame; /* the same, shared by threads of that name */
 	guint32 family_frame; /* its family's root (profile_family_group), or
 			       * `frame` when it is alone in its family */
-	/* private (profile.c): aggregates by key, index + 1 */
-	guint32 *agg_slots, agg_mask, agg_last;
+	/* private (profile.c): aggregates by key (a slot the stack << 32 |
+	 * the index + 1), and the last one added to, index + 1 */
+	guint64 *agg_slots;
+	guint32 agg_mask, agg_last;
 };
 
 enum profile_frame_kind {
