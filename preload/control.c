@@ -200,10 +200,12 @@ static int still_ours(int fd, dev_t dev, ino_t ino)
 	       st.st_ino == ino;
 }
 
+static int thread_tid; /* the control thread's, from helper_enter */
+
 static void *control_main(void *arg)
 {
 	(void)arg;
-	helper_enter();
+	__atomic_store_n(&thread_tid, helper_enter(), __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
 		struct pollfd p[2] = {{sock_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
 		uint64_t sleep_ns = tick ? tick() : 0;
@@ -232,6 +234,7 @@ static int start_locked(void)
 	if (running || wake_fd < 0)
 		return 0;
 	stop_flag = 0;
+	thread_tid = 0;
 	if (helper_spawn(&thread, control_main, NULL, "pyprof-ctl") != 0)
 		return -1;
 	running = 1;
@@ -250,7 +253,7 @@ static void stop_locked(void)
 	if (!still_ours(wake_fd, wake_dev, wake_ino) ||
 	    write(wake_fd, &one, sizeof one) < 0)
 		return;
-	pthread_join(thread, NULL);
+	helper_join(thread, __atomic_load_n(&thread_tid, __ATOMIC_ACQUIRE));
 	running = 0;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -45,7 +46,7 @@ int helper_spawn(pthread_t *th, void *(*fn)(void *), void *arg,
 	return 0;
 }
 
-void helper_enter(void)
+int helper_enter(void)
 {
 	int tid = (int)syscall(SYS_gettid);
 
@@ -53,8 +54,25 @@ void helper_enter(void)
 		int none = 0;
 		if (__atomic_compare_exchange_n(&own[i], &none, tid, 0,
 						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
-			return;
+			break;
 	}
+	return tid;
+}
+
+void helper_join(pthread_t th, int tid)
+{
+	const struct timespec step = {0, 50000};
+	int saved = errno;
+
+	pthread_join(th, NULL);
+	/* ESRCH once the thread is out of its group, as it is from the
+	 * count in the same step */
+	for (int i = 0; tid > 0 && i < 2000; i++) {
+		if (syscall(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH)
+			break;
+		nanosleep(&step, NULL);
+	}
+	errno = saved;
 }
 
 void helper_leave(void)

@@ -20,9 +20,18 @@ int helper_spawn(pthread_t *th, void *(*fn)(void *), void *arg,
 		 const char *name);
 
 /* Called by a helper thread first and last thing: its tid is pyprof's
- * while it runs. */
-void helper_enter(void);
+ * while it runs.  helper_enter returns the tid, for helper_join. */
+int helper_enter(void);
 void helper_leave(void);
+
+/* pthread_join(th), then waits (100 ms at most) until the kernel no
+ * longer counts th, whose tid helper_enter returned (0: not known).  A
+ * joined thread is still counted for a moment: glibc's join returns when
+ * the kernel clears the thread's tid word, before the thread is taken out
+ * of its group, and CPython 3.12+ counts the threads in /proc/self/stat
+ * right after fork() returns in the parent to warn of a fork with
+ * threads. */
+void helper_join(pthread_t th, int tid);
 
 /* Whether tid is one of pyprof's running helper threads. */
 int helper_is_own(int tid);

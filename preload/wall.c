@@ -43,6 +43,7 @@
 
 static int wall_running, wall_wanted;
 static pthread_t wall_thread;
+static int wall_tid; /* from helper_enter, for helper_join */
 static int wall_stop_flag;
 static pthread_mutex_t wall_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wall_cond;
@@ -313,7 +314,7 @@ static void *wall_main(void *arg)
 	struct timespec next;
 
 	(void)arg;
-	helper_enter();
+	__atomic_store_n(&wall_tid, helper_enter(), __ATOMIC_RELEASE);
 	pyintro_remote_thread();
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&wall_lock);
@@ -366,6 +367,7 @@ static int wall_start_locked(void)
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&wall_lock, NULL);
 	wall_stop_flag = 0;
+	wall_tid = 0;
 	if (helper_spawn(&wall_thread, wall_main, NULL, "pyprof-wall") != 0)
 		return -1;
 	wall_running = 1;
@@ -380,7 +382,7 @@ static void wall_stop_locked(void)
 	wall_stop_flag = 1;
 	pthread_cond_signal(&wall_cond);
 	pthread_mutex_unlock(&wall_lock);
-	pthread_join(wall_thread, NULL);
+	helper_join(wall_thread, __atomic_load_n(&wall_tid, __ATOMIC_ACQUIRE));
 	wall_running = 0;
 }
 
