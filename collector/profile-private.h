@@ -45,9 +45,9 @@ static inline guint32 profile_stack_hint(const struct profile *p, guint32 parent
 {
 	const struct stack_hint *h;
 
-	if ((parent >> PAGE_SHIFT) >= p->stack_hints->len)
+	if (parent >= p->stack_hints_len)
 		return 0;
-	h = page_slot(p->stack_hints, sizeof *h, parent);
+	h = &p->stack_hints[parent];
 	return h->frame == frame ? h->child : 0;
 }
 

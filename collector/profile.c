@@ -78,7 +78,6 @@ struct profile *profile_new(void)
 	p->frame_index = g_hash_table_new(frame_hash, frame_equal);
 	p->frame_pages = g_ptr_array_new_with_free_func(g_free);
 	p->stack_pages = g_ptr_array_new_with_free_func(g_free);
-	p->stack_hints = g_ptr_array_new_with_free_func(g_free);
 
 	/* frame 0 is "no frame"; stack 0 is the empty stack */
 	page_append(p->frame_pages, sizeof(struct profile_frame), 0);
@@ -116,7 +115,7 @@ void profile_free(struct profile *p)
 	id_index_release(&p->stack_index);
 	g_ptr_array_unref(p->frame_pages);
 	g_ptr_array_unref(p->stack_pages);
-	g_ptr_array_unref(p->stack_hints);
+	g_free(p->stack_hints);
 	g_string_chunk_free(p->strings);
 	g_free(p);
 }
@@ -411,7 +410,8 @@ static void stack_index_make(struct profile *p)
 void profile_loaded(struct profile *p)
 {
 	id_index_release(&p->stack_index);
-	g_ptr_array_set_size(p->stack_hints, 0);
+	g_clear_pointer(&p->stack_hints, g_free);
+	p->stack_hints_len = 0;
 	for (guint i = 0; i < p->threads->len; i++) {
 		struct profile_thread *t = profile_thread(p, i);
 		g_clear_pointer(&t->agg_slots, g_free);
@@ -426,9 +426,17 @@ void profile_loaded(struct profile *p)
 
 static struct stack_hint *stack_hint(struct profile *p, guint32 id)
 {
-	while ((id >> PAGE_SHIFT) >= p->stack_hints->len)
-		g_ptr_array_add(p->stack_hints, g_new0(struct stack_hint, PAGE_LEN));
-	return page_slot(p->stack_hints, sizeof(struct stack_hint), id);
+	if (id >= p->stack_hints_len) {
+		guint32 n = p->stack_hints_len ? p->stack_hints_len : PAGE_LEN;
+
+		while (n <= id)
+			n *= 2;
+		p->stack_hints = g_renew(struct stack_hint, p->stack_hints, n);
+		memset(p->stack_hints + p->stack_hints_len, 0,
+		       (n - p->stack_hints_len) * sizeof *p->stack_hints);
+		p->stack_hints_len = n;
+	}
+	return &p->stack_hints[id];
 }
 
 guint32 profile_stack_push(struct profile *p, guint32 parent, guint32 frame)

@@ -370,11 +370,14 @@ struct profile {
 	GHashTable *frame_index;
 	struct id_index stack_index; /* profile-private.h */
 	GPtrArray *frame_pages, *stack_pages;
-	/* of struct stack_hint by stack id: the child pushed last and its
-	 * frame, profile_stack_push's shortcut (one load where the child's
-	 * own frame would be a second); dropped with the index when loading
-	 * ends, and pages of zeros (no hint) again if stacks come after that */
-	GPtrArray *stack_hints;
+	/* struct stack_hint by stack id, stack_hints_len of them: the child
+	 * pushed last and its frame, profile_stack_push's shortcut (one load
+	 * where the child's own frame would be a second); one array, not
+	 * pages, since a sample's frames make a chain of these loads, each
+	 * waiting for the one before; dropped with the index when loading
+	 * ends, and zeros (no hint) again if stacks come after that */
+	struct stack_hint *stack_hints;
+	guint32 stack_hints_len;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
 	guint32 frame_unmerged;
