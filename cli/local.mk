@@ -10,4 +10,4 @@ pyprof_SOURCES = cli/cli.h cli/main.c cli/options.c cli/options.h \
 # parser (pure: strings in, numbers out), so that both accept the same
 pyprof_SOURCES += preload/settings.c preload/settings.h
 pyprof_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
-pyprof_LDADD = libpfformat.la $(GLIB_LIBS) -lm
+pyprof_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) -lm

@@ -34,6 +34,7 @@ struct pf_file {
 	const char **argv;
 	int argc;
 	struct pf_visit_stats stats;
+	int threads; /* pf_file_set_threads: 0 (choose), 1 or 2 */
 };
 
 /* Fills e (if not NULL) with offset and a message */

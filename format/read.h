@@ -183,6 +183,16 @@ int pf_file_segments(struct pf_file *f, const struct pf_visitor *v,
 		     int (*fn)(void *ctx, const struct pf_segment_info *s),
 		     void *ctx);
 
+/*
+ * How many threads pf_file_visit decodes with: 1, the caller's only; 2,
+ * the samples decoded on a second thread while the caller's takes them
+ * (every callback still runs on the caller's thread, in the same order,
+ * with the same arguments); 0 (the default), 2 for a file of more than a
+ * few chunks when the process may run on two CPUs, else 1.  The second
+ * thread blocks every signal.  Any other value is taken as 0.
+ */
+void pf_file_set_threads(struct pf_file *f, int threads);
+
 /* Counts kept by the last visit */
 struct pf_visit_stats {
 	uint64_t samples;

@@ -3,17 +3,28 @@
  * read.h, and read.c for the header).
  *
  * The one idea: nothing in the file is believed until it has been checked
- * against the bytes present.  Chunks (and, from format 2.0, the segments
- * of a chunk that threads took over from one another) are sorted by
- * (thread serial, seq) and walked three times: structure, threads and
- * strings first, then code objects, then samples, each walk up to where
- * the first found the chunk's valid records end.  Every step moves forward
- * by at least 4 bytes, so no input can hang a walk.  Depends on libc only.
+ * against the bytes present.  Walk 1 scans the chunks in file order,
+ * splits them into segments (format 2.0: a thread hands the rest of its
+ * chunk to another), checks the structure of every record and notes
+ * where each segment's valid records end; the segments are then sorted
+ * by (thread serial, seq) and their threads, strings and the like given
+ * to the callbacks, then their code objects (walk 2), then their
+ * samples (walk 3).  Every step moves forward by at least 4 bytes, so no
+ * input can hang a walk.  On two CPUs a large file's scan is split
+ * between two threads and walk 3's decoding runs on a second thread; the
+ * callbacks are always made on the caller's, in the same order.  Depends
+ * on libc only.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
 
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +45,55 @@ struct chunk {
 	uint32_t end;    /* records decode in [start, end) */
 	uint32_t thread, tid, seq;
 	uint32_t index;  /* chunk number in the file, a tie-breaker */
+	uint32_t ord;    /* among all segments in file order, the last one */
+	uint32_t thread_at; /* its opening thread record, NO_POS if not
+			     * accepted */
+	uint32_t scan;   /* the scan that found it, whose events ... */
+	uint32_t seg;    /* ... name it by this index */
+	size_t ev_lo, ev_hi; /* and lie in this range of them */
 	int damaged;
+};
+
+#define NO_POS UINT32_MAX
+#define NO_SEG UINT32_MAX
+
+/*
+ * Walk 1 is a scan of the file's chunks in file order: it splits them
+ * into segments, checks every record's structure, and notes what the
+ * callbacks are to be given, without calling them; the callbacks follow,
+ * from the notes, in the order the visit promises (threads by serial).
+ * So the one pass over every record head can be split between two
+ * threads, each scanning half of the file.
+ */
+enum ev_kind {
+	EV_WARNING,     /* at: index in warns */
+	EV_STRING,      /* at: the record's position in its chunk */
+	EV_CODE,        /* a code or native record, for walk 2 */
+	EV_OBJECT,
+	EV_MARK,
+	EV_THREAD_NAME,
+};
+
+struct event {
+	uint32_t seg;   /* index in the scan's segs, or NO_SEG: a warning
+			 * about a chunk's header or segment records, given
+			 * before any segment's */
+	uint32_t kind;
+	uint32_t at;
+};
+
+struct scan {
+	uint32_t first, end;    /* the file's chunks [first, end) */
+	struct chunk *segs;
+	uint32_t nsegs, segs_cap;
+	uint32_t cur;           /* the segment being walked, or NO_SEG */
+	struct event *ev;
+	size_t nev, ev_cap;
+	struct pf_error *warns;
+	size_t nwarns, warns_cap;
+	uint64_t damaged, skipped; /* for the file's stats */
+	uint64_t released;      /* file offset up to which pages were let go */
+	int oom;
 };
 
 struct rec {
@@ -52,7 +111,7 @@ struct visit {
 	void *ctx;
 	struct chunk *chunks; /* usable chunks and segments, sorted by
 			       * (thread, seq) */
-	uint32_t nchunks, cap;
+	uint32_t nchunks;
 	uint32_t *code_ids;   /* sorted after the code walk */
 	size_t ncode_ids, code_ids_cap;
 	/* ids are small and dense in files pyprof writes: a bitmap answers
@@ -62,15 +121,19 @@ struct visit {
 	uint32_t known_max;
 	struct pf_frame *stack; /* PF_MAX_DEPTH frames */
 	uint64_t read;          /* bytes read since the last release_read */
-	/* where the structure walk found code and native records, in walk
-	 * order, so that the code walk reads those and not every record of
-	 * the file again; codes_at_lost if it could not keep them all */
-	struct code_at {
-		uint32_t chunk, pos;
-	} *codes_at;
-	size_t ncodes_at, codes_at_cap;
-	int codes_at_lost;
+	/* walk 1's scans: the first half of the file's chunks and, on two
+	 * CPUs, the second; scan is set in the copy of the visit a scan
+	 * runs in, which notes warnings instead of giving them */
+	struct scan scans[2];
+	unsigned nscans;
+	struct scan *scan;
+	/* set in the copy the second thread decodes samples with: its
+	 * samples and warnings go there instead of to the callbacks */
+	struct pipe *pipe;
 };
+
+static void pipe_warning(struct visit *vi, const struct pf_error *w);
+static void scan_warning(struct scan *sc, const struct pf_error *w);
 
 static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -81,7 +144,7 @@ static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
  * fault too (whole large folios of the page cache): reading a file of
  * gigabytes took that much memory beside the profile, however few its
  * distinct stacks.  So after every RELEASE_EVERY bytes of chunks read,
- * the whole mapping is dropped from the process (MADV_DONTNEED: the
+ * the whole mapping (walk 1: the range it read) is dropped from the process (MADV_DONTNEED: the
  * pages stay in the page cache, a mapping of a file read only is not
  * changed by it); a page read again is only mapped again.  Not a packed
  * file's image (pack.c): anonymous memory dropped is memory zeroed.
@@ -114,13 +177,33 @@ static void warn(struct visit *vi, uint64_t offset, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(w.msg, sizeof(w.msg), fmt, ap);
 	va_end(ap);
-	vi->v->on_warning(vi->ctx, &w);
+	if (vi->scan)
+		scan_warning(vi->scan, &w);
+	else if (vi->pipe)
+		pipe_warning(vi, &w);
+	else
+		vi->v->on_warning(vi->ctx, &w);
 }
+
+/* A chunk or segment that cannot be used whole: counted once */
+static void count_damaged(struct visit *vi)
+{
+	if (vi->scan)
+		vi->scan->damaged++;
+	else
+		vi->f->stats.chunks_damaged++;
+}
+
+static void pipe_damage(struct visit *vi, const struct chunk *c);
 
 static void damage(struct visit *vi, struct chunk *c)
 {
+	if (vi->pipe) {
+		pipe_damage(vi, c); /* counted in its place, as warnings are */
+		return;
+	}
 	if (!c->damaged)
-		vi->f->stats.chunks_damaged++;
+		count_damaged(vi);
 	c->damaged = 1;
 }
 
@@ -132,7 +215,9 @@ static int chunk_cmp(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -140,154 +225,6 @@ static int u32_cmp(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
-
-/* Reads the chunk headers, warns about what cannot be used, and keeps the
- * rest sorted by (thread, seq). */
-static int next_record(struct visit *vi, struct chunk *c, uint32_t *pos,
-		       uint32_t limit, struct rec *r, int check);
-
-static int push_chunk(struct visit *vi, const struct chunk *c)
-{
-	if (vi->nchunks == vi->cap) {
-		uint32_t cap = vi->cap * 2;
-		struct chunk *n = cap > vi->cap ?
-			realloc(vi->chunks, cap * sizeof(*n)) : NULL;
-		if (!n)
-			return -1;
-		vi->chunks = n;
-		vi->cap = cap;
-	}
-	vi->chunks[vi->nchunks++] = *c;
-	return 0;
-}
-
-/* Adds chunk c, or its segments: each PF_REC_SEGMENT record ends the one
- * before it and opens the next, for the thread it names.  Only record
- * heads are read here; a damaged record ends the splitting, and the walk
- * of that segment says what is wrong. */
-static int add_segments(struct visit *vi, struct chunk *c)
-{
-	uint32_t pos = c->start;
-	struct rec r;
-
-	if (vi->f->hdr->version_major < 2)
-		return push_chunk(vi, c);
-	while (next_record(vi, c, &pos, c->avail, &r, 0) > 0) {
-		struct chunk next = *c;
-
-		if (r.type != PF_REC_SEGMENT)
-			continue;
-		c->limit = (uint32_t)(r.off - c->off);
-		if (r.body_len < sizeof(struct pf_rec_segment) ||
-		    rd32(r.body) == 0) {
-			warn(vi, r.off, "segment record at offset %llu is "
-			     "cut short or names thread 0",
-			     (unsigned long long)r.off);
-			vi->f->stats.chunks_damaged++;
-			break;
-		}
-		if (push_chunk(vi, c) != 0)
-			return -1;
-		next.thread = rd32(r.body);
-		next.tid = rd32(r.body + 4);
-		next.seq = rd32(r.body + 8);
-		next.start = next.end = pos;
-		next.limit = c->avail;
-		*c = next;
-	}
-	return push_chunk(vi, c);
-}
-
-static int collect_chunks(struct visit *vi)
-{
-	struct pf_file *f = vi->f;
-	const struct pf_header *h = f->hdr;
-	uint64_t want = h->chunks_claimed;
-	uint32_t i;
-
-	/* Claimed chunks that lie past max_size were never given space (the
-	 * claim is an atomic add that may overshoot); they are not missing. */
-	if (h->max_size > f->header_size) {
-		uint64_t fit = (h->max_size - f->header_size) / f->chunk_size;
-		if (want > fit)
-			want = fit;
-	}
-	/* The writer claims a chunk first and gives it space after: a file
-	 * that ends exactly at a chunk boundary one chunk short is a writer
-	 * caught in that window, or one that ran out of disk (the chunk
-	 * "stays a hole" and is skipped).  Nothing committed is missing. */
-	if (f->chunks + 1 == want &&
-	    (f->size - f->header_size) % f->chunk_size == 0)
-		want = f->chunks;
-	if (f->chunks < want)
-		warn(vi, f->size,
-		     "file is cut short: the header claims %llu chunks, the "
-		     "file holds %u", (unsigned long long)want, f->chunks);
-
-	vi->cap = f->chunks ? f->chunks : 1;
-	vi->chunks = calloc(vi->cap, sizeof(*vi->chunks));
-	if (!vi->chunks)
-		return -1;
-	for (i = 0; i < f->chunks; i++) {
-		struct chunk c;
-		uint64_t left;
-		const uint8_t *p;
-
-		memset(&c, 0, sizeof(c));
-		c.index = i;
-		c.off = f->header_size + (uint64_t)i * f->chunk_size;
-		left = f->size - c.off;
-		c.avail = left < f->chunk_size ? (uint32_t)left : f->chunk_size;
-		p = f->base + c.off;
-		if (c.avail < f->chunk_size)
-			warn(vi, f->size,
-			     "file is cut short: chunk %u at offset %llu has "
-			     "%u of %u bytes", i, (unsigned long long)c.off,
-			     c.avail, f->chunk_size);
-		if (c.avail < PF_CHUNK_HEADER_SIZE) {
-			/* not even a header: unused, or damaged past use */
-			int zero = 1;
-			for (uint32_t k = 0; k < c.avail && k < 4; k++)
-				zero &= p[k] == 0;
-			if (!zero)
-				f->stats.chunks_damaged++;
-			continue;
-		}
-		if (rd32(p) == 0)
-			continue; /* unused chunk */
-		if (rd32(p) != PF_CHUNK_MAGIC) {
-			warn(vi, c.off, "chunk %u at offset %llu has bad magic "
-			     "0x%08x", i, (unsigned long long)c.off, rd32(p));
-			f->stats.chunks_damaged++;
-			continue;
-		}
-		c.thread = rd32(p + 4);
-		c.tid = rd32(p + 8);
-		c.seq = rd32(p + 12);
-		if (c.thread == 0) {
-			warn(vi, c.off + 4, "chunk %u at offset %llu has "
-			     "thread serial 0", i, (unsigned long long)c.off);
-			f->stats.chunks_damaged++;
-			continue;
-		}
-		c.start = c.end = PF_CHUNK_HEADER_SIZE;
-		c.limit = c.avail;
-		if (add_segments(vi, &c) != 0)
-			return -1;
-		release_read(vi, c.avail);
-	}
-	qsort(vi->chunks, vi->nchunks, sizeof(*vi->chunks), chunk_cmp);
-	for (i = 1; i < vi->nchunks; i++) {
-		struct chunk *a = &vi->chunks[i - 1], *b = &vi->chunks[i];
-		if (a->thread == b->thread && a->seq == b->seq)
-			warn(vi, b->off + 12, "chunk at offset %llu repeats "
-			     "seq %u of thread %u (also at offset %llu)",
-			     (unsigned long long)b->off, b->seq, b->thread,
-			     (unsigned long long)a->off);
-	}
-	return 0;
-}
-
 
 /* Steps to the record at *pos (relative to the chunk) within [.., limit).
  * Returns 1 with *r filled and *pos advanced, 0 at the end of committed
@@ -369,190 +306,534 @@ static int parse_thread(struct visit *vi, const struct chunk *c,
 	return 0;
 }
 
-/* Walk 1: structure, threads, strings.  Sets c->end. */
-/* Notes a code or native record at at (its chunk c) for the code walk */
-static void note_code(struct visit *vi, const struct chunk *c, uint32_t at)
+/* --- walk 1: the scans, then the callbacks they noted -------------------- */
+
+/* A second thread, with every signal blocked: signals are the caller's
+ * thread's business (pyprof top's terminal, ^C).  0 if it runs. */
+static int start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
 {
-	if (vi->codes_at_lost)
-		return;
-	if (vi->ncodes_at == vi->codes_at_cap) {
-		size_t cap = vi->codes_at_cap ? vi->codes_at_cap * 2 : 256;
-		struct code_at *n = realloc(vi->codes_at, cap * sizeof(*n));
-		if (!n) {
-			vi->codes_at_lost = 1; /* the code walk reads every record */
-			return;
-		}
-		vi->codes_at = n;
-		vi->codes_at_cap = cap;
-	}
-	vi->codes_at[vi->ncodes_at++] =
-		(struct code_at){(uint32_t)(c - vi->chunks), at};
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
-static int walk_structure(struct visit *vi, struct chunk *c,
-			  uint32_t *last_thread)
-{
-	uint32_t pos = c->start, at;
-	struct pf_thread_info t;
-	struct rec r;
-	int first = 1, rc, ret;
+/* files below this are read on one thread: a thread costs more than
+ * their records do */
+#define THREADS_MIN_FILE (1u << 20)
 
-	for (;;) {
-		at = pos;
-		rc = next_record(vi, c, &pos, c->limit, &r, 1);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
+static int two_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	       CPU_COUNT(&set) >= 2;
+}
+
+/* Whether this visit reads with two threads (pf_file_set_threads) */
+static int use_threads(const struct pf_file *f)
+{
+	if (f->threads == 1 || f->threads == 2)
+		return f->threads == 2;
+	return f->size >= THREADS_MIN_FILE && two_cpus();
+}
+
+static void *grow(void *p, size_t *cap, size_t n, size_t elem, int *oom)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *q;
+
+	if (n < *cap)
+		return p;
+	q = c > *cap && c < SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
+	if (!q) {
+		*oom = 1;
+		return NULL;
+	}
+	*cap = c;
+	return q;
+}
+
+static void note(struct scan *sc, uint32_t kind, uint32_t at)
+{
+	struct event *e;
+
+	if (sc->oom || !(e = grow(sc->ev, &sc->ev_cap, sc->nev, sizeof(*e),
+				  &sc->oom)))
+		return;
+	sc->ev = e;
+	sc->ev[sc->nev++] = (struct event){sc->cur, kind, at};
+}
+
+static void scan_warning(struct scan *sc, const struct pf_error *w)
+{
+	struct pf_error *n;
+
+	if (sc->oom || !(n = grow(sc->warns, &sc->warns_cap, sc->nwarns,
+				  sizeof(*n), &sc->oom)))
+		return;
+	sc->warns = n;
+	sc->warns[sc->nwarns] = *w;
+	note(sc, EV_WARNING, (uint32_t)sc->nwarns++);
+}
+
+/* Adds a segment to the scan; its index, or NO_SEG (out of memory) */
+static uint32_t push_seg(struct scan *sc, const struct chunk *c)
+{
+	size_t cap = sc->segs_cap;
+	struct chunk *n;
+
+	if (sc->oom || !(n = grow(sc->segs, &cap, sc->nsegs, sizeof(*n),
+				  &sc->oom)) || cap > UINT32_MAX)
+		return sc->oom = 1, NO_SEG;
+	sc->segs = n;
+	sc->segs_cap = (uint32_t)cap;
+	sc->segs[sc->nsegs] = *c;
+	sc->segs[sc->nsegs].seg = sc->nsegs;
+	sc->segs[sc->nsegs].thread_at = NO_POS;
+	sc->segs[sc->nsegs].ev_lo = sc->nev;
+	return sc->nsegs++;
+}
+
+/* One record of segment c at at (r, read with its checks; pos after it):
+ * its structure checked and its callback noted.  0, or 1 when the
+ * segment's records end before it. */
+static int structure_record(struct visit *vi, struct chunk *c,
+			    const struct rec *r, uint32_t at, uint32_t pos)
+{
+	struct scan *sc = vi->scan;
+
+	if (c->thread_at == NO_POS) {
+		if (r->type != PF_REC_THREAD) {
+			warn(vi, r->off, "chunk at offset %llu does not "
+			     "begin with a thread record (type %u)",
+			     (unsigned long long)c->off, r->type);
 			damage(vi, c);
-			break;
+			c->end = c->start;
+			return 1;
 		}
-		if (first) {
-			if (r.type != PF_REC_THREAD) {
-				warn(vi, r.off, "chunk at offset %llu does not "
-				     "begin with a thread record (type %u)",
-				     (unsigned long long)c->off, r.type);
-				damage(vi, c);
-				c->end = c->start;
-				return 0;
+		if (parse_thread(vi, c, r, NULL, NULL, NULL, 1) != 0) {
+			damage(vi, c);
+			c->end = c->start;
+			return 1;
+		}
+		c->thread_at = at;
+		c->end = pos;
+		return 0;
+	}
+	switch (r->type) {
+	case PF_REC_THREAD:
+		/* only the opening one counts; a later one would be a writer
+		 * bug, but its length is sound */
+		break;
+	case PF_REC_SAMPLE:
+		break;
+	case PF_REC_STRING:
+		if (r->body_len < 4) {
+			warn(vi, r->off, "string record at offset %llu has no "
+			     "id", (unsigned long long)r->off);
+			damage(vi, c);
+			return 1;
+		}
+		if (rd32(r->body) == 0)
+			warn(vi, r->off, "string record at offset %llu has id "
+			     "0", (unsigned long long)r->off);
+		else
+			note(sc, EV_STRING, at);
+		break;
+	case PF_REC_CODE:
+		if (r->body_len < sizeof(struct pf_rec_code)) {
+			warn(vi, r->off, "code record at offset %llu is %u "
+			     "bytes (less than %zu)", (unsigned long long)r->off,
+			     r->body_len + 4, sizeof(struct pf_rec_code) + 4);
+			damage(vi, c);
+			return 1;
+		}
+		if (rd32(r->body) == 0)
+			warn(vi, r->off, "code record at offset %llu has id 0",
+			     (unsigned long long)r->off);
+		else
+			note(sc, EV_CODE, at);
+		break;
+	case PF_REC_NATIVE:
+		if (r->body_len < sizeof(struct pf_rec_native) ||
+		    rd32(r->body) == 0)
+			warn(vi, r->off, "native record at offset %llu is cut "
+			     "short or has id 0", (unsigned long long)r->off);
+		else
+			note(sc, EV_CODE, at);
+		break;
+	case PF_REC_OBJECT:
+		if (r->body_len < sizeof(struct pf_rec_object) ||
+		    (uint64_t)rd32(r->body + 32) + rd32(r->body + 36) >
+		    r->body_len - sizeof(struct pf_rec_object))
+			warn(vi, r->off, "object record at offset %llu is cut "
+			     "short", (unsigned long long)r->off);
+		else
+			note(sc, EV_OBJECT, at);
+		break;
+	case PF_REC_MARK:
+		if (r->body_len < sizeof(struct pf_rec_mark) ||
+		    rd32(r->body + 12) > r->body_len - sizeof(struct pf_rec_mark))
+			warn(vi, r->off, "mark record at offset %llu is cut "
+			     "short", (unsigned long long)r->off);
+		else
+			note(sc, EV_MARK, at);
+		break;
+	case PF_REC_THREAD_NAME:
+		if (r->body_len < sizeof(struct pf_rec_thread_name) ||
+		    rd32(r->body + 4) > r->body_len -
+		    sizeof(struct pf_rec_thread_name))
+			warn(vi, r->off, "thread name record at offset %llu is "
+			     "cut short", (unsigned long long)r->off);
+		else
+			note(sc, EV_THREAD_NAME, at);
+		break;
+	default:
+		sc->skipped++;
+		break;
+	}
+	c->end = pos;
+	return 0;
+}
+
+/* The records of file chunk c (its header checked), split at each
+ * PF_REC_SEGMENT record (format 2.0) into the segments of the threads
+ * it names, each walked to where its records stop being sound.  A
+ * segment that stops early leaves the chunk's later segments to find;
+ * a damaged record head, or a damaged segment record, ends the chunk. */
+static void scan_records(struct visit *vi, const struct chunk *first)
+{
+	struct scan *sc = vi->scan;
+	const int split = vi->f->hdr->version_major >= 2;
+	uint32_t k = push_seg(sc, first), pos, at;
+	int walking = 1, rc;
+	struct rec r;
+
+	if (k == NO_SEG)
+		return;
+	sc->cur = k;
+	pos = sc->segs[k].start;
+	for (;;) {
+		struct chunk *c = &sc->segs[k];
+
+		at = pos;
+		rc = next_record(vi, c, &pos, c->avail, &r, walking);
+		if (rc < 0 && walking)
+			damage(vi, c);
+		if (rc <= 0)
+			break;
+		if (split && r.type == PF_REC_SEGMENT) {
+			struct chunk next = *c;
+
+			c->limit = at;
+			if (r.body_len < sizeof(struct pf_rec_segment) ||
+			    rd32(r.body) == 0) {
+				sc->cur = NO_SEG;
+				warn(vi, r.off, "segment record at offset %llu "
+				     "is cut short or names thread 0",
+				     (unsigned long long)r.off);
+				count_damaged(vi);
+				break;
 			}
-			if (parse_thread(vi, c, &r, &t, NULL, NULL, 1) != 0) {
-				damage(vi, c);
-				c->end = c->start;
-				return 0;
-			}
-			first = 0;
-			c->end = pos;
-			if (*last_thread != c->thread) {
-				*last_thread = c->thread;
-				if (vi->v->on_thread &&
-				    (ret = vi->v->on_thread(vi->ctx, &t)) != 0)
-					return ret;
-			}
+			c->ev_hi = sc->nev;
+			next.thread = rd32(r.body);
+			next.tid = rd32(r.body + 4);
+			next.seq = rd32(r.body + 8);
+			next.start = next.end = pos;
+			next.limit = next.avail;
+			next.damaged = 0;
+			if ((k = push_seg(sc, &next)) == NO_SEG)
+				return;
+			sc->cur = k;
+			walking = 1;
 			continue;
 		}
-		switch (r.type) {
-		case PF_REC_THREAD:
-			/* only the opening one counts; a later one would be
-			 * a writer bug, but its length is sound */
-			break;
-		case PF_REC_STRING:
-			if (r.body_len < 4) {
-				warn(vi, r.off, "string record at offset %llu "
-				     "has no id", (unsigned long long)r.off);
-				damage(vi, c);
-				return 0;
-			}
-			if (rd32(r.body) == 0) {
-				warn(vi, r.off, "string record at offset %llu "
-				     "has id 0", (unsigned long long)r.off);
-				break;
-			}
-			if (vi->v->on_string &&
-			    (ret = vi->v->on_string(vi->ctx, rd32(r.body),
-						    (const char *)r.body + 4,
-						    r.body_len - 4)) != 0)
-				return ret;
-			break;
-		case PF_REC_CODE:
-			if (r.body_len < sizeof(struct pf_rec_code)) {
-				warn(vi, r.off, "code record at offset %llu is "
-				     "%u bytes (less than %zu)",
-				     (unsigned long long)r.off, r.body_len + 4,
-				     sizeof(struct pf_rec_code) + 4);
-				damage(vi, c);
-				return 0;
-			}
-			if (rd32(r.body) == 0)
-				warn(vi, r.off, "code record at offset %llu "
-				     "has id 0", (unsigned long long)r.off);
-			else
-				note_code(vi, c, at);
-			break;
-		case PF_REC_SAMPLE:
-			break;
-		case PF_REC_NATIVE:
-			if (r.body_len < sizeof(struct pf_rec_native) ||
-			    rd32(r.body) == 0) {
-				warn(vi, r.off, "native record at offset %llu "
-				     "is cut short or has id 0",
-				     (unsigned long long)r.off);
-				break;
-			}
-			note_code(vi, c, at);
-			break;
-		case PF_REC_OBJECT:
-			if (r.body_len < sizeof(struct pf_rec_object) ||
-			    (uint64_t)rd32(r.body + 32) + rd32(r.body + 36) >
-			    r.body_len - sizeof(struct pf_rec_object)) {
-				warn(vi, r.off, "object record at offset %llu "
-				     "is cut short", (unsigned long long)r.off);
-				break;
-			}
-			if (vi->v->on_object) {
-				struct pf_object_info o = {
-					.mono_ns = rd64(r.body),
-					.bias = rd64(r.body + 8),
-					.lo = rd64(r.body + 16),
-					.hi = rd64(r.body + 24),
-					.path_len = rd32(r.body + 32),
-					.build_id_len = rd32(r.body + 36),
-					.path = (const char *)r.body +
-						sizeof(struct pf_rec_object),
-				};
-				o.build_id = r.body + sizeof(struct pf_rec_object) +
-					     o.path_len;
-				if ((ret = vi->v->on_object(vi->ctx, &o)))
-					return ret;
-			}
-			break;
-		case PF_REC_MARK:
-			if (r.body_len < sizeof(struct pf_rec_mark) ||
-			    rd32(r.body + 12) > r.body_len -
-			    sizeof(struct pf_rec_mark)) {
-				warn(vi, r.off, "mark record at offset %llu is "
-				     "cut short", (unsigned long long)r.off);
-				break;
-			}
-			if (vi->v->on_mark) {
-				struct pf_mark m = {
-					.thread = c->thread,
-					.mono_ns = rd64(r.body),
-					.kind = rd32(r.body + 8),
-					.label_len = rd32(r.body + 12),
-					.label = (const char *)r.body +
-						 sizeof(struct pf_rec_mark),
-				};
-				if ((ret = vi->v->on_mark(vi->ctx, &m)))
-					return ret;
-			}
-			break;
-		case PF_REC_THREAD_NAME:
-			if (r.body_len < sizeof(struct pf_rec_thread_name) ||
-			    rd32(r.body + 4) > r.body_len -
-			    sizeof(struct pf_rec_thread_name)) {
-				warn(vi, r.off, "thread name record at offset "
-				     "%llu is cut short",
-				     (unsigned long long)r.off);
-				break;
-			}
-			if (vi->v->on_thread_name) {
-				struct pf_thread_name tn = {
-					.tid = rd32(r.body),
-					.name_len = rd32(r.body + 4),
-					.pthread = rd64(r.body + 8),
-					.mono_ns = rd64(r.body + 16),
-					.name = (const char *)r.body +
-						sizeof(struct pf_rec_thread_name),
-				};
-				if ((ret = vi->v->on_thread_name(vi->ctx, &tn)))
-					return ret;
-			}
-			break;
-		default:
-			vi->f->stats.records_skipped++;
-			break;
+		if (walking && structure_record(vi, c, &r, at, pos))
+			walking = 0; /* on to the next segment record */
+	}
+	sc->segs[k].ev_hi = sc->nev;
+	sc->cur = NO_SEG;
+}
+
+/* Lets go of the pages of [sc->released, to) once they are half of
+ * RELEASE_EVERY bytes (see release_read): two scans may run at once */
+static void scan_release(struct visit *vi, uint64_t to)
+{
+	struct scan *sc = vi->scan;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t lo, hi;
+
+	if (to - sc->released < RELEASE_EVERY / 2 ||
+	    vi->f->mapped != PF_MAPPED_FILE || page <= 0)
+		return;
+	lo = (sc->released + (uint64_t)page - 1) & ~(uint64_t)(page - 1);
+	hi = to & ~(uint64_t)(page - 1);
+	if (hi > lo)
+		madvise((void *)(vi->f->base + lo), (size_t)(hi - lo),
+			MADV_DONTNEED);
+	sc->released = to;
+}
+
+/* The chunk header of file chunk i, then its records */
+static void scan_chunk(struct visit *vi, uint32_t i)
+{
+	struct pf_file *f = vi->f;
+	struct chunk c;
+	uint64_t left;
+	const uint8_t *p;
+
+	memset(&c, 0, sizeof(c));
+	c.index = i;
+	c.off = f->header_size + (uint64_t)i * f->chunk_size;
+	left = f->size - c.off;
+	c.avail = left < f->chunk_size ? (uint32_t)left : f->chunk_size;
+	p = f->base + c.off;
+	if (c.avail < f->chunk_size)
+		warn(vi, f->size, "file is cut short: chunk %u at offset %llu "
+		     "has %u of %u bytes", i, (unsigned long long)c.off,
+		     c.avail, f->chunk_size);
+	if (c.avail < PF_CHUNK_HEADER_SIZE) {
+		/* not even a header: unused, or damaged past use */
+		int zero = 1;
+		for (uint32_t k = 0; k < c.avail && k < 4; k++)
+			zero &= p[k] == 0;
+		if (!zero)
+			count_damaged(vi);
+		return;
+	}
+	if (rd32(p) == 0)
+		return; /* unused chunk */
+	if (rd32(p) != PF_CHUNK_MAGIC) {
+		warn(vi, c.off, "chunk %u at offset %llu has bad magic "
+		     "0x%08x", i, (unsigned long long)c.off, rd32(p));
+		count_damaged(vi);
+		return;
+	}
+	c.thread = rd32(p + 4);
+	c.tid = rd32(p + 8);
+	c.seq = rd32(p + 12);
+	if (c.thread == 0) {
+		warn(vi, c.off + 4, "chunk %u at offset %llu has thread "
+		     "serial 0", i, (unsigned long long)c.off);
+		count_damaged(vi);
+		return;
+	}
+	c.start = c.end = PF_CHUNK_HEADER_SIZE;
+	c.limit = c.avail;
+	scan_records(vi, &c);
+	scan_release(vi, c.off + c.avail);
+}
+
+static void scan_run(struct visit *vi)
+{
+	struct scan *sc = vi->scan;
+
+	sc->cur = NO_SEG;
+	sc->released = vi->f->header_size +
+		       (uint64_t)sc->first * vi->f->chunk_size;
+	for (uint32_t i = sc->first; i < sc->end && !sc->oom; i++)
+		scan_chunk(vi, i);
+}
+
+struct scan_thread {
+	struct visit vi;
+};
+
+static void *scan_thread_run(void *arg)
+{
+	scan_run(&((struct scan_thread *)arg)->vi);
+	return NULL;
+}
+
+/* Scans the file's chunks, on two threads when it pays; gathers their
+ * segments sorted by (thread, seq) and gives the warnings about chunks
+ * themselves.  0, or -1 when out of memory. */
+static int scan_file(struct visit *vi)
+{
+	struct pf_file *f = vi->f;
+	const struct pf_header *h = f->hdr;
+	uint64_t want = h->chunks_claimed;
+	struct scan_thread *st = NULL;
+	pthread_t th;
+	int threaded = 0;
+	uint32_t n = 0, i;
+
+	/* Claimed chunks that lie past max_size were never given space (the
+	 * claim is an atomic add that may overshoot); they are not missing. */
+	if (h->max_size > f->header_size) {
+		uint64_t fit = (h->max_size - f->header_size) / f->chunk_size;
+		if (want > fit)
+			want = fit;
+	}
+	/* The writer claims a chunk first and gives it space after: a file
+	 * that ends exactly at a chunk boundary one chunk short is a writer
+	 * caught in that window, or one that ran out of disk (the chunk
+	 * "stays a hole" and is skipped).  Nothing committed is missing. */
+	if (f->chunks + 1 == want &&
+	    (f->size - f->header_size) % f->chunk_size == 0)
+		want = f->chunks;
+	if (f->chunks < want)
+		warn(vi, f->size,
+		     "file is cut short: the header claims %llu chunks, the "
+		     "file holds %u", (unsigned long long)want, f->chunks);
+
+	vi->nscans = 1;
+	vi->scans[0].end = f->chunks;
+	if (f->chunks >= 2 && use_threads(f) && (st = calloc(1, sizeof(*st)))) {
+		vi->scans[1].first = vi->scans[0].end = f->chunks / 2;
+		vi->scans[1].end = f->chunks;
+		st->vi = *vi;
+		st->vi.scan = &vi->scans[1];
+		threaded = start_thread(&th, scan_thread_run, st) == 0;
+		if (threaded)
+			vi->nscans = 2;
+		else
+			vi->scans[0].end = f->chunks;
+	}
+	vi->scan = &vi->scans[0];
+	scan_run(vi);
+	vi->scan = NULL;
+	if (threaded)
+		pthread_join(th, NULL);
+	free(st);
+
+	for (unsigned s = 0; s < vi->nscans; s++) {
+		if (vi->scans[s].oom)
+			return -1;
+		n += vi->scans[s].nsegs;
+	}
+	vi->chunks = calloc(n ? n : 1, sizeof(*vi->chunks));
+	if (!vi->chunks)
+		return -1;
+	for (unsigned s = 0; s < vi->nscans; s++) {
+		const struct scan *sc = &vi->scans[s];
+
+		f->stats.chunks_damaged += sc->damaged;
+		f->stats.records_skipped += sc->skipped;
+		for (i = 0; i < sc->nsegs; i++) {
+			vi->chunks[vi->nchunks] = sc->segs[i];
+			vi->chunks[vi->nchunks].scan = s;
+			vi->chunks[vi->nchunks].ord = vi->nchunks;
+			vi->nchunks++;
 		}
-		c->end = pos;
+		/* what was said of chunks, in file order, before anything of
+		 * their records */
+		for (size_t e = 0; e < sc->nev; e++)
+			if (sc->ev[e].seg == NO_SEG && vi->v->on_warning)
+				vi->v->on_warning(vi->ctx,
+						  &sc->warns[sc->ev[e].at]);
+	}
+	qsort(vi->chunks, vi->nchunks, sizeof(*vi->chunks), chunk_cmp);
+	for (i = 1; i < vi->nchunks; i++) {
+		struct chunk *a = &vi->chunks[i - 1], *b = &vi->chunks[i];
+		if (a->thread == b->thread && a->seq == b->seq)
+			warn(vi, b->off + 12, "chunk at offset %llu repeats "
+			     "seq %u of thread %u (also at offset %llu)",
+			     (unsigned long long)b->off, b->seq, b->thread,
+			     (unsigned long long)a->off);
+	}
+	return 0;
+}
+
+/* One noted record's callback (not walk 2's codes) */
+static int give_event(struct visit *vi, struct chunk *c, const struct event *e)
+{
+	const struct pf_visitor *v = vi->v;
+	uint32_t pos = e->at;
+	struct rec r;
+
+	if (e->kind == EV_WARNING) {
+		if (v->on_warning)
+			v->on_warning(vi->ctx, &vi->scans[c->scan].warns[e->at]);
+		return 0;
+	}
+	if (e->kind == EV_CODE || next_record(vi, c, &pos, c->end, &r, 0) <= 0)
+		return 0;
+	switch (e->kind) {
+	case EV_STRING:
+		return v->on_string ? v->on_string(vi->ctx, rd32(r.body),
+						   (const char *)r.body + 4,
+						   r.body_len - 4) : 0;
+	case EV_OBJECT:
+		if (v->on_object) {
+			struct pf_object_info o = {
+				.mono_ns = rd64(r.body),
+				.bias = rd64(r.body + 8),
+				.lo = rd64(r.body + 16),
+				.hi = rd64(r.body + 24),
+				.path_len = rd32(r.body + 32),
+				.build_id_len = rd32(r.body + 36),
+				.path = (const char *)r.body +
+					sizeof(struct pf_rec_object),
+			};
+			o.build_id = r.body + sizeof(struct pf_rec_object) +
+				     o.path_len;
+			return v->on_object(vi->ctx, &o);
+		}
+		return 0;
+	case EV_MARK:
+		if (v->on_mark) {
+			struct pf_mark m = {
+				.thread = c->thread,
+				.mono_ns = rd64(r.body),
+				.kind = rd32(r.body + 8),
+				.label_len = rd32(r.body + 12),
+				.label = (const char *)r.body +
+					 sizeof(struct pf_rec_mark),
+			};
+			return v->on_mark(vi->ctx, &m);
+		}
+		return 0;
+	case EV_THREAD_NAME:
+		if (v->on_thread_name) {
+			struct pf_thread_name tn = {
+				.tid = rd32(r.body),
+				.name_len = rd32(r.body + 4),
+				.pthread = rd64(r.body + 8),
+				.mono_ns = rd64(r.body + 16),
+				.name = (const char *)r.body +
+					sizeof(struct pf_rec_thread_name),
+			};
+			return v->on_thread_name(vi->ctx, &tn);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Walk 1's callbacks, segment by segment in (thread, seq) order: a
+ * thread's first accepted segment gives on_thread, then each segment
+ * what its records hold.  0, or what a callback returned to stop. */
+static int give_structure(struct visit *vi)
+{
+	uint32_t last_thread = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < vi->nchunks; i++) {
+		struct chunk *c = &vi->chunks[i];
+		const struct scan *sc = &vi->scans[c->scan];
+
+		if (c->thread_at != NO_POS && c->thread != last_thread) {
+			struct pf_thread_info t;
+			uint32_t pos = c->thread_at;
+			struct rec r;
+
+			last_thread = c->thread;
+			if (next_record(vi, c, &pos, c->end, &r, 0) > 0 &&
+			    parse_thread(vi, c, &r, &t, NULL, NULL, 0) == 0 &&
+			    vi->v->on_thread &&
+			    (ret = vi->v->on_thread(vi->ctx, &t)) != 0)
+				return ret;
+		}
+		for (size_t e = c->ev_lo; e < c->ev_hi; e++)
+			if (sc->ev[e].seg == c->seg &&
+			    (ret = give_event(vi, c, &sc->ev[e])) != 0)
+				return ret;
 	}
 	return 0;
 }
@@ -616,32 +897,25 @@ static int code_record(struct visit *vi, const struct rec *rp, int *oom)
 	return 0;
 }
 
-/* Walk 2 over one chunk, every record within what walk 1 accepted */
-static int walk_codes(struct visit *vi, struct chunk *c, int *oom)
-{
-	uint32_t pos = c->start;
-	struct rec r;
-	int ret;
-
-	while (next_record(vi, c, &pos, c->end, &r, 0) > 0)
-		if ((ret = code_record(vi, &r, oom)) != 0)
-			return ret;
-	return 0;
-}
-
-/* Walk 2 over the records walk 1 noted, in the same order */
-static int walk_codes_noted(struct visit *vi, int *oom)
+/* Walk 2: the code and native records walk 1 noted, in its order */
+static int walk_codes(struct visit *vi, int *oom)
 {
 	int ret;
 
-	for (size_t i = 0; i < vi->ncodes_at; i++) {
-		struct chunk *c = &vi->chunks[vi->codes_at[i].chunk];
-		uint32_t pos = vi->codes_at[i].pos;
-		struct rec r;
+	for (uint32_t i = 0; i < vi->nchunks; i++) {
+		struct chunk *c = &vi->chunks[i];
+		const struct scan *sc = &vi->scans[c->scan];
 
-		if (next_record(vi, c, &pos, c->end, &r, 0) > 0 &&
-		    (ret = code_record(vi, &r, oom)) != 0)
-			return ret;
+		for (size_t e = c->ev_lo; e < c->ev_hi; e++) {
+			uint32_t pos = sc->ev[e].at;
+			struct rec r;
+
+			if (sc->ev[e].seg != c->seg || sc->ev[e].kind != EV_CODE)
+				continue;
+			if (next_record(vi, c, &pos, c->end, &r, 0) > 0 &&
+			    (ret = code_record(vi, &r, oom)) != 0)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -823,10 +1097,30 @@ static int give_repeats(struct visit *vi, struct pf_sample *s, uint64_t repeats)
 	return ret;
 }
 
+static int pipe_sample(struct visit *vi, const struct pf_sample *s,
+		       uint64_t repeats, int gap);
+
+/* A sample decoded: to the callback, or (on the second thread) to the
+ * caller's thread, which calls it */
+static int deliver(struct visit *vi, struct pf_sample *s, uint64_t repeats)
+{
+	if (vi->pipe)
+		return pipe_sample(vi, s, repeats, 0);
+	/* the shared prefix was checked with the sample before */
+	for (uint32_t k = s->shared; k < s->depth; k++)
+		if (s->frames[k].code_id != 0 &&
+		    !code_known(vi, s->frames[k].code_id))
+			vi->f->stats.frames_unresolved++;
+	if (repeats)
+		return give_repeats(vi, s, repeats);
+	vi->f->stats.samples++;
+	return vi->v->on_sample ? vi->v->on_sample(vi->ctx, s) : 0;
+}
+
 /* Walk 3: samples, within what walk 1 accepted. */
 static int walk_samples(struct visit *vi, struct chunk *c)
 {
-	uint32_t pos = c->start, depth = 0, k;
+	uint32_t pos = c->start, depth = 0;
 	uint64_t mono = 0, repeats;
 	struct rec r;
 	int first = 1, ret;
@@ -847,24 +1141,267 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 			damage(vi, c);
 			return 0;
 		}
-		if (s.flags & PF_SAMPLE_GAP)
-			continue; /* its time only moved the clock */
 		s.thread = c->thread;
-		/* the shared prefix was checked with the sample before */
-		for (k = s.shared; k < s.depth; k++)
-			if (s.frames[k].code_id != 0 &&
-			    !code_known(vi, s.frames[k].code_id))
-				vi->f->stats.frames_unresolved++;
-		if (repeats) {
-			if ((ret = give_repeats(vi, &s, repeats)))
+		if (s.flags & PF_SAMPLE_GAP) {
+			/* its time only moved the clock; its frames are the
+			 * next sample's shared ones */
+			if (vi->pipe && (ret = pipe_sample(vi, &s, 0, 1)))
 				return ret;
 			continue;
 		}
-		vi->f->stats.samples++;
-		if (vi->v->on_sample && (ret = vi->v->on_sample(vi->ctx, &s)))
+		if ((ret = deliver(vi, &s, repeats)))
 			return ret;
 	}
 	return 0;
+}
+
+/* --- walk 3 on a second thread ------------------------------------------- */
+
+/*
+ * Walk 3 is two halves of about equal cost: decoding the records
+ * (varints, the shared prefix, the checks) and what the callback does
+ * with each sample (the collector's lookups and sums).  With two CPUs the
+ * decoding runs on a thread of its own, up to PIPE_BATCHES batches ahead:
+ * it writes each sample's head and new frames, and each warning, into a
+ * batch; the caller's thread rebuilds each stack from them and makes
+ * every callback itself, in the order and with the arguments of the walk
+ * on one thread, so a visitor needs no locks and sees no difference.
+ */
+#define PIPE_BATCHES 4
+#define PIPE_BATCH_BYTES (256u << 10)
+
+enum {
+	PIPED_SAMPLE = 1,
+	PIPED_GAP,     /* a sample's frames, not for a callback */
+	PIPED_WARNING,
+	PIPED_DAMAGE,  /* thread: the index of a chunk found damaged */
+};
+
+/* an entry of a batch, followed by the sample's depth - shared new
+ * frames (struct pf_frame), or by a warning's struct pf_error; every
+ * part a multiple of 8 bytes.  What the second thread finds out of a
+ * chunk is an entry too, so that a visit the caller's thread stops has
+ * the stats and warnings it would have had on one thread. */
+struct piped {
+	uint32_t kind, thread, flags, depth, shared, pad_;
+	uint64_t mono_ns, cpu_ns, wall_ns, repeats;
+};
+
+_Static_assert(sizeof(struct piped) % 8 == 0 &&
+	       sizeof(struct pf_frame) == 8 && sizeof(struct pf_error) % 8 == 0,
+	       "batch entries stay 8-byte aligned");
+_Static_assert(sizeof(struct piped) + PF_MAX_DEPTH * sizeof(struct pf_frame) <=
+	       PIPE_BATCH_BYTES, "a batch holds the deepest sample");
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t filled, emptied;
+	struct batch {
+		uint8_t *data;
+		size_t len;
+		int full, last;
+	} b[PIPE_BATCHES];
+	int stop;   /* the caller's thread takes no more */
+	/* the second thread's: the batch it fills, and how far */
+	unsigned w;
+	size_t wlen;
+	struct visit wv;
+};
+
+/* Hands the batch being filled to the caller's thread and waits for the
+ * next to be free.  Returns non-zero when the caller's thread has
+ * stopped taking them. */
+static int pipe_send(struct pipe *pp, int last)
+{
+	int stop;
+
+	pthread_mutex_lock(&pp->mu);
+	pp->b[pp->w].len = pp->wlen;
+	pp->b[pp->w].last = last;
+	pp->b[pp->w].full = 1;
+	pthread_cond_signal(&pp->filled);
+	pp->w = (pp->w + 1) % PIPE_BATCHES;
+	pp->wlen = 0;
+	while (!last && pp->b[pp->w].full && !pp->stop)
+		pthread_cond_wait(&pp->emptied, &pp->mu);
+	stop = pp->stop;
+	pthread_mutex_unlock(&pp->mu);
+	return stop;
+}
+
+/* n bytes at the end of the batch being filled, or NULL (stopped) */
+static void *pipe_space(struct pipe *pp, size_t n)
+{
+	void *p;
+
+	if (pp->wlen + n > PIPE_BATCH_BYTES && pipe_send(pp, 0))
+		return NULL;
+	p = pp->b[pp->w].data + pp->wlen;
+	pp->wlen += n;
+	return p;
+}
+
+static int pipe_sample(struct visit *vi, const struct pf_sample *s,
+		       uint64_t repeats, int gap)
+{
+	const size_t nf = s->depth - s->shared;
+	struct piped *e = pipe_space(vi->pipe, sizeof(*e) + nf * sizeof(*s->frames));
+
+	if (!e)
+		return 1;
+	*e = (struct piped){
+		.kind = gap ? PIPED_GAP : PIPED_SAMPLE, .thread = s->thread,
+		.flags = s->flags,
+		.depth = s->depth, .shared = s->shared, .mono_ns = s->mono_ns,
+		.cpu_ns = s->cpu_ns, .wall_ns = s->wall_ns, .repeats = repeats,
+	};
+	memcpy(e + 1, s->frames + s->shared, nf * sizeof(*s->frames));
+	return 0;
+}
+
+/* A warning of the second thread's walk, kept in its place among the
+ * samples (lost only if the caller's thread has stopped taking them) */
+static void pipe_warning(struct visit *vi, const struct pf_error *w)
+{
+	struct piped *e = pipe_space(vi->pipe, sizeof(*e) + sizeof(*w));
+
+	if (!e)
+		return;
+	memset(e, 0, sizeof(*e));
+	e->kind = PIPED_WARNING;
+	memcpy(e + 1, w, sizeof(*w));
+}
+
+static void pipe_damage(struct visit *vi, const struct chunk *c)
+{
+	struct piped *e = pipe_space(vi->pipe, sizeof(*e));
+
+	if (!e)
+		return;
+	memset(e, 0, sizeof(*e));
+	e->kind = PIPED_DAMAGE;
+	e->thread = (uint32_t)(c - vi->chunks);
+}
+
+static void *pipe_walk(void *arg)
+{
+	struct pipe *pp = arg;
+	struct visit *vi = &pp->wv;
+	int ret = 0;
+
+	for (uint32_t i = 0; i < vi->nchunks && !ret; i++) {
+		ret = walk_samples(vi, &vi->chunks[i]);
+		release_read(vi, vi->chunks[i].avail);
+	}
+	if (!ret)
+		pipe_send(pp, 1);
+	return NULL;
+}
+
+/* The callbacks of one batch, on the caller's thread */
+static int pipe_replay(struct visit *vi, const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+	int ret = 0;
+
+	while (p < end && !ret) {
+		const struct piped *e = (const struct piped *)(const void *)p;
+		struct pf_sample s;
+		uint32_t nf;
+
+		if (e->kind == PIPED_WARNING) {
+			struct pf_error w;
+
+			memcpy(&w, e + 1, sizeof(w));
+			vi->v->on_warning(vi->ctx, &w);
+			p += sizeof(*e) + sizeof(w);
+			continue;
+		}
+		if (e->kind == PIPED_DAMAGE) {
+			damage(vi, &vi->chunks[e->thread]);
+			p += sizeof(*e);
+			continue;
+		}
+		nf = e->depth - e->shared;
+		memcpy(vi->stack + e->shared, e + 1, nf * sizeof(*vi->stack));
+		p += sizeof(*e) + nf * sizeof(*vi->stack);
+		if (e->kind == PIPED_GAP)
+			continue;
+		s = (struct pf_sample){
+			.thread = e->thread, .mono_ns = e->mono_ns,
+			.cpu_ns = e->cpu_ns, .wall_ns = e->wall_ns,
+			.flags = e->flags, .depth = e->depth,
+			.shared = e->shared, .frames = vi->stack,
+		};
+		ret = deliver(vi, &s, e->repeats);
+	}
+	return ret;
+}
+
+/* Walk 3 with the decoding on a second thread.  Returns what a callback
+ * returned to stop, else 0; *ran is 0 if the thread could not be had
+ * (nothing has been called back: walk on one thread instead). */
+static int walk_samples_piped(struct visit *vi, int *ran)
+{
+	struct pipe *pp = calloc(1, sizeof(*pp));
+	pthread_t th;
+	unsigned r = 0;
+	int ret = 0, started = 0;
+
+	*ran = 0;
+	if (!pp)
+		return 0;
+	for (unsigned i = 0; i < PIPE_BATCHES; i++)
+		if (!(pp->b[i].data = malloc(PIPE_BATCH_BYTES)))
+			goto out;
+	pp->wv = *vi;
+	pp->wv.pipe = pp;
+	pp->wv.read = 0;
+	if (!(pp->wv.stack = calloc(PF_MAX_DEPTH, sizeof(*pp->wv.stack))))
+		goto out;
+	pthread_mutex_init(&pp->mu, NULL);
+	pthread_cond_init(&pp->filled, NULL);
+	pthread_cond_init(&pp->emptied, NULL);
+	started = start_thread(&th, pipe_walk, pp) == 0;
+	if (!started)
+		goto out_sync;
+	*ran = 1;
+	for (;;) {
+		struct batch *b = &pp->b[r];
+		int last;
+
+		pthread_mutex_lock(&pp->mu);
+		while (!b->full)
+			pthread_cond_wait(&pp->filled, &pp->mu);
+		pthread_mutex_unlock(&pp->mu);
+		ret = pipe_replay(vi, b->data, b->len);
+		last = b->last;
+		pthread_mutex_lock(&pp->mu);
+		b->full = 0;
+		if (ret)
+			pp->stop = 1;
+		pthread_cond_signal(&pp->emptied);
+		pthread_mutex_unlock(&pp->mu);
+		if (ret || last)
+			break;
+		r = (r + 1) % PIPE_BATCHES;
+	}
+	pthread_join(th, NULL);
+out_sync:
+	pthread_cond_destroy(&pp->emptied);
+	pthread_cond_destroy(&pp->filled);
+	pthread_mutex_destroy(&pp->mu);
+out:
+	free(pp->wv.stack);
+	for (unsigned i = 0; i < PIPE_BATCHES; i++)
+		free(pp->b[i].data);
+	free(pp);
+	return ret;
+}
+
+static int use_pipe(const struct visit *vi)
+{
+	return vi->v->on_sample && use_threads(vi->f);
 }
 
 /* Both visits: the structure walk, then either each segment to fn or
@@ -875,7 +1412,7 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 {
 	static const struct pf_visitor none;
 	struct visit vi;
-	uint32_t i, last_thread = 0;
+	uint32_t i;
 	int ret = 0, oom = 0;
 
 	memset(&vi, 0, sizeof(vi));
@@ -884,16 +1421,13 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 	vi.v = v ? v : &none;
 	vi.ctx = ctx;
 	vi.stack = calloc(PF_MAX_DEPTH, sizeof(*vi.stack));
-	if (!vi.stack || collect_chunks(&vi) != 0) {
+	if (!vi.stack || scan_file(&vi) != 0) {
 		warn(&vi, 0, "out of memory");
 		ret = -1;
 		goto out;
 	}
-
-	for (i = 0; i < vi.nchunks && !ret; i++) {
-		ret = walk_structure(&vi, &vi.chunks[i], &last_thread);
-		release_read(&vi, vi.chunks[i].avail);
-	}
+	if ((ret = give_structure(&vi)) != 0)
+		goto out;
 	if (fn) {
 		for (i = 0; i < vi.nchunks && !ret; i++) {
 			const struct chunk *c = &vi.chunks[i];
@@ -908,19 +1442,19 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 		}
 		goto out;
 	}
-	if (!vi.codes_at_lost) {
-		ret = walk_codes_noted(&vi, &oom);
-	} else {
-		for (i = 0; i < vi.nchunks && !ret; i++) {
-			ret = walk_codes(&vi, &vi.chunks[i], &oom);
-			release_read(&vi, vi.chunks[i].avail);
-		}
-	}
+	ret = walk_codes(&vi, &oom);
 	if (oom)
 		warn(&vi, 0, "out of memory");
 	if (ret)
 		goto out;
 	index_codes(&vi);
+	if (use_pipe(&vi)) {
+		int ran;
+
+		ret = walk_samples_piped(&vi, &ran);
+		if (ran)
+			goto out;
+	}
 	for (i = 0; i < vi.nchunks && !ret; i++) {
 		ret = walk_samples(&vi, &vi.chunks[i]);
 		release_read(&vi, vi.chunks[i].avail);
@@ -928,7 +1462,11 @@ static int visit(struct pf_file *f, const struct pf_visitor *v,
 out:
 	free(vi.stack);
 	free(vi.chunks);
-	free(vi.codes_at);
+	for (unsigned k = 0; k < 2; k++) {
+		free(vi.scans[k].segs);
+		free(vi.scans[k].ev);
+		free(vi.scans[k].warns);
+	}
 	free(vi.code_ids);
 	free(vi.known);
 	return ret;
@@ -937,6 +1475,11 @@ out:
 int pf_file_visit(struct pf_file *f, const struct pf_visitor *v, void *ctx)
 {
 	return visit(f, v, NULL, ctx);
+}
+
+void pf_file_set_threads(struct pf_file *f, int threads)
+{
+	f->threads = threads == 1 || threads == 2 ? threads : 0;
 }
 
 int pf_file_segments(struct pf_file *f, const struct pf_visitor *v,

@@ -30,7 +30,7 @@ tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 nodist_tests_unit_test_render_SOURCES = $(render_generated)
 tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
-tests_unit_test_render_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_render_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) \
 	$(collector_model_libs)
 
@@ -46,7 +46,7 @@ tests_unit_test_formats_SOURCES = tests/unit/test_formats.c \
 nodist_tests_unit_test_formats_SOURCES = $(render_generated)
 tests_unit_test_formats_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(JSON_GLIB_CFLAGS)
-tests_unit_test_formats_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_formats_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_formats
@@ -59,7 +59,7 @@ tests_unit_test_diff_SOURCES = tests/unit/test_diff.c \
 	$(collector_model) \
 	format/linetable.c format/linetable.h
 tests_unit_test_diff_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_diff_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_diff_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_diff
 UNIT_TESTS += tests/unit/test_diff
@@ -84,7 +84,7 @@ UNIT_TESTS += tests/unit/test_profile tests/unit/test_render tests/unit/test_cli
 check_PROGRAMS += tests/unit/test_wall
 tests_unit_test_wall_SOURCES = tests/unit/test_wall.c tests/unit/fixture.h
 tests_unit_test_wall_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_wall_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+tests_unit_test_wall_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_wall
 UNIT_TESTS += tests/unit/test_wall
 
@@ -92,7 +92,7 @@ UNIT_TESTS += tests/unit/test_wall
 check_PROGRAMS += tests/unit/test_report
 tests_unit_test_report_SOURCES = tests/unit/test_report.c tests/unit/fixture.h
 tests_unit_test_report_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_report_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS)
+tests_unit_test_report_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_report
 UNIT_TESTS += tests/unit/test_report
 
@@ -104,7 +104,7 @@ tests_unit_test_hide_SOURCES = tests/unit/test_hide.c \
 	collector/hide.c collector/hide.h collector/trim.c collector/trim.h \
 	collector/conf.c collector/conf.h
 tests_unit_test_hide_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_hide_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_hide_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_hide
 UNIT_TESTS += tests/unit/test_hide
@@ -115,7 +115,7 @@ tests_unit_test_shape_SOURCES = tests/unit/test_shape.c \
 	$(collector_model) \
 	format/linetable.c format/linetable.h
 tests_unit_test_shape_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_shape_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_shape_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_shape
 UNIT_TESTS += tests/unit/test_shape
@@ -126,7 +126,7 @@ tests_unit_test_family_SOURCES = tests/unit/test_family.c \
 	$(collector_model) \
 	format/linetable.c format/linetable.h
 tests_unit_test_family_CPPFLAGS = $(AM_CPPFLAGS) $(LIBDW_CFLAGS) $(GLIB_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_family_LDADD = libpfformat.la $(GLIB_LIBS) $(CUNIT_LIBS) \
+tests_unit_test_family_LDADD = libpfread.la libpfformat.la -lpthread $(GLIB_LIBS) $(CUNIT_LIBS) \
 	$(collector_model_libs)
 TESTS += tests/unit/test_family
 UNIT_TESTS += tests/unit/test_family
@@ -174,7 +174,7 @@ tests_unit_test_native_SOURCES = tests/unit/test_native.c \
 	preload/native.c preload/native.h
 tests_unit_test_native_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_native_LDFLAGS = -export-dynamic
-tests_unit_test_native_LDADD = libpfformat.la $(CUNIT_LIBS) $(DL_LIBS) -lpthread
+tests_unit_test_native_LDADD = libpfread.la libpfformat.la -lpthread $(CUNIT_LIBS) $(DL_LIBS) -lpthread
 TESTS += tests/unit/test_native
 UNIT_TESTS += tests/unit/test_native
 endif
@@ -183,7 +183,7 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_read
 tests_unit_test_read_SOURCES = tests/unit/test_read.c
 tests_unit_test_read_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_read_LDADD = libpfpack.la libpfformat.la $(ZSTD_LIBS) $(CUNIT_LIBS)
+tests_unit_test_read_LDADD = libpfpack.la libpfread.la libpfformat.la -lpthread $(ZSTD_LIBS) $(CUNIT_LIBS)
 TESTS += tests/unit/test_read
 UNIT_TESTS += tests/unit/test_read
 endif
@@ -192,7 +192,7 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/test_write
 tests_unit_test_write_SOURCES = tests/unit/test_write.c
 tests_unit_test_write_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_unit_test_write_LDADD = libpfformat.la $(CUNIT_LIBS)
+tests_unit_test_write_LDADD = libpfread.la libpfformat.la -lpthread $(CUNIT_LIBS)
 TESTS += tests/unit/test_write
 UNIT_TESTS += tests/unit/test_write
 endif

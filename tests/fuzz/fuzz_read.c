@@ -5,7 +5,8 @@
  * input's size (so AddressSanitizer sees a read one byte past the end),
  * or pf_pack_open_mem for a packed file, visiting every record and
  * touching every byte the reader hands out, line tables decoded at every
- * frame's offset; then the collector's own load, profile_load_file on the
+ * frame's offset, on one thread and then on two (pf_file_set_threads),
+ * which must touch the same bytes and count the same; then the collector's own load, profile_load_file on the
  * same bytes as a file, and a call tree.  The packed seeds store their
  * streams (pyprof pack -l 0), so that mutations reach the unpacking rather
  * than stop at a zstd checksum.
@@ -115,6 +116,9 @@ static void read_raw(const uint8_t *data, size_t size)
 	struct pf_error err;
 	struct pf_file *f;
 	void *copy = malloc(size ? size : 1); /* malloc aligns to 16 */
+	struct pf_visit_stats one_stats;
+	unsigned one_sum = 0;
+	int one_rc = 0;
 	const char *const *argv;
 	int argc;
 
@@ -128,7 +132,27 @@ static void read_raw(const uint8_t *data, size_t size)
 		for (int i = 0; argv && i < argc; i++)
 			touch(&w, argv[i], strlen(argv[i]));
 		w.sum += pf_file_chunks(f) + (unsigned)pf_file_size(f);
-		pf_file_visit(f, &v, &w);
+		/* on one thread, then with the samples decoded on a second
+		 * and the structure scanned on both: the same callbacks */
+		for (int threads = 1; threads <= 2; threads++) {
+			unsigned before = w.sum;
+			struct pf_visit_stats st;
+			int rc;
+
+			memset(w.codes, 0, sizeof w.codes);
+			pf_file_set_threads(f, threads);
+			rc = pf_file_visit(f, &v, &w);
+			if (threads == 1) {
+				one_rc = rc;
+				one_sum = w.sum - before;
+				one_stats = *pf_file_stats(f);
+				continue;
+			}
+			st = *pf_file_stats(f);
+			if (rc != one_rc || w.sum - before != one_sum ||
+			    memcmp(&st, &one_stats, sizeof st) != 0)
+				abort();
+		}
 		w.sum += (unsigned)pf_file_stats(f)->samples;
 		pf_file_close(f);
 	}

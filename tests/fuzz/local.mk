@@ -6,7 +6,7 @@
 # for longer runs (300 s each unless PYPROF_FUZZ_SECONDS says otherwise).
 FUZZ_TARGETS = tests/fuzz/fuzz_read tests/fuzz/fuzz_settings \
 	tests/fuzz/fuzz_config tests/fuzz/fuzz_hide
-FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
+FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -pthread \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN_CFLAGS) -I$(top_builddir) -I$(top_srcdir) -I$(top_srcdir)/format
 FUZZ_GLIB = $(GLIB_CFLAGS) $(LIBDW_CFLAGS)

@@ -332,6 +332,54 @@ static void expect_log(const struct log *l, const char *const *want)
 	CU_ASSERT_EQUAL(l->n, i);
 }
 
+static void expect_same_logs_as(const struct log *a, const struct log *b,
+				const char *an, const char *bn)
+{
+	CU_ASSERT_EQUAL(a->n, b->n);
+	for (size_t i = 0; i < a->n && i < b->n; i++) {
+		if (strcmp(a->lines[i], b->lines[i]) != 0)
+			fprintf(stderr, "\n  line %zu:\n    %-6s %s\n    %-6s %s\n",
+				i, an, a->lines[i], bn, b->lines[i]);
+		CU_ASSERT_STRING_EQUAL(a->lines[i], b->lines[i]);
+	}
+}
+
+static void expect_same_logs(const struct log *a, const struct log *b)
+{
+	expect_same_logs_as(a, b, "live", "packed");
+}
+
+/* Visits f into l on one thread, then again with the second thread
+ * (pf_file_set_threads), which must give the same callbacks, result and
+ * stats; returns the result, *stats the stats. */
+static int visit_both_ways(struct pf_file *f, struct log *l,
+			   struct pf_visit_stats *stats)
+{
+	struct log two = { .lo = l->lo, .hi = l->hi,
+			   .stop_after = l->stop_after };
+	struct pf_visit_stats one;
+	int rc, rc2;
+
+	pf_file_set_threads(f, 1);
+	rc = pf_file_visit(f, &logger, l);
+	one = *pf_file_stats(f);
+	pf_file_set_threads(f, 2);
+	rc2 = pf_file_visit(f, &logger, &two);
+	CU_ASSERT_EQUAL(rc2, rc);
+	expect_same_logs_as(l, &two, "one", "two");
+	CU_ASSERT_EQUAL(pf_file_stats(f)->samples, one.samples);
+	CU_ASSERT_EQUAL(pf_file_stats(f)->records_skipped, one.records_skipped);
+	CU_ASSERT_EQUAL(pf_file_stats(f)->chunks_damaged, one.chunks_damaged);
+	CU_ASSERT_EQUAL(pf_file_stats(f)->frames_unresolved,
+			one.frames_unresolved);
+	l->bad_pointer |= two.bad_pointer;
+	log_free(&two);
+	pf_file_set_threads(f, 0);
+	if (stats)
+		*stats = one;
+	return rc;
+}
+
 /* Opens bytes from an exact-size copy, visits into l.  Returns the open
  * result; err is filled on failure. */
 static int visit_bytes(const uint8_t *bytes, size_t len, struct log *l,
@@ -346,9 +394,7 @@ static int visit_bytes(const uint8_t *bytes, size_t len, struct log *l,
 	if (rc == 0) {
 		l->lo = copy;
 		l->hi = copy + len;
-		pf_file_visit(f, &logger, l);
-		if (stats)
-			*stats = *pf_file_stats(f);
+		visit_both_ways(f, l, stats);
 		pf_file_close(f);
 		l->lo = l->hi = NULL;
 	}
@@ -936,9 +982,16 @@ static void test_read__callback_stops_visit(void)
 	build_reference(&b);
 	CU_ASSERT_EQUAL_FATAL(pf_file_open_mem(b.buf, b.size, &f, &err), 0);
 	l.stop_after = 11;
-	CU_ASSERT_EQUAL(pf_file_visit(f, &logger, &l), 7);
+	CU_ASSERT_EQUAL(visit_both_ways(f, &l, NULL), 7);
 	CU_ASSERT_EQUAL(l.n, 11);
 	log_free(&l);
+	/* stopped in walk 1's callbacks, and in walk 3's */
+	for (int at = 1; at <= 18; at++) {
+		l.stop_after = at;
+		CU_ASSERT_EQUAL(visit_both_ways(f, &l, NULL), at <= 17 ? 7 : 0);
+		CU_ASSERT_EQUAL(l.n, (size_t)(at <= 17 ? at : 17));
+		log_free(&l);
+	}
 	CU_ASSERT_EQUAL(pf_file_visit(f, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(pf_file_stats(f)->samples, 8);
 	pf_file_close(f);
@@ -1288,24 +1341,11 @@ static int visit_packed(const uint8_t *bytes, size_t len, struct log *l,
 	if (rc == 0) {
 		l->lo = pf_file_data(f);
 		l->hi = l->lo + pf_file_size(f);
-		pf_file_visit(f, &logger, l);
-		if (stats)
-			*stats = *pf_file_stats(f);
+		visit_both_ways(f, l, stats);
 		pf_file_close(f);
 		l->lo = l->hi = NULL;
 	}
 	return rc;
-}
-
-static void expect_same_logs(const struct log *a, const struct log *b)
-{
-	CU_ASSERT_EQUAL(a->n, b->n);
-	for (size_t i = 0; i < a->n && i < b->n; i++) {
-		if (strcmp(a->lines[i], b->lines[i]) != 0)
-			fprintf(stderr, "\n  line %zu:\n    live   %s\n    packed %s\n",
-				i, a->lines[i], b->lines[i]);
-		CU_ASSERT_STRING_EQUAL(a->lines[i], b->lines[i]);
-	}
 }
 
 /* Live bytes and their packed form give the same visit, and so the same
