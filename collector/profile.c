@@ -116,6 +116,7 @@ void profile_free(struct profile *p)
 	g_ptr_array_unref(p->frame_pages);
 	g_ptr_array_unref(p->stack_pages);
 	g_free(p->stack_hints);
+	g_free(p->agg_hints);
 	g_string_chunk_free(p->strings);
 	g_free(p);
 }
@@ -412,6 +413,8 @@ void profile_loaded(struct profile *p)
 	id_index_release(&p->stack_index);
 	g_clear_pointer(&p->stack_hints, g_free);
 	p->stack_hints_len = 0;
+	g_clear_pointer(&p->agg_hints, g_free);
+	p->agg_hints_len = 0;
 	for (guint i = 0; i < p->threads->len; i++) {
 		struct profile_thread *t = profile_thread(p, i);
 		g_clear_pointer(&t->agg_slots, g_free);
@@ -528,8 +531,9 @@ static void aggregates_grow(struct aggregates *x)
 	*x->mask = size - 1;
 }
 
+/* hint: the stack's slot in p->agg_hints, or NULL */
 static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
-			   guint32 kind, guint64 wait)
+			   guint32 kind, guint64 wait, guint32 *hint)
 {
 	struct profile_aggregate *g = NULL;
 	guint64 slot;
@@ -539,6 +543,13 @@ static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
 		g = &g_array_index(x->a, struct profile_aggregate, *x->last - 1);
 		if (g->stack != s->stack || g->flags != s->flags || g->kind != kind)
 			g = NULL;
+	}
+	if (!g && hint && *hint && *hint <= x->a->len) {
+		g = &g_array_index(x->a, struct profile_aggregate, *hint - 1);
+		if (g->stack != s->stack || g->flags != s->flags || g->kind != kind)
+			g = NULL;
+		else
+			*x->last = *hint;
 	}
 	if (!g) {
 		if (!*x->slots || (x->a->len + 1) * 4ull > (*x->mask + 1) * 3ull)
@@ -564,10 +575,31 @@ static void aggregates_add(struct aggregates *x, const struct profile_sample *s,
 		}
 		*x->last = k;
 	}
+	if (hint)
+		*hint = *x->last;
 	g->count++;
 	g->cpu_ns += s->cpu_ns;
 	g->wall_ns += s->wall_ns;
 	g->wait_ns += wait;
+}
+
+/* stack's slot in p->agg_hints, which grows to hold it; NULL for a
+ * stack id no stack has (a caller's bug, kept out of the array) */
+static guint32 *agg_hint(struct profile *p, guint32 stack)
+{
+	if (stack >= p->n_stacks)
+		return NULL;
+	if (stack >= p->agg_hints_len) {
+		guint32 n = p->agg_hints_len ? p->agg_hints_len : PAGE_LEN;
+
+		while (n <= stack)
+			n *= 2;
+		p->agg_hints = g_renew(guint32, p->agg_hints, n);
+		memset(p->agg_hints + p->agg_hints_len, 0,
+		       (n - p->agg_hints_len) * sizeof *p->agg_hints);
+		p->agg_hints_len = n;
+	}
+	return &p->agg_hints[stack];
 }
 
 void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
@@ -587,7 +619,8 @@ void profile_add_sample(struct profile *p, guint thread, guint64 mono_ns,
 	} else {
 		struct aggregates x = {t->aggregates, &t->agg_slots, &t->agg_mask,
 				       &t->agg_last};
-		aggregates_add(&x, &s, aggregate_kind(p, t, &s, wait), wait);
+		aggregates_add(&x, &s, aggregate_kind(p, t, &s, wait), wait,
+			       agg_hint(p, stack));
 	}
 	if (!t->n_samples++)
 		t->first_mono_ns = mono_ns;
@@ -618,7 +651,7 @@ const struct profile_aggregate *profile_thread_aggregates(const struct profile *
 		const struct profile_sample *s =
 			&g_array_index(t->samples, struct profile_sample, i);
 		guint64 wait = profile_sample_wait_ns(p, t, s);
-		aggregates_add(&x, s, aggregate_kind(p, t, s, wait), wait);
+		aggregates_add(&x, s, aggregate_kind(p, t, s, wait), wait, NULL);
 	}
 	g_free(slots);
 	*n = scratch->len;

@@ -378,6 +378,13 @@ struct profile {
 	 * ends, and zeros (no hint) again if stacks come after that */
 	struct stack_hint *stack_hints;
 	guint32 stack_hints_len;
+	/* by stack id, agg_hints_len of them: the index + 1 of the aggregate
+	 * a sample of that stack was added to last, in whichever thread:
+	 * an aggregate is the only one of its thread with its stack, flags
+	 * and kind, so one of this thread's that matches them is the one
+	 * (no hash, no probing, most samples); dropped when loading ends */
+	guint32 *agg_hints;
+	guint32 agg_hints_len;
 	guint32 n_frames, n_stacks;
 	guint32 frame_truncated, frame_unknown, frame_all_threads, frame_idle;
 	guint32 frame_unmerged;
