@@ -1098,19 +1098,26 @@ static int give_repeats(struct visit *vi, struct pf_sample *s, uint64_t repeats)
 }
 
 static int pipe_sample(struct visit *vi, const struct pf_sample *s,
-		       uint64_t repeats, int gap);
+		       uint64_t repeats, int gap, uint32_t unknown);
 
-/* A sample decoded: to the callback, or (on the second thread) to the
- * caller's thread, which calls it */
-static int deliver(struct visit *vi, struct pf_sample *s, uint64_t repeats)
+/* The sample's new frames that name no code or native record (the
+ * shared prefix was counted with the sample before) */
+static uint32_t unresolved(const struct visit *vi, const struct pf_sample *s)
 {
-	if (vi->pipe)
-		return pipe_sample(vi, s, repeats, 0);
-	/* the shared prefix was checked with the sample before */
+	uint32_t n = 0;
+
 	for (uint32_t k = s->shared; k < s->depth; k++)
-		if (s->frames[k].code_id != 0 &&
-		    !code_known(vi, s->frames[k].code_id))
-			vi->f->stats.frames_unresolved++;
+		n += s->frames[k].code_id != 0 &&
+		     !code_known(vi, s->frames[k].code_id);
+	return n;
+}
+
+/* A sample decoded, to the callback: on the caller's thread, which
+ * counts it (and its frames unresolved) only as it is given */
+static int deliver(struct visit *vi, struct pf_sample *s, uint64_t repeats,
+		   uint32_t unknown)
+{
+	vi->f->stats.frames_unresolved += unknown;
 	if (repeats)
 		return give_repeats(vi, s, repeats);
 	vi->f->stats.samples++;
@@ -1145,11 +1152,13 @@ static int walk_samples(struct visit *vi, struct chunk *c)
 		if (s.flags & PF_SAMPLE_GAP) {
 			/* its time only moved the clock; its frames are the
 			 * next sample's shared ones */
-			if (vi->pipe && (ret = pipe_sample(vi, &s, 0, 1)))
+			if (vi->pipe && (ret = pipe_sample(vi, &s, 0, 1, 0)))
 				return ret;
 			continue;
 		}
-		if ((ret = deliver(vi, &s, repeats)))
+		ret = vi->pipe ? pipe_sample(vi, &s, repeats, 0, unresolved(vi, &s))
+			       : deliver(vi, &s, repeats, unresolved(vi, &s));
+		if (ret)
 			return ret;
 	}
 	return 0;
@@ -1183,7 +1192,7 @@ enum {
  * chunk is an entry too, so that a visit the caller's thread stops has
  * the stats and warnings it would have had on one thread. */
 struct piped {
-	uint32_t kind, thread, flags, depth, shared, pad_;
+	uint32_t kind, thread, flags, depth, shared, unresolved;
 	uint64_t mono_ns, cpu_ns, wall_ns, repeats;
 };
 
@@ -1242,7 +1251,7 @@ static void *pipe_space(struct pipe *pp, size_t n)
 }
 
 static int pipe_sample(struct visit *vi, const struct pf_sample *s,
-		       uint64_t repeats, int gap)
+		       uint64_t repeats, int gap, uint32_t unknown)
 {
 	const size_t nf = s->depth - s->shared;
 	struct piped *e = pipe_space(vi->pipe, sizeof(*e) + nf * sizeof(*s->frames));
@@ -1254,6 +1263,7 @@ static int pipe_sample(struct visit *vi, const struct pf_sample *s,
 		.flags = s->flags,
 		.depth = s->depth, .shared = s->shared, .mono_ns = s->mono_ns,
 		.cpu_ns = s->cpu_ns, .wall_ns = s->wall_ns, .repeats = repeats,
+		.unresolved = unknown,
 	};
 	memcpy(e + 1, s->frames + s->shared, nf * sizeof(*s->frames));
 	return 0;
@@ -1333,7 +1343,7 @@ static int pipe_replay(struct visit *vi, const uint8_t *p, size_t len)
 			.flags = e->flags, .depth = e->depth,
 			.shared = e->shared, .frames = vi->stack,
 		};
-		ret = deliver(vi, &s, e->repeats);
+		ret = deliver(vi, &s, e->repeats, e->unresolved);
 	}
 	return ret;
 }
