@@ -444,9 +444,9 @@ static guint32 load_frame(struct load *l, const struct pf_frame *pf)
 	if (pf->lasti < 0)
 		line = c->firstlineno; /* not started: at the def line */
 	else
-		line = linetable_line(l->py_hexversion, c->linetable,
-				      c->linetable_len, c->firstlineno,
-				      pf->lasti);
+		line = linetable_line_of(l->py_hexversion, c->flags,
+					 c->linetable, c->linetable_len,
+					 c->firstlineno, pf->lasti);
 	id = profile_frame_intern(l->p, PROFILE_FRAME_PYTHON, c->s_filename,
 				  c->s_name, c->s_qualname, c->firstlineno,
 				  line < 0 ? -1 : line, -1);

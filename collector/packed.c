@@ -5,8 +5,10 @@
  *
  * The check is a digest of everything the reader hands out, in the order
  * it hands it out, taken of the live file and of the packed one: records,
- * stacks, names, and the times too unless they were rounded.  It costs a
- * second read of each, and it is what makes deleting the live file safe.
+ * stacks, names, and the times too unless they were rounded; of a code
+ * record, not its line table (a packed one may hold only the lines its
+ * samples need, pack.h) but the line of every frame.  It costs a second
+ * read of each, and it is what makes deleting the live file safe.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "format.h"
+#include "linetable.h"
 #include "read.h"
 #include "pack.h"
 
@@ -35,12 +38,22 @@ char *packed_name(const char *path)
 
 /* --- the digest ---------------------------------------------------------- */
 
+struct digest_code {
+	guint32 flags;
+	int firstlineno;
+	const guint8 *linetable; /* in the file, open while digested */
+	guint32 len;
+};
+
 struct digest {
 	guint64 h;
 	guint64 samples;
 	gboolean times; /* sample times count too */
 	GPtrArray *warnings; /* or NULL */
 	const char *path;
+	guint32 py_hexversion;
+	GHashTable *codes; /* id -> struct digest_code, the first of each id
+			    * as the loader takes it */
 };
 
 static void mix(struct digest *d, guint64 v)
@@ -99,8 +112,14 @@ static int d_code(void *ctx, const struct pf_code_info *c)
 	mix(d, c->name);
 	mix(d, c->qualname);
 	mix(d, (guint64)(gint64)c->firstlineno);
-	mix(d, c->flags);
-	mix_bytes(d, c->linetable, c->linetable_len);
+	mix(d, c->flags & ~PF_CODE_LINE_PAIRS);
+	if (!g_hash_table_contains(d->codes, GUINT_TO_POINTER(c->id))) {
+		struct digest_code *dc = g_new(struct digest_code, 1);
+
+		*dc = (struct digest_code){c->flags, c->firstlineno,
+					   c->linetable, c->linetable_len};
+		g_hash_table_insert(d->codes, GUINT_TO_POINTER(c->id), dc);
+	}
 	return 0;
 }
 
@@ -120,6 +139,17 @@ static int d_sample(void *ctx, const struct pf_sample *s)
 	for (guint32 i = 0; i < s->depth; i++)
 		mix(d, (guint64)s->frames[i].code_id << 32 |
 		       (guint32)s->frames[i].lasti);
+	/* the lines of the new frames (the shared ones were the sample
+	 * before's) */
+	for (guint32 i = s->shared; i < s->depth; i++) {
+		const struct digest_code *c = g_hash_table_lookup(
+			d->codes, GUINT_TO_POINTER(s->frames[i].code_id));
+
+		if (c)
+			mix(d, (guint64)(gint64)linetable_line_of(
+				    d->py_hexversion, c->flags, c->linetable,
+				    c->len, c->firstlineno, s->frames[i].lasti));
+	}
 	d->samples++;
 	return 0;
 }
@@ -294,6 +324,9 @@ gboolean packed_write(const char *path, const char *out_path,
 	live.times = packed.times = po.quantum_ns == 1;
 	live.warnings = warnings;
 	live.path = path;
+	live.py_hexversion = packed.py_hexversion = pf_file_header(f)->py_hexversion;
+	live.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	packed.codes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	pf_file_visit(f, &digest_visitor, &live);
 	if (pf_pack_open(tmp, &back, &err) != 0) {
 		g_set_error(error, PACKED_ERROR, PACKED_ERROR_MISMATCH,
@@ -335,6 +368,10 @@ out:
 		g_unlink(tmp);
 		g_free(tmp);
 	}
+	if (live.codes)
+		g_hash_table_destroy(live.codes);
+	if (packed.codes)
+		g_hash_table_destroy(packed.codes);
 	pf_file_close(back);
 	pf_file_close(f);
 	return ok;

@@ -284,6 +284,15 @@ struct pf_rec_thread {
  *                        encoding follows from pf_header.py_hexversion
  */
 #define PF_CODE_LINETABLE_TRUNCATED 0x1u
+/* The bytes are not the interpreter's table but, in a packed file's
+ * records (pack.h), the lines of the offsets its samples name, where that
+ * is smaller: struct pf_line_pair each, ascending by lasti; an offset
+ * not among them has no line known (-1).  The preload never writes it. */
+#define PF_CODE_LINE_PAIRS 0x2u
+struct pf_line_pair {
+	int32_t lasti; /* byte offset of the instruction, >= 0 */
+	int32_t line;  /* its line, or -1 */
+};
 struct pf_rec_code {
 	uint32_t id;
 	uint32_t filename;

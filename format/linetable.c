@@ -20,7 +20,9 @@
  *             form (signed varint delta), 15 no location (no line).
  */
 #include <limits.h>
+#include <string.h>
 
+#include "format.h"
 #include "linetable.h"
 
 /* An address range of the table being walked, as CPython's
@@ -196,4 +198,31 @@ int linetable_line(uint32_t py_hexversion, const uint8_t *table, size_t len,
 			return -1;
 	}
 	return (int)r.line;
+}
+
+int linetable_line_of(uint32_t py_hexversion, uint32_t code_flags,
+		      const uint8_t *table, size_t len, int firstlineno,
+		      int lasti_bytes)
+{
+	size_t lo = 0, hi;
+
+	if (!(code_flags & PF_CODE_LINE_PAIRS))
+		return linetable_line(py_hexversion, table, len, firstlineno,
+				      lasti_bytes);
+	if (lasti_bytes < 0)
+		return firstlineno;
+	hi = table ? len / sizeof(struct pf_line_pair) : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct pf_line_pair lp;
+
+		memcpy(&lp, table + mid * sizeof lp, sizeof lp);
+		if (lp.lasti == lasti_bytes)
+			return lp.line;
+		if (lp.lasti < lasti_bytes)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }

@@ -31,4 +31,12 @@
 int linetable_line(uint32_t py_hexversion, const uint8_t *table, size_t len,
 		   int firstlineno, int lasti_bytes);
 
+/* The same for a code record's bytes with its PF_CODE_* flags: with
+ * PF_CODE_LINE_PAIRS, the line its pairs give lasti_bytes (format.h), -1
+ * for an offset they do not name (found by bisection, so unsorted pairs
+ * give a wrong line, never a long search); else linetable_line(). */
+int linetable_line_of(uint32_t py_hexversion, uint32_t code_flags,
+		      const uint8_t *table, size_t len, int firstlineno,
+		      int lasti_bytes);
+
 #endif

@@ -24,6 +24,7 @@
 
 #include <zstd.h>
 
+#include "linetable.h"
 #include "pack.h"
 #include "read-int.h"
 
@@ -121,6 +122,14 @@ struct packer {
 	uint32_t room;                 /* bytes a segment may take */
 	uint64_t samples;
 	uint32_t segments, exact_segments;
+	uint32_t py_hexversion;
+	/* every (code id << 32 | lasti) a sample's frame names, lasti >= 0:
+	 * a set while the samples are read, then sorted */
+	uint64_t *used;
+	size_t nused, used_mask;
+	int used_oom;
+	uint32_t codes_paired;
+	struct buf scratch;            /* a code record's new body */
 };
 
 #define STREAM(pk, kind) (&(pk)->s[(kind) - 1])
@@ -221,6 +230,137 @@ static uint64_t samples_in(const uint8_t *body, size_t len)
 
 /* One segment's records into the streams with quantum q.  Returns its laid
  * out size, or 0 when q cannot be kept (a delta out of range). */
+/* --- the lines of the offsets samples name --------------------------------
+ *
+ * A code record's line table (co_linetable, 3.11+: positions of every
+ * instruction) is most of what a short profile packs to, and its samples
+ * name a few of its offsets.  So where it is smaller, a code record is
+ * packed with the lines of those offsets (PF_CODE_LINE_PAIRS, format.h)
+ * in place of its table: every frame of the file reads the same line. */
+
+static uint64_t used_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k;
+}
+
+/* Keys are never 0: lasti + 1 in the low half */
+static void used_add(struct packer *pk, uint32_t code, int32_t lasti)
+{
+	uint64_t k = (uint64_t)code << 32 | (uint32_t)(lasti + 1);
+	size_t j;
+
+	if (pk->used_oom)
+		return;
+	if ((pk->nused + 1) * 4 > (pk->used_mask + 1) * 3 || !pk->used) {
+		size_t size = pk->used ? (pk->used_mask + 1) * 2 : 1024;
+		uint64_t *n = calloc(size, sizeof *n);
+
+		if (!n) {
+			pk->used_oom = 1;
+			return;
+		}
+		for (size_t i = 0; pk->used && i <= pk->used_mask; i++) {
+			if (!pk->used[i])
+				continue;
+			for (j = used_hash(pk->used[i]) & (size - 1); n[j];
+			     j = (j + 1) & (size - 1))
+				;
+			n[j] = pk->used[i];
+		}
+		free(pk->used);
+		pk->used = n;
+		pk->used_mask = size - 1;
+	}
+	for (j = used_hash(k) & pk->used_mask; pk->used[j];
+	     j = (j + 1) & pk->used_mask)
+		if (pk->used[j] == k)
+			return;
+	pk->used[j] = k;
+	pk->nused++;
+}
+
+static int used_sample(void *ctx, const struct pf_sample *s)
+{
+	/* the shared frames were the sample before's */
+	for (uint32_t i = s->shared; i < s->depth; i++)
+		if (s->frames[i].lasti >= 0)
+			used_add(ctx, s->frames[i].code_id, s->frames[i].lasti);
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The set, sorted, packed to the front of its array */
+static void used_sort(struct packer *pk)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; pk->used && i <= pk->used_mask; i++)
+		if (pk->used[i])
+			pk->used[n++] = pk->used[i];
+	qsort(pk->used, n, sizeof *pk->used, u64_cmp);
+	pk->nused = n;
+}
+
+/* The body a code record packs to: with the lines of its offsets the
+ * samples name, if that is smaller than its table; else NULL (kept as
+ * it is).  *len is set. */
+static const uint8_t *code_body(struct packer *pk, const uint8_t *body,
+				size_t *len)
+{
+	const size_t head = sizeof(struct pf_rec_code);
+	size_t lo = 0, hi = pk->nused, first, n;
+	uint32_t id, flags;
+	int32_t firstlineno;
+	uint8_t *out;
+
+	if (pk->used_oom || *len < head)
+		return NULL;
+	id = rd32(body);
+	memcpy(&firstlineno, body + 16, 4);
+	flags = rd32(body + 20);
+	if (flags & PF_CODE_LINE_PAIRS)
+		return NULL;
+	while (lo < hi) { /* the first key of this id */
+		size_t mid = lo + (hi - lo) / 2;
+		if (pk->used[mid] >> 32 < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < pk->nused && pk->used[lo] >> 32 == id)
+		lo++;
+	n = lo - first;
+	if (n * sizeof(struct pf_line_pair) >= *len - head)
+		return NULL;
+	pk->scratch.len = 0;
+	if (buf_reserve(&pk->scratch, head + n * sizeof(struct pf_line_pair)))
+		return NULL;
+	out = pk->scratch.p;
+	memcpy(out, body, head);
+	flags |= PF_CODE_LINE_PAIRS;
+	memcpy(out + 20, &flags, 4);
+	for (size_t i = 0; i < n; i++) {
+		struct pf_line_pair lp;
+
+		lp.lasti = (int32_t)(uint32_t)pk->used[first + i] - 1;
+		lp.line = linetable_line(pk->py_hexversion, body + head,
+					 *len - head, firstlineno, lp.lasti);
+		memcpy(out + head + i * sizeof lp, &lp, sizeof lp);
+	}
+	*len = head + n * sizeof(struct pf_line_pair);
+	pk->codes_paired++;
+	return out;
+}
+
 static uint64_t pack_records(struct packer *pk, const struct pf_segment_info *seg,
 			     uint32_t q, uint64_t *records, uint64_t *samples)
 {
@@ -267,9 +407,14 @@ static uint64_t pack_records(struct packer *pk, const struct pf_segment_info *se
 		} else {
 			/* a record kept whole keeps its exact times, in both
 			 * running sums alike */
+			const uint8_t *b = type == PF_REC_CODE
+				? code_body(pk, body, &body_len) : NULL;
+
+			if (!b)
+				b = body;
 			buf_varint(STREAM(pk, PF_PACK_RECORDS), (uint64_t)type + 1);
 			buf_varint(STREAM(pk, PF_PACK_RECORDS), body_len);
-			buf_put(STREAM(pk, PF_PACK_BODIES), body, body_len);
+			buf_put(STREAM(pk, PF_PACK_BODIES), b, body_len);
 			if (type == PF_REC_SAMPLE)
 				*samples += samples_in(body, body_len);
 		}
@@ -393,6 +538,15 @@ int pf_pack_write(struct pf_file *f, int fd, const struct pf_pack_options *o,
 		return -1;
 	}
 	buf_put(STREAM(&pk, PF_PACK_HEADER), f->base, f->header_size);
+	pk.py_hexversion = f->hdr->py_hexversion;
+	{
+		/* the offsets the samples name, for code_body (its warnings
+		 * are the next visit's too) */
+		const struct pf_visitor uv = { .on_sample = used_sample };
+
+		pf_file_visit(f, &uv, &pk);
+		used_sort(&pk);
+	}
 	rc = pf_file_segments(f, &v, pack_segment, &pk);
 	for (int i = 0; i < PF_PACK_STREAMS; i++)
 		if (pk.s[i].oom)
@@ -442,6 +596,7 @@ int pf_pack_write(struct pf_file *f, int fd, const struct pf_pack_options *o,
 		st->samples = pk.samples;
 		st->segments = pk.segments;
 		st->exact_segments = pk.exact_segments;
+		st->codes_paired = pk.codes_paired;
 		for (int i = 0; i < PF_PACK_STREAMS; i++)
 			st->stream_size[i] = table[i].size;
 	}
@@ -455,6 +610,8 @@ out:
 		free(pk.s[i].p);
 		free(packed[i]);
 	}
+	free(pk.used);
+	free(pk.scratch.p);
 	return rc;
 }
 
@@ -834,10 +991,10 @@ int pf_pack_open_mem(const void *data, size_t size, struct pf_file **out,
 			     "packed file of another byte order");
 		return -1;
 	}
-	if (h.version_major != PF_PACK_VERSION_MAJOR) {
+	if (h.version_major < 1 || h.version_major > PF_PACK_VERSION_MAJOR) {
 		pf_set_error(err, offsetof(struct pf_pack_header, version_major),
 			     "unsupported packed format version %u.%u (this "
-			     "reader knows %u)", h.version_major,
+			     "reader knows 1 to %u)", h.version_major,
 			     h.version_minor, PF_PACK_VERSION_MAJOR);
 		return -1;
 	}

@@ -5,7 +5,9 @@
  * records padded to 4 bytes, nanosecond deltas.  At rest none of that is
  * needed.  A packed file keeps every record of the live file that the reader
  * accepts, byte for byte (a sample's times only to the quantum asked for,
- * 1 ns by default), without chunks or padding, its fields sorted into
+ * 1 ns by default; a code record's line table as the lines of the offsets
+ * the file's samples name, PF_CODE_LINE_PAIRS in format.h, where that is
+ * smaller), without chunks or padding, its fields sorted into
  * streams of like values, each compressed with zstd.  Reading it rebuilds a
  * live file in memory, records laid out in chunks again, and reads that with
  * the ordinary reader, which checks it as it checks any file.
@@ -22,7 +24,9 @@
  *
  * A stream is stored (method 0) or one zstd frame (method 1, with its
  * content size and checksum) that decompresses to raw_size bytes.  Version
- * 1.0 has the eight streams below, in this order; a reader refuses others.
+ * 2.0 has the eight streams below, in this order; a reader refuses others.
+ * (1.0 is the same without line pairs, and is read too; 2.0 keeps readers
+ * that do not know line pairs from reading them as line tables.)
  * All values in streams are varints as in format.h; zigzag(v) is
  * (v << 1) ^ (v >> 63) of the signed 64-bit v.
  *
@@ -64,7 +68,7 @@
 #include "read.h"
 
 #define PF_PACK_MAGIC "\x7fPYPACK\n"
-#define PF_PACK_VERSION_MAJOR 1
+#define PF_PACK_VERSION_MAJOR 2
 #define PF_PACK_VERSION_MINOR 0
 
 enum pf_pack_kind {
@@ -124,6 +128,7 @@ struct pf_pack_stats {
 	uint64_t samples;
 	uint32_t segments;
 	uint32_t exact_segments; /* packed with quantum 1 although asked more */
+	uint32_t codes_paired;   /* code records packed with line pairs */
 	uint64_t stream_size[PF_PACK_STREAMS]; /* packed bytes, by kind - 1 */
 };
 

@@ -65,9 +65,9 @@ static int on_code(void *ctx, const struct pf_code_info *c)
 		w->codes[c->id] = &w->code_store[c->id];
 	}
 	for (int lasti = -1; lasti < 64; lasti += 2)
-		w->sum += (unsigned)linetable_line(w->py_hexversion, c->linetable,
-						   c->linetable_len,
-						   c->firstlineno, lasti);
+		w->sum += (unsigned)linetable_line_of(w->py_hexversion, c->flags,
+						      c->linetable, c->linetable_len,
+						      c->firstlineno, lasti);
 	return 0;
 }
 
@@ -80,9 +80,9 @@ static int on_sample(void *ctx, const struct pf_sample *s)
 		const struct pf_code_info *c =
 			f->code_id < MAX_CODES ? w->codes[f->code_id] : NULL;
 		if (c)
-			w->sum += (unsigned)linetable_line(
-				w->py_hexversion, c->linetable, c->linetable_len,
-				c->firstlineno, f->lasti);
+			w->sum += (unsigned)linetable_line_of(
+				w->py_hexversion, c->flags, c->linetable,
+				c->linetable_len, c->firstlineno, f->lasti);
 	}
 	return 0;
 }

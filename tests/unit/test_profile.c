@@ -117,6 +117,15 @@ int linetable_line(uint32_t py_hexversion, const uint8_t *table, size_t len,
 	return lasti_bytes > 100 ? -1 : firstlineno + lasti_bytes / 2;
 }
 
+int linetable_line_of(uint32_t py_hexversion, uint32_t code_flags,
+		      const uint8_t *table, size_t len, int firstlineno,
+		      int lasti_bytes)
+{
+	(void)code_flags;
+	return linetable_line(py_hexversion, table, len, firstlineno,
+			      lasti_bytes);
+}
+
 /* ---- a small program: main() calls work() and idle() ---- */
 
 static const char *const strings[] = {"app.py", "<module>", "main", "work",

@@ -19,6 +19,7 @@
 
 
 #include "format.h"
+#include "linetable.h"
 #include "pack.h"
 #include "read.h"
 #include "tests/unit/unit.h"
@@ -1469,6 +1470,139 @@ static void test_read__packed_keeps_records_exactly(void)
 	fb_free(&b);
 }
 
+/* the code records a visit gives, by id (1..3) */
+struct codes_seen {
+	uint32_t flags[4];
+	uint8_t table[4][256];
+	uint32_t len[4];
+	int32_t firstlineno[4];
+};
+
+static int see_code(void *ctx, const struct pf_code_info *c)
+{
+	struct codes_seen *cs = ctx;
+
+	if (c->id < 4 && c->linetable_len <= sizeof cs->table[0]) {
+		cs->flags[c->id] = c->flags;
+		cs->len[c->id] = c->linetable_len;
+		cs->firstlineno[c->id] = c->firstlineno;
+		memcpy(cs->table[c->id], c->linetable, c->linetable_len);
+	}
+	return 0;
+}
+
+static int line_of(const struct codes_seen *cs, uint32_t id, int lasti)
+{
+	return linetable_line_of(0x030800f0, cs->flags[id], cs->table[id],
+				 cs->len[id], cs->firstlineno[id], lasti);
+}
+
+/* A code record packs to the lines of the offsets its samples name when
+ * they take less room than its line table; every frame reads the same
+ * line, and the samples the same stacks. */
+static void test_read__packed_lines_of_sampled_offsets(void)
+{
+	static const struct pf_visitor cv = { .on_code = see_code };
+	char lnotab[61];
+	struct fb b;
+	struct pf_file *f, *g;
+	struct pf_error err;
+	struct pf_pack_stats st;
+	struct codes_seen live = { 0 }, packed = { 0 };
+	struct log ll = { 0 }, pl = { 0 };
+	uint8_t *p, *copy;
+	size_t plen;
+
+	/* 3.8's co_lnotab: each 2-byte instruction a line further */
+	for (int i = 0; i < 60; i += 2) {
+		lnotab[i] = 2;
+		lnotab[i + 1] = 1;
+	}
+	lnotab[60] = '\0';
+	fb_init(&b, 4096, 1);
+	fb_header(&b)->py_hexversion = 0x030800f0;
+	fb_chunk(&b, 0, 1, 11, 0);
+	fb_thread(&b, PF_THREAD_MAIN, "main", 100, 10);
+	fb_string(&b, 1, "app.py");
+	fb_code(&b, 1, 1, 1, 10, lnotab);  /* sampled: packs to 3 pairs */
+	fb_code(&b, 2, 1, 1, 20, lnotab);  /* never sampled: to none */
+	fb_code(&b, 3, 1, 1, 30, "ab");    /* 2 bytes: kept */
+	fb_sample(&b, 1, 1, 0, 0, 2, (uint64_t[]){ 1, 1, 3, 3 });
+	fb_sample(&b, 1, 1, 0, 1, 1, (uint64_t[]){ 1, 6 });
+	fb_sample(&b, 1, 1, 0, 0, 1, (uint64_t[]){ 1, 11 });
+	fb_sample(&b, 1, 1, 0, 0, 2, (uint64_t[]){ 1, 6, 1, 0 });
+
+	copy = exact_copy(b.buf, b.size);
+	CU_ASSERT_EQUAL_FATAL(pf_file_open_mem(copy, b.size, &f, &err), 0);
+	CU_ASSERT_EQUAL(pf_file_visit(f, &cv, &live), 0);
+	p = pack_bytes(b.buf, b.size, 3, 1, &st, &plen);
+	CU_ASSERT_EQUAL(st.codes_paired, 2);
+	CU_ASSERT_EQUAL_FATAL(pf_pack_open_mem(p, plen, &g, &err), 0);
+	CU_ASSERT_EQUAL(pf_file_visit(g, &cv, &packed), 0);
+
+	CU_ASSERT_EQUAL(live.flags[1], 0);
+	CU_ASSERT_EQUAL(packed.flags[1], PF_CODE_LINE_PAIRS);
+	CU_ASSERT_EQUAL(packed.len[1], 3 * sizeof(struct pf_line_pair));
+	CU_ASSERT_EQUAL(packed.flags[2], PF_CODE_LINE_PAIRS);
+	CU_ASSERT_EQUAL(packed.len[2], 0);
+	CU_ASSERT_EQUAL(packed.flags[3], 0);
+	CU_ASSERT_EQUAL(packed.len[3], 2);
+	CU_ASSERT(!memcmp(packed.table[3], "ab", 2));
+	/* the sampled offsets 0, 10, 20 read the live table's lines */
+	for (int lasti = 0; lasti <= 20; lasti += 10) {
+		CU_ASSERT_EQUAL(line_of(&packed, 1, lasti), line_of(&live, 1, lasti));
+		CU_ASSERT_EQUAL(line_of(&live, 1, lasti), 10 + lasti / 2);
+	}
+	CU_ASSERT_EQUAL(line_of(&packed, 1, -1), 10);
+	CU_ASSERT_EQUAL(line_of(&packed, 1, 12), -1); /* not sampled */
+	CU_ASSERT_EQUAL(line_of(&packed, 2, 0), -1);
+	CU_ASSERT_EQUAL(line_of(&packed, 3, 4), line_of(&live, 3, 4));
+	/* and the rest reads the same */
+	CU_ASSERT_EQUAL(visit_both_ways(f, &ll, NULL), 0);
+	CU_ASSERT_EQUAL(visit_both_ways(g, &pl, NULL), 0);
+	CU_ASSERT_EQUAL(pl.n, ll.n);
+	for (size_t i = 0, k = 0; i < ll.n && k < pl.n; i++, k++) {
+		if (!strncmp(ll.lines[i], "code ", 5))
+			continue; /* their tables differ, as above */
+		CU_ASSERT_STRING_EQUAL(pl.lines[k], ll.lines[i]);
+	}
+	log_free(&ll);
+	log_free(&pl);
+	pf_file_close(g);
+	free(p);
+	pf_file_close(f);
+	free(copy);
+	fb_free(&b);
+}
+
+/* Line pairs are found by bisection: in order, each offset's line; out of
+ * order or cut short, some line or -1, never a read past them. */
+static void test_read__line_pairs_lookup(void)
+{
+	const struct pf_line_pair sorted[] = { {0, 5}, {4, 6}, {10, -1}, {12, 9} };
+	const struct pf_line_pair unsorted[] = { {12, 9}, {0, 5}, {10, 7}, {4, 6} };
+	uint8_t *t = exact_copy((const uint8_t *)sorted, sizeof sorted);
+
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, 0), 5);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, 4), 6);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, 10), -1);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, 12), 9);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, 6), -1);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted, 3, -1), 3);
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, NULL, 0, 3, 4), -1);
+	/* a length that is not whole pairs: the last part is not read */
+	CU_ASSERT_EQUAL(linetable_line_of(0, PF_CODE_LINE_PAIRS, t, sizeof sorted - 1, 3, 12), -1);
+	free(t);
+	t = exact_copy((const uint8_t *)unsorted, sizeof unsorted);
+	for (int lasti = -1; lasti < 16; lasti++) {
+		int line = linetable_line_of(0, PF_CODE_LINE_PAIRS, t,
+					     sizeof unsorted, 3, lasti);
+		CU_ASSERT(line == -1 || line == 3 || line == 5 || line == 6 ||
+			  line == 7 || line == 9);
+	}
+	free(t);
+}
+
 /* Rounded to q, every timestamp and every running sum of CPU time stays
  * within q/2 of the truth, and the stacks are untouched; a segment whose
  * deltas cannot be rounded keeps its times exact. */
@@ -1629,14 +1763,14 @@ static void test_read__packed_container_errors(void)
 	struct fb b;
 	size_t plen;
 	uint8_t *p, *q;
-	uint16_t v = 2;
+	uint16_t v = 3;
 
 	build_reference(&b);
 	p = pack_bytes(b.buf, b.size, 0, 1, NULL, &plen);
 	q = exact_copy(p, plen);
 	memcpy(q + 8, &v, 2);
-	expect_pack_error(q, plen, 8, "unsupported packed format version 2.0 "
-			  "(this reader knows 1)");
+	expect_pack_error(q, plen, 8, "unsupported packed format version 3.0 "
+			  "(this reader knows 1 to 2)");
 	free(q);
 	q = malloc(plen + 3);
 	memcpy(q, p, plen);
@@ -1734,6 +1868,8 @@ UNIT_MAIN("read",
 	  UNIT_TEST(test_read__repeat_count_is_checked),
 	  UNIT_TEST(test_read__packed_reads_as_the_file),
 	  UNIT_TEST(test_read__packed_keeps_records_exactly),
+	  UNIT_TEST(test_read__packed_lines_of_sampled_offsets),
+	  UNIT_TEST(test_read__line_pairs_lookup),
 	  UNIT_TEST(test_read__packed_rounding_keeps_sums),
 	  UNIT_TEST(test_read__packed_damage),
 	  UNIT_TEST(test_read__packed_container_errors),
