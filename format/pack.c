@@ -246,6 +246,11 @@ static uint64_t used_hash(uint64_t k)
 	return k;
 }
 
+/* Distinct (code, offset) pairs beyond which the tables are kept whole:
+ * a program names thousands, and a hostile file must not make the set
+ * take more than 64 MB */
+#define PACK_USED_MAX (1u << 22)
+
 /* Keys are never 0: lasti + 1 in the low half */
 static void used_add(struct packer *pk, uint32_t code, int32_t lasti)
 {
@@ -254,6 +259,10 @@ static void used_add(struct packer *pk, uint32_t code, int32_t lasti)
 
 	if (pk->used_oom)
 		return;
+	if (pk->nused >= PACK_USED_MAX) {
+		pk->used_oom = 1; /* every table kept as it is */
+		return;
+	}
 	if ((pk->nused + 1) * 4 > (pk->used_mask + 1) * 3 || !pk->used) {
 		size_t size = pk->used ? (pk->used_mask + 1) * 2 : 1024;
 		uint64_t *n = calloc(size, sizeof *n);
