@@ -314,7 +314,8 @@ static void used_sort(struct packer *pk)
 	for (size_t i = 0; pk->used && i <= pk->used_mask; i++)
 		if (pk->used[i])
 			pk->used[n++] = pk->used[i];
-	qsort(pk->used, n, sizeof *pk->used, u64_cmp);
+	if (n)
+		qsort(pk->used, n, sizeof *pk->used, u64_cmp);
 	pk->nused = n;
 }
 
