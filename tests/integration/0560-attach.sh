@@ -177,8 +177,11 @@ for py in $pythons; do
 		fail "$v: info:$bad"
 	fi
 	"$PYPROF_BIN" report --threads "$work/rot" >"$work/threads" 2>"$work/report.err" || true
+	# one row of alpha, not one a file; the main thread, which only looks
+	# at files every 20 ms, may have no CPU sample in the last three
+	# files (none in one of three runs made to see), so at most one row
 	if [ "$(awk '$1 == "alpha" && $3 > 0' "$work/threads" | wc -l)" -eq 1 ] &&
-		[ "$(awk '$1 == "MainThread"' "$work/threads" | wc -l)" -eq 1 ]; then
+		[ "$(awk '$1 == "MainThread"' "$work/threads" | wc -l)" -le 1 ]; then
 		ok "$v: report DIR: one process, alpha once with $(awk '$1 == "alpha" {print $3}' "$work/threads") samples over the files"
 	else
 		fail "$v: report DIR: $(cat "$work/threads" "$work/report.err")"
